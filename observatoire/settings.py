@@ -1,0 +1,104 @@
+"""Typed settings, read from ``OBS_*`` variables and an optional ``observatoire.toml``.
+
+Built on demand by :func:`get_settings`, never at import time, so tests and the CLI can change the
+environment before anything reads it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from observatoire.errors import ConfigurationError
+
+DEFAULT_SECRET = "changez-moi-secret-de-developpement"
+IGN_PLAN_V2 = (
+    "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&FORMAT=image/png"
+    "&TILEMATRIXSET=PM&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+)
+TILES_ATTRIBUTION = "© IGN Géoplateforme – Plan IGN v2"
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Keys of ``observatoire.toml`` (lower case, no prefix), below environment variables."""
+
+    def __init__(self, settings_cls: type[BaseSettings]):
+        super().__init__(settings_cls)
+        path = Path(os.environ.get("OBS_CONFIG", "observatoire.toml"))
+        self._data: dict[str, Any] = {}
+        if path.is_file():
+            try:
+                self._data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigurationError(f"Le fichier de configuration {path} est illisible : {exc}") from exc
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OBS_", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str | None = None
+    # Role that runs migrations and owns the schema; the application role gets fewer rights.
+    admin_database_url: str | None = None
+    home: Path = Path(".observatoire")
+    secret_key: str = DEFAULT_SECRET
+    commune: str = "04112"
+    tiles_url: str = IGN_PLAN_V2
+    tiles_attribution: str = TILES_ATTRIBUTION
+    session_timeout_minutes: int = Field(30, ge=1)
+    lockout_attempts: int = Field(5, ge=1)
+    lockout_minutes: int = Field(15, ge=1)
+    audit_retention_years: int = Field(3, ge=1)
+    small_count_threshold: int = Field(5, ge=1)
+    host: str = "127.0.0.1"
+    port: int = 8050
+
+    @field_validator("commune")
+    @classmethod
+    def _commune_code(cls, v: str) -> str:
+        v = v.strip().upper()
+        if len(v) != 5 or not (v[:2].isdigit() or v[:2] in ("2A", "2B")):
+            raise ValueError(f"code INSEE de commune invalide : {v!r} (5 caractères, par ex. 04112)")
+        return v
+
+    @property
+    def tiles_enabled(self) -> bool:
+        return self.tiles_url.strip().lower() not in ("", "none", "aucun")
+
+    @property
+    def commune_code(self) -> str:
+        return f"COM:{self.commune}"
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        return init_settings, env_settings, _TomlSource(settings_cls)
+
+    def check_for_serving(self) -> None:
+        """Refuse to serve with the published default secret anywhere but on a developer's machine."""
+        if self.environment != "development" and self.secret_key == DEFAULT_SECRET:
+            raise ConfigurationError(
+                "OBS_SECRET_KEY est resté à sa valeur par défaut : définissez une clé secrète "
+                "(par ex. `python -c 'import secrets; print(secrets.token_hex(32))'`)."
+            )
+
+
+def get_settings(**overrides: Any) -> Settings:
+    try:
+        settings = Settings(**overrides)
+    except ValueError as exc:
+        raise ConfigurationError(f"Configuration invalide : {exc}") from exc
+    settings.check_for_serving()
+    return settings
