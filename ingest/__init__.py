@@ -1,0 +1,1 @@
+"""Data sources: one module per source, on top of the shared reading and staging machinery."""
