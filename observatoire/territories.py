@@ -332,3 +332,33 @@ def outlines_geojson(engine: Engine, commune: str) -> dict[str, Any]:
         features = [{"type": "Feature", "geometry": r["geometry"],
                      "properties": {"code": r["code"], "level": r["level"], "name": r["name"]}} for r in rows]
     return {"type": "FeatureCollection", "features": features}
+
+
+def is_demo(engine: Engine) -> bool:
+    """Whether the database holds the synthetic demonstration data (loaded by ``observatoire demo``)."""
+    with engine.connect() as conn:
+        return bool(conn.execute(sa.text(
+            "SELECT EXISTS (SELECT 1 FROM obs.import_batch WHERE user_login = 'demo' AND status = 'importe')")).scalar())
+
+
+def commune_overview(engine: Engine, commune: str) -> dict[str, Any]:
+    """What the home page shows: name, latest population, zones and the map's bounds."""
+    with engine.connect() as conn:
+        extent = conn.execute(sa.text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            "(SELECT ST_Extent(geom) AS e FROM obs.territory WHERE code = :c) s"), {"c": commune}).first()
+        counts = dict(conn.execute(sa.text(
+            "SELECT level, count(*) FROM obs.territory WHERE parent_code = :c AND level IN ('iris', 'qpv') "
+            "GROUP BY level"), {"c": commune}).all())
+    bounds = None
+    if extent and extent[0] is not None:
+        bounds = [[extent[1], extent[0]], [extent[3], extent[2]]]
+    return {
+        "code": commune,
+        "name": territory_name(engine, commune),
+        "population": latest_population(engine, commune),
+        "bounds": bounds,
+        "iris": counts.get("iris", 0),
+        "qpv": counts.get("qpv", 0),
+        "outlines": outlines_geojson(engine, commune),
+    }

@@ -1,0 +1,59 @@
+"""Accueil: the commune on a map and its key facts."""
+
+from __future__ import annotations
+
+from dash import dash_table, html
+
+from dashboard.components import formatting as fmt
+from dashboard.components.maps import basemap, legend, map_frame, outline_layers
+from dashboard.context import engine, settings
+from dashboard.security import register_page
+from observatoire.territories import commune_overview
+
+LEVEL_NAMES = {"commune": "Commune", "iris": "IRIS", "qpv": "QPV"}
+
+
+def render(**_params) -> html.Div:
+    cfg = settings()
+    overview = commune_overview(engine(), cfg.commune_code)
+    population = overview["population"]
+    name = overview["name"] or cfg.commune
+    facts = [
+        ("Population", f"{fmt.number(population['inhabitants'])} habitants" if population else "non chargée"),
+        ("Année la plus récente", str(population["year"]) if population else "—"),
+        ("Source de la population",
+         f"{population['source']} (recensement {population['census_vintage']})" if population else "—"),
+        ("Zones infra-communales", f"{overview['iris']} IRIS, {overview['qpv']} QPV"),
+    ]
+    features = overview["outlines"]["features"]
+    if not features:
+        map_block = html.Div(
+            "Aucun contour n'est chargé pour cette commune : importez-les avec "
+            "« observatoire import territories FICHIER --level commune ».",
+            className="obs-alerte obs-alerte-info", id="accueil-sans-contour")
+    else:
+        map_block = html.Div([
+            map_frame(basemap(cfg) + outline_layers(overview["outlines"], "accueil"), overview["bounds"], "accueil-carte"),
+            legend([lv for lv in ("commune", "iris", "qpv") if any(f["properties"]["level"] == lv for f in features)],
+                   f"{name} — contours", "Sources : IGN, INSEE, ANCT" + ("" if cfg.tiles_enabled else " · fond de carte désactivé")),
+        ], className="obs-carte-bloc")
+    table = dash_table.DataTable(
+        id="accueil-table-zones",
+        columns=[{"name": "Niveau", "id": "niveau"}, {"name": "Code", "id": "code"}, {"name": "Nom", "id": "nom"}],
+        data=[{"niveau": LEVEL_NAMES[f["properties"]["level"]], "code": f["properties"]["code"],
+               "nom": f["properties"]["name"]} for f in features],
+        style_as_list_view=True, page_size=20,
+        style_cell={"fontFamily": "inherit", "textAlign": "left", "padding": "4px 8px"},
+    )
+    return html.Div([
+        html.H1(f"{name} ({cfg.commune})"),
+        html.Dl([item for label, value in facts for item in (html.Dt(label), html.Dd(value))],
+                className="obs-chiffres-cles", id="accueil-chiffres"),
+        map_block,
+        html.Details([html.Summary("Tableau des zones représentées sur la carte"), table], open=False,
+                     className="obs-table-alternative"),
+    ])
+
+
+register_page(__name__, path="/", name="Accueil", permission="accueil.voir", render=render, order=0,
+              restricted=False)

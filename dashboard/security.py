@@ -1,0 +1,217 @@
+"""Every request checked on the server: routes, pages, callbacks, downloads.
+
+Deny by default: a route without a rule in ``ROUTE_RULES`` or a callback registered without a
+permission is refused, and the route probe test fails until the new thing says who may use it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlparse
+
+import dash
+import flask
+from flask_login import current_user, logout_user
+
+from observatoire.permissions import PERMISSIONS, allowed
+
+log = logging.getLogger(__name__)
+
+PUBLIC = "public"  # no session needed: the login form and static code, never data
+SESSION = "session"  # any logged-in account; what it returns is filtered further down
+
+# Flask endpoint -> PUBLIC | SESSION | a permission of observatoire.permissions.
+ROUTE_RULES: dict[str, str] = {
+    "static": PUBLIC,
+    "_dash_assets.static": PUBLIC,
+    "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>": PUBLIC,
+    "/_favicon.ico": PUBLIC,
+    "login": PUBLIC,
+    "logout": SESSION,
+    "/_dash-layout": SESSION,
+    "/_dash-dependencies": SESSION,
+    "/_dash-update-component": SESSION,  # then checked per callback, below
+    "/_reload-hash": SESSION,
+    "/": SESSION,  # page shells: the page content comes through the guarded page callback
+    "/<path:path>": SESSION,
+}
+
+# Paths answered with 401/403 rather than a redirect, because a script (not a person) asks for them.
+_DATA_PREFIXES = ("/_dash-", "/_reload-hash", "/telechargement/", "/api/")
+
+# Callback output id -> permission. Filled by guarded_callback() and register_internal_callbacks().
+CALLBACK_PERMISSIONS: dict[str, str] = {}
+CSRF_COOKIE = "obs_csrf"
+CSRF_HEADER = "X-CSRFToken"
+
+
+def csrf_token() -> str:
+    token = flask.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        flask.session["csrf"] = token
+    return token
+
+
+def csrf_valid(candidate: str | None) -> bool:
+    expected = flask.session.get("csrf")
+    return bool(candidate and expected and hmac.compare_digest(candidate, expected))
+
+
+def current_role() -> str | None:
+    return current_user.role if current_user.is_authenticated else None
+
+
+def can(permission: str) -> bool:
+    return allowed(current_role(), permission)
+
+
+def _refuse(status: int, message: str) -> flask.Response:
+    return flask.make_response(flask.jsonify({"erreur": message}), status)
+
+
+# Dash's own pages router: it returns page layouts, each of which checks its permission itself.
+_INTERNAL_OUTPUT_PREFIX = "_pages_"
+
+
+def _callback_permission(output_id: str) -> str | None:
+    if output_id in CALLBACK_PERMISSIONS:
+        return CALLBACK_PERMISSIONS[output_id]
+    parts = output_id.strip(".").split("...")
+    if parts and parts[0] and all(p.startswith(_INTERNAL_OUTPUT_PREFIX) for p in parts):
+        return SESSION
+    return None
+
+
+def guard_request() -> flask.Response | None:
+    """``before_request``: session, inactivity timeout, route rule, CSRF and callback permission."""
+    endpoint = flask.request.endpoint
+    rule = ROUTE_RULES.get(endpoint or "")
+    path = flask.request.path
+    is_data = path.startswith(_DATA_PREFIXES)
+    if rule is None:
+        log.error("route sans règle d'accès : %s (%s)", endpoint, path)
+        return _refuse(404 if endpoint is None else 403, "Accès refusé.")
+    if rule == PUBLIC:
+        return None
+
+    settings = flask.current_app.config["OBS_SETTINGS"]
+    if current_user.is_authenticated:
+        last_seen = flask.session.get("last_seen", 0)
+        if time.time() - last_seen > settings.session_timeout_minutes * 60:
+            logout_user()
+            flask.session.clear()
+            flask.flash("Votre session a expiré après une période d'inactivité. Reconnectez-vous.")
+        elif path != "/_reload-hash":  # the renderer's own polling is not user activity
+            flask.session["last_seen"] = time.time()
+    if not current_user.is_authenticated:
+        if is_data:
+            return _refuse(401, "Session requise.")
+        return flask.redirect(flask.url_for("login", next=path if path != "/" else None))
+
+    if rule not in (SESSION, PUBLIC) and not can(rule):
+        return _refuse(403, "Votre rôle ne permet pas cette action.")
+    if path == "/_dash-update-component":
+        if not csrf_valid(flask.request.headers.get(CSRF_HEADER)):
+            return _refuse(403, "Jeton anti-falsification (CSRF) manquant ou invalide : rechargez la page.")
+        body = flask.request.get_json(silent=True) or {}
+        permission = _callback_permission(str(body.get("output", "")))
+        if permission is None:
+            log.error("callback sans permission déclarée : %s", body.get("output"))
+            return _refuse(403, "Action non autorisée.")
+        if permission != SESSION and not can(permission):
+            return _refuse(403, "Votre rôle ne permet pas cette action.")
+    return None
+
+
+def _csp(settings) -> str:
+    img = ["'self'", "data:", "blob:"]
+    if settings.tiles_enabled:
+        parsed = urlparse(settings.tiles_url.replace("{s}", "a"))
+        img.append(f"{parsed.scheme}://{parsed.hostname}")
+    return "; ".join([
+        "default-src 'self'",
+        # Dash's renderer boots from one inline script; plotly compiles some code at run time.
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",  # Leaflet and React set inline styles
+        f"img-src {' '.join(img)}",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "base-uri 'self'",
+        "object-src 'none'",
+    ])
+
+
+def security_headers(response: flask.Response) -> flask.Response:
+    settings = flask.current_app.config["OBS_SETTINGS"]
+    response.headers["Content-Security-Policy"] = _csp(settings)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if flask.request.path.startswith(_DATA_PREFIXES) or response.mimetype == "text/html":
+        # Nothing restricted may come back from the browser's cache after logout (back button).
+        response.headers["Cache-Control"] = "no-store"
+    if current_user and current_user.is_authenticated:
+        response.set_cookie(CSRF_COOKIE, csrf_token(), samesite="Strict", secure=flask.request.is_secure,
+                            httponly=False)  # the Dash renderer must read it to send it back as a header
+    return response
+
+
+def _output_key(output: Any) -> str:
+    outputs = output if isinstance(output, list | tuple) else [output]
+    parts = [f"{o.component_id}.{o.component_property}" for o in outputs]
+    return ("..{}..".format("...".join(parts))) if isinstance(output, list | tuple) and len(parts) > 1 else parts[0]
+
+
+def guarded_callback(permission: str, output: Any, *args: Any, **kwargs: Any) -> Callable:
+    """``dash.callback`` that refuses to run for a role without ``permission``.
+
+    The check happens twice on purpose: in ``guard_request`` before Dash parses anything, and here, so
+    a callback called some other way is still protected.
+    """
+    if permission != SESSION and permission not in PERMISSIONS:
+        raise KeyError(f"permission inconnue : {permission!r}")
+
+    def decorator(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            if not current_user.is_authenticated or (permission != SESSION and not can(permission)):
+                raise dash.exceptions.PreventUpdate
+            return func(*a, **kw)
+
+        CALLBACK_PERMISSIONS[_output_key(output)] = permission
+        return dash.callback(output, *args, **kwargs)(wrapper)
+
+    return decorator
+
+
+def register_page(module: str, *, path: str, name: str, permission: str, render: Callable[..., Any],
+                  order: int = 50, restricted: bool = True, **kwargs: Any) -> None:
+    """``dash.register_page`` whose layout is refused to roles without ``permission`` and whose
+    views are audited when the page is restricted."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"permission inconnue : {permission!r}")
+
+    def layout(**params: Any) -> Any:
+        from dash import html
+
+        if not can(permission):
+            return html.Div(className="obs-alerte obs-alerte-erreur", role="alert",
+                            children="Votre rôle ne donne pas accès à cette page.")
+        if restricted:
+            from dashboard.context import audit_view
+
+            audit_view(path)
+        return render(**params)
+
+    dash.register_page(module, path=path, name=name, title=f"{name} – Observatoire", order=order,
+                       layout=layout, permission=permission, **kwargs)

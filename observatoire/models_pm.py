@@ -1,0 +1,142 @@
+"""Models of the police municipale source, the address base (BAN) and the import mapping profiles.
+
+Kept apart from ``observatoire.models`` so each capability owns its module; all share ``Base``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from observatoire.models import Base
+
+GEOCODING_STATUSES = ("coordonnees", "geocode", "non_geolocalise")
+ORIGINS = ("initiative", "appel", "demande", "autre")
+
+
+class PmFamily(Base):
+    """Family of intervention types (tranquillité publique, circulation…). Seeded catalogue."""
+
+    __tablename__ = "pm_family"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    # "catalogue" in the comment keeps the seeded rows when tests empty the database.
+    __table_args__ = {"comment": "catalogue des familles d'interventions de police municipale"}
+
+
+class PmInterventionType(Base):
+    """One type of the nomenclature; ``keywords`` recognise the free labels of the logbook exports."""
+
+    __tablename__ = "pm_intervention_type"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(Text)
+    family_code: Mapped[str] = mapped_column(ForeignKey("pm_family.code", onupdate="CASCADE"), index=True)
+    keywords: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    sensitive: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+    __table_args__ = {"comment": "catalogue des types d'interventions de police municipale"}
+
+
+class PmLabelMapping(Base):
+    """A file label an analyst attached to a type; used before the keywords on the next imports."""
+
+    __tablename__ = "pm_label_mapping"
+
+    label_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    type_code: Mapped[str] = mapped_column(ForeignKey("pm_intervention_type.code", onupdate="CASCADE"))
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ImportProfile(Base):
+    """A named column mapping of one source, saved by a user and reused on the next upload."""
+
+    __tablename__ = "import_profile"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(Text)
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("source", "name"),)
+
+
+class BanAddress(Base):
+    """One address of the Base Adresse Nationale, with the normalised street key the geocoder matches."""
+
+    __tablename__ = "ban_address"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    code_insee: Mapped[str] = mapped_column(String(5))
+    numero: Mapped[int | None] = mapped_column(Integer)
+    rep: Mapped[str | None] = mapped_column(String(20))
+    nom_voie: Mapped[str] = mapped_column(Text)
+    street_key: Mapped[str] = mapped_column(Text)
+    code_postal: Mapped[str | None] = mapped_column(String(5))
+    nom_commune: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", 4326, spatial_index=False))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"), index=True)
+
+    __table_args__ = (Index("ix_ban_address_code_insee_street_key", "code_insee", "street_key"),)
+
+
+class PmIntervention(Base):
+    """One police municipale intervention. No person is described: date, type, place, outcome only."""
+
+    __tablename__ = "pm_intervention"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    time_known: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    label: Mapped[str] = mapped_column(Text)
+    label_key: Mapped[str] = mapped_column(Text, index=True)
+    type_code: Mapped[str | None] = mapped_column(ForeignKey("pm_intervention_type.code", onupdate="CASCADE"),
+                                                  index=True)
+    family_code: Mapped[str | None] = mapped_column(ForeignKey("pm_family.code", onupdate="CASCADE"))
+    place: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", 4326, spatial_index=False), nullable=True)
+    geom_l93: Mapped[Any] = mapped_column(Geometry("POINT", 2154, spatial_index=False),
+                                          Computed("ST_Transform(geom, 2154)", persisted=True), nullable=True)
+    geocoding_status: Mapped[str] = mapped_column(String(20))
+    geocoding_score: Mapped[float | None] = mapped_column(Float)
+    sector: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    source_record_id: Mapped[str | None] = mapped_column(Text)
+    natural_key: Mapped[str] = mapped_column(Text, unique=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+
+    __table_args__ = (
+        CheckConstraint("geocoding_status IN " + str(GEOCODING_STATUSES), name="geocoding_status"),
+        CheckConstraint("origin IN " + str(ORIGINS), name="origin"),
+        Index("ix_pm_intervention_occurred_at", "occurred_at"),
+        Index("idx_pm_intervention_geom_l93", "geom_l93", postgresql_using="gist"),
+    )
