@@ -122,6 +122,7 @@ class RoadUser(Base):
     accident_id: Mapped[int] = mapped_column(BigInteger, ForeignKey(_ACCIDENT_FK, ondelete="CASCADE"))
     rank_in_accident: Mapped[int] = mapped_column(SmallInteger)
     vehicle_letter: Mapped[str | None] = mapped_column(String(5))
+    vehicle_ref: Mapped[str | None] = mapped_column(String(20))
     user_ref: Mapped[str | None] = mapped_column(String(20))
     seat: Mapped[int | None] = mapped_column(SmallInteger)
     category: Mapped[int | None] = mapped_column(SmallInteger)

@@ -156,6 +156,7 @@ def upgrade() -> None:
         sa.Column("accident_id", sa.BigInteger(), nullable=False),
         sa.Column("rank_in_accident", small(), nullable=False),
         sa.Column("vehicle_letter", sa.String(5)),
+        sa.Column("vehicle_ref", sa.String(20)),
         sa.Column("user_ref", sa.String(20)),
         *(sa.Column(name, small()) for name in ("seat", "category", "gravity", "birth_year", "trip_purpose")),
         sa.Column("batch_id", sa.Integer(), nullable=False),
