@@ -71,21 +71,38 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def import_baac(engine: Engine, paths: Sequence[Path], *, territory: str | None = None, user: str | None = None,
-                accept_valid: bool = False, dry_run: bool = False) -> list[ImportReport]:
-    """Import BAAC files (any year, any layout); ``territory`` keeps one commune, département or région."""
+def plan_files(paths: Sequence[Path]) -> list[fmt.BaacFile]:
+    """Recognise every file first (refusing altered or unknown ones before anything is written), then
+    order them accidents → places → vehicles → users."""
+    described = [fmt.describe(open_table(p, expected={"num_acc", "accident_id"})) for p in collect_files(paths)]
+    return sorted(described, key=lambda f: fmt.TABLES.index(f.kind))
+
+
+def import_scope(territory: str | None) -> Scope:
     scope = parse_scope(territory)
     if scope.kind in ("IRIS", "QPV"):
         raise InputFileError("--territory attend une commune, un département, une région ou FRA.")
-    described = [fmt.describe(open_table(p, expected={"num_acc", "accident_id"})) for p in collect_files(paths)]
-    described.sort(key=lambda f: fmt.TABLES.index(f.kind))
-    reports = []
-    for f in described:
-        def load(conn: Connection, batch_id: int, report: ImportReport, f: fmt.BaacFile = f) -> None:
-            _load_file(conn, batch_id, report, f, scope)
-        reports.append(run_import(engine, SOURCE, f.table.path, load, user=user, accept_valid=accept_valid,
-                                  dry_run=dry_run))
-    return reports
+    return scope
+
+
+def import_baac_file(engine: Engine, f: fmt.BaacFile, scope: Scope, *, user: str | None = None,
+                     accept_valid: bool = False, dry_run: bool = False) -> ImportReport:
+    """One file, one batch, one transaction."""
+    def load(conn: Connection, batch_id: int, report: ImportReport) -> None:
+        _load_file(conn, batch_id, report, f, scope)
+
+    return run_import(engine, SOURCE, f.table.path, load, user=user, accept_valid=accept_valid, dry_run=dry_run)
+
+
+def import_baac(engine: Engine, paths: Sequence[Path], *, territory: str | None = None, user: str | None = None,
+                accept_valid: bool = False, dry_run: bool = False) -> list[ImportReport]:
+    """Import BAAC files (any year, any layout); ``territory`` keeps one commune, département or région.
+
+    Each file is all-or-nothing; a refused file stops the run (files already done stay imported).
+    """
+    scope = import_scope(territory)
+    return [import_baac_file(engine, f, scope, user=user, accept_valid=accept_valid, dry_run=dry_run)
+            for f in plan_files(paths)]
 
 
 def _load_file(conn: Connection, batch_id: int, report: ImportReport, f: fmt.BaacFile, scope: Scope) -> None:

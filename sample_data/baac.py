@@ -15,7 +15,7 @@ from sample_data.baac_writer import Accident, User, Vehicle, write_year
 COMMUNE = "04112"
 CENTRE = (43.8335, 5.7870)  # lat, lon of the town centre
 # Planted accident-prone sites: (lat, lon, accidents per year).
-SITES = ((43.8262, 5.7811, 2), (43.8371, 5.7929, 1))
+SITES = ((43.8262, 5.7811, 2), (43.8345, 5.7970, 1))
 YEARS = tuple(range(2019, 2024))
 PER_YEAR = 38
 _STREETS = ("Avenue de la Libération", "Boulevard Martin Bret", "Rue Grande", "Route de Volx", "Avenue Jean Giono",
@@ -73,16 +73,19 @@ def demo_year(rng: random.Random, year: int, refs: list[int]) -> list[Accident]:
     return accidents
 
 
+SUBDIR = "baac"
+
+
 def generate(out_dir: Path, seed: int) -> None:
-    """Write the four tables of each demo year into ``out_dir`` (``sample_data/files/baac``)."""
+    """Write the four tables of each demo year into ``out_dir/baac`` (``sample_data/files/baac``)."""
     rng = random.Random(seed)
     refs = [150_000_000, 1_000_000]
     for year in YEARS:
-        write_year(Path(out_dir), year, demo_year(rng, year, refs))
+        write_year(Path(out_dir) / SUBDIR, year, demo_year(rng, year, refs))
 
 
 def load(engine, out_dir: Path, user: str) -> None:
     """Import the generated files through the same function as ``observatoire import baac``."""
     from ingest.baac import import_baac
 
-    import_baac(engine, [Path(out_dir)], user=user)
+    import_baac(engine, [Path(out_dir) / SUBDIR], user=user)
