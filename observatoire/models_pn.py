@@ -50,7 +50,8 @@ class PnIndicator(Base):
     denominator: Mapped[str] = mapped_column(String(20))
     sensitive: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
-    __table_args__ = (CheckConstraint("denominator IN ('habitants', 'logements')", name="denominator"),)
+    __table_args__ = (CheckConstraint("denominator IN ('habitants', 'logements')", name="denominator"),
+                      {"comment": "catalogue des indicateurs SSMSI"})
 
 
 class PnStat(Base):
@@ -109,6 +110,8 @@ class Etat4001Index(Base):
     number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     label: Mapped[str] = mapped_column(Text)
     in_use: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+    __table_args__ = ({"comment": "catalogue des index de l'état 4001"},)
 
 
 class Etat4001Count(Base):
