@@ -122,5 +122,6 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     app.index_string = app.index_string.replace("<html>", '<html lang="fr">')
     _import_pages()
+    security.bind_callbacks(app)
     app.layout = _shell
     return app

@@ -47,6 +47,9 @@ _DATA_PREFIXES = ("/_dash-", "/_reload-hash", "/telechargement/", "/api/")
 
 # Callback output id -> permission. Filled by guarded_callback() and register_internal_callbacks().
 CALLBACK_PERMISSIONS: dict[str, str] = {}
+# Declared by page modules at import, bound to each app by bind_callbacks(): Dash's global callback list
+# is emptied by the first app, and tests build several apps in one process.
+_DECLARED_CALLBACKS: list[tuple[Any, tuple, dict, Callable]] = []
 CSRF_COOKIE = "obs_csrf"
 CSRF_HEADER = "X-CSRFToken"
 
@@ -189,9 +192,15 @@ def guarded_callback(permission: str, output: Any, *args: Any, **kwargs: Any) ->
             return func(*a, **kw)
 
         CALLBACK_PERMISSIONS[_output_key(output)] = permission
-        return dash.callback(output, *args, **kwargs)(wrapper)
+        _DECLARED_CALLBACKS.append((output, args, kwargs, wrapper))
+        return wrapper
 
     return decorator
+
+
+def bind_callbacks(app: dash.Dash) -> None:
+    for output, args, kwargs, func in _DECLARED_CALLBACKS:
+        app.callback(output, *args, **kwargs)(func)
 
 
 def register_page(module: str, *, path: str, name: str, permission: str, render: Callable[..., Any],

@@ -126,43 +126,54 @@ def reset_password(engine: Engine, login: str, password: str, *, by: str | None 
 
 
 def authenticate(engine: Engine, settings: Settings, login: str, password: str, *, ip: str | None = None) -> User:
-    """The user, or AuthenticationFailed with one message whatever the reason (no account enumeration)."""
+    """The user, or AuthenticationFailed with one message whatever the reason (no account enumeration).
+
+    Failures are committed (counter, lock, audit) before the refusal is raised.
+    """
     login = (login or "").strip().lower()[:80]
-    now = _now()
     with engine.begin() as conn:
         row = conn.execute(sa.text("SELECT * FROM obs.app_user WHERE login = :l FOR UPDATE"), {"l": login}).first()
-        if row is None:
-            try:
-                _hasher.verify(_DUMMY_HASH, password or "")
-            except VerificationError:
-                pass
-            audit.record(conn, "connexion_echec", user_login=login or None, ip=ip, detail={"motif": "inconnu"})
-            raise AuthenticationFailed(LOGIN_FAILED)
-        locked = row.locked_until is not None and row.locked_until > now
+        user = _check(conn, settings, row, login, password, ip)
+    if user is None:
+        raise AuthenticationFailed(LOGIN_FAILED)
+    return user
+
+
+def _check(conn: Connection, settings: Settings, row: sa.Row | None, login: str, password: str,
+           ip: str | None) -> User | None:
+    now = _now()
+    if row is None:
         try:
-            ok = _hasher.verify(row.password_hash, password or "")
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
-        if ok and row.active and not locked:
-            if _hasher.check_needs_rehash(row.password_hash):
-                conn.execute(sa.text("UPDATE obs.app_user SET password_hash = :h WHERE id = :i"),
-                             {"h": _hasher.hash(password), "i": row.id})
-            conn.execute(sa.text(
-                "UPDATE obs.app_user SET failed_logins = 0, first_failed_at = NULL, locked_until = NULL, "
-                "last_login_at = now() WHERE id = :i"), {"i": row.id})
-            audit.record(conn, "connexion", user_login=row.login, role=row.role, ip=ip)
-            return _row_to_user(row)
-        reason = "verrouille" if locked else ("desactive" if not row.active else "mot_de_passe")
-        if not locked:
-            window = timedelta(minutes=settings.lockout_minutes)
-            fresh = row.first_failed_at is None or now - row.first_failed_at > window
-            count = 1 if fresh else row.failed_logins + 1
-            lock_until = now + window if count >= settings.lockout_attempts else None
-            conn.execute(sa.text(
-                "UPDATE obs.app_user SET failed_logins = :c, first_failed_at = :f, locked_until = :u WHERE id = :i"),
-                {"c": count, "f": now if fresh else row.first_failed_at, "u": lock_until, "i": row.id})
-            if lock_until:
-                audit.record(conn, "compte_verrouille", user_login=row.login, ip=ip,
-                             detail={"jusqu_a": lock_until.isoformat(), "echecs": count})
-        audit.record(conn, "connexion_echec", user_login=row.login, ip=ip, detail={"motif": reason})
-    raise AuthenticationFailed(LOGIN_FAILED)
+            _hasher.verify(_DUMMY_HASH, password or "")
+        except VerificationError:
+            pass
+        audit.record(conn, "connexion_echec", user_login=login or None, ip=ip, detail={"motif": "inconnu"})
+        return None
+    locked = row.locked_until is not None and row.locked_until > now
+    try:
+        ok = _hasher.verify(row.password_hash, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    if ok and row.active and not locked:
+        if _hasher.check_needs_rehash(row.password_hash):
+            conn.execute(sa.text("UPDATE obs.app_user SET password_hash = :h WHERE id = :i"),
+                         {"h": _hasher.hash(password), "i": row.id})
+        conn.execute(sa.text(
+            "UPDATE obs.app_user SET failed_logins = 0, first_failed_at = NULL, locked_until = NULL, "
+            "last_login_at = now() WHERE id = :i"), {"i": row.id})
+        audit.record(conn, "connexion", user_login=row.login, role=row.role, ip=ip)
+        return _row_to_user(row)
+    reason = "verrouille" if locked else ("desactive" if not row.active else "mot_de_passe")
+    if not locked:
+        window = timedelta(minutes=settings.lockout_minutes)
+        fresh = row.first_failed_at is None or now - row.first_failed_at > window
+        count = 1 if fresh else row.failed_logins + 1
+        lock_until = now + window if count >= settings.lockout_attempts else None
+        conn.execute(sa.text(
+            "UPDATE obs.app_user SET failed_logins = :c, first_failed_at = :f, locked_until = :u WHERE id = :i"),
+            {"c": count, "f": now if fresh else row.first_failed_at, "u": lock_until, "i": row.id})
+        if lock_until:
+            audit.record(conn, "compte_verrouille", user_login=row.login, ip=ip,
+                         detail={"jusqu_a": lock_until.isoformat(), "echecs": count})
+    audit.record(conn, "connexion_echec", user_login=row.login, ip=ip, detail={"motif": reason})
+    return None

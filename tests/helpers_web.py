@@ -1,0 +1,26 @@
+"""Logging in through the real login form with Flask's test client."""
+
+from __future__ import annotations
+
+import re
+
+PASSWORD = "mot-de-passe-de-test-solide"
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "jeton CSRF absent du formulaire"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    page = client.get("/login")
+    token = csrf_from(page.get_data(as_text=True))
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def dash_csrf(client) -> str:
+    """The token the Dash renderer reads from its cookie and sends back as a header."""
+    cookie = client.get_cookie("obs_csrf")
+    assert cookie is not None, "cookie obs_csrf absent après connexion"
+    return cookie.value
