@@ -7,7 +7,7 @@ import csv
 import gzip
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -193,3 +193,30 @@ def parse_datetime(raw: str | None) -> datetime | None:
     assert day is not None
     moment = parse_time(parts[1]) if len(parts) > 1 else time(0, 0)
     return datetime.combine(day, moment or time(0, 0))
+
+
+def iter_rows(table: TextTable, on_position: Callable[[float], None] | None = None,
+              every: int = 50_000) -> Iterator[tuple[int, list[str]]]:
+    """Like :meth:`TextTable.rows`, telling ``on_position`` the share of the file read every ``every``
+    rows, so a page can show progress on a large file."""
+    size = max(Path(table.path).stat().st_size, 1)
+    with open_bytes(table.path) as raw:
+        text = io.TextIOWrapper(raw, encoding=table.encoding, errors="strict", newline="")
+        reader = csv.reader(text, delimiter=table.separator)
+        count = 0
+        try:
+            for _ in range(table.header_line):
+                next(reader)
+            for row in reader:
+                if not row or not "".join(row).strip():
+                    continue
+                yield reader.line_num, row
+                count += 1
+                if on_position is not None and count % every == 0:
+                    # gzip readers tell the uncompressed offset: the share is then approximate
+                    on_position(min(raw.tell() / size, 1.0))
+        except UnicodeDecodeError as exc:
+            raise InputFileError(
+                f"{table.path.name} : caractère illisible en {table.encoding} vers la ligne {reader.line_num} ; "
+                "enregistrez le fichier en UTF-8 ou en Windows-1252."
+            ) from exc

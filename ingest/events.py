@@ -1,0 +1,363 @@
+"""Dated, placed events from office exports (police municipale interventions, police nationale facts…):
+reading through a column mapping, validation, personal-data guard, geocoding and deduplication.
+
+A source describes itself with an :class:`EventSource`; this module does the rest. Rows are checked while
+they stream into a temporary table by ``COPY`` (dates and times are parsed once per distinct string, so the
+check costs little); labels, places, duplicates and commune bounds are then handled in SQL on the staged
+rows, and one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` writes the table inside the batch transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ingest import privacy, reading
+from ingest.geocoding import Geocoder, normalise_address
+from ingest.tabular import ColumnMapping, Field, Table
+from observatoire.batches import ImportReport
+from observatoire.errors import InputFileError
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]  # (stage, share done in [0, 1])
+
+# Field names every event source uses; a source adds its own text fields after them.
+CORE_FIELDS = ("date", "time", "label", "address", "x", "y", "record_id")
+LISTED_MAX = 200  # lines listed in the report for each warning kind
+
+WGS84, LAMBERT93 = 4326, 2154
+EARLIEST = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class Classified:
+    type_code: str | None
+    family_code: str | None
+    suggestion: str | None = None  # label of the closest type when unknown
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """What differs between two event sources."""
+
+    name: str  # batch source, e.g. ``pm``
+    label: str  # French, e.g. « Police municipale »
+    fields: tuple[Field, ...]
+    extra_fields: tuple[str, ...]  # text fields staged as they are, for ``insert_sql``
+    classify: Callable[[Connection, list[str]], dict[str, Classified]]
+    # INSERT … SELECT … FROM ({events}) e ON CONFLICT DO NOTHING, ``{events}`` being the validated rows with
+    # occurred_at, time_known, label, label_key, type_code, family_code, place, geom, geocoding_status,
+    # geocoding_score, record_id, natural_key, the extra fields, and :batch_id bound.
+    insert_sql: str
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+def check_mapping(source: EventSource, header: Sequence[str], index: dict[str, int]) -> None:
+    """Refuse a mapping that lacks what every row needs, naming the field and the file's columns."""
+    missing = [f for f in source.fields if f.required and f.name not in index]
+    if missing:
+        raise InputFileError(
+            "Colonnes obligatoires non trouvées : " + ", ".join(f"« {f.label} »" for f in missing)
+            + f". Colonnes du fichier : {', '.join(h for h in header if h)}. Indiquez la correspondance "
+            "(profil de correspondance, ou --mapping) ou renommez les colonnes comme dans le modèle.")
+    if ("x" in index) != ("y" in index):
+        raise InputFileError("Une seule colonne de coordonnées est associée : associez X et Y (ou longitude "
+                             "et latitude), ou aucune des deux.")
+    if "address" not in index and "x" not in index:
+        raise InputFileError("Ni adresse ni coordonnées : associez une colonne « Adresse » (ou « Lieu ») ou les "
+                             "colonnes X et Y, sinon aucune intervention ne pourrait être placée.")
+
+
+class _Parsers:
+    """Date, time and number parsing with one cache per distinct string (exports repeat them a lot)."""
+
+    def __init__(self) -> None:
+        self.dates: dict[str, str | Exception] = {}
+        self.times: dict[str, str | Exception] = {}
+        self.latest = date.today() + timedelta(days=1)
+
+    def day(self, raw: str) -> str | Exception:
+        try:
+            return self.dates[raw]
+        except KeyError:
+            pass
+        try:
+            value = reading.parse_date(raw)
+            assert value is not None
+            if not EARLIEST <= value <= self.latest:
+                result: str | Exception = ValueError(
+                    f"date hors de la période plausible ({EARLIEST.year} à aujourd'hui) ; vérifiez l'année")
+            else:
+                result = value.isoformat()
+        except ValueError:
+            result = ValueError("date non reconnue ; écrivez-la jj/mm/aaaa (par ex. 14/07/2024) ou aaaa-mm-jj")
+        self.dates[raw] = result
+        return result
+
+    def hour(self, raw: str) -> str | Exception:
+        try:
+            return self.times[raw]
+        except KeyError:
+            pass
+        try:
+            value = reading.parse_time(raw)
+            assert value is not None
+            result: str | Exception = value.strftime("%H:%M:%S")
+        except ValueError:
+            result = ValueError("heure non reconnue ; écrivez-la HH:MM ou HHhMM (par ex. 22:15 ou 22h15)")
+        self.times[raw] = result
+        return result
+
+
+def _number(raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        value = reading.parse_decimal(raw)
+        if value is None:
+            raise
+        return value
+
+
+def _srid(x: float, y: float, crs: str) -> int | str:
+    """EPSG code of a point, or the French reason it is refused."""
+    wgs = -180 <= x <= 180 and -90 <= y <= 90
+    l93 = 100_000 <= x <= 1_300_000 and 6_000_000 <= y <= 7_200_000
+    if wgs and crs != "lambert93":
+        if 41 <= x <= 52 and -6 <= y <= 10:
+            return "longitude et latitude semblent inversées ; échangez les colonnes X et Y"
+        return WGS84
+    if l93 and crs != "wgs84":
+        return LAMBERT93
+    expected = {"wgs84": "longitude/latitude en degrés (WGS84)", "lambert93": "X/Y Lambert-93 en mètres"}.get(
+        crs, "longitude/latitude en degrés (WGS84) ou X/Y Lambert-93 en mètres")
+    return f"coordonnées hors de France dans le système attendu ; attendu : {expected}"
+
+
+def _stage(conn: Connection, source: EventSource, table: Table, index: dict[str, int], crs: str,
+           report: ImportReport, progress: Progress | None) -> None:
+    """Stream the rows into ``ev_stage``, checking each one; bad rows are reported, not staged."""
+    extras = source.extra_fields
+    columns = [("line", "int"), ("occurred_at", "timestamp"), ("time_known", "bool"), ("label", "text"),
+               ("address", "text"), ("x", "float8"), ("y", "float8"), ("srid", "int"), ("record_id", "text")]
+    columns += [(name, "text") for name in extras]
+    header = table.header
+    names = {name: header[i] for name, i in index.items()}
+    skip = {index[n] for n in ("date", "time", "x", "y") if n in index}
+    guard = privacy.ContentGuard(header, skip=skip)
+    parse = _Parsers()
+    get = {name: index.get(name) for name in CORE_FIELDS}
+    i_date, i_time, i_label, i_addr, i_x, i_y, i_id = (get[n] for n in CORE_FIELDS)
+    i_extras = [index.get(name) for name in extras]
+    width = len(header)
+    counts = {WGS84: 0, LAMBERT93: 0}
+    raw = conn.connection.driver_connection
+    on_position = (lambda share: progress("lecture", share)) if progress else None
+    with raw.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE ev_stage (" + ", ".join(f"{n} {t}" for n, t in columns) + ") ON COMMIT DROP")
+        with cur.copy("COPY ev_stage FROM STDIN") as copy:
+            for line, row in table.rows(on_position):
+                report.rows_read += 1
+                if len(row) < width:
+                    row = row + [""] * (width - len(row))
+                guard.check(line, row)
+                bad = False
+                when = row[i_date].strip() if i_date is not None else ""
+                if not when:
+                    report.error(line, names["date"], None, "date absente ; renseignez la date (jj/mm/aaaa)")
+                    bad = True
+                    day = None
+                else:
+                    day_part, _, time_part = when.replace("T", " ", 1).partition(" ")
+                    day = parse.day(day_part)
+                    if isinstance(day, Exception):
+                        report.error(line, names["date"], when, str(day))
+                        bad = True
+                    time_part = time_part.strip()
+                hour_raw = row[i_time].strip() if i_time is not None else ""
+                if hour_raw:
+                    time_part = hour_raw
+                hour: str | Exception | None = parse.hour(time_part) if when and time_part else None
+                if isinstance(hour, Exception):
+                    report.error(line, names["time" if hour_raw else "date"], time_part, str(hour))
+                    bad = True
+                label = row[i_label].strip() if i_label is not None else ""
+                if not label:
+                    report.error(line, names.get("label"), None,
+                                 "nature de l'intervention absente ; renseignez-la (par ex. « Tapage nocturne »)")
+                    bad = True
+                x = y = srid = None
+                if i_x is not None:
+                    rx, ry = row[i_x].strip(), row[i_y].strip()  # type: ignore[index]
+                    if rx or ry:
+                        try:
+                            x, y = _number(rx), _number(ry)
+                        except ValueError:
+                            report.error(line, names["x"] if not _is_number(rx) else names["y"], f"{rx} ; {ry}",
+                                         "coordonnée absente ou non numérique ; renseignez X et Y avec un nombre "
+                                         "(virgule ou point décimal), ou laissez les deux vides")
+                            bad = True
+                        else:
+                            if x == 0 and y == 0:  # some software writes 0;0 for "no position"
+                                x = y = None
+                            else:
+                                found = _srid(x, y, crs)
+                                if isinstance(found, str):
+                                    report.error(line, names["x"], f"{rx} ; {ry}", found)
+                                    bad = True
+                                else:
+                                    srid = found
+                                    counts[found] += 1
+                if bad:
+                    report.rejected += 1
+                    continue
+                stamp = f"{day} {hour}" if hour else day
+                values = [line, stamp, hour is not None, label[:300],
+                          row[i_addr].strip()[:300] if i_addr is not None else None,
+                          x, y, srid, row[i_id].strip()[:100] if i_id is not None and row[i_id].strip() else None]
+                values += [row[i].strip()[:150] or None if i is not None else None for i in i_extras]
+                copy.write_row(values)
+    report.extra["systemes_coordonnees"] = {"WGS84": counts[WGS84], "Lambert-93": counts[LAMBERT93]}
+
+
+def _is_number(raw: str) -> bool:
+    try:
+        _number(raw)
+        return True
+    except ValueError:
+        return False
+
+
+def _copy(conn: Connection, table: str, columns: str, rows: list[tuple]) -> None:
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP")
+        with cur.copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _labels(conn: Connection, source: EventSource, report: ImportReport) -> None:
+    stats = conn.execute(sa.text(
+        "SELECT label, count(*) AS n, min(line) AS first FROM ev_stage GROUP BY label")).all()
+    found = source.classify(conn, [r.label for r in stats])
+    rows, unknown = [], []
+    for r in stats:
+        c = found.get(r.label) or Classified(None, None)
+        rows.append((r.label, reading.normalise_header(r.label) or r.label.lower(), c.type_code, c.family_code))
+        if c.type_code is None:
+            unknown.append({"libelle": r.label, "lignes": r.n, "premiere_ligne": r.first, "suggestion": c.suggestion})
+    _copy(conn, "ev_label", "label text, label_key text, type_code text, family_code text", rows)
+    if unknown:
+        unknown.sort(key=lambda u: -u["lignes"])
+        report.extra["libelles_inconnus"] = unknown[:LISTED_MAX]
+        report.warnings.append(
+            f"{len(unknown)} libellé(s) absent(s) de la nomenclature, gardé(s) « non classé(s) » : "
+            + "; ".join(f"« {u['libelle']} » ({u['lignes']} ligne(s))"
+                        + (f", peut-être « {u['suggestion']} »" if u["suggestion"] else "") for u in unknown[:10])
+            + ". Un analyste peut les rattacher à un type (nomenclature).")
+
+
+def _places(conn: Connection, geocoder: Geocoder | None, report: ImportReport, progress: Progress | None) -> None:
+    stats = conn.execute(sa.text(
+        "SELECT address, bool_or(x IS NULL) AS needed FROM ev_stage WHERE address IS NOT NULL AND address <> '' "
+        "GROUP BY address")).all()
+    name = geocoder.commune_name if geocoder else None
+    rows = []
+    for i, r in enumerate(stats):
+        parsed = normalise_address(r.address, name)
+        place = parsed.text or r.address.lower()
+        match = geocoder.match(r.address) if (geocoder and r.needed) else None
+        rows.append((r.address, place, reading.normalise_header(place),
+                     match.lon if match else None, match.lat if match else None, match.score if match else None))
+        if progress and i % 5000 == 0:
+            progress("geocodage", i / max(len(stats), 1))
+    _copy(conn, "ev_place", "address text, place text, place_key text, lon float8, lat float8, score float8", rows)
+    if geocoder is None or not len(geocoder):
+        report.warnings.append("La Base Adresse Nationale de la commune n'est pas chargée (observatoire import ban) : "
+                               "les adresses sans coordonnées restent non géolocalisées.")
+
+
+def events_select(extra_fields: Sequence[str]) -> str:
+    """The validated rows, ready for a source's INSERT."""
+    extras = "".join(f", s.{name}" for name in extra_fields)
+    return f"""
+        SELECT s.line, s.occurred_at, s.time_known, s.label, l.label_key, l.type_code, l.family_code,
+               p.place,
+               CASE WHEN s.srid = {LAMBERT93} THEN ST_Transform(ST_SetSRID(ST_MakePoint(s.x, s.y), {LAMBERT93}), {WGS84})
+                    WHEN s.srid = {WGS84} THEN ST_SetSRID(ST_MakePoint(s.x, s.y), {WGS84})
+                    WHEN p.lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(p.lon, p.lat), {WGS84}) END AS geom,
+               CASE WHEN s.srid IS NOT NULL THEN 'coordonnees' WHEN p.lon IS NOT NULL THEN 'geocode'
+                    ELSE 'non_geolocalise' END AS geocoding_status,
+               CASE WHEN s.srid IS NULL THEN p.score END AS geocoding_score,
+               s.record_id,
+               CASE WHEN s.record_id IS NOT NULL THEN 'n:' || s.record_id
+                    ELSE 'k:' || to_char(s.occurred_at, 'YYYY-MM-DD"T"HH24:MI') || '|' || l.label_key || '|'
+                         || COALESCE(p.place_key, s.x::text || ',' || s.y::text, '') END AS natural_key
+               {extras}
+        FROM ev_stage s JOIN ev_label l ON l.label = s.label LEFT JOIN ev_place p ON p.address = s.address"""
+
+
+def _warnings(conn: Connection, report: ImportReport, commune: str) -> None:
+    rows = conn.execute(sa.text(
+        "SELECT line FROM ev_stage s LEFT JOIN ev_place p ON p.address = s.address "
+        "WHERE s.srid IS NULL AND p.lon IS NULL ORDER BY line")).scalars().all()
+    report.extra["non_geolocalises"] = len(rows)
+    if rows:
+        report.extra["lignes_non_geolocalisees"] = rows[:LISTED_MAX]
+        report.warnings.append(
+            f"{len(rows)} ligne(s) non géolocalisée(s) (adresse absente ou introuvable dans la BAN) : gardées, "
+            f"comptées dans les statistiques mais absentes des cartes. Lignes : "
+            + ", ".join(map(str, rows[:30])) + (" …" if len(rows) > 30 else ""))
+    has_outline = conn.execute(sa.text("SELECT geom IS NOT NULL FROM obs.territory WHERE code = :c"),
+                               {"c": f"COM:{commune}"}).scalar()
+    if not has_outline:
+        report.extra["controle_commune"] = "contour de la commune non chargé : positions non contrôlées"
+        return
+    outside = conn.execute(sa.text(f"""
+        SELECT s.line FROM ev_stage s LEFT JOIN ev_place p ON p.address = s.address,
+             (SELECT geom FROM obs.territory WHERE code = :c) t
+        WHERE (s.srid IS NOT NULL OR p.lon IS NOT NULL) AND NOT ST_Covers(t.geom,
+              CASE WHEN s.srid = {LAMBERT93} THEN ST_Transform(ST_SetSRID(ST_MakePoint(s.x, s.y), {LAMBERT93}), {WGS84})
+                   WHEN s.srid = {WGS84} THEN ST_SetSRID(ST_MakePoint(s.x, s.y), {WGS84})
+                   ELSE ST_SetSRID(ST_MakePoint(p.lon, p.lat), {WGS84}) END)
+        ORDER BY s.line"""), {"c": f"COM:{commune}"}).scalars().all()
+    report.extra["hors_commune"] = len(outside)
+    if outside:
+        report.extra["lignes_hors_commune"] = outside[:LISTED_MAX]
+        report.warnings.append(f"{len(outside)} point(s) hors de la commune (gardés ; vérifiez les coordonnées) : "
+                               "lignes " + ", ".join(map(str, outside[:30])) + (" …" if len(outside) > 30 else ""))
+
+
+def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source: EventSource, table: Table,
+                index: dict[str, int], mapping: ColumnMapping, commune: str, geocoder: Geocoder | None,
+                accept_valid: bool, progress: Progress | None = None) -> None:
+    """The loader given to :func:`observatoire.batches.run_import`."""
+    report.extra["correspondance"] = {name: table.header[i] for name, i in index.items()}
+    report.extra["format"] = {"type": table.kind, "encodage": table.encoding, "separateur": table.separator,
+                              "ligne_en_tete": table.header_line}
+    _stage(conn, source, table, index, mapping.crs, report, progress)
+    if progress:
+        progress("validation", 0.0)
+    _labels(conn, source, report)
+    _places(conn, geocoder, report, progress)
+    _warnings(conn, report, commune)
+    if report.errors_total and not accept_valid:
+        return  # run_import refuses the whole file; no need to write what will be rolled back
+    if progress:
+        progress("ecriture", 0.0)
+    staged = report.rows_read - report.rejected
+    result = conn.execute(sa.text(source.insert_sql.format(events=events_select(source.extra_fields))),
+                          {"batch_id": batch_id})
+    report.inserted = result.rowcount
+    report.duplicates = staged - report.inserted
+    if progress:
+        progress("ecriture", 1.0)

@@ -1,0 +1,180 @@
+"""Police municipale: intervention exports of the municipal logbook (main courante) software.
+
+The functions an upload page or the CLI need: :func:`preview`, :func:`validate` (dry run),
+:func:`commit`, mapping profiles through :mod:`ingest.profiles`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ingest import privacy, profiles, tabular
+from ingest.events import Classified, EventSource, Progress, check_mapping, load_events
+from ingest.geocoding import load_geocoder
+from ingest.reading import normalise_header
+from ingest.tabular import ColumnMapping, Field, Preview
+from observatoire.batches import ImportReport, run_import
+from observatoire.errors import PersonalDataRefused
+
+SOURCE_NAME = "pm"
+
+FIELDS: tuple[Field, ...] = (
+    Field("date", "Date (ou date et heure)", (
+        "date", "date heure", "date et heure", "date intervention", "date de l intervention", "date d intervention",
+        "horodatage", "date faits", "date des faits", "jour", "date debut", "debut", "date saisie", "date appel"),
+        kind="date", required=True),
+    Field("time", "Heure", ("heure", "heure intervention", "heure de l intervention", "heure debut",
+                            "heure de debut", "horaire", "h debut", "heure appel"), kind="time"),
+    Field("label", "Nature de l'intervention", (
+        "nature", "nature de l intervention", "nature intervention", "nature d intervention", "motif",
+        "motif d intervention", "type", "type d intervention", "type intervention", "categorie", "objet",
+        "libelle", "intitule", "infraction"), required=True),
+    Field("address", "Adresse ou lieu", ("adresse", "lieu", "localisation", "lieu d intervention",
+                                         "lieu de l intervention", "adresse de l intervention", "adresse intervention",
+                                         "voie", "rue", "emplacement", "lieu des faits")),
+    Field("x", "X ou longitude", ("x", "longitude", "lon", "lng", "long", "coord x", "coordonnee x", "x lambert",
+                                  "x l93", "gps x"), kind="number"),
+    Field("y", "Y ou latitude", ("y", "latitude", "lat", "coord y", "coordonnee y", "y lambert", "y l93",
+                                 "gps y"), kind="number"),
+    Field("sector", "Secteur ou quartier", ("secteur", "quartier", "zone", "secteur quartier", "ilot",
+                                            "sous secteur")),
+    Field("origin", "Origine (initiative, appel, demande)", (
+        "origine", "origine de l intervention", "origine intervention", "saisine", "mode de saisine", "source",
+        "initiative", "provenance")),
+    Field("outcome", "Suite donnée", ("suite donnee", "suite", "suites", "suites donnees", "resultat", "issue",
+                                      "decision", "suite a donner", "bilan")),
+    Field("record_id", "N° d'intervention (identifiant du logiciel)", (
+        "n d intervention", "n intervention", "numero", "numero d intervention", "numero intervention", "n",
+        "num", "id", "identifiant", "reference", "ref", "n fiche", "numero de fiche", "n main courante",
+        "numero main courante", "n mc"), kind="id"),
+)
+
+# The logbook's wording of the origin, folded to the four values the activity page counts.
+_ORIGIN_SQL = r"""CASE
+    WHEN e.origin IS NULL THEN NULL
+    WHEN e.origin ~* '(initiative|propre|patrouill|spontan|constat)' THEN 'initiative'
+    WHEN e.origin ~* '(appel|t[ée]l[ée]phon|\m17\M|requ[ée]rant|signalement|administr[ée])' THEN 'appel'
+    WHEN e.origin ~* '(demande|r[ée]quisition|mairie|[ée]lu|police nationale|gendarmerie|bailleur|saisine|courrier)'
+        THEN 'demande'
+    ELSE 'autre' END"""
+
+INSERT_SQL = f"""
+    INSERT INTO obs.pm_intervention (occurred_at, time_known, label, label_key, type_code, family_code, place, geom,
+        geocoding_status, geocoding_score, sector, origin, outcome, source_record_id, natural_key, batch_id)
+    SELECT e.occurred_at, e.time_known, e.label, e.label_key, e.type_code, e.family_code, e.place, e.geom,
+        e.geocoding_status, e.geocoding_score, e.sector, {_ORIGIN_SQL}, e.outcome, e.record_id, e.natural_key,
+        :batch_id
+    FROM ({{events}}) e
+    ON CONFLICT (natural_key) DO NOTHING"""
+
+
+def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified]:
+    """Type of each free label: a label an analyst attached, else the type's own name, else its keywords
+    (the longest one found wins), else unknown with the closest type as a suggestion."""
+    types = conn.execute(sa.text(
+        "SELECT code, label, family_code, keywords FROM obs.pm_intervention_type WHERE active")).all()
+    learnt = dict(conn.execute(sa.text(
+        "SELECT m.label_key, m.type_code FROM obs.pm_label_mapping m")).all())
+    family = {t.code: t.family_code for t in types}
+    by_name: dict[str, str] = {}
+    keywords: list[tuple[int, int, str, str]] = []
+    for t in types:
+        by_name[normalise_header(t.label)] = t.code
+        by_name[normalise_header(t.code.replace("_", " "))] = t.code
+        for k in t.keywords or []:
+            kk = normalise_header(k)
+            keywords.append((len(kk.split()), len(kk), kk, t.code))
+    keywords.sort(reverse=True)
+    vocabulary = {normalise_header(t.label): t.label for t in types}
+    vocabulary.update({kk: next(t.label for t in types if t.code == code) for _, _, kk, code in keywords})
+    result: dict[str, Classified] = {}
+    for label in labels:
+        key = normalise_header(label)
+        code = learnt.get(key) or by_name.get(key)
+        if code is None:
+            padded = f" {key} "
+            code = next((c for _, _, kk, c in keywords if f" {kk} " in padded), None)
+        if code is not None:
+            result[label] = Classified(code, family.get(code))
+            continue
+        close = difflib.get_close_matches(key, list(vocabulary), n=1, cutoff=0.5)
+        result[label] = Classified(None, None, vocabulary[close[0]] if close else None)
+    return result
+
+
+SOURCE = EventSource(
+    name=SOURCE_NAME,
+    label="Police municipale",
+    fields=FIELDS,
+    extra_fields=("sector", "origin", "outcome"),
+    classify=classify_labels,
+    insert_sql=INSERT_SQL,
+)
+
+
+def preview(path: Path, n: int = 10, sheet: str | None = None) -> Preview:
+    """Header, first rows, detected format and proposed mapping (field → (column, confidence)).
+
+    A nominative header or value refuses the file here already, so the page never displays it.
+    """
+    result = tabular.preview(path, FIELDS, n=n, sheet=sheet)
+    privacy.check_header(result.header)
+    guard = privacy.ContentGuard(result.header)
+    for i, row in enumerate(result.rows, start=result.header_line + 1):
+        guard.check(i, row)
+    return result
+
+
+def mapping_from(engine: Engine, mapping: ColumnMapping | dict[str, Any] | str | None) -> ColumnMapping | None:
+    """A mapping given as an object, a dict, or the name of a saved profile."""
+    if mapping is None or isinstance(mapping, ColumnMapping):
+        return mapping
+    if isinstance(mapping, str):
+        return profiles.load_profile(engine, SOURCE_NAME, mapping)
+    return ColumnMapping.from_dict(mapping)
+
+
+def commit(engine: Engine, path: Path, *, mapping: ColumnMapping | dict[str, Any] | str | None = None,
+           user: str | None = None, accept_valid: bool = False, dry_run: bool = False,
+           progress: Progress | None = None, commune: str | None = None) -> ImportReport:
+    """Validate and import an export in one transaction; see :func:`validate` for a dry run."""
+    path = Path(path)
+    if commune is None:
+        from observatoire.settings import get_settings
+
+        commune = get_settings().commune
+    chosen = mapping_from(engine, mapping)
+    try:
+        table = tabular.open_export(path, FIELDS, chosen.sheet if chosen else None)
+        privacy.check_header(table.header)
+        index = tabular.resolve(table.header, FIELDS, chosen)
+        check_mapping(SOURCE, table.header, index)
+
+        def load(conn: Connection, batch_id: int, report: ImportReport) -> None:
+            geocoder = load_geocoder(conn, commune)
+            load_events(conn, batch_id, report, source=SOURCE, table=table, index=index,
+                        mapping=chosen or ColumnMapping(), commune=commune, geocoder=geocoder,
+                        accept_valid=accept_valid, progress=progress)
+
+        return run_import(engine, SOURCE_NAME, path, load, user=user, accept_valid=accept_valid, dry_run=dry_run)
+    except PersonalDataRefused as exc:
+        from observatoire import audit
+
+        # The refusal is logged by file name and rule only: the message holds no value of the file.
+        audit.record_now(engine, "import_refuse", user_login=user, target=SOURCE_NAME,
+                         detail={"fichier": path.name, "motif": exc.message})
+        raise
+
+
+def validate(engine: Engine, path: Path, mapping: ColumnMapping | dict[str, Any] | str | None = None, *,
+             user: str | None = None, progress: Progress | None = None, commune: str | None = None) -> ImportReport:
+    """Everything :func:`commit` checks, nothing kept: the full report, errors included, never raised."""
+    report = commit(engine, path, mapping=mapping, user=user, accept_valid=True, dry_run=True, progress=progress,
+                    commune=commune)
+    report.extra["refuse_sans_acceptation"] = report.errors_total > 0
+    return report

@@ -1,0 +1,108 @@
+"""The personal-data guard: the observatoire is not a file of persons (charter of deontology, CNIL).
+
+A header or a value that looks nominative stops the import before anything is staged. Messages name the
+column, the line and the rule, never the value itself, so the refusal report holds no personal data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from ingest.reading import normalise_header
+from observatoire.errors import PersonalDataRefused
+
+# (rule shown to the user, test on the normalised header's words)
+_PLACE_WORDS = {"voie", "rue", "commune", "lieu", "lieudit", "quartier", "secteur", "ville", "site", "zone",
+                "etablissement", "afnor", "ancienne", "ld", "service", "agent", "equipe", "patrouille"}
+
+
+def _has(words: list[str], *phrases: str) -> bool:
+    text = " " + " ".join(words) + " "
+    return any(f" {p} " in text for p in phrases)
+
+
+HEADER_RULES: tuple[tuple[str, object], ...] = (
+    ("nom de personne", lambda w: ("nom" in w or "noms" in w or "patronyme" in w) and not (set(w) & _PLACE_WORDS)),
+    ("prénom", lambda w: bool({"prenom", "prenoms"} & set(w))),
+    ("date ou lieu de naissance", lambda w: "naissance" in w or _has(w, "ne le", "nee le", "ne e le", "ne a")),
+    ("numéro de téléphone", lambda w: bool({"telephone", "tel", "portable", "mobile", "gsm"} & set(w))),
+    ("adresse électronique", lambda w: bool({"courriel", "email", "mail", "mel"} & set(w)) or _has(w, "e mail")),
+    ("immatriculation ou plaque", lambda w: bool({"immatriculation", "immat", "plaque", "plaques"} & set(w))),
+    ("texte libre (observations, commentaires)", lambda w: bool(
+        {"observation", "observations", "commentaire", "commentaires", "remarque", "remarques", "recit",
+         "narration", "note", "notes", "details", "precisions"} & set(w)) or _has(w, "compte rendu")),
+    ("identité d'une personne", lambda w: bool(
+        {"identite", "victime", "victimes", "requerant", "contrevenant", "auteur", "auteurs", "interpelle"}
+        & set(w)) or _has(w, "mis en cause", "personne concernee")),
+    ("numéro de sécurité sociale ou de permis", lambda w: _has(w, "securite sociale", "permis de conduire", "nir")),
+)
+
+_PHONE = re.compile(r"(?<![\d])(?:(?:\+|00)\s?33\s?\(?0?\)?\s?|0)[1-9](?:[\s.\-]?\d{2}){4}(?![\d])")
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+")
+_PLATE_SIV = re.compile(r"\b[A-Z]{2}[\s\-]\d{3}[\s\-][A-Z]{2}\b", re.IGNORECASE)
+_PLATE_FNI = re.compile(r"\b\d{2,4}\s?[A-Z]{2,3}\s?(?:0[1-9]|[1-8]\d|9[0-5]|2A|2B)\b")  # upper case only
+CONTENT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("numéro de téléphone", _PHONE),
+    ("adresse électronique", _EMAIL),
+    ("immatriculation", _PLATE_SIV),
+    ("immatriculation", _PLATE_FNI),
+)
+FREE_TEXT_LENGTH = 150  # longer values are narratives, not categories or addresses
+
+ADVICE = ("L'observatoire ne conserve aucune donnée nominative (charte de déontologie du CLSPDR) : "
+          "retirez cette colonne ou ces valeurs de l'export, puis recommencez. Rien n'a été enregistré.")
+
+
+def header_rule(name: str) -> str | None:
+    """The rule a header breaks, or None."""
+    words = normalise_header(name).split()
+    if not words:
+        return None
+    for rule, test in HEADER_RULES:
+        if test(words):  # type: ignore[operator]
+            return rule
+    return None
+
+
+def check_header(header: Sequence[str]) -> None:
+    """Refuse a file one of whose columns is nominative, whether or not it is mapped."""
+    for position, name in enumerate(header, start=1):
+        rule = header_rule(name)
+        if rule:
+            raise PersonalDataRefused(
+                f"Import refusé : la colonne « {name} » (n° {position}) ressemble à une donnée personnelle "
+                f"(règle : {rule}). {ADVICE}")
+
+
+def value_rule(value: str) -> str | None:
+    if len(value) > FREE_TEXT_LENGTH:
+        return f"texte libre de plus de {FREE_TEXT_LENGTH} caractères"
+    for rule, pattern in CONTENT_RULES:
+        if pattern.search(value):
+            return rule
+    return None
+
+
+class ContentGuard:
+    """Checks values as rows stream by; each distinct value of a column is checked once."""
+
+    def __init__(self, header: Sequence[str], skip: Iterable[int] = ()):
+        self.header = list(header)
+        self.skip = set(skip)  # strictly parsed columns (dates, coordinates) cannot hide a name
+        self._seen: list[set[str]] = [set() for _ in self.header]
+
+    def check(self, line: int, row: Sequence[str]) -> None:
+        for i, value in enumerate(row):
+            if i in self.skip or not value or i >= len(self._seen):
+                continue
+            seen = self._seen[i]
+            if value in seen:
+                continue
+            rule = value_rule(value)
+            if rule:
+                raise PersonalDataRefused(
+                    f"Import refusé : la colonne « {self.header[i]} » contient, ligne {line}, une valeur qui "
+                    f"ressemble à une donnée personnelle (règle : {rule}). {ADVICE}")
+            if len(seen) < 50_000:  # bounded memory on columns of unique values
+                seen.add(value)

@@ -1,0 +1,122 @@
+"""The police municipale nomenclature, editable by an analyst: families, types, labels learnt from files.
+
+Editing a type's family, or attaching a file label to a type, reclassifies the interventions already
+stored, so the activity figures always follow the current nomenclature.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from observatoire.errors import NotFound, ObservatoireError, PermissionDenied
+from observatoire.permissions import allowed
+
+PERMISSION = "donnees.importer"  # analysts and administrators curate the nomenclature
+
+
+def _check(role: str | None) -> None:
+    if role is not None and not allowed(role, PERMISSION):
+        raise PermissionDenied("Votre rôle ne permet pas de modifier la nomenclature.")
+
+
+def _label_key(label: str) -> str:
+    from ingest.reading import normalise_header
+
+    return normalise_header(label) or label.strip().lower()
+
+
+def list_families(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text("SELECT code, label, position FROM obs.pm_family ORDER BY position, code"), conn)
+
+
+def list_types(engine: Engine) -> pd.DataFrame:
+    """Every type with its family and the number of interventions stored under it."""
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text("""
+            SELECT t.code, t.label, t.family_code, f.label AS family_label, t.keywords, t.sensitive, t.active,
+                   (SELECT count(*) FROM obs.pm_intervention i WHERE i.type_code = t.code) AS interventions
+            FROM obs.pm_intervention_type t JOIN obs.pm_family f ON f.code = t.family_code
+            ORDER BY f.position, t.label"""), conn)
+
+
+def save_family(engine: Engine, code: str, label: str, position: int = 50, *, role: str | None = None) -> None:
+    _check(role)
+    with engine.begin() as conn:
+        conn.execute(sa.text("""
+            INSERT INTO obs.pm_family (code, label, position) VALUES (:c, :l, :p)
+            ON CONFLICT (code) DO UPDATE SET label = EXCLUDED.label, position = EXCLUDED.position"""),
+            {"c": code.strip(), "l": label.strip(), "p": position})
+
+
+def save_type(engine: Engine, code: str, label: str, family_code: str, keywords: list[str] | None = None, *,
+              sensitive: bool = False, active: bool = True, role: str | None = None) -> None:
+    """Create or update a type; interventions of the type follow a change of family."""
+    _check(role)
+    with engine.begin() as conn:
+        if not conn.execute(sa.text("SELECT 1 FROM obs.pm_family WHERE code = :f"), {"f": family_code}).scalar():
+            families = conn.execute(sa.text("SELECT code FROM obs.pm_family ORDER BY position")).scalars().all()
+            raise NotFound(f"Famille inconnue : {family_code!r} (familles : {', '.join(families)}).")
+        conn.execute(sa.text("""
+            INSERT INTO obs.pm_intervention_type (code, label, family_code, keywords, sensitive, active)
+            VALUES (:c, :l, :f, :k, :s, :a)
+            ON CONFLICT (code) DO UPDATE SET label = EXCLUDED.label, family_code = EXCLUDED.family_code,
+                keywords = EXCLUDED.keywords, sensitive = EXCLUDED.sensitive, active = EXCLUDED.active"""),
+            {"c": code.strip(), "l": label.strip(), "f": family_code, "k": [k.strip() for k in keywords or []],
+             "s": sensitive, "a": active})
+        conn.execute(sa.text("UPDATE obs.pm_intervention SET family_code = :f WHERE type_code = :c "
+                             "AND family_code IS DISTINCT FROM :f"), {"c": code, "f": family_code})
+
+
+def delete_type(engine: Engine, code: str, *, role: str | None = None) -> None:
+    """Only a type nothing refers to can go; otherwise deactivate it (``save_type(active=False)``)."""
+    _check(role)
+    with engine.begin() as conn:
+        used = conn.execute(sa.text("SELECT (SELECT count(*) FROM obs.pm_intervention WHERE type_code = :c) + "
+                                    "(SELECT count(*) FROM obs.pm_label_mapping WHERE type_code = :c)"),
+                            {"c": code}).scalar()
+        if used:
+            raise ObservatoireError(f"Le type {code!r} est utilisé ({used} intervention(s) ou libellé(s)) : "
+                                    "désactivez-le plutôt que de le supprimer.")
+        conn.execute(sa.text("DELETE FROM obs.pm_intervention_type WHERE code = :c"), {"c": code})
+
+
+def learn_label(engine: Engine, label: str, type_code: str, *, user: str | None = None,
+                role: str | None = None) -> int:
+    """Attach a file label to a type for the next imports and reclassify the stored interventions.
+
+    Returns the number of interventions reclassified.
+    """
+    _check(role)
+    key = _label_key(label)
+    with engine.begin() as conn:
+        family = conn.execute(sa.text("SELECT family_code FROM obs.pm_intervention_type WHERE code = :c"),
+                              {"c": type_code}).scalar()
+        if family is None:
+            raise NotFound(f"Type d'intervention inconnu : {type_code!r}.")
+        conn.execute(sa.text("""
+            INSERT INTO obs.pm_label_mapping (label_key, type_code, created_by) VALUES (:k, :c, :u)
+            ON CONFLICT (label_key) DO UPDATE SET type_code = EXCLUDED.type_code, created_by = EXCLUDED.created_by,
+                created_at = now()"""), {"k": key, "c": type_code, "u": user})
+        return conn.execute(sa.text("UPDATE obs.pm_intervention SET type_code = :c, family_code = :f "
+                                    "WHERE label_key = :k"), {"c": type_code, "f": family, "k": key}).rowcount
+
+
+def list_learnt_labels(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text("SELECT label_key, type_code, created_by, created_at FROM obs.pm_label_mapping "
+                                   "ORDER BY label_key"), conn)
+
+
+def unknown_labels(engine: Engine) -> pd.DataFrame:
+    """Labels of stored interventions outside the nomenclature, most frequent first, with a suggestion."""
+    from ingest.police_municipale import classify_labels
+
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT min(label) AS label, count(*) AS n FROM obs.pm_intervention "
+                                    "WHERE type_code IS NULL GROUP BY label_key ORDER BY n DESC")).all()
+        found = classify_labels(conn, [r.label for r in rows])
+    return pd.DataFrame([{"label": r.label, "interventions": r.n, "suggestion": found[r.label].suggestion}
+                         for r in rows], columns=["label", "interventions", "suggestion"])

@@ -1,0 +1,159 @@
+"""Reading police municipale exports: encodings, separators, header rows and variants, dates, times,
+decimal commas, coordinates in WGS84 or Lambert-93, Excel files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+
+from ingest import police_municipale as pm
+from ingest import tabular
+from tests.pm_helpers import HEADER, ROWS, write_export
+
+
+@pytest.mark.parametrize("encoding,bom", [("utf-8", False), ("utf-8", True), ("cp1252", False), ("latin-1", False)])
+@pytest.mark.parametrize("sep", [";", ",", "\t"])
+def test_encodings_and_separators_are_detected(tmp_path, encoding, bom, sep):
+    rows = [[c.replace(",", ".") for c in r] for r in ROWS] if sep == "," else ROWS
+    f = write_export(tmp_path / "export.csv", rows=rows, sep=sep, encoding=encoding, bom=bom)
+    p = pm.preview(f)
+    assert p.separator == sep
+    assert p.header == HEADER
+    assert p.rows[1][2] == "Stationnement gênant"
+    assert p.proposal["outcome"] == ("Suite donnée", 1.0)
+
+
+def test_header_found_below_title_lines(tmp_path):
+    f = tmp_path / "export.csv"
+    f.write_text("Extraction main courante\nPériode du 01/03/2024 au 31/03/2024\n\n"
+                 + ";".join(HEADER) + "\n" + ";".join(ROWS[0]) + "\n", encoding="utf-8")
+    p = pm.preview(f)
+    assert p.header_line == 4
+    assert p.rows == [ROWS[0]]
+
+
+def test_header_variants_are_recognised_with_a_confidence():
+    header = ["Date/heure", "Motif", "Lieu", "Longitude", "Latitude", "Quartier", "Origine de l'intervention",
+              "Suite", "N°", "Date de l'intervention saisie", "Colonne inutile"]
+    proposal = tabular.propose_mapping(header, pm.FIELDS)
+    assert proposal["date"] == ("Date/heure", 1.0)
+    assert proposal["label"] == ("Motif", 1.0)
+    assert proposal["address"] == ("Lieu", 1.0)
+    assert proposal["x"] == ("Longitude", 1.0)
+    assert proposal["y"] == ("Latitude", 1.0)
+    assert proposal["sector"] == ("Quartier", 1.0)
+    assert proposal["origin"] == ("Origine de l'intervention", 1.0)
+    assert proposal["outcome"] == ("Suite", 1.0)
+    assert proposal["record_id"] == ("N°", 1.0)
+    assert "Colonne inutile" not in {c for c, _ in proposal.values()}
+    # a header holding a known spelling, and a typo, get lower confidences
+    assert tabular.propose_mapping(["Heure de l'appel reçu"], pm.FIELDS)["time"][1] == 0.7
+    assert tabular.propose_mapping(["Adrese"], pm.FIELDS)["address"] == ("Adrese", 0.5)
+
+
+def _occurred(engine):
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.text(
+            "SELECT source_record_id, occurred_at FROM obs.pm_intervention")).all())
+
+
+def test_date_and_time_formats(engine, tmp_path):
+    rows = [
+        ["12/03/2024", "22:15", "Tapage", "rue Grande", "", "", "", "", "", "A"],
+        ["13/03/24", "8h05", "Tapage", "rue Grande", "", "", "", "", "", "B"],
+        ["2024-03-14", "17h", "Tapage", "rue Grande", "", "", "", "", "", "C"],
+        ["45366", "0930", "Tapage", "rue Grande", "", "", "", "", "", "D"],
+        ["16/03/2024 23:40", "", "Tapage", "rue Grande", "", "", "", "", "", "E"],
+        ["2024-03-17T06:30:00", "", "Tapage", "rue Grande", "", "", "", "", "", "F"],
+        ["18.03.2024", "21H30", "Tapage", "rue Grande", "", "", "", "", "", "G"],
+    ]
+    report = pm.commit(engine, write_export(tmp_path / "dates.csv", rows=rows), commune="04112")
+    assert report.errors_total == 0, report.errors
+    got = _occurred(engine)
+    assert got["A"] == datetime(2024, 3, 12, 22, 15)
+    assert got["B"] == datetime(2024, 3, 13, 8, 5)
+    assert got["C"] == datetime(2024, 3, 14, 17, 0)
+    assert got["D"] == datetime(2024, 3, 15, 9, 30)  # Excel serial day 45366
+    assert got["E"] == datetime(2024, 3, 16, 23, 40)
+    assert got["F"] == datetime(2024, 3, 17, 6, 30)
+    assert got["G"] == datetime(2024, 3, 18, 21, 30)
+
+
+def test_bad_dates_times_and_coordinates_are_explained(engine, tmp_path):
+    from observatoire.errors import ValidationFailed
+
+    rows = [
+        ["31/02/2024", "10:00", "Tapage", "rue Grande", "", "", "", "", "", "A"],
+        ["12/03/2024", "25:99", "Tapage", "rue Grande", "", "", "", "", "", "B"],
+        ["", "10:00", "Tapage", "rue Grande", "", "", "", "", "", "C"],
+        ["12/03/2024", "10:00", "", "rue Grande", "", "", "", "", "", "D"],
+        ["12/03/2024", "10:00", "Tapage", "", "abc", "43,8", "", "", "", "E"],
+        ["12/03/2024", "10:00", "Tapage", "", "43,83", "5,78", "", "", "", "F"],
+        ["12/03/2024", "10:00", "Tapage", "", "2500000", "100", "", "", "", "G"],
+        ["12/03/2099", "10:00", "Tapage", "rue Grande", "", "", "", "", "", "H"],
+    ]
+    with pytest.raises(ValidationFailed) as exc:
+        pm.commit(engine, write_export(tmp_path / "bad.csv", rows=rows), commune="04112")
+    report = exc.value.report
+    by_line = {e.line: e for e in report.errors}
+    assert report.errors_total == 8 and report.rejected == 8
+    assert by_line[2].column == "Date" and by_line[2].value == "31/02/2024" and "jj/mm/aaaa" in by_line[2].message
+    assert by_line[3].column == "Heure" and "HH:MM" in by_line[3].message
+    assert "date absente" in by_line[4].message
+    assert by_line[5].column == "Nature de l'intervention"
+    assert by_line[6].column == "X" and "non numérique" in by_line[6].message
+    assert "inversées" in by_line[7].message
+    assert "Lambert-93" in by_line[8].message
+    assert "période plausible" in by_line[9].message
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM obs.pm_intervention")).scalar() == 0
+        assert conn.execute(sa.text("SELECT status FROM obs.import_batch")).scalars().all() == ["echec"]
+
+
+def test_lambert93_is_detected_by_range_and_decimal_commas_read(engine, tmp_path):
+    rows = [
+        ["12/03/2024", "10:00", "Tapage", "", "5,78716", "43,83423", "", "", "", "W"],
+        ["12/03/2024", "10:00", "Tapage", "", "931 512,40", "6 304 980,10", "", "", "", "L"],
+    ]
+    report = pm.commit(engine, write_export(tmp_path / "xy.csv", rows=rows), commune="04112")
+    assert report.extra["systemes_coordonnees"] == {"WGS84": 1, "Lambert-93": 1}
+    with engine.connect() as conn:
+        pts = {r[0]: (r[1], r[2], r[3]) for r in conn.execute(sa.text(
+            "SELECT source_record_id, ST_X(geom), ST_Y(geom), geocoding_status FROM obs.pm_intervention"))}
+    assert pts["W"] == pytest.approx((5.78716, 43.83423, "coordonnees"))
+    lon, lat, status = pts["L"]
+    assert status == "coordonnees"
+    assert 5.7 < lon < 5.9 and 43.7 < lat < 43.9  # Manosque, from Lambert-93 metres
+
+
+def test_stated_system_overrides_detection(engine, tmp_path):
+    from observatoire.errors import ValidationFailed
+
+    rows = [["12/03/2024", "10:00", "Tapage", "", "931512", "6304980", "", "", "", "L"]]
+    f = write_export(tmp_path / "xy.csv", rows=rows)
+    with pytest.raises(ValidationFailed) as exc:
+        pm.commit(engine, f, mapping={"columns": {}, "crs": "wgs84"}, commune="04112")
+    assert "WGS84" in exc.value.report.errors[0].message
+
+
+def test_excel_files_are_read(engine, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    ws.append(["Main courante - export"])
+    ws.append(["Date", "Heure", "Motif", "Lieu", "Longitude", "Latitude", "N° d'intervention"])
+    ws.append([datetime(2024, 5, 1, 0, 0), "14:30", "Rodéo urbain", "av. Jean Giono", 5.79, 43.83, 101])
+    ws.append([datetime(2024, 5, 2, 21, 10), None, "Dépôt sauvage", "rue Grande", None, None, 102])
+    f = tmp_path / "export.xlsx"
+    book.save(f)
+    p = pm.preview(f)
+    assert p.kind == "xlsx" and p.header_line == 2
+    assert p.rows[0][0] == "2024-05-01"
+    report = pm.commit(engine, f, commune="04112")
+    assert report.inserted == 2
+    got = _occurred(engine)
+    assert got["101"] == datetime(2024, 5, 1, 14, 30)
+    assert got["102"] == datetime(2024, 5, 2, 21, 10)
