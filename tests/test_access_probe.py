@@ -152,3 +152,13 @@ def test_restricted_page_content_refused_and_view_audited(app, engine):
         views = conn.execute(sa.text(
             "SELECT user_login FROM obs.audit_log WHERE action = 'consultation' AND target = '/journal'")).scalars().all()
     assert views == ["sonde-admin"]
+
+
+def test_pages_load_nothing_from_another_origin(app):
+    import re
+
+    client = app.server.test_client()
+    login(client, "sonde-admin")
+    html = client.get("/").get_data(as_text=True)
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources and all(s.startswith("/") for s in sources), sources

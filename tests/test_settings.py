@@ -1,0 +1,44 @@
+"""Settings come from OBS_* variables or observatoire.toml; the default secret is refused outside development."""
+
+from __future__ import annotations
+
+import pytest
+
+from observatoire.errors import ConfigurationError
+from observatoire.settings import DEFAULT_SECRET, get_settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch, tmp_path):
+    for key in ("OBS_SECRET_KEY", "OBS_ENVIRONMENT", "OBS_COMMUNE", "OBS_TILES_URL", "OBS_DATABASE_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults():
+    settings = get_settings()
+    assert settings.commune == "04112" and settings.commune_code == "COM:04112"
+    assert settings.tiles_enabled and "data.geopf.fr" in settings.tiles_url
+    assert str(settings.home) == ".observatoire"
+
+
+def test_default_secret_refused_in_production(monkeypatch):
+    monkeypatch.setenv("OBS_ENVIRONMENT", "production")
+    with pytest.raises(ConfigurationError, match="OBS_SECRET_KEY"):
+        get_settings()
+    monkeypatch.setenv("OBS_SECRET_KEY", "une-vraie-cle-secrete-de-production")
+    assert get_settings().secret_key != DEFAULT_SECRET
+
+
+def test_toml_file_below_environment(monkeypatch, tmp_path):
+    (tmp_path / "observatoire.toml").write_text('commune = "04070"\ntiles_url = "none"\n')
+    settings = get_settings()
+    assert settings.commune == "04070" and not settings.tiles_enabled
+    monkeypatch.setenv("OBS_COMMUNE", "13055")
+    assert get_settings().commune == "13055"
+
+
+def test_bad_commune_code_is_a_french_message(monkeypatch):
+    monkeypatch.setenv("OBS_COMMUNE", "Manosque")
+    with pytest.raises(ConfigurationError, match="code INSEE"):
+        get_settings()
