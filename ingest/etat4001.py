@@ -87,7 +87,7 @@ def import_etat4001(engine: Engine, path: Path, *, territory: str, service: str 
         for line, fields in table.rows():
             report.rows_read += 1
 
-            def get(field: str) -> str | None:
+            def get(field: str, fields: list[str] = fields) -> str | None:
                 pos = cols.get(field)
                 return fields[pos].strip() if pos is not None and pos < len(fields) else None
 
