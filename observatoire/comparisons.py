@@ -55,12 +55,12 @@ def diagnostic_table(records: Sequence[dict[str, Any]] | pd.DataFrame, formatted
     if frame.empty:
         return frame
     frame["ligne"] = [f"{LEVEL_LABELS[lv]} — {name}" for lv, name in zip(frame.level, frame.territory_name, strict=True)]
+    if frame.indicator.nunique() > 1:
+        raise ValueError("diagnostic_table : un seul indicateur par tableau")
     order = {lv: i for i, lv in enumerate(rates.LEVELS)}
-    frame["_order"] = frame.level.map(order)
-    table = frame.pivot_table(index=["_order", "ligne"], columns="year", values="rate_per_1000", aggfunc="first",
-                              dropna=False)
+    lines = frame.sort_values("level", key=lambda s: s.map(order)).ligne.unique()
+    table = frame.pivot(index="ligne", columns="year", values="rate_per_1000").reindex(index=lines)
     table = table.reindex(columns=sorted(frame.year.unique()))
-    table.index = table.index.droplevel(0)
     table.index.name = None
     table.columns = [str(c) for c in table.columns]
     if formatted:
@@ -96,8 +96,8 @@ def methodology(engine: Engine, records: Sequence[dict[str, Any]] | pd.DataFrame
                              "denominateur": part.denominator_kind.iloc[0],
                              "millesimes": ", ".join(vintages) or "inconnu"})
     coverage = [{"niveau": LEVEL_LABELS[r.level], "territoire": r.territory_name, "annee": int(r.year),
-                 "couverture": r.coverage, "note": r.note}
-                for r in frame.itertuples() if r.level in ("region", "groupe", "france") or r.note]
+                 "couverture": r.coverage, "note": r.note if isinstance(r.note, str) else None}
+                for r in frame.itertuples() if r.level in ("region", "groupe", "france") or isinstance(r.note, str)]
     unpublished = [{"territoire": r.territory_name, "indicateur": r.indicator_label, "annee": int(r.year),
                     "raison": r.coverage} for r in frame.itertuples() if r.rate_per_1000 is None or pd.isna(r.rate_per_1000)]
     used = [indicators.BY_ID[i] for i in dict.fromkeys(frame.indicator)]
@@ -128,11 +128,11 @@ def text_table(records: Sequence[dict[str, Any]]) -> str:
         if head != current:
             current = head
             lines.append(f"\n{r['indicator_label']} — taux pour 1 000 {r['denominator_kind']} (édition {r['edition']})")
-            lines.append(f"{'Territoire':<44} {'Année':>5} {'Nombre':>9} {'Dénominateur':>14} {'Taux':>8} "
+            lines.append(f"{'Territoire':<62} {'Année':>5} {'Nombre':>9} {'Dénominateur':>14} {'Taux':>8} "
                          f"{'IC 95 %':>17}  Millésime")
         ci = (f"{fr_number(r['ci_low'], 2)}–{fr_number(r['ci_high'], 2)}" if r["ci_low"] is not None else "")
         count = NOT_AVAILABLE if r["count"] is None else f"{r['count']:,}".replace(",", "\u202f")
-        lines.append(f"{(LEVEL_LABELS[r['level']] + ' — ' + r['territory_name'])[:44]:<44} {r['year']:>5} "
+        lines.append(f"{(LEVEL_LABELS[r['level']] + ' — ' + r['territory_name'])[:62]:<62} {r['year']:>5} "
                      f"{count:>9} {fr_number(r['denominator'], 0):>14} {fr_number(r['rate_per_1000'], 2):>8} "
                      f"{ci:>17}  {r['denominator_vintage'] or ''}")
     lines.append("\n" + SOURCE_LINE)
