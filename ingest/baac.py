@@ -116,28 +116,30 @@ def _load_file(conn: Connection, batch_id: int, report: ImportReport, f: fmt.Baa
         rows = {"lieux": fmt.place_rows, "vehicules": fmt.vehicle_rows, "usagers": fmt.user_rows}[f.kind](f, report)
     copy_rows(conn, stage, _STAGE_COLUMNS[f.kind], rows)
     table, key = _TARGET[f.kind]
-    refused = _refuse_duplicates(conn, stage, key, report)
+    conn.execute(sa.text(f"ANALYZE {stage}"))
+    _refuse_duplicates(conn, stage, key, report)
     if f.kind == "caracteristiques":
         known = {c for c in communes if geo_codes.is_commune_code(c)}
         ensure_territories(conn, {geo_codes.commune_code(c) for c in known})
         joined = ""
     else:
-        refused += _check_accidents_known(conn, stage, scope, report)
+        _check_accidents_known(conn, stage, scope, report)
         joined = "JOIN obs.road_accident a ON a.id = s.accident_id"
+    # Refused rows (in-file duplicates, unknown accidents) leave the stage, so the insert needs no sort or
+    # join: on a national year that halves its time.
+    conn.execute(sa.text(f"DELETE FROM {stage} WHERE line = ANY(:lines)"), {"lines": report.extra.pop("_drop", [])})
+    conn.execute(sa.text(f"ANALYZE {stage}"))
     names = [n for n, _ in _STAGE_COLUMNS[f.kind] if n not in ("line", "lat", "lon")]
     select = ", ".join(f"s.{n}" for n in names)
     if f.kind == "caracteristiques":
         names.append("geom")
         select += (", CASE WHEN s.lat IS NOT NULL THEN ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) END")
-    keys = ", ".join(f"s.{k}" for k in key)
     inserted = conn.execute(sa.text(f"""
         INSERT INTO obs.{table} ({', '.join(names)}, batch_id)
-        SELECT DISTINCT ON ({keys}) {select}, :batch FROM {stage} s {joined}
-        ORDER BY {keys}, s.line
-        ON CONFLICT DO NOTHING"""), {"batch": batch_id}).rowcount
+        SELECT {select}, :batch FROM {stage} s ON CONFLICT DO NOTHING"""), {"batch": batch_id}).rowcount
     staged = conn.execute(sa.text(f"SELECT count(*) FROM {stage}")).scalar_one()
     report.inserted = inserted
-    report.duplicates = staged - inserted - refused
+    report.duplicates = staged - inserted
     year = "s.year" if f.kind == "caracteristiques" else "a.year"
     conn.execute(sa.text(f"""
         INSERT INTO obs.road_file (year, table_name, scope, rows, batch_id)
@@ -150,13 +152,13 @@ def _load_file(conn: Connection, batch_id: int, report: ImportReport, f: fmt.Baa
 def _add_sql_errors(conn: Connection, sql: str, params: dict, column: str, message: str,
                     report: ImportReport) -> int:
     """Report rows found by ``sql`` (columns line, value), the first ones in detail, and count them."""
-    total = conn.execute(sa.text(f"SELECT count(*) FROM ({sql}) e"), params).scalar_one()
-    if total:
-        for line, value in conn.execute(sa.text(f"{sql} ORDER BY 1 LIMIT {MAX_ERRORS_KEPT}"), params):
-            report.error(line, column, value, message)
-        report.errors_total += max(0, total - MAX_ERRORS_KEPT)
-        report.rejected += total
-    return total
+    found = conn.execute(sa.text(f"{sql} ORDER BY 1"), params).all()
+    for line, value in found[:MAX_ERRORS_KEPT]:
+        report.error(line, column, value, message)
+    report.errors_total += max(0, len(found) - MAX_ERRORS_KEPT)
+    report.rejected += len(found)
+    report.extra.setdefault("_drop", []).extend(line for line, _ in found)
+    return len(found)
 
 
 def _refuse_duplicates(conn: Connection, stage: str, key: tuple[str, ...], report: ImportReport) -> int:

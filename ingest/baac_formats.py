@@ -41,7 +41,6 @@ _REQUIRED = {
 OFFICIAL_SOURCE = ("les fichiers originaux de l'ONISR sur data.gouv.fr (« Bases de données annuelles des "
                    "accidents corporels de la circulation routière »)")
 
-_ACCIDENT_ID_RE = re.compile(r"^(20\d{2})\d{8}$")
 _COM_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _SPACES = re.compile(r"\s+")  # \s covers the non-breaking spaces of ``id_vehicule``
 
@@ -97,9 +96,21 @@ def _getter(columns: dict[str, int]):
     return get
 
 
+def _positions(f: BaacFile, names: tuple[str, ...]) -> tuple[list[int], int]:
+    """Indexes of ``names`` in the rows; absent columns point at one empty cell padded after the last."""
+    width = len(f.columns)
+    return [f.columns.get(n, width) for n in names], width + 1
+
+
+def _padded(row: list[str], width: int) -> list[str]:
+    if len(row) < width:
+        row.extend([""] * (width - len(row)))
+    return row
+
+
 def _accident_id(raw: str, line: int, column: str, report: ImportReport) -> int | None:
     value = raw.strip()
-    if not _ACCIDENT_ID_RE.match(value):
+    if not (len(value) == 12 and value.isascii() and value.isdigit() and value.startswith("20")):
         report.error(line, column, value, "identifiant d'accident invalide (12 chiffres attendus, par ex. 201300007333)")
         return None
     return int(value)
@@ -185,53 +196,56 @@ def accident_rows(f: BaacFile, report: ImportReport, scope: Scope, communes: set
 
 def place_rows(f: BaacFile, report: ImportReport) -> Iterator[tuple]:
     """(line, accident, catr, voie, circ, nbv, vosp, prof, plan, surf, infra, situ, vma)."""
-    get = _getter(f.columns)
+    (key, catr, voie, *coded), width = _positions(f, (f.key_column, "catr", "voie", "circ", "nbv", "vosp", "prof",
+                                                       "plan", "surf", "infra", "situ", "vma"))
+    code = _code
     for line, row in f.table.rows():
         report.rows_read += 1
-        acc = _accident_id(get(row, f.key_column), line, f.key_column, report)
+        row = _padded(row, width)
+        acc = _accident_id(row[key], line, f.key_column, report)
         if acc is None:
             report.rejected += 1
             continue
-        road = get(row, "voie").strip()[:20] or None
-        yield (line, acc, _code(get(row, "catr")), road,
-               *(_code(get(row, c)) for c in ("circ", "nbv", "vosp", "prof", "plan", "surf", "infra", "situ", "vma")))
+        yield (line, acc, code(row[catr]), row[voie].strip()[:20] or None, *[code(row[i]) for i in coded])
 
 
 def vehicle_rows(f: BaacFile, report: ImportReport) -> Iterator[tuple]:
     """(line, accident, num_veh, id_vehicule, senc, catv, obs, obsm, choc, manv, motor)."""
-    get = _getter(f.columns)
+    (key, num_veh, ref, *coded), width = _positions(f, (f.key_column, "num_veh", "id_vehicule", "senc", "catv",
+                                                         "obs", "obsm", "choc", "manv", "motor"))
+    code, spaces = _code, _SPACES.sub
     for line, row in f.table.rows():
         report.rows_read += 1
-        acc = _accident_id(get(row, f.key_column), line, f.key_column, report)
-        letter = get(row, "num_veh").strip()
+        row = _padded(row, width)
+        acc = _accident_id(row[key], line, f.key_column, report)
+        letter = row[num_veh].strip()
         if acc is not None and not letter:
             report.error(line, "num_veh", letter, "numéro de véhicule absent (par ex. A01)")
             acc = None
         if acc is None:
             report.rejected += 1
             continue
-        ref = _SPACES.sub("", get(row, "id_vehicule"))[:20] or None
-        yield (line, acc, letter[:5], ref,
-               *(_code(get(row, c)) for c in ("senc", "catv", "obs", "obsm", "choc", "manv", "motor")))
+        yield (line, acc, letter[:5], spaces("", row[ref])[:20] or None, *[code(row[i]) for i in coded])
 
 
 def user_rows(f: BaacFile, report: ImportReport) -> Iterator[tuple]:
     """(line, accident, rank, num_veh, id_vehicule, id_usager, place, catu, grav, an_nais, trajet)."""
-    get = _getter(f.columns)
+    (key, num_veh, vref, uref, seat, catu, grav, born_at, trip), width = _positions(
+        f, (f.key_column, "num_veh", "id_vehicule", "id_usager", "place", "catu", "grav", "an_nais", "trajet"))
+    code, spaces = _code, _SPACES.sub
     ranks: dict[int, int] = {}
     for line, row in f.table.rows():
         report.rows_read += 1
-        acc = _accident_id(get(row, f.key_column), line, f.key_column, report)
+        row = _padded(row, width)
+        acc = _accident_id(row[key], line, f.key_column, report)
         if acc is None:
             report.rejected += 1
             continue
         # Rank in file order is the natural key of users before 2022 (no id_usager then).
         rank = ranks[acc] = ranks.get(acc, 0) + 1
-        born = _code(get(row, "an_nais"))
+        born = code(row[born_at])
         if born is not None and not 1880 <= born <= 2100:
             born = None
-        yield (line, acc, rank, get(row, "num_veh").strip()[:5] or None,
-               _SPACES.sub("", get(row, "id_vehicule"))[:20] or None,
-               _SPACES.sub("", get(row, "id_usager"))[:20] or None,
-               _code(get(row, "place")), _code(get(row, "catu")), _code(get(row, "grav")), born,
-               _code(get(row, "trajet")))
+        yield (line, acc, rank, row[num_veh].strip()[:5] or None, spaces("", row[vref])[:20] or None,
+               spaces("", row[uref])[:20] or None, code(row[seat]), code(row[catu]), code(row[grav]), born,
+               code(row[trip]))
