@@ -7,7 +7,8 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 
 from observatoire.migrate import include_object
-from observatoire.models import SCHEMA, Base
+from observatoire.models import SCHEMA
+from observatoire.models_all import Base
 
 config = context.config
 target_metadata = Base.metadata

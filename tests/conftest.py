@@ -134,3 +134,14 @@ def pytest_setup_options():
     if Path("/usr/bin/chromium").exists():
         options.binary_location = "/usr/bin/chromium"
     return options
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Under CI a skipped test is a failure: the real files and the browser must be there."""
+    if os.environ.get("CI") != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and session.exitstatus == 0:
+        reporter.write_line(f"CI : {len(skipped)} test(s) ignoré(s), ce qui compte comme un échec.", red=True)
+        session.exitstatus = 1
