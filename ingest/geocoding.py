@@ -45,8 +45,10 @@ REPETITIONS = {"b": "bis", "bis": "bis", "t": "ter", "ter": "ter", "q": "quater"
 _LEADING_JUNK = {"angle", "carrefour", "face", "devant", "pres", "proche", "proximite", "niveau", "hauteur",
                  "vers", "entree", "sortie", "au", "aux", "du", "de", "la", "le", "l", "d", "n", "no", "num"}
 
-_NUMBER = re.compile(r"^(\d{1,5})(?:\s+\d{1,5}(?=\s+[a-z]))?\s*(bis|ter|quater|quinquies|qua|[a-h])?(?![a-z])\s*(.*)$")
-_POSTCODE_TAIL = re.compile(r"(?:^|[\s,])\d{4,5}(?:[\s,].*)?$")
+_NUMBER = re.compile(r"^(\d{1,5})(?!\d)(?:\s+\d{1,5}(?=\s+[a-z]))?"  # 12, 12-14
+                     r"(?:\s*(bis|ter|quater|quinquies|qua)(?![a-z])|([a-z])(?![a-z])|\s+([a-h])(?![a-z]))?"  # 12 bis, 366k, 12 b
+                     r"\s*(.*)$")
+_POSTCODE_TAIL = re.compile(r"(?<=[a-z])\s+\d{4,5}(?:\s+[a-z][a-z ]*)?$")  # "… giono 04100 manosque"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class ParsedAddress:
 
 def fold(text: str) -> str:
     """Lower case, no accents, punctuation as spaces."""
+    text = re.sub(r"[’‘ʼ`´]", " ", text)  # typographic apostrophes would otherwise glue words: l’adrech
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", " ", text).strip()
 
@@ -85,10 +88,15 @@ def street_key(street: str) -> str:
     return " ".join(w for w in fold(street).split() if w not in STOPWORDS)
 
 
+_ADJECTIVES = {"vieux", "vieille", "ancien", "ancienne", "grand", "grande", "petit", "petite", "nouveau",
+               "nouvelle", "haut", "haute", "bas", "basse"}
+
+
 def _expand(words: list[str]) -> list[str]:
     out: list[str] = []
+    type_at = 1 if len(words) > 1 and words[0] in _ADJECTIVES else 0  # « Vieux ch. de Forcalquier »
     for i, word in enumerate(words):
-        if i == 0 and word in STREET_TYPES:
+        if i == type_at and word in STREET_TYPES:
             out.extend(STREET_TYPES[word].split())
         else:
             out.extend(TITLES.get(word, word).split())
@@ -102,7 +110,7 @@ def normalise_address(raw: str, commune: str | None = None) -> ParsedAddress:
     ``12B bd des Tilleuls 04100 MANOSQUE``, ``angle rue X / rue Y`` (the first street).
     """
     text = re.split(r"\s+/\s+|\s+x\s+|\s+et\s+(?=(?:rue|av|bd|chemin|place)\b)", raw.strip(), maxsplit=1)[0]
-    text = re.sub(r"n[°o]\s*(?=\d)", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"\bn[°o]\.?\s*(?=\d)", "", text, flags=re.IGNORECASE)
     parts = [p.strip() for p in text.split(",") if p.strip()]
     # A postcode part and whatever follows it (the commune) are not the street.
     for i, part in enumerate(parts):
@@ -112,17 +120,17 @@ def normalise_address(raw: str, commune: str | None = None) -> ParsedAddress:
     if commune and len(parts) > 1 and fold(parts[-1]) == fold(commune):
         parts = parts[:-1]
     folded = fold(" ".join(parts))
-    folded = _POSTCODE_TAIL.sub("", folded).strip() if re.search(r"[a-z]", folded) else folded
-    if commune and folded.endswith(" " + fold(commune)):
-        folded = folded[: -len(fold(commune))].strip()
+    folded = _POSTCODE_TAIL.sub("", folded).strip()
+    # A bare trailing commune name is kept: « Les Hauts de Manosque » is a street of Manosque.
     words = folded.split()
     while words and words[0] in _LEADING_JUNK and len(words) > 1:
         words = words[1:]
     folded = " ".join(words)
     numero = rep = None
     m = _NUMBER.match(folded)
-    if m and m.group(3):
-        numero, rep, folded = int(m.group(1)), normalise_rep(m.group(2)), m.group(3)
+    if m and m.group(5):
+        numero, folded = int(m.group(1)), m.group(5)
+        rep = normalise_rep(m.group(2) or m.group(3) or m.group(4))
     words = _expand(folded.split())
     street = " ".join(words)
     return ParsedAddress(numero, rep, street, " ".join(w for w in words if w not in STOPWORDS))

@@ -1,0 +1,149 @@
+"""Police municipale activity as DataFrames: by family and type, by month, weekday × hour, by zone.
+
+Every function takes the same filters (period, families, types) and, for views meant for the
+aggregate-only roles, a threshold under which counts are masked (``NaN`` and ``masked = True``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+UNCLASSIFIED = "Non classé"
+ZONE_LEVELS = ("iris", "qpv", "secteur")
+
+
+def _where(start: date | None, end: date | None, families: list[str] | None,
+           types: list[str] | None) -> tuple[str, dict[str, Any]]:
+    clauses, params = ["true"], {}
+    if start:
+        clauses.append("i.occurred_at >= :start")
+        params["start"] = start
+    if end:
+        clauses.append("i.occurred_at < :end")
+        params["end"] = end + timedelta(days=1)
+    if families:
+        clauses.append("i.family_code = ANY(:families)")
+        params["families"] = list(families)
+    if types:
+        clauses.append("i.type_code = ANY(:types)")
+        params["types"] = list(types)
+    return " AND ".join(clauses), params
+
+
+def _frame(engine: Engine, sql: str, params: dict[str, Any], threshold: int | None) -> pd.DataFrame:
+    with engine.connect() as conn:
+        frame = pd.read_sql(sa.text(sql), conn, params=params)
+    if threshold:
+        frame["masked"] = frame["count"] < threshold
+        frame["count"] = frame["count"].where(~frame["masked"])
+    return frame
+
+
+def by_type(engine: Engine, start: date | None = None, end: date | None = None, *,
+            families: list[str] | None = None, types: list[str] | None = None,
+            threshold: int | None = None) -> pd.DataFrame:
+    """family_code, family, type_code, type, sensitive, count — the unclassified labels as « Non classé »."""
+    where, params = _where(start, end, families, types)
+    return _frame(engine, f"""
+        SELECT i.family_code, COALESCE(f.label, '{UNCLASSIFIED}') AS family, i.type_code,
+               COALESCE(t.label, '{UNCLASSIFIED}') AS type, COALESCE(t.sensitive, false) AS sensitive,
+               count(*)::int AS count
+        FROM obs.pm_intervention i LEFT JOIN obs.pm_intervention_type t ON t.code = i.type_code
+             LEFT JOIN obs.pm_family f ON f.code = i.family_code
+        WHERE {where}
+        GROUP BY 1, 2, 3, 4, 5, f.position ORDER BY f.position NULLS LAST, count DESC""", params, threshold)
+
+
+def by_month(engine: Engine, start: date | None = None, end: date | None = None, *,
+             families: list[str] | None = None, types: list[str] | None = None,
+             threshold: int | None = None) -> pd.DataFrame:
+    """month (first day), family_code, family, count."""
+    where, params = _where(start, end, families, types)
+    return _frame(engine, f"""
+        SELECT date_trunc('month', i.occurred_at)::date AS month, i.family_code,
+               COALESCE(f.label, '{UNCLASSIFIED}') AS family, count(*)::int AS count
+        FROM obs.pm_intervention i LEFT JOIN obs.pm_family f ON f.code = i.family_code
+        WHERE {where} GROUP BY 1, 2, 3 ORDER BY 1, 2""", params, threshold)
+
+
+def weekday_hour(engine: Engine, start: date | None = None, end: date | None = None, *,
+                 families: list[str] | None = None, types: list[str] | None = None,
+                 threshold: int | None = None) -> pd.DataFrame:
+    """weekday (1 = lundi), weekday_label, hour, count — every one of the 7 × 24 cells, zeros included;
+    interventions without a known time are left out (their number is in :func:`summary`)."""
+    where, params = _where(start, end, families, types)
+    frame = _frame(engine, f"""
+        SELECT d.weekday, h.hour, count(i.id)::int AS count
+        FROM generate_series(1, 7) d(weekday) CROSS JOIN generate_series(0, 23) h(hour)
+        LEFT JOIN obs.pm_intervention i ON i.time_known AND extract(isodow FROM i.occurred_at) = d.weekday
+             AND extract(hour FROM i.occurred_at) = h.hour AND {where}
+        GROUP BY 1, 2 ORDER BY 1, 2""", params, threshold)
+    frame.insert(1, "weekday_label", frame["weekday"].map(lambda d: WEEKDAYS[d - 1]))
+    return frame
+
+
+def by_zone(engine: Engine, level: str = "iris", start: date | None = None, end: date | None = None, *,
+            commune: str = "04112", families: list[str] | None = None, types: list[str] | None = None,
+            threshold: int | None = None) -> pd.DataFrame:
+    """code, name, count per IRIS or QPV (points in the zone's outline) or per sector written in the
+    files; a last row counts what no zone holds (outside the zones, or not geolocated)."""
+    if level not in ZONE_LEVELS:
+        raise ValueError(f"niveau inconnu : {level!r} (possibles : {', '.join(ZONE_LEVELS)})")
+    where, params = _where(start, end, families, types)
+    params["com"] = f"COM:{commune}"
+    if level == "secteur":
+        sql = f"""
+            SELECT COALESCE(i.sector, '') AS code, COALESCE(i.sector, 'Secteur non renseigné') AS name,
+                   count(*)::int AS count
+            FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2 ORDER BY count DESC"""
+    else:
+        params["level"] = level
+        sql = f"""
+            WITH zones AS (
+                SELECT code, name, geom FROM obs.territory
+                WHERE level = :level AND geom IS NOT NULL
+                  AND (parent_code = :com OR code IN (
+                      SELECT z.code FROM obs.territory z, obs.territory c
+                      WHERE z.level = :level AND c.code = :com AND ST_Intersects(z.geom, c.geom)))),
+            hits AS (
+                SELECT i.id, (SELECT z.code FROM zones z WHERE ST_Covers(z.geom, i.geom) LIMIT 1) AS code
+                FROM obs.pm_intervention i WHERE {where})
+            SELECT code, name, count FROM (
+                SELECT z.code, z.name, count(h.id)::int AS count, 0 AS rank
+                FROM zones z LEFT JOIN hits h ON h.code = z.code GROUP BY 1, 2
+                UNION ALL
+                SELECT '', 'Hors zone ou non géolocalisé', count(*)::int, 1 FROM hits WHERE code IS NULL) r
+            ORDER BY rank, count DESC"""
+    return _frame(engine, sql, params, threshold)
+
+
+def summary(engine: Engine, start: date | None = None, end: date | None = None, *,
+            families: list[str] | None = None, types: list[str] | None = None) -> dict[str, Any]:
+    """Totals the page shows above its charts."""
+    where, params = _where(start, end, families, types)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(f"""
+            SELECT count(*) AS total, count(*) FILTER (WHERE geocoding_status = 'coordonnees') AS coordonnees,
+                   count(*) FILTER (WHERE geocoding_status = 'geocode') AS geocodees,
+                   count(*) FILTER (WHERE geocoding_status = 'non_geolocalise') AS non_geolocalisees,
+                   count(*) FILTER (WHERE NOT time_known) AS heure_inconnue,
+                   count(*) FILTER (WHERE type_code IS NULL) AS non_classees,
+                   min(occurred_at) AS premiere, max(occurred_at) AS derniere
+            FROM obs.pm_intervention i WHERE {where}"""), params).mappings().one()
+    return dict(row)
+
+
+def origins(engine: Engine, start: date | None = None, end: date | None = None, *,
+            families: list[str] | None = None, types: list[str] | None = None,
+            threshold: int | None = None) -> pd.DataFrame:
+    """origin (initiative / appel / demande / autre / non renseignée), count."""
+    where, params = _where(start, end, families, types)
+    return _frame(engine, f"""
+        SELECT COALESCE(i.origin, 'non_renseignee') AS origin, count(*)::int AS count
+        FROM obs.pm_intervention i WHERE {where} GROUP BY 1 ORDER BY count DESC""", params, threshold)
