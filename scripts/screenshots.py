@@ -39,9 +39,13 @@ def main() -> None:
         for path in paths:
             browser.get(url + path)
             time.sleep(4)
+            height = browser.execute_script("return document.documentElement.scrollHeight")
+            browser.set_window_size(1400, min(max(height, 1000), 5000))
+            time.sleep(1)
             name = login + "_" + (path.strip("/").replace("/", "_") or "accueil") + ".png"
             browser.save_screenshot(str(out_dir / name))
             print(out_dir / name)
+            browser.set_window_size(1400, 1000)
         for entry in browser.get_log("browser"):
             print("console:", entry)
     finally:

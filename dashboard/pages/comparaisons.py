@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
+from dashboard.components.controls import dropdown
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, guarded_callback, register_page
@@ -30,19 +31,26 @@ def _editions() -> pd.DataFrame:
 def render(**_params) -> html.Div:
     eds = _editions()
     years = list(range(int(eds.first_year.min()), int(eds.last_year.max()) + 1)) if len(eds) and eds.first_year.notna().any() else []
-    default_ind = [i for i in ("cbv", "violences_sexuelles", "cambriolages_logement") if i in indicators.BY_ID]
+    try:
+        _edition, present = comparisons.available_indicators(engine(), settings().commune_code)
+    except ObservatoireError:
+        present = []
+    # The diagnostic's usual trio when the newest edition has it, else its first indicators.
+    default_ind = [i for i in ("cbv", "violences_physiques_hors_cadre_familial", "violences_sexuelles",
+                               "cambriolages_logement") if i in present][:3] or present[:3]
     year_options = [{"label": str(y), "value": y} for y in years]
     controls = html.Div([
         html.Label(["Territoire (code INSEE ou DEP:04, REG:93…)",
                     dcc.Input(id="comparaisons-territoire", value=settings().commune, debounce=True, type="text")]),
-        html.Label(["Indicateurs", dcc.Dropdown(id="comparaisons-indicateurs", multi=True, value=default_ind,
-                                                options=[{"label": i.label, "value": i.id} for i in indicators.INDICATORS])],
+        html.Label(["Indicateurs", dropdown(id="comparaisons-indicateurs", multi=True, value=default_ind,
+                                            options=[{"label": i.label + ("" if i.id in present else " (absent des données)"),
+                                                      "value": i.id} for i in indicators.INDICATORS])],
                    className="obs-large"),
-        html.Label(["De", dcc.Dropdown(id="comparaisons-debut", options=year_options, clearable=False,
-                                       value=years[0] if years else None)]),
-        html.Label(["À", dcc.Dropdown(id="comparaisons-fin", options=year_options, clearable=False,
+        html.Label(["De", dropdown(id="comparaisons-debut", options=year_options, clearable=False,
+                                   value=years[max(0, len(years) - 5)] if years else None)]),
+        html.Label(["À", dropdown(id="comparaisons-fin", options=year_options, clearable=False,
                                       value=years[-1] if years else None)]),
-        html.Label(["Édition", dcc.Dropdown(id="comparaisons-edition", clearable=True, placeholder="la plus récente",
+        html.Label(["Édition", dropdown(id="comparaisons-edition", clearable=True, placeholder="la plus récente",
                                             options=[{"label": f"{r.label or r.code}", "value": r.code}
                                                      for r in eds.itertuples()])]),
         html.Fieldset([html.Legend("France"), dcc.RadioItems(
@@ -116,8 +124,12 @@ def _methodology_block(records: list[dict]) -> list:
     dens = [html.Li(f"{d['niveau']} — {d['territoire']} : {d['indicateur']}, pour 1 000 {d['denominateur']}, "
                     f"millésime {d['millesimes']}") for d in meta["denominateurs"]]
     missing = [html.Li(f"{u['territoire']}, {u['indicateur']}, {u['annee']} : {u['raison']}") for u in meta["non_publie"]]
-    coverage = [html.Li(f"{c['niveau']} — {c['territoire']}, {c['annee']} : {c['couverture']}"
-                        + (f" ({c['note']})" if c["note"] else "")) for c in meta["couverture"]]
+    # One line per aggregate and coverage, with its years, rather than one line per year.
+    grouped: dict[str, list[int]] = {}
+    for c in meta["couverture"]:
+        text = f"{c['niveau']} — {c['territoire']} : {c['couverture']}" + (f" ({c['note']})" if c["note"] else "")
+        grouped.setdefault(text, []).append(c["annee"])
+    coverage = [html.Li(f"{text} — {', '.join(str(y) for y in sorted(set(years)))}") for text, years in grouped.items()]
     return [
         html.P(meta["source"]), html.P(f"Édition utilisée : {eds or '—'}."), html.P(meta.get("methode", "")),
         html.H3("Dénominateurs"), html.Ul(dens),
@@ -165,13 +177,13 @@ def show_evolution(grouping, _clicks, territory, start, end):
                         id="comparaisons-evolution-vide")
     fmt = lambda v: comparisons.fr_number(v, 0)  # noqa: E731
     view = pd.DataFrame({
-        "Index 4001": frame["indexes"],
         str(frame.year_from.iloc[0]): frame.count_from.map(fmt),
         str(frame.year_to.iloc[0]): frame.count_to.map(fmt),
         "Différence": frame.difference.map(lambda v: comparisons.fr_number(v, 0) if v is None or pd.isna(v) else f"{int(v):+d}"),
         "Évolution": frame.change_pct.map(lambda v: comparisons.fr_number(v, 1, " %")),
+        "Index de l'état 4001": frame["indexes"],
     })
-    view.index = [("dont " if p else "") + lab for lab, p in zip(frame.label, frame.parent.notna(), strict=True)]
+    view.index = list(frame.label)
     return [frame_table(view, f"{frame.attrs['grouping_label']} — {code}", "comparaisons-table-evolution",
                         index_header="Catégorie"), html.P(evolution.SOURCE_LINE, className="obs-source")]
 

@@ -7,6 +7,7 @@ from datetime import datetime, time
 from dash import Input, Output, dash_table, dcc, html
 
 from dashboard.components import formatting as fmt
+from dashboard.components.controls import dropdown
 from dashboard.context import engine
 from dashboard.security import guarded_callback, register_page
 from observatoire.audit import ACTION_LABELS, list_entries
@@ -21,7 +22,7 @@ def render(**_params) -> html.Div:
                "comptes. Le journal ne peut être ni modifié ni effacé, sauf par la purge de conservation, "
                "elle-même journalisée.", className="obs-muted"),
         html.Div([
-            html.Label(["Action", dcc.Dropdown(id="journal-action", options=[
+            html.Label(["Action", dropdown(id="journal-action", options=[
                 {"label": label, "value": key} for key, label in ACTION_LABELS.items()], placeholder="Toutes")]),
             html.Label(["Compte", dcc.Input(id="journal-compte", type="text", debounce=True, placeholder="identifiant")]),
             html.Label(["Période", dcc.DatePickerRange(id="journal-periode", display_format="DD/MM/YYYY",
