@@ -56,20 +56,22 @@ FIELDS: tuple[Field, ...] = (
 
 # The logbook's wording of the origin, folded to the four values the activity page counts.
 _ORIGIN_SQL = r"""CASE
-    WHEN e.origin IS NULL THEN NULL
-    WHEN e.origin ~* '(initiative|propre|patrouill|spontan|constat)' THEN 'initiative'
-    WHEN e.origin ~* '(appel|t[ée]l[ée]phon|\m17\M|requ[ée]rant|signalement|administr[ée])' THEN 'appel'
-    WHEN e.origin ~* '(demande|r[ée]quisition|mairie|[ée]lu|police nationale|gendarmerie|bailleur|saisine|courrier)'
+    WHEN origin IS NULL THEN NULL
+    WHEN origin ~* '(initiative|propre|patrouill|spontan|constat)' THEN 'initiative'
+    WHEN origin ~* '(appel|t[ée]l[ée]phon|\m17\M|requ[ée]rant|signalement|administr[ée])' THEN 'appel'
+    WHEN origin ~* '(demande|r[ée]quisition|mairie|[ée]lu|police nationale|gendarmerie|bailleur|saisine|courrier)'
         THEN 'demande'
     ELSE 'autre' END"""
 
+# Origins are classified once per distinct wording, then joined: four regexes per row cost seconds on 1M rows.
 INSERT_SQL = f"""
+    WITH o AS (SELECT DISTINCT origin, {_ORIGIN_SQL} AS code FROM ev_stage WHERE origin IS NOT NULL)
     INSERT INTO obs.pm_intervention (occurred_at, time_known, label, label_key, type_code, family_code, place, geom,
         geocoding_status, geocoding_score, sector, origin, outcome, source_record_id, natural_key, batch_id)
     SELECT e.occurred_at, e.time_known, e.label, e.label_key, e.type_code, e.family_code, e.place, e.geom,
-        e.geocoding_status, e.geocoding_score, e.sector, {_ORIGIN_SQL}, e.outcome, e.record_id, e.natural_key,
+        e.geocoding_status, e.geocoding_score, e.sector, o.code, e.outcome, e.record_id, e.natural_key,
         :batch_id
-    FROM ({{events}}) e
+    FROM ({{events}}) e LEFT JOIN o ON o.origin = e.origin
     ON CONFLICT (natural_key) DO NOTHING"""
 
 

@@ -1,0 +1,191 @@
+"""Police municipale import of a 1,000,000-row export with coordinates, against its peers in one run.
+
+    .venv/bin/python benchmarks/bench_pm_import.py [--rows 1000000] [--addresses 100000]
+
+On a throwaway cluster: the observatoire's importer (read, personal-data guard, validation, labels,
+places, dedup key, INSERT with indexes, batch and audit), ``ogr2ogr`` with ``PG_USE_COPY=YES`` (skipped
+with a message when GDAL is absent), ``geopandas.to_postgis`` and a bare ``COPY`` of the file into a
+table of text columns. Then geocoding throughput on 100,000 address strings. Prints rows/s and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LABELS = ["Tapage nocturne", "Stationnement gênant", "Dépôt sauvage", "Rassemblement", "Ivresse publique",
+          "Rodéo urbain", "Assistance à personne", "Différend de voisinage", "Animal errant", "Excès de vitesse"]
+STREETS = ["avenue Jean Giono", "rue Grande", "bd Casimir Pelloutier", "place du Terreau", "rue Voltaire",
+           "chemin de la Forestière", "av. Frédéric Mistral", "bd des Tilleuls", "rue Saint-Lazare", "route de Volx"]
+
+
+def write_export(path: Path, rows: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write("date;heure;nature;adresse;x;y;secteur;origine;suite_donnee;numero_intervention\n")
+        buf = []
+        for i in range(rows):
+            day = 1 + rng.randrange(28)
+            month = 1 + rng.randrange(12)
+            year = 2019 + rng.randrange(6)
+            buf.append(f"{day:02d}/{month:02d}/{year};{rng.randrange(24):02d}:{rng.randrange(0, 60, 5):02d};"
+                       f"{rng.choice(LABELS)};{1 + rng.randrange(120)} {rng.choice(STREETS)};"
+                       f"{5.74 + rng.random() * 0.1:.6f};{43.79 + rng.random() * 0.08:.6f};Centre;Appel;PV;"
+                       f"B{i:08d}\n")
+            if len(buf) == 50_000:
+                fh.write("".join(buf))
+                buf = []
+        fh.write("".join(buf))
+
+
+def timed(label: str, fn, rows: int, results: dict[str, float]) -> None:
+    start = time.perf_counter()
+    fn()
+    seconds = time.perf_counter() - start
+    results[label] = seconds
+    print(f"{label:<34} {seconds:8.1f} s  {rows / seconds:>10,.0f} lignes/s", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--addresses", type=int, default=100_000)
+    args = parser.parse_args()
+
+    import sqlalchemy as sa
+
+    from observatoire import migrate
+    from observatoire.db import get_engine
+    from observatoire.localdb import LocalCluster, database_urls
+    from observatoire.settings import Settings
+
+    home = Path(tempfile.mkdtemp(prefix="obs-bench-"))
+    home.chmod(0o755)  # the server account must reach the cluster when run as root
+    cluster = LocalCluster(home)
+    work = Path(tempfile.mkdtemp(prefix="obs-bench-files-"))
+    work.chmod(0o755)
+    try:
+        cluster.start()
+        settings = Settings(environment="test", home=home, tiles_url="none", secret_key="b" * 40)
+        migrate.upgrade(settings)
+        engine, admin = get_engine(settings), get_engine(settings, admin=True)
+        export = work / "interventions.csv"
+        t0 = time.perf_counter()
+        write_export(export, args.rows)
+        print(f"fichier : {args.rows:,} lignes, {export.stat().st_size / 1e6:.0f} Mo "
+              f"(écrit en {time.perf_counter() - t0:.0f} s)\n", flush=True)
+        results: dict[str, float] = {}
+
+        from ingest import police_municipale as pm
+
+        timed("observatoire (import pm)", lambda: pm.commit(engine, export, commune="04112"), args.rows, results)
+        with engine.connect() as conn:
+            stored = conn.execute(sa.text("SELECT count(*) FROM obs.pm_intervention")).scalar()
+        assert stored == args.rows, stored
+
+        with admin.begin() as conn:
+            conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS bench"))
+
+        def bare_copy() -> None:
+            with admin.begin() as conn:
+                conn.execute(sa.text("CREATE TABLE bench.bare (date text, heure text, nature text, adresse text, "
+                                     "x text, y text, secteur text, origine text, suite text, numero text)"))
+                raw = conn.connection.driver_connection
+                with raw.cursor() as cur, open(export, "rb") as fh:
+                    with cur.copy("COPY bench.bare FROM STDIN (FORMAT csv, DELIMITER ';', HEADER)") as copy:
+                        for chunk in iter(lambda: fh.read(1 << 20), b""):
+                            copy.write(chunk)
+
+        timed("COPY nu (texte)", bare_copy, args.rows, results)
+
+        ogr = shutil.which("ogr2ogr")
+        if ogr:
+            _, admin_url = database_urls(settings)
+            url = sa.engine.make_url(admin_url)
+            pg = (f"PG:host={url.host} port={url.port} dbname={url.database} user={url.username} "
+                  f"password={url.password}")
+
+            def run_ogr() -> None:
+                subprocess.run([ogr, "-f", "PostgreSQL", pg, str(export), "-nln", "bench.ogr", "-a_srs", "EPSG:4326",
+                                "-oo", "X_POSSIBLE_NAMES=x", "-oo", "Y_POSSIBLE_NAMES=y",
+                                "-lco", "GEOMETRY_NAME=geom"], check=True, env={**os.environ, "PG_USE_COPY": "YES"})
+
+            timed("ogr2ogr (PG_USE_COPY=YES)", run_ogr, args.rows, results)
+        else:
+            print("ogr2ogr absent : pair ignoré (apt-get install gdal-bin)")
+
+        def run_geopandas() -> None:
+            import geopandas as gpd
+            import pandas as pd
+
+            frame = pd.read_csv(export, sep=";", dtype=str)
+            geo = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["x"].astype(float),
+                                                                     frame["y"].astype(float)), crs=4326)
+            geo.to_postgis("gpd", admin, schema="bench", chunksize=100_000)
+
+        timed("geopandas.to_postgis", run_geopandas, args.rows, results)
+
+        ours = results["observatoire (import pm)"]
+        print("\nrapports (temps du pair / temps de l'observatoire ; > 1 : l'observatoire est plus rapide)")
+        for label, seconds in results.items():
+            if label != "observatoire (import pm)":
+                print(f"  {label:<32} {seconds / ours:5.2f}×")
+        print(f"  objectif : ≥ 2× ogr2ogr, et observatoire ≤ 1,2 × COPY nu "
+              f"(ici {ours / results['COPY nu (texte)']:.2f} × COPY nu)")
+
+        geocoding(args.addresses)
+    finally:
+        cluster.destroy()
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def geocoding(count: int) -> None:
+    """Matching ``count`` address strings as officers type them against a 20,000-address commune."""
+    from ingest.geocoding import Geocoder, normalise_address, street_key
+
+    rng = random.Random(2)
+    types = ["Avenue", "Rue", "Boulevard", "Chemin", "Impasse", "Place", "Allée", "Route"]
+    abbrev = {"Avenue": "av.", "Rue": "r.", "Boulevard": "bd", "Chemin": "ch.", "Impasse": "imp.", "Place": "pl.",
+              "Allée": "all.", "Route": "rte"}
+    names = [f"{rng.choice(['des', 'de la', 'du'])} {w}" for w in
+             (f"Lieu{n:03d}" for n in range(250))]
+    streets = [(rng.choice(types), name) for name in names]
+    rows = []
+    for t, name in streets:
+        for n in range(1, 81):
+            rows.append((n, None, street_key(f"{t} {name}"), 5.7 + rng.random() / 10, 43.8 + rng.random() / 10))
+    texts = []
+    for _ in range(count):
+        t, name = rng.choice(streets)
+        n = rng.randrange(1, 120)
+        street = f"{abbrev[t] if rng.random() < 0.5 else t} {name}"
+        texts.append(rng.choice([f"{n} {street}", f"{n} bis {street}", f"{n}, {street}, 04100 Manosque",
+                                 f"{n} {street.upper()}"]))
+    start = time.perf_counter()
+    geocoder = Geocoder(rows, "Manosque")
+    built = time.perf_counter() - start
+    start = time.perf_counter()
+    for text in texts:
+        normalise_address(text, "Manosque")
+    normalised = time.perf_counter() - start
+    start = time.perf_counter()
+    placed = sum(1 for text in texts if geocoder.match(text))
+    matched = time.perf_counter() - start
+    print(f"\ngéocodage : {count:,} adresses ({len(set(texts)):,} distinctes) contre {len(rows):,} adresses BAN")
+    print(f"  index construit en {built:.2f} s ; normalisation seule {count / normalised:,.0f} adresses/s ; "
+          f"rapprochement {count / matched:,.0f} adresses/s ; placées {placed / count:.1%}")
+
+
+if __name__ == "__main__":
+    main()
