@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +32,14 @@ log = logging.getLogger(__name__)
 SOURCE = "ssmsi"
 _CHUNK = 1 << 20
 _NUMBER = r"^-?[0-9]+([.,][0-9]+)?([eE]-?[0-9]+)?$"
+
+
+@contextmanager
+def _timed(report: ImportReport, step: str) -> Iterator[None]:
+    """Seconds spent per step, kept in the report: a slow import says where its time went."""
+    start = time.perf_counter()
+    yield
+    report.extra.setdefault("durees_s", {})[step] = round(time.perf_counter() - start, 2)
 
 
 def _open(path: Path) -> tuple[list[str], Iterator[str], str, int]:
@@ -195,8 +205,11 @@ def _checks(layout: Layout) -> list[tuple[str, str, str, str]]:
 def _validate(conn: Connection, layout: Layout, report: ImportReport, accept_valid: bool) -> None:
     checks = _checks(layout)
     values = ", ".join(f"({_quote(c)}, {cond}, {val}, {_quote(msg)})" for c, cond, val, msg in checks)
+    any_bad = " OR ".join(f"({cond})" for _, cond, _, _ in checks)
+    # The OR filter first: valid rows (nearly all) are dismissed without expanding the list of checks.
     rows = conn.exec_driver_sql(
-        f"SELECT line, v.col, v.val, v.msg FROM ssmsi_rows CROSS JOIN LATERAL (VALUES {values}) AS v(col, bad, val, msg) "
+        f"SELECT line, v.col, v.val, v.msg FROM (SELECT * FROM ssmsi_rows WHERE {any_bad}) AS r "
+        f"CROSS JOIN LATERAL (VALUES {values}) AS v(col, bad, val, msg) "
         f"WHERE v.bad ORDER BY line LIMIT {MAX_ERRORS_KEPT}").all()
     for line, column, value, message in rows:
         report.error(line, column, value, message)
@@ -206,9 +219,8 @@ def _validate(conn: Connection, layout: Layout, report: ImportReport, accept_val
     for first, last, code, label, year in dups:
         report.error(last, None, f"{code} / {label} / {year}", f"valeur en double (déjà à la ligne {first})")
     if report.errors_total and accept_valid:
-        bad = " OR ".join(f"({cond})" for _, cond, _, _ in checks)
         deleted = conn.exec_driver_sql(
-            f"DELETE FROM ssmsi_rows WHERE {bad} OR label NOT IN (SELECT label FROM ssmsi_ind)").rowcount
+            f"DELETE FROM ssmsi_rows WHERE {any_bad} OR label NOT IN (SELECT label FROM ssmsi_ind)").rowcount
         report.rejected += deleted
 
 
@@ -223,6 +235,7 @@ def _year(expr: str) -> str:
 def _write(conn: Connection, layout: Layout, edition: str, batch_id: int, report: ImportReport,
            accept_valid: bool) -> None:
     prefix = {"commune": "COM:", "departement": "DEP:", "region": "REG:"}[layout.level]
+    start = time.perf_counter()
     conn.exec_driver_sql(f"""
         CREATE TEMP TABLE ssmsi_clean ON COMMIT DROP AS
         SELECT r.line, '{prefix}' || r.code AS territory_code, {_year('r.year_txt')} AS year, i.indicator_id,
@@ -232,8 +245,10 @@ def _write(conn: Connection, layout: Layout, edition: str, batch_id: int, report
                {_num('r.pop_txt')} AS pop, {_year('r.popv_txt')} AS popv,
                {_num('r.log_txt')} AS log, {_year('r.logv_txt')} AS logv
         FROM ssmsi_rows r JOIN ssmsi_ind i USING (label)""")
-    codes = set(conn.exec_driver_sql("SELECT DISTINCT territory_code FROM ssmsi_clean").scalars())
-    ensure_territories(conn, codes)
+    report.extra.setdefault("durees_s", {})["conversion"] = round(time.perf_counter() - start, 2)
+    with _timed(report, "territoires"):
+        codes = set(conn.exec_driver_sql("SELECT DISTINCT territory_code FROM ssmsi_clean").scalars())
+        ensure_territories(conn, codes)
     inconsistent = conn.exec_driver_sql("""
         SELECT territory_code, year, min(pop), max(pop) FROM ssmsi_clean GROUP BY territory_code, year
         HAVING min(pop) <> max(pop) OR min(log) <> max(log) LIMIT 20""").all()
@@ -244,6 +259,7 @@ def _write(conn: Connection, layout: Layout, edition: str, batch_id: int, report
                                             {"c": code, "y": year}).rowcount
     if inconsistent and not accept_valid:
         return
+    start = time.perf_counter()
     published = ("CASE WHEN c.not_published THEN false WHEN c.count IS NULL AND c.rate IS NULL THEN false ELSE true END")
     stats = conn.execute(sa.text(f"""
         INSERT INTO obs.pn_stat (edition, territory_code, indicator_id, year, count, published, published_rate,
@@ -251,9 +267,10 @@ def _write(conn: Connection, layout: Layout, edition: str, batch_id: int, report
         SELECT :edition, c.territory_code, c.indicator_id, c.year,
                CASE WHEN c.not_published THEN NULL ELSE c.count END, {published},
                CASE WHEN c.not_published THEN NULL ELSE c.rate END, c.cvalue, c.crate, c.unit, :batch
-        FROM ssmsi_clean c ORDER BY c.line
+        FROM ssmsi_clean c
         ON CONFLICT DO NOTHING"""), {"edition": edition, "batch": batch_id})
     report.inserted = stats.rowcount
+    report.extra.setdefault("durees_s", {})["valeurs"] = round(time.perf_counter() - start, 2)
     valid = conn.exec_driver_sql("SELECT count(*) FROM ssmsi_clean").scalar_one()
     report.duplicates = valid - report.inserted
     report.extra["valeurs"] = valid
@@ -301,7 +318,8 @@ def import_ssmsi(engine: Engine, path: Path, *, edition: str | None = None, user
                              "précisez-la avec --edition (par ex. --edition 2024-07-05).")
 
     def load(conn: Connection, batch_id: int, report: ImportReport) -> None:
-        report.rows_read = _copy_raw(conn, path, len(header), chunks, separator, header_line)
+        with _timed(report, "copie"):
+            report.rows_read = _copy_raw(conn, path, len(header), chunks, separator, header_line)
         report.extra.update({"edition": code, "niveau": layout.level, "disposition": layout.kind})
         if layout.ignored:
             report.warnings.append("Colonnes ignorées : " + ", ".join(layout.ignored))
@@ -311,9 +329,12 @@ def import_ssmsi(engine: Engine, path: Path, *, edition: str | None = None, user
         if layout.kind == "appli":
             report.warnings.append("Fichier de l'application territoriale : des taux pour 1 000 sans les nombres "
                                    "ni les dénominateurs ; ils ne peuvent pas être additionnés.")
-        _stage_rows(conn, layout, header_line)
-        _map_indicators(conn, report)
-        _validate(conn, layout, report, accept_valid)
+        with _timed(report, "mise_en_forme"):
+            _stage_rows(conn, layout, header_line)
+        with _timed(report, "indicateurs"):
+            _map_indicators(conn, report)
+        with _timed(report, "controles"):
+            _validate(conn, layout, report, accept_valid)
         if report.errors_total and not accept_valid:
             return
         _ensure_edition(conn, code, produced_on, batch_id)
