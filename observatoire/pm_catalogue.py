@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from observatoire.errors import NotFound, ObservatoireError, PermissionDenied
 from observatoire.permissions import allowed
 
-PERMISSION = "donnees.importer"  # analysts and administrators curate the nomenclature
+PERMISSION = "pm.nomenclature"  # analysts and administrators curate the nomenclature
 
 
 def _check(role: str | None) -> None:
