@@ -55,6 +55,10 @@ class EventSource:
     # occurred_at, time_known, label, label_key, type_code, family_code, place, geom, geocoding_status,
     # geocoding_score, record_id, natural_key, the extra fields, and :batch_id bound.
     insert_sql: str
+    # Shown on a row without a label, and when neither address nor coordinates are mapped.
+    missing_label: str = "nature de l'intervention absente ; renseignez-la (par ex. « Tapage nocturne »)"
+    nothing_placed: str = "aucune intervention ne pourrait être placée"
+    label_fallback: str | None = None  # field whose value stands in for an empty label (e.g. an index)
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -73,7 +77,7 @@ def check_mapping(source: EventSource, header: Sequence[str], index: dict[str, i
                              "et latitude), ou aucune des deux.")
     if "address" not in index and "x" not in index:
         raise InputFileError("Ni adresse ni coordonnées : associez une colonne « Adresse » (ou « Lieu ») ou les "
-                             "colonnes X et Y, sinon aucune intervention ne pourrait être placée.")
+                             f"colonnes X et Y, sinon {source.nothing_placed}.")
 
 
 class _Parsers:
@@ -157,6 +161,7 @@ def _stage(conn: Connection, source: EventSource, table: Table, index: dict[str,
     get = {name: index.get(name) for name in CORE_FIELDS}
     i_date, i_time, i_label, i_addr, i_x, i_y, i_id = (get[n] for n in CORE_FIELDS)
     i_extras = [index.get(name) for name in extras]
+    i_fallback = index.get(source.label_fallback) if source.label_fallback else None
     width = len(header)
     counts = {WGS84: 0, LAMBERT93: 0}
     raw = conn.connection.driver_connection
@@ -190,9 +195,10 @@ def _stage(conn: Connection, source: EventSource, table: Table, index: dict[str,
                     report.error(line, names["time" if hour_raw else "date"], time_part, str(hour))
                     bad = True
                 label = row[i_label].strip() if i_label is not None else ""
+                if not label and i_fallback is not None:
+                    label = row[i_fallback].strip()
                 if not label:
-                    report.error(line, names.get("label"), None,
-                                 "nature de l'intervention absente ; renseignez-la (par ex. « Tapage nocturne »)")
+                    report.error(line, names.get("label"), None, source.missing_label)
                     bad = True
                 x = y = srid = None
                 if i_x is not None:

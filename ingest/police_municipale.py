@@ -13,13 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ingest import privacy, profiles, tabular
-from ingest.events import Classified, EventSource, Progress, check_mapping, load_events
-from ingest.geocoding import load_geocoder
+from ingest import event_upload
+from ingest.events import Classified, EventSource, Progress
 from ingest.reading import normalise_header
 from ingest.tabular import ColumnMapping, Field, Preview
-from observatoire.batches import ImportReport, run_import
-from observatoire.errors import PersonalDataRefused
+from observatoire.batches import ImportReport
 
 SOURCE_NAME = "pm"
 
@@ -124,59 +122,23 @@ def preview(path: Path, n: int = 10, sheet: str | None = None) -> Preview:
 
     A nominative header or value refuses the file here already, so the page never displays it.
     """
-    result = tabular.preview(path, FIELDS, n=n, sheet=sheet)
-    privacy.check_header(result.header)
-    guard = privacy.ContentGuard(result.header)
-    for i, row in enumerate(result.rows, start=result.header_line + 1):
-        guard.check(i, row)
-    return result
+    return event_upload.preview(SOURCE, path, n=n, sheet=sheet)
 
 
 def mapping_from(engine: Engine, mapping: ColumnMapping | dict[str, Any] | str | None) -> ColumnMapping | None:
     """A mapping given as an object, a dict, or the name of a saved profile."""
-    if mapping is None or isinstance(mapping, ColumnMapping):
-        return mapping
-    if isinstance(mapping, str):
-        return profiles.load_profile(engine, SOURCE_NAME, mapping)
-    return ColumnMapping.from_dict(mapping)
+    return event_upload.mapping_from(engine, SOURCE, mapping)
 
 
 def commit(engine: Engine, path: Path, *, mapping: ColumnMapping | dict[str, Any] | str | None = None,
            user: str | None = None, accept_valid: bool = False, dry_run: bool = False,
            progress: Progress | None = None, commune: str | None = None) -> ImportReport:
     """Validate and import an export in one transaction; see :func:`validate` for a dry run."""
-    path = Path(path)
-    if commune is None:
-        from observatoire.settings import get_settings
-
-        commune = get_settings().commune
-    chosen = mapping_from(engine, mapping)
-    try:
-        table = tabular.open_export(path, FIELDS, chosen.sheet if chosen else None)
-        privacy.check_header(table.header)
-        index = tabular.resolve(table.header, FIELDS, chosen)
-        check_mapping(SOURCE, table.header, index)
-
-        def load(conn: Connection, batch_id: int, report: ImportReport) -> None:
-            geocoder = load_geocoder(conn, commune)
-            load_events(conn, batch_id, report, source=SOURCE, table=table, index=index,
-                        mapping=chosen or ColumnMapping(), commune=commune, geocoder=geocoder,
-                        accept_valid=accept_valid, progress=progress)
-
-        return run_import(engine, SOURCE_NAME, path, load, user=user, accept_valid=accept_valid, dry_run=dry_run)
-    except PersonalDataRefused as exc:
-        from observatoire import audit
-
-        # The refusal is logged by file name and rule only: the message holds no value of the file.
-        audit.record_now(engine, "import_refuse", user_login=user, target=SOURCE_NAME,
-                         detail={"fichier": path.name, "motif": exc.message})
-        raise
+    return event_upload.commit(engine, SOURCE, path, mapping=mapping, user=user, accept_valid=accept_valid,
+                               dry_run=dry_run, progress=progress, commune=commune)
 
 
 def validate(engine: Engine, path: Path, mapping: ColumnMapping | dict[str, Any] | str | None = None, *,
              user: str | None = None, progress: Progress | None = None, commune: str | None = None) -> ImportReport:
     """Everything :func:`commit` checks, nothing kept: the full report, errors included, never raised."""
-    report = commit(engine, path, mapping=mapping, user=user, accept_valid=True, dry_run=True, progress=progress,
-                    commune=commune)
-    report.extra["refuse_sans_acceptation"] = report.errors_total > 0
-    return report
+    return event_upload.validate(engine, SOURCE, path, mapping, user=user, progress=progress, commune=commune)
