@@ -83,6 +83,21 @@ def bare_copy(engine, path: Path) -> float:
     return elapsed
 
 
+def _start(cluster) -> None:
+    """Start the throwaway cluster; a port taken meanwhile by another cluster on the machine gets a retry."""
+    from observatoire.errors import DatabaseUnavailable
+
+    for attempt in range(3):
+        try:
+            cluster.start()
+            return
+        except DatabaseUnavailable:
+            if attempt == 2:
+                raise
+            cluster.destroy()
+            time.sleep(2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--communes", type=int, default=35_000)
@@ -104,7 +119,7 @@ def main() -> None:
         rows = build(path, args.communes)
         print(f"fichier synthétique : {rows:,} lignes, {path.stat().st_size / 1e6:.0f} Mo, "
               f"construit en {time.perf_counter() - t0:.1f} s")
-        cluster.start()
+        _start(cluster)
         settings = Settings(environment="test", home=home / "cluster", tiles_url="none", secret_key="b" * 40)
         migrate.upgrade(settings)
         engine = get_engine(settings)
