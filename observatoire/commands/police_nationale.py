@@ -57,7 +57,6 @@ def etat4001(ctx: Context, file: Path, territory: str | None, service: str, acce
              fmt: str) -> None:
     """Importer des comptages mensuels par index de l'état 4001 (année, mois, index, nombre[, service])."""
     from ingest.etat4001 import import_etat4001
-
     from observatoire.rates import parse_territory
 
     code = parse_territory(territory) if territory else ctx.settings.commune_code
