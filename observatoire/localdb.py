@@ -103,6 +103,15 @@ def _chown_to_server(path: Path) -> None:
         shutil.chown(path, user="postgres", group="postgres")
 
 
+def _tail(path: Path, size: int = 4000) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, path.stat().st_size - size))
+            return fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
 def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -221,13 +230,23 @@ class LocalCluster:
         if self.is_running():
             return state
         self._clear_stale_lock(state)
-        if not port_is_free(state.port):
-            state.port = free_port(state.port + 1)
-            self._save_state(state)
         logfile = Path(state.datadir) / "server.log"
-        opts = f"-p {state.port} -k {state.socket_dir} -c listen_addresses=127.0.0.1"
-        _run([str(Path(state.bindir) / "pg_ctl"), "start", "-w", "-t", "60", "-D", state.datadir,
-              "-l", str(logfile), "-o", opts])
+        # Another program (or another cluster starting at the same moment) may take the port between
+        # the check and the bind: then try the next free one.
+        for attempt in range(3):
+            if not port_is_free(state.port):
+                state.port = free_port(state.port + 1)
+                self._save_state(state)
+            opts = f"-p {state.port} -k {state.socket_dir} -c listen_addresses=127.0.0.1"
+            try:
+                _run([str(Path(state.bindir) / "pg_ctl"), "start", "-w", "-t", "60", "-D", state.datadir,
+                      "-l", str(logfile), "-o", opts])
+                return state
+            except DatabaseUnavailable:
+                if attempt == 2 or "already in use" not in _tail(logfile):
+                    raise
+                state.port = free_port(state.port + 1)
+                self._save_state(state)
         return state
 
     def stop(self) -> None:
