@@ -47,6 +47,8 @@ def test_admin_sees_commune_outline_and_audit_page_then_logs_out(dash_duo, demo_
     dash_duo.wait_for_text_to_equal("#shell-commune", "Manosque")
     assert "fictives" in dash_duo.find_element("#shell-demo").text
     assert "habitants" in dash_duo.find_element("#accueil-chiffres").text
+    sources = dash_duo.find_element("#accueil-sources").text
+    assert "Interventions de la police municipale aucune donnée" in sources  # only contours were loaded
     dash_duo.find_element("#nav-journal").click()
     dash_duo.wait_for_element("#journal-table", timeout=10)
     dash_duo.wait_for_contains_text("#journal-compteur", "entrée(s)", timeout=10)

@@ -8,9 +8,11 @@ from dashboard.components import formatting as fmt
 from dashboard.components.maps import basemap, legend, map_frame, outline_layers
 from dashboard.context import engine, settings
 from dashboard.security import register_page
+from observatoire.overview import data_freshness
 from observatoire.territories import commune_overview
 
 LEVEL_NAMES = {"commune": "Commune", "iris": "IRIS", "qpv": "QPV"}
+SOURCE_NAMES = {"insee-rp": "INSEE, recensement de la population"}
 
 
 def render(**_params) -> html.Div:
@@ -20,9 +22,8 @@ def render(**_params) -> html.Div:
     name = overview["name"] or cfg.commune
     facts = [
         ("Population", f"{fmt.number(population['inhabitants'])} habitants" if population else "non chargée"),
-        ("Année la plus récente", str(population["year"]) if population else "—"),
-        ("Source de la population",
-         f"{population['source']} (recensement {population['census_vintage']})" if population else "—"),
+        ("Millésime de la population", str(population["year"]) if population else "—"),
+        ("Source de la population", SOURCE_NAMES.get(population["source"], population["source"]) if population else "—"),
         ("Zones infra-communales", f"{overview['iris']} IRIS, {overview['qpv']} QPV"),
     ]
     features = overview["outlines"]["features"]
@@ -45,6 +46,14 @@ def render(**_params) -> html.Div:
         style_as_list_view=True, page_size=20,
         style_cell={"fontFamily": "inherit", "textAlign": "left", "padding": "4px 8px"},
     )
+    freshness = data_freshness(engine())
+    sources = html.Table([
+        html.Caption("Données chargées"),
+        html.Thead(html.Tr([html.Th("Source", scope="col"), html.Th("Période la plus récente", scope="col"),
+                            html.Th("Lignes", scope="col")])),
+        html.Tbody([html.Tr([html.Th(f["source"], scope="row"), html.Td(f["latest"] or "aucune donnée"),
+                             html.Td(fmt.number(f["rows"]))]) for f in freshness]),
+    ], className="obs-table", id="accueil-sources")
     return html.Div([
         html.H1(f"{name} ({cfg.commune})"),
         html.Dl([item for label, value in facts for item in (html.Dt(label), html.Dd(value))],
@@ -52,6 +61,7 @@ def render(**_params) -> html.Div:
         map_block,
         html.Details([html.Summary("Tableau des zones représentées sur la carte"), table], open=False,
                      className="obs-table-alternative"),
+        sources,
     ])
 
 
