@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ingest import privacy, reading
+from ingest import privacy, reading, staging
 from ingest.geocoding import Geocoder, normalise_address
 from ingest.tabular import ColumnMapping, Field, Table
 from observatoire.batches import ImportReport
@@ -59,6 +59,11 @@ class EventSource:
     missing_label: str = "nature de l'intervention absente ; renseignez-la (par ex. « Tapage nocturne »)"
     nothing_placed: str = "aucune intervention ne pourrait être placée"
     label_fallback: str | None = None  # field whose value stands in for an empty label (e.g. an index)
+    # Large batches: ``bulk_select_sql`` gives the validated rows (``{events}``) under the columns of
+    # ``bulk_table``, plus ``line``, ``{batch_id}`` standing for the batch; inserted by the table owner's
+    # ``<table>_bulk_insert()`` (see :func:`ingest.staging.bulk_insert`).
+    bulk_table: str | None = None
+    bulk_select_sql: str | None = None
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -361,9 +366,13 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
     if progress:
         progress("ecriture", 0.0)
     staged = report.rows_read - report.rejected
-    result = conn.execute(sa.text(source.insert_sql.format(events=events_select(source.extra_fields))),
-                          {"batch_id": batch_id})
-    report.inserted = result.rowcount
+    events = events_select(source.extra_fields)
+    if source.bulk_table and source.bulk_select_sql and staging.bulk_worthwhile(conn, source.bulk_table, staged):
+        report.inserted = staging.bulk_insert(
+            conn, source.bulk_table, source.bulk_select_sql.format(events=events, batch_id=int(batch_id)))
+    else:
+        result = conn.execute(sa.text(source.insert_sql.format(events=events)), {"batch_id": batch_id})
+        report.inserted = result.rowcount
     report.duplicates = staged - report.inserted
     if progress:
         progress("ecriture", 1.0)

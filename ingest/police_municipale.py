@@ -61,16 +61,23 @@ _ORIGIN_SQL = r"""CASE
         THEN 'demande'
     ELSE 'autre' END"""
 
+# Column of obs.pm_intervention → expression on the validated rows ``e`` and the origin codes ``o``.
+_COLUMNS = (
+    ("occurred_at", "e.occurred_at"), ("time_known", "e.time_known"), ("label", "e.label"),
+    ("label_key", "e.label_key"), ("type_code", "e.type_code"), ("family_code", "e.family_code"),
+    ("place", "e.place"), ("geom", "e.geom"), ("geocoding_status", "e.geocoding_status"),
+    ("geocoding_score", "e.geocoding_score"), ("sector", "e.sector"), ("origin", "o.code"),
+    ("outcome", "e.outcome"), ("source_record_id", "e.record_id"), ("natural_key", "e.natural_key"),
+    ("batch_id", "{batch_id}"),
+)
 # Origins are classified once per distinct wording, then joined: four regexes per row cost seconds on 1M rows.
-INSERT_SQL = f"""
-    WITH o AS (SELECT DISTINCT origin, {_ORIGIN_SQL} AS code FROM ev_stage WHERE origin IS NOT NULL)
-    INSERT INTO obs.pm_intervention (occurred_at, time_known, label, label_key, type_code, family_code, place, geom,
-        geocoding_status, geocoding_score, sector, origin, outcome, source_record_id, natural_key, batch_id)
-    SELECT e.occurred_at, e.time_known, e.label, e.label_key, e.type_code, e.family_code, e.place, e.geom,
-        e.geocoding_status, e.geocoding_score, e.sector, o.code, e.outcome, e.record_id, e.natural_key,
-        :batch_id
-    FROM ({{events}}) e LEFT JOIN o ON o.origin = e.origin
-    ON CONFLICT (natural_key) DO NOTHING"""
+_WITH = f"WITH o AS (SELECT DISTINCT origin, {_ORIGIN_SQL} AS code FROM ev_stage WHERE origin IS NOT NULL)"
+_FROM = "FROM ({events}) e LEFT JOIN o ON o.origin = e.origin"
+INSERT_SQL = (f"{_WITH} INSERT INTO obs.pm_intervention ({', '.join(c for c, _ in _COLUMNS)}) "
+              f"SELECT {', '.join(x for _, x in _COLUMNS).replace('{batch_id}', ':batch_id')} {_FROM} "
+              "ON CONFLICT (natural_key) DO NOTHING")
+# The same rows under the table's column names, for the bulk path of large batches.
+BULK_SELECT_SQL = f"{_WITH} SELECT e.line, {', '.join(f'{x} AS {c}' for c, x in _COLUMNS)} {_FROM}"
 
 
 def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified]:
@@ -114,6 +121,8 @@ SOURCE = EventSource(
     extra_fields=("sector", "origin", "outcome"),
     classify=classify_labels,
     insert_sql=INSERT_SQL,
+    bulk_table="obs.pm_intervention",
+    bulk_select_sql=BULK_SELECT_SQL,
 )
 
 

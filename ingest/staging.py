@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 
@@ -26,3 +27,34 @@ def copy_rows(conn: Connection, table: str, columns: Sequence[tuple[str, str]], 
                 copy.write_row(row)
                 count += 1
     return count
+
+
+# Below this many rows, or when the table already holds more rows than the batch, inserting through the
+# live indexes costs less than rebuilding them (and takes no lock that keeps readers waiting).
+BULK_MIN_ROWS = 100_000
+
+
+def bulk_worthwhile(conn: Connection, table: str, staged: int) -> bool:
+    """Whether a batch of ``staged`` rows should go through ``<table>_bulk_insert()`` (see migrations)."""
+    if staged <= BULK_MIN_ROWS:
+        return False
+    # Counting stops at ``staged``: a large table is not scanned to the end to learn it is large.
+    existing = conn.exec_driver_sql(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT {int(staged)}) t").scalar()
+    return existing < staged
+
+
+def bulk_insert(conn: Connection, table: str, select_sql: str) -> int:
+    """Insert the rows of ``select_sql`` (target column names, plus ``line``) through the owner's
+    ``<table>_bulk_insert()``: rows whose key exists are skipped, indexes are rebuilt once, the table stays
+    locked until the transaction ends. Returns the number of rows inserted."""
+    schema, name = table.split(".")
+    view = f"{name}_bulk"
+    conn.exec_driver_sql(f"CREATE TEMP VIEW {view} AS {select_sql}")
+    # The function runs as the table's owner, who must be allowed to read this session's view; the view
+    # itself reads the staging tables with the application's rights.
+    owner = conn.execute(sa.text("SELECT tableowner FROM pg_tables WHERE schemaname = :s AND tablename = :t"),
+                         {"s": schema, "t": name}).scalar_one()
+    conn.exec_driver_sql(f'GRANT SELECT ON {view} TO "{owner}"')
+    inserted = conn.exec_driver_sql(f"SELECT {schema}.{name}_bulk_insert()").scalar_one()
+    conn.exec_driver_sql(f"DROP VIEW {view}")
+    return int(inserted)

@@ -198,9 +198,99 @@ def upgrade() -> None:
     op.create_index("ix_pm_intervention_occurred_at", "pm_intervention", ["occurred_at"], schema=S)
     op.create_index("idx_pm_intervention_geom_l93", "pm_intervention", ["geom_l93"], schema=S,
                     postgresql_using="gist")
+    op.execute(bulk_insert_function("pm_intervention", ("natural_key",),
+                                    dropped_fk_targets=("pm_intervention_type", "pm_family")))
+
+
+def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: tuple[str, ...] = ()) -> str:
+    """``obs.<table>_bulk_insert()``: the rows of the caller's ``pg_temp.<table>_bulk`` (a view or table whose
+    columns carry the target's names, plus ``line``) inserted without the ones whose ``key`` is already
+    there, index maintenance deferred to one rebuild per index.
+
+    Inserting a large batch row by row through a GIST, a unique key and several btrees costs ten times
+    more than inserting into the bare table and building each index once. Only the owner may drop and
+    create indexes, hence SECURITY DEFINER; the application role cannot leave the table without its
+    indexes because dropping and rebuilding happen in this one call (an error rolls both back). The
+    ACCESS EXCLUSIVE lock, held until the import commits, keeps readers waiting and any concurrent writer
+    out, so the anti-join against the existing rows stands in for the unique index exactly; the caller only
+    takes this path for a batch larger than the table (the first national load, a historical backfill).
+    Foreign keys towards ``dropped_fk_targets`` (catalogues read only with this table) are re-added in one
+    validating scan instead of one check per row; the key towards ``import_batch`` stays (dropping it would
+    lock the list of imports), as do the primary key and the NOT NULL and CHECK constraints.
+    """
+    t = f"{S}.{table}"
+    match = " AND ".join(f"t.{k} = r.{k}" for k in key)
+    keys = ", ".join(f"r.{k}" for k in key)
+    targets = ", ".join(f"'{S}.{name}'::regclass" for name in dropped_fk_targets) or "NULL::regclass"
+    return f"""
+    CREATE FUNCTION {t}_bulk_insert() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = {S}, public, pg_temp SET maintenance_work_mem = '256MB' SET work_mem = '64MB' AS $fn$
+    DECLARE
+        uniques text[] := '{{}}';
+        others text[] := '{{}}';
+        item record;
+        cols text;
+        stmt text;
+        anti text := 'NOT EXISTS (SELECT 1 FROM {t} t WHERE {match})';
+        inserted bigint;
+        src regclass := to_regclass('pg_temp.{table}_bulk');  -- looked up at each call: a new view each import
+    BEGIN
+        IF src IS NULL THEN
+            RAISE EXCEPTION 'pg_temp.{table}_bulk absent : rien à insérer';
+        END IF;
+        LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE;
+        FOR item IN
+            SELECT c.contype, format('ALTER TABLE {t} ADD CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)) AS add,
+                   format('ALTER TABLE {t} DROP CONSTRAINT %I', c.conname) AS drop
+            FROM pg_constraint c
+            WHERE c.conrelid = '{t}'::regclass
+              AND (c.contype = 'u' OR (c.contype = 'f' AND c.confrelid IN ({targets})))
+            UNION ALL
+            SELECT 'i', pg_get_indexdef(i.indexrelid), format('DROP INDEX %s', i.indexrelid::regclass)
+            FROM pg_index i
+            WHERE i.indrelid = '{t}'::regclass AND NOT i.indisprimary
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+        LOOP
+            IF item.contype = 'u' THEN
+                uniques := uniques || item.add;
+            ELSE
+                others := others || item.add;
+            END IF;
+            EXECUTE item.drop;
+        END LOOP;
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+        FROM pg_attribute a
+        WHERE a.attrelid = '{t}'::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+          AND EXISTS (SELECT 1 FROM pg_attribute b WHERE b.attrelid = src
+                      AND b.attname = a.attname AND b.attnum > 0 AND NOT b.attisdropped);
+        BEGIN
+            -- Usual case, no key twice in the batch: the unique index built afterwards proves it.
+            EXECUTE format('INSERT INTO {t} (%1$s) SELECT %1$s FROM pg_temp.{table}_bulk r WHERE %2$s', cols, anti);
+            GET DIAGNOSTICS inserted = ROW_COUNT;
+            FOREACH stmt IN ARRAY uniques LOOP EXECUTE stmt; END LOOP;
+        EXCEPTION WHEN unique_violation THEN
+            -- The batch repeats a key: its first line wins, as with ON CONFLICT DO NOTHING.
+            EXECUTE format('INSERT INTO {t} (%1$s) SELECT DISTINCT ON ({keys}) %1$s FROM pg_temp.{table}_bulk r '
+                           'WHERE %2$s ORDER BY {keys}, r.line', cols, anti);
+            GET DIAGNOSTICS inserted = ROW_COUNT;
+            FOREACH stmt IN ARRAY uniques LOOP EXECUTE stmt; END LOOP;
+        END;
+        FOREACH stmt IN ARRAY others LOOP EXECUTE stmt; END LOOP;
+        EXECUTE 'ANALYZE {t}';  -- plans of the next queries see the new size at once
+        RETURN inserted;
+    END $fn$;
+    REVOKE ALL ON FUNCTION {t}_bulk_insert() FROM PUBLIC;
+    DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'obs_app') AND current_user <> 'obs_app' THEN
+        GRANT EXECUTE ON FUNCTION {t}_bulk_insert() TO obs_app;
+    END IF;
+    END $$;
+    """
 
 
 def downgrade() -> None:
+    op.execute(f"DROP FUNCTION IF EXISTS {S}.pm_intervention_bulk_insert()")
     for table in ("pm_intervention", "ban_address", "import_profile", "pm_label_mapping", "pm_intervention_type",
                   "pm_family"):
         op.drop_table(table, schema=S)
