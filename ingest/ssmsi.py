@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ingest.reading import open_bytes, open_table
 from ingest.ssmsi_layout import APPLI_INDICATORS, Layout, detect_layout, edition_from_name, parse_edition
+from ingest.staging import bulk_insert, bulk_worthwhile
 from observatoire import geo_codes, indicators
 from observatoire.batches import MAX_ERRORS_KEPT, ImportReport, run_import
 from observatoire.errors import InputFileError
@@ -165,6 +166,16 @@ def _map_indicators(conn: Connection, report: ImportReport) -> None:
     conn.exec_driver_sql("CREATE TEMP TABLE ssmsi_ind (label text PRIMARY KEY, indicator_id text) ON COMMIT DROP")
     if mapping:
         conn.execute(sa.text("INSERT INTO ssmsi_ind VALUES (:l, :i)"), [{"l": lb, "i": i} for lb, i in mapping])
+    # pn_stat has no foreign key towards pn_indicator (one lookup per row on millions of rows): the check is
+    # here, once per indicator, against the database's catalogue rather than the code's copy of it.
+    missing = conn.exec_driver_sql(
+        "SELECT i.label, i.indicator_id FROM ssmsi_ind i LEFT JOIN obs.pn_indicator p ON p.id = i.indicator_id "
+        "WHERE p.id IS NULL").all()
+    for label, indicator_id in missing:
+        report.error(None, "indicateur", label, f"indicateur « {indicator_id} » absent du catalogue de la base ; "
+                     "appliquez les migrations (observatoire db upgrade) puis relancez")
+    if missing:
+        conn.exec_driver_sql("DELETE FROM ssmsi_ind WHERE indicator_id NOT IN (SELECT id FROM obs.pn_indicator)")
 
 
 def _checks(layout: Layout) -> list[tuple[str, str, str, str]]:
@@ -261,17 +272,24 @@ def _write(conn: Connection, layout: Layout, edition: str, batch_id: int, report
         return
     start = time.perf_counter()
     published = ("CASE WHEN c.not_published THEN false WHEN c.count IS NULL AND c.rate IS NULL THEN false ELSE true END")
-    stats = conn.execute(sa.text(f"""
-        INSERT INTO obs.pn_stat (edition, territory_code, indicator_id, year, count, published, published_rate,
-                                 complement_value, complement_rate, unit, batch_id)
-        SELECT :edition, c.territory_code, c.indicator_id, c.year,
-               CASE WHEN c.not_published THEN NULL ELSE c.count END, {published},
-               CASE WHEN c.not_published THEN NULL ELSE c.rate END, c.cvalue, c.crate, c.unit, :batch
-        FROM ssmsi_clean c
-        ON CONFLICT DO NOTHING"""), {"edition": edition, "batch": batch_id})
-    report.inserted = stats.rowcount
-    report.extra.setdefault("durees_s", {})["valeurs"] = round(time.perf_counter() - start, 2)
+    columns = (("edition", ":edition"), ("territory_code", "c.territory_code"), ("indicator_id", "c.indicator_id"),
+               ("year", "c.year"), ("count", "CASE WHEN c.not_published THEN NULL ELSE c.count END"),
+               ("published", published), ("published_rate", "CASE WHEN c.not_published THEN NULL ELSE c.rate END"),
+               ("complement_value", "c.cvalue"), ("complement_rate", "c.crate"), ("unit", "c.unit"),
+               ("batch_id", ":batch"))
     valid = conn.exec_driver_sql("SELECT count(*) FROM ssmsi_clean").scalar_one()
+    if bulk_worthwhile(conn, "obs.pn_stat", valid):
+        # A national base into a table it outgrows: indexes rebuilt once by the owner's function.
+        select = ", ".join(f"{expr} AS {name}" for name, expr in columns)
+        select = select.replace(":edition", _quote(edition)).replace(":batch", str(int(batch_id)))
+        report.inserted = bulk_insert(conn, "obs.pn_stat", f"SELECT c.line, {select} FROM ssmsi_clean c")
+    else:
+        stats = conn.execute(sa.text(
+            f"INSERT INTO obs.pn_stat ({', '.join(n for n, _ in columns)}) "
+            f"SELECT {', '.join(e for _, e in columns)} FROM ssmsi_clean c ON CONFLICT DO NOTHING"),
+            {"edition": edition, "batch": batch_id})
+        report.inserted = stats.rowcount
+    report.extra.setdefault("durees_s", {})["valeurs"] = round(time.perf_counter() - start, 2)
     report.duplicates = valid - report.inserted
     report.extra["valeurs"] = valid
     report.extra["non_diffusees"] = conn.exec_driver_sql(

@@ -16,7 +16,6 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
-    Index,
     Integer,
     String,
     Text,
@@ -60,9 +59,11 @@ class PnStat(Base):
     __tablename__ = "pn_stat"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    edition: Mapped[str] = mapped_column(ForeignKey("pn_edition.code"))
+    # No foreign key on edition and indicator_id: see migration 0100 (checked by the loader, one lookup
+    # per row saved on millions of rows).
+    edition: Mapped[str] = mapped_column(String(40))
     territory_code: Mapped[str] = mapped_column(ForeignKey("territory.code"))
-    indicator_id: Mapped[str] = mapped_column(ForeignKey("pn_indicator.id"))
+    indicator_id: Mapped[str] = mapped_column(String(40))
     year: Mapped[int] = mapped_column(Integer)
     # NULL when the SSMSI did not publish the value (ndiff) or the file only gives a rate: never 0.
     count: Mapped[int | None] = mapped_column(Integer)
@@ -76,8 +77,8 @@ class PnStat(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
 
     __table_args__ = (
-        UniqueConstraint("edition", "territory_code", "indicator_id", "year", name="uq_pn_stat_key"),
-        Index("ix_pn_stat_edition_indicator_year", "edition", "indicator_id", "year"),
+        # Also the index of every query (edition and indicator first, then territories and/or years).
+        UniqueConstraint("edition", "indicator_id", "territory_code", "year", name="uq_pn_stat_key"),
         CheckConstraint("count IS NULL OR count >= 0", name="count"),
     )
 

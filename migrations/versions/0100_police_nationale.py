@@ -57,15 +57,18 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(40)),
         sa.Column("batch_id", sa.Integer()),
         sa.PrimaryKeyConstraint("id", name="pk_pn_stat"),
-        _fk("pn_stat", "edition", "pn_edition", "code"),
+        # No foreign key towards pn_edition nor pn_indicator on this table of millions of rows: each costs a
+        # lookup per inserted row. The loader creates the edition in the import's own transaction and maps
+        # labels only to indicators it has checked against pn_indicator (ingest.ssmsi); neither catalogue is
+        # ever deleted from. The keys towards territory and import_batch stay (provenance, shared rows).
         _fk("pn_stat", "territory_code", "territory", "code"),
-        _fk("pn_stat", "indicator_id", "pn_indicator", "id"),
         _fk("pn_stat", "batch_id", "import_batch", "id"),
-        sa.UniqueConstraint("edition", "territory_code", "indicator_id", "year", name="uq_pn_stat_key"),
+        # Key order edition, indicator, territory, year: every query filters on edition and indicator, then
+        # on territories and/or years, so this one index also serves what a second one used to.
+        sa.UniqueConstraint("edition", "indicator_id", "territory_code", "year", name="uq_pn_stat_key"),
         sa.CheckConstraint("count IS NULL OR count >= 0", name="ck_pn_stat_count"),
         schema=S,
     )
-    op.create_index("ix_pn_stat_edition_indicator_year", "pn_stat", ["edition", "indicator_id", "year"], schema=S)
     op.create_table(
         "pn_denominator",
         sa.Column("id", sa.BigInteger(), nullable=False),
@@ -115,8 +118,96 @@ def upgrade() -> None:
     )
     # Catalogues: seeded here, kept by the tests' cleaning (comment 'catalogue').
     _seed_catalogues()
+    op.execute(bulk_insert_function("pn_stat", ("edition", "indicator_id", "territory_code", "year")))
     op.execute(f"COMMENT ON TABLE {S}.pn_indicator IS 'catalogue des indicateurs SSMSI'")
     op.execute(f"COMMENT ON TABLE {S}.etat4001_index IS 'catalogue des index de l''état 4001'")
+
+
+def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: tuple[str, ...] = ()) -> str:
+    """``obs.<table>_bulk_insert()``: the rows of the caller's ``pg_temp.<table>_bulk`` (a view or table whose
+    columns carry the target's names, plus ``line``) inserted without the ones whose ``key`` is already
+    there, index maintenance deferred to one rebuild per index.
+
+    Inserting a large batch row by row through a GIST, a unique key and several btrees costs ten times
+    more than inserting into the bare table and building each index once. Only the owner may drop and
+    create indexes, hence SECURITY DEFINER; the application role cannot leave the table without its
+    indexes because dropping and rebuilding happen in this one call (an error rolls both back). The
+    ACCESS EXCLUSIVE lock, held until the import commits, keeps readers waiting and any concurrent writer
+    out, so the anti-join against the existing rows stands in for the unique index exactly; the caller only
+    takes this path for a batch larger than the table (the first national load, a historical backfill).
+    Foreign keys towards ``dropped_fk_targets`` (catalogues read only with this table) are re-added in one
+    validating scan instead of one check per row; the key towards ``import_batch`` stays (dropping it would
+    lock the list of imports), as do the primary key and the NOT NULL and CHECK constraints.
+    """
+    t = f"{S}.{table}"
+    match = " AND ".join(f"t.{k} = r.{k}" for k in key)
+    keys = ", ".join(f"r.{k}" for k in key)
+    targets = ", ".join(f"'{S}.{name}'::regclass" for name in dropped_fk_targets) or "NULL::regclass"
+    return f"""
+    CREATE FUNCTION {t}_bulk_insert() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = {S}, public, pg_temp SET maintenance_work_mem = '256MB' SET work_mem = '64MB' AS $fn$
+    DECLARE
+        uniques text[] := '{{}}';
+        others text[] := '{{}}';
+        item record;
+        cols text;
+        stmt text;
+        anti text := 'NOT EXISTS (SELECT 1 FROM {t} t WHERE {match})';
+        inserted bigint;
+        src regclass := to_regclass('pg_temp.{table}_bulk');  -- looked up at each call: a new view each import
+    BEGIN
+        IF src IS NULL THEN
+            RAISE EXCEPTION 'pg_temp.{table}_bulk absent : rien à insérer';
+        END IF;
+        LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE;
+        FOR item IN
+            SELECT c.contype, format('ALTER TABLE {t} ADD CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)) AS add,
+                   format('ALTER TABLE {t} DROP CONSTRAINT %I', c.conname) AS drop
+            FROM pg_constraint c
+            WHERE c.conrelid = '{t}'::regclass
+              AND (c.contype = 'u' OR (c.contype = 'f' AND c.confrelid IN ({targets})))
+            UNION ALL
+            SELECT 'i', pg_get_indexdef(i.indexrelid), format('DROP INDEX %s', i.indexrelid::regclass)
+            FROM pg_index i
+            WHERE i.indrelid = '{t}'::regclass AND NOT i.indisprimary
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+        LOOP
+            IF item.contype = 'u' THEN
+                uniques := uniques || item.add;
+            ELSE
+                others := others || item.add;
+            END IF;
+            EXECUTE item.drop;
+        END LOOP;
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+        FROM pg_attribute a
+        WHERE a.attrelid = '{t}'::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+          AND EXISTS (SELECT 1 FROM pg_attribute b WHERE b.attrelid = src
+                      AND b.attname = a.attname AND b.attnum > 0 AND NOT b.attisdropped);
+        BEGIN
+            -- Usual case, no key twice in the batch: the unique index built afterwards proves it.
+            EXECUTE format('INSERT INTO {t} (%1$s) SELECT %1$s FROM pg_temp.{table}_bulk r WHERE %2$s', cols, anti);
+            GET DIAGNOSTICS inserted = ROW_COUNT;
+            FOREACH stmt IN ARRAY uniques LOOP EXECUTE stmt; END LOOP;
+        EXCEPTION WHEN unique_violation THEN
+            -- The batch repeats a key: its first line wins, as with ON CONFLICT DO NOTHING.
+            EXECUTE format('INSERT INTO {t} (%1$s) SELECT DISTINCT ON ({keys}) %1$s FROM pg_temp.{table}_bulk r '
+                           'WHERE %2$s ORDER BY {keys}, r.line', cols, anti);
+            GET DIAGNOSTICS inserted = ROW_COUNT;
+            FOREACH stmt IN ARRAY uniques LOOP EXECUTE stmt; END LOOP;
+        END;
+        FOREACH stmt IN ARRAY others LOOP EXECUTE stmt; END LOOP;
+        EXECUTE 'ANALYZE {t}';  -- plans of the next queries see the new size at once
+        RETURN inserted;
+    END $fn$;
+    REVOKE ALL ON FUNCTION {t}_bulk_insert() FROM PUBLIC;
+    DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'obs_app') AND current_user <> 'obs_app' THEN
+        GRANT EXECUTE ON FUNCTION {t}_bulk_insert() TO obs_app;
+    END IF;
+    END $$;
+    """
 
 
 def _seed_catalogues() -> None:
@@ -272,5 +363,6 @@ Autres délits
 
 
 def downgrade() -> None:
+    op.execute(f"DROP FUNCTION IF EXISTS {S}.pn_stat_bulk_insert()")
     for table in ("etat4001_count", "etat4001_index", "pn_denominator", "pn_stat", "pn_indicator", "pn_edition"):
         op.drop_table(table, schema=S)
