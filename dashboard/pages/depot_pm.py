@@ -1,0 +1,488 @@
+"""Dépôt police municipale: drop an export, read its preview, confirm the column mapping, verify, commit.
+
+The uploaded bytes live in a private folder of ``OBS_HOME/uploads`` (a random folder name, mode 0700, the
+file 0600) only between the drop and the commit: they are deleted after the commit, on any refusal by the
+personal-data guard, and by a sweep of abandoned uploads. The browser only ever holds a random token.
+
+Verification and commit run in a thread so the page can poll their progress: the server is one process
+(waitress threads), so a dict guarded by a lock is enough to share it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from dashboard.components import formatting as fmt
+from dashboard.components.controls import dropdown
+from dashboard.components.import_report import report_view
+from dashboard.context import engine, settings
+from dashboard.security import guarded_callback, register_page
+from ingest import police_municipale as pm
+from ingest import profiles
+from observatoire.errors import InputFileError, ObservatoireError, PersonalDataRefused, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+PERMISSION = "pm.importer"
+FIELDS = pm.FIELDS
+SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+MAX_BYTES = 100 * 1024 * 1024  # base64 makes it ~133 MB, under the server's 200 MB request limit
+UPLOAD_TTL_SECONDS = 2 * 3600  # an upload never committed is swept after this
+JOB_TTL_SECONDS = 3600
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+STAGES = {"lecture": "lecture et contrôle des lignes", "validation": "rapprochement de la nomenclature",
+          "geocodage": "géocodage des adresses", "ecriture": "écriture dans la base"}
+CRS_LABELS = {"auto": "reconnu automatiquement", "wgs84": "longitude / latitude (WGS84)",
+              "lambert93": "X / Y Lambert-93"}
+
+_LOCK = threading.Lock()
+_JOBS: dict[str, dict[str, Any]] = {}
+_BUSY: set[str] = set()  # upload tokens a job is working on
+
+
+# --- Private upload folder -------------------------------------------------------------------------------
+
+def _uploads_root() -> Path:
+    root = Path(settings().home) / "uploads"
+    root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o700)
+    return root
+
+
+def _sweep(root: Path) -> None:
+    """Delete uploads abandoned for longer than the TTL (a user who never clicked « Enregistrer »)."""
+    limit = time.time() - UPLOAD_TTL_SECONDS
+    for folder in root.iterdir():
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < limit and folder.name not in _BUSY:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _safe_name(filename: str) -> str:
+    """The user's file name, kept for the batch and the report, without any path or odd character."""
+    name = Path(str(filename or "export.csv").replace("\\", "/")).name
+    name = re.sub(r"[^\w.\- ()]+", "_", name).strip(" .") or "export.csv"
+    stem, suffix = os.path.splitext(name)
+    return stem[:100] + suffix.lower()
+
+
+def _store(contents: str, filename: str, owner: str) -> tuple[str, Path]:
+    name = _safe_name(filename)
+    if not name.endswith(SUFFIXES):
+        raise InputFileError(f"« {name} » n'est ni un CSV ni un classeur Excel .xlsx : exportez le fichier dans "
+                             "l'un de ces formats depuis le logiciel de main courante.")
+    _, _, payload = (contents or "").partition(",")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InputFileError("Le fichier n'a pas été reçu correctement : déposez-le de nouveau.") from exc
+    if not data:
+        raise InputFileError(f"« {name} » est vide.")
+    if len(data) > MAX_BYTES:
+        raise InputFileError(f"« {name} » dépasse {MAX_BYTES // (1024 * 1024)} Mo : découpez l'export par période.")
+    root = _uploads_root()
+    _sweep(root)
+    token = secrets.token_urlsafe(24)
+    folder = root / token
+    folder.mkdir(mode=0o700)
+    path = folder / name
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        (folder / ".proprietaire").write_text(json.dumps({"login": owner, "fichier": name}))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return token, path
+
+
+def _upload(token: str | None, owner: str) -> Path:
+    """The uploaded file behind ``token`` if ``owner`` dropped it; a token from the browser proves nothing."""
+    if not token or not _TOKEN.match(str(token)):
+        raise InputFileError("Déposez d'abord un fichier.")
+    folder = _uploads_root() / token
+    try:
+        meta = json.loads((folder / ".proprietaire").read_text())
+    except (OSError, ValueError):
+        raise InputFileError("Le fichier déposé n'est plus disponible (déjà enregistré ou expiré) : "
+                             "déposez-le de nouveau.") from None
+    if meta.get("login") != owner:
+        raise InputFileError("Ce fichier a été déposé par un autre compte.")
+    return folder / meta["fichier"]
+
+
+def _discard(token: str | None) -> None:
+    if token and _TOKEN.match(str(token)):
+        shutil.rmtree(_uploads_root() / token, ignore_errors=True)
+
+
+# --- Layout --------------------------------------------------------------------------------------------
+
+def _field_row(field) -> html.Div:
+    label = field.label + (" (obligatoire)" if field.required else "")
+    return html.Div([
+        html.Label(label, htmlFor=f"depot-champ-{field.name}", className="obs-pm-champ-nom"),
+        dropdown(id=f"depot-champ-{field.name}", options=[], clearable=True, placeholder="non utilisé"),
+        html.Span(id=f"depot-confiance-{field.name}", className="obs-pm-confiance"),
+    ], className="obs-pm-champ")
+
+
+def render(**_params) -> html.Div:
+    return html.Div([
+        html.H1("Dépôt d'un export de la police municipale"),
+        html.P(["Déposez l'export de la main courante (CSV ou Excel), vérifiez la correspondance des colonnes, "
+                "lisez le rapport de vérification, puis enregistrez. Un fichier déjà importé, ou un export qui "
+                "chevauche le précédent, n'ajoute rien en double. ",
+                html.Strong("Aucune donnée nominative n'est acceptée"), " (nom, prénom, date de naissance, "
+                "téléphone, courriel, plaque d'immatriculation, observations ou commentaires) : un tel fichier "
+                "est refusé en entier et rien n'en est gardé."], className="obs-muted"),
+        html.Section([
+            html.H2("1. Fichier"),
+            dcc.Upload(
+                id="depot-fichier", multiple=False, max_size=MAX_BYTES, accept=",".join(SUFFIXES),
+                children=html.Div(["Glissez-déposez ici l'export (CSV ou Excel .xlsx), ou ",
+                                   html.Span("choisissez-le sur l'ordinateur", className="obs-pm-lien")]),
+                className="obs-pm-depot", className_active="obs-pm-depot-actif",
+            ),
+            html.P(f"Taille maximale : {MAX_BYTES // (1024 * 1024)} Mo. Colonnes reconnues sans réglage : Date, Heure, "
+                   "Nature de l'intervention (ou Motif), Adresse (ou Lieu), X, Y, Secteur, Origine, Suite donnée, "
+                   "N° d'intervention.", className="obs-muted obs-petit"),
+            dcc.Loading(html.Div(id="depot-apercu")),
+        ], className="obs-bloc"),
+        html.Div([
+            html.Section([
+                html.H2("2. Correspondance des colonnes"),
+                html.P("Pour chaque information de l'observatoire, la colonne du fichier qui la contient. Les choix "
+                       "proposés automatiquement sont à confirmer.", className="obs-muted"),
+                html.Div([
+                    html.Label(["Profil de correspondance enregistré", dropdown(
+                        id="depot-profil", clearable=True, placeholder="aucun (proposition automatique)")]),
+                ], className="obs-filtres"),
+                html.Div([_field_row(f) for f in FIELDS], className="obs-pm-champs", id="depot-champs"),
+                html.Fieldset([html.Legend("Système des coordonnées"), dcc.RadioItems(
+                    id="depot-crs", value="auto", inline=True,
+                    options=[{"label": f" {label}", "value": code} for code, label in CRS_LABELS.items()])],
+                    className="obs-pm-fieldset"),
+                html.Div([
+                    html.Label(["Enregistrer cette correspondance sous le nom",
+                                dcc.Input(id="depot-profil-nom", type="text", maxLength=80,
+                                          placeholder="par ex. Logiciel main courante 2024")]),
+                    html.Button("Enregistrer le profil", id="depot-profil-enregistrer", className="obs-bouton-secondaire"),
+                ], className="obs-filtres"),
+                html.Div(id="depot-profil-message", role="status"),
+            ], className="obs-bloc"),
+            html.Section([
+                html.H2("3. Vérifier puis enregistrer"),
+                html.Div([
+                    html.Button("Vérifier", id="depot-verifier", className="obs-bouton"),
+                    dcc.Checklist(id="depot-accepter", value=[], className="obs-pm-case", options=[
+                        {"label": " accepter les lignes valides (les lignes en erreur sont écartées et consignées)",
+                         "value": "oui"}]),
+                    html.Button("Enregistrer", id="depot-enregistrer", className="obs-bouton"),
+                ], className="obs-pm-boutons"),
+                html.Div(id="depot-progression", role="status", **{"aria-live": "polite"}),
+                dcc.Interval(id="depot-minuteur", interval=700, disabled=True),
+                dcc.Store(id="depot-travail"),
+                html.Div(id="depot-rapport"),
+            ], className="obs-bloc"),
+        ], id="depot-etapes", style={"display": "none"}),
+        dcc.Store(id="depot-jeton"),
+    ])
+
+
+# --- Step 1: the file ------------------------------------------------------------------------------------
+
+def _preview_table(preview) -> html.Div:
+    width = len(preview.header)
+    rows = [html.Tr([html.Td(c) for c in (r + [""] * (width - len(r)))[:width]]) for r in preview.rows]
+    described = [preview.kind.upper()]
+    if preview.encoding:
+        described.append(f"encodage {preview.encoding}")
+    if preview.separator:
+        described.append(f"séparateur « {preview.separator} »")
+    described.append(f"en-tête ligne {preview.header_line}")
+    return html.Div([
+        html.P([html.Strong(preview.file_name), " — " + ", ".join(described) + "."], id="depot-format"),
+        html.Div(html.Table([
+            html.Caption(f"Aperçu : en-tête et {len(preview.rows)} première(s) ligne(s)"),
+            html.Thead(html.Tr([html.Th(h or f"(colonne {i + 1} sans nom)", scope="col")
+                                for i, h in enumerate(preview.header)])),
+            html.Tbody(rows)], className="obs-table obs-pm-apercu", id="depot-apercu-table"),
+            className="obs-pm-defilement"),
+    ])
+
+
+@guarded_callback(PERMISSION, [Output("depot-jeton", "data"), Output("depot-apercu", "children"),
+                               Output("depot-fichier", "contents")],
+                  Input("depot-fichier", "contents"), State("depot-fichier", "filename"),
+                  State("depot-jeton", "data"))
+def receive(contents, filename, previous):
+    from flask_login import current_user
+
+    if not contents:
+        return no_update, no_update, no_update
+    if previous and previous not in _BUSY:
+        _discard(previous)  # one upload at a time per page: the earlier file goes
+    token = None
+    try:
+        token, path = _store(contents, filename, current_user.login)
+        preview = pm.preview(path)
+    except ObservatoireError as exc:
+        _discard(token)  # refused: nothing of the file is kept
+        kind = "refus" if isinstance(exc, PersonalDataRefused) else "erreur"
+        return None, html.Div(exc.message, className="obs-alerte obs-alerte-erreur", id=f"depot-{kind}"), None
+    except Exception:
+        _discard(token)
+        raise
+    meta = {"fichier": preview.file_name}
+    # Header and proposal only: the rows stay on the server, read again from the file when needed.
+    (path.parent / ".apercu").write_text(json.dumps({"header": preview.header, "proposal": {
+        k: list(v) for k, v in preview.proposal.items()}}))
+    return {"jeton": token, **meta}, _preview_table(preview), None
+
+
+# --- Step 2: the mapping ---------------------------------------------------------------------------------
+
+def _preview_meta(path: Path) -> dict:
+    try:
+        return json.loads((path.parent / ".apercu").read_text())
+    except (OSError, ValueError):
+        return {"header": [], "proposal": {}}
+
+
+def _confidence_text(score: float) -> str:
+    strength = "sûr" if score >= 0.99 else ("probable" if score >= 0.7 else "incertain")
+    return f"proposé automatiquement — à confirmer ({strength}, {fmt.number(100 * score)} %)"
+
+
+MAPPING_OUTPUTS = ([Output(f"depot-champ-{f.name}", "options") for f in FIELDS]
+                   + [Output(f"depot-champ-{f.name}", "value") for f in FIELDS]
+                   + [Output(f"depot-confiance-{f.name}", "children") for f in FIELDS]
+                   + [Output("depot-crs", "value"), Output("depot-etapes", "style")])
+
+
+@guarded_callback(PERMISSION, MAPPING_OUTPUTS, Input("depot-jeton", "data"), Input("depot-profil", "value"))
+def fill_mapping(upload, profile):
+    from flask_login import current_user
+
+    n = len(FIELDS)
+    hidden = [[]] * n + [None] * n + [""] * n + ["auto", {"display": "none"}]
+    if not upload:
+        return hidden
+    try:
+        path = _upload(upload.get("jeton"), current_user.login)
+    except ObservatoireError:
+        return hidden
+    meta = _preview_meta(path)
+    header = [h for h in meta["header"] if h]
+    options = [{"label": h, "value": h} for h in header]
+    values: dict[str, str | None] = {}
+    notes: dict[str, str] = {}
+    crs = "auto"
+    if profile:
+        try:
+            chosen = pm.mapping_from(engine(), profile)
+        except ObservatoireError as exc:
+            notes = {FIELDS[0].name: exc.message}
+            chosen = None
+        if chosen is not None:
+            crs = chosen.crs
+            for name, column in chosen.columns.items():
+                if column in header:
+                    values[name] = column
+                    notes[name] = f"profil « {profile} »"
+                elif column:
+                    notes[name] = f"colonne « {column} » du profil absente du fichier"
+    else:
+        for name, (column, score) in meta["proposal"].items():
+            values[name] = column
+            notes[name] = _confidence_text(float(score))
+    for f in FIELDS:
+        if f.required and not values.get(f.name) and f.name not in notes:
+            notes[f.name] = "à choisir : information obligatoire"
+    return ([options] * n + [values.get(f.name) for f in FIELDS] + [notes.get(f.name, "") for f in FIELDS]
+            + [crs, {"display": "block"}])
+
+
+@guarded_callback(PERMISSION, Output("depot-profil", "options"), Input("depot-jeton", "data"),
+                  Input("depot-profil-message", "children"))
+def profile_options(_upload, _saved):
+    frame = profiles.list_profiles(engine(), pm.SOURCE_NAME)
+    return [{"label": r.name, "value": r.name} for r in frame.itertuples()]
+
+
+FIELD_STATES = [State(f"depot-champ-{f.name}", "value") for f in FIELDS]
+
+
+def _mapping(values: tuple, crs: str | None) -> dict:
+    columns = {f.name: v for f, v in zip(FIELDS, values, strict=True) if v}
+    return {"columns": columns, "crs": crs if crs in CRS_LABELS else "auto"}
+
+
+@guarded_callback(PERMISSION, Output("depot-profil-message", "children"), Input("depot-profil-enregistrer", "n_clicks"),
+                  State("depot-profil-nom", "value"), State("depot-crs", "value"), *FIELD_STATES,
+                  prevent_initial_call=True)
+def save_profile(clicks, name, crs, *values):
+    from flask_login import current_user
+
+    if not clicks:
+        return no_update
+    mapping = _mapping(values, crs)
+    if not mapping["columns"]:
+        return html.Div("Choisissez d'abord les colonnes.", className="obs-alerte obs-alerte-info")
+    try:
+        profiles.save_profile(engine(), pm.SOURCE_NAME, name or "", pm.mapping_from(engine(), mapping),
+                              user=current_user.login)
+    except ObservatoireError as exc:
+        return html.Div(exc.message, className="obs-alerte obs-alerte-erreur")
+    return html.Div(f"Profil « {name.strip()} » enregistré : il sera proposé au prochain dépôt.",
+                    className="obs-alerte obs-alerte-info", id="depot-profil-enregistre")
+
+
+# --- Step 3: verification and commit, in a thread ---------------------------------------------------------
+
+def _sweep_jobs() -> None:
+    limit = time.time() - JOB_TTL_SECONDS
+    for key in [k for k, j in _JOBS.items() if j["done"] and j["at"] < limit]:
+        del _JOBS[key]
+
+
+def _run(job_id: str, kind: str, token: str, path: Path, mapping: dict, user: str, accept: bool,
+         eng, commune: str) -> None:
+    def progress(stage: str, share: float) -> None:
+        with _LOCK:
+            _JOBS[job_id].update(stage=stage, share=max(0.0, min(1.0, share)))
+
+    result: dict[str, Any]
+    drop = kind == "enregistrement"  # committed or refused: the file is not needed any more
+    try:
+        if kind == "verification":
+            report = pm.validate(eng, path, mapping, user=user, progress=progress, commune=commune)
+        else:
+            report = pm.commit(eng, path, mapping=mapping, user=user, accept_valid=accept, progress=progress,
+                               commune=commune)
+        result = {"ok": True, "report": report.to_dict()}
+    except ValidationFailed as exc:
+        report = exc.report.to_dict() if exc.report is not None else None
+        result = {"ok": False, "message": exc.message, "report": report}
+    except PersonalDataRefused as exc:
+        drop = True
+        result = {"ok": False, "message": exc.message, "refus": True}
+    except ObservatoireError as exc:
+        result = {"ok": False, "message": exc.message}
+    except Exception:
+        log.exception("dépôt police municipale : erreur inattendue")
+        drop = True
+        result = {"ok": False, "message": "Une erreur inattendue est survenue ; elle a été consignée. Rien n'a été "
+                                         "enregistré. Réessayez ou prévenez l'administrateur."}
+    finally:
+        with _LOCK:
+            _BUSY.discard(token)
+    if drop:
+        shutil.rmtree(path.parent, ignore_errors=True)
+    with _LOCK:
+        _JOBS[job_id].update(done=True, result=result, at=time.time())
+
+
+@guarded_callback(PERMISSION, Output("depot-travail", "data"), Input("depot-verifier", "n_clicks"),
+                  Input("depot-enregistrer", "n_clicks"), State("depot-jeton", "data"), State("depot-crs", "value"),
+                  State("depot-accepter", "value"), *FIELD_STATES, prevent_initial_call=True)
+def start(_verify, _commit, upload, crs, accept, *values):
+    from flask_login import current_user
+
+    if ctx.triggered_id not in ("depot-verifier", "depot-enregistrer"):
+        return no_update
+    kind = "verification" if ctx.triggered_id == "depot-verifier" else "enregistrement"
+    job_id = secrets.token_urlsafe(16)
+    job = {"owner": current_user.login, "kind": kind, "stage": "lecture", "share": 0.0, "done": False,
+           "result": None, "at": time.time()}
+    token = (upload or {}).get("jeton")
+    try:
+        path = _upload(token, current_user.login)
+        with _LOCK:
+            if token in _BUSY:
+                raise InputFileError("Ce fichier est déjà en cours de traitement : attendez la fin.")
+            _BUSY.add(token)
+    except ObservatoireError as exc:
+        job.update(done=True, result={"ok": False, "message": exc.message})
+        with _LOCK:
+            _sweep_jobs()
+            _JOBS[job_id] = job
+        return {"travail": job_id, "type": kind}
+    with _LOCK:
+        _sweep_jobs()
+        _JOBS[job_id] = job
+    threading.Thread(target=_run, name=f"depot-{kind}", daemon=True, args=(
+        job_id, kind, token, path, _mapping(values, crs), current_user.login, "oui" in (accept or []), engine(),
+        settings().commune)).start()
+    return {"travail": job_id, "type": kind}
+
+
+def _result_view(kind: str, result: dict) -> list:
+    report = result.get("report")
+    if not result.get("ok"):
+        blocks: list = [html.Div(result.get("message", ""), className="obs-alerte obs-alerte-erreur",
+                                 id="depot-refus" if result.get("refus") else "depot-echec")]
+        if report:
+            blocks.append(report_view(report, "depot-rapport-detail", dry_run=kind == "verification"))
+        return blocks
+    if kind == "verification":
+        errors = int(report.get("errors_total") or 0)
+        head = [html.Div([
+            html.Strong("Vérification terminée : rien n'a encore été enregistré. "),
+            (f"{fmt.number(errors)} erreur(s) : sans la case « accepter les lignes valides », l'enregistrement "
+             "refusera tout le fichier ; avec elle, les lignes en erreur seront écartées et consignées."
+             if errors else "Aucune erreur : le fichier peut être enregistré."),
+        ], className="obs-alerte obs-alerte-info", id="depot-verifie")]
+        return head + [report_view(report, "depot-rapport-detail", dry_run=True)]
+    head = [html.Div([
+        html.Strong(f"Import enregistré : lot n° {report.get('batch_id')}. "),
+        f"{fmt.number(report.get('inserted') or 0)} intervention(s) ajoutée(s), "
+        f"{fmt.number(report.get('duplicates') or 0)} déjà présente(s), "
+        f"{fmt.number(report.get('rejected') or 0)} ligne(s) rejetée(s). Le fichier déposé a été effacé. ",
+        dcc.Link("Voir l'activité de la police municipale", href="/police-municipale", id="depot-lien-activite"),
+        " · ", dcc.Link("Voir la liste des imports", href="/imports"),
+    ], className="obs-alerte obs-alerte-info", id="depot-enregistre")]
+    return head + [report_view(report, "depot-rapport-detail")]
+
+
+@guarded_callback(PERMISSION, [Output("depot-progression", "children"), Output("depot-minuteur", "disabled"),
+                               Output("depot-rapport", "children")],
+                  Input("depot-travail", "data"), Input("depot-minuteur", "n_intervals"), Input("depot-jeton", "data"))
+def follow(work, _ticks, _upload):
+    from flask_login import current_user
+
+    if ctx.triggered_id == "depot-jeton" or not work:
+        return "", True, None  # a new file: the previous report does not apply to it
+    with _LOCK:
+        job = dict(_JOBS.get(str(work.get("travail")), {}))
+    if not job or job["owner"] != current_user.login:
+        return "", True, html.Div("Ce traitement n'est plus suivi : relancez-le.", className="obs-alerte obs-alerte-info")
+    what = "Vérification" if job["kind"] == "verification" else "Enregistrement"
+    if not job["done"]:
+        share = job["share"]
+        return html.Div([
+            html.Label([f"{what} en cours : {STAGES.get(job['stage'], job['stage'])} ({fmt.number(100 * share)} %)",
+                        html.Progress(value=str(round(share, 3)), max="1", className="obs-pm-progression")]),
+        ], id="depot-en-cours"), False, no_update
+    return "", True, _result_view(job["kind"], job["result"] or {})
+
+
+register_page(__name__, path="/police-municipale/depot", name="Dépôt police municipale", permission=PERMISSION,
+              render=render, order=30)
