@@ -69,5 +69,5 @@ def square_outline(engine, code: str, x0: float, y0: float, x1: float, y1: float
             parent = "FRA"
         conn.execute(sa.text("""
             INSERT INTO obs.territory (code, level, name, parent_code, geom)
-            VALUES (:c, :lv, :c, :p, ST_Multi(ST_Transform(ST_MakeEnvelope(:x0, :y0, :x1, :y1, 2154), 4326)))"""),
-            {"c": code, "lv": level, "p": parent, "x0": x0, "y0": y0, "x1": x1, "y1": y1})
+            VALUES (:c, :lv, :name, :p, ST_Multi(ST_Transform(ST_MakeEnvelope(:x0, :y0, :x1, :y1, 2154), 4326)))"""),
+            {"c": code, "name": code, "lv": level, "p": parent, "x0": x0, "y0": y0, "x1": x1, "y1": y1})
