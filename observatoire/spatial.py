@@ -9,10 +9,10 @@ every count under the threshold given as « < 5 » (no exact value anywhere in t
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -60,30 +60,46 @@ def points(engine: Engine, f: EventFilter, role: str | None = None, *, limit: in
 
 def clusters(engine: Engine, f: EventFilter, role: str | None = None, *,
              max_features: int = MAX_FEATURES) -> dict[str, Any]:
-    """Non-sensitive events grouped on a square grid (Lambert-93) sized so that at most ``max_features``
-    groups come back: each a point at the mean position of its events with its ``count``."""
+    """Non-sensitive events grouped on a square grid (Lambert-93), the finest of the sizes 2^k × g0 that
+    gives at most ``max_features`` groups: each a point at the mean position of its events with its
+    ``count``; ``grid_m`` is the size used.
+
+    One query groups the events on a fine grid; coarser grids are made from it in memory (a coarse cell is a
+    block of fine ones), so a far outlier never makes the whole map coarse.
+    """
     if role in AGGREGATE_ONLY:
         raise PermissionDenied("Votre rôle ne reçoit que des chiffres agrégés : pas de regroupements de points.")
     f = replace(for_role(f, role), sensitive=False)
     cond, params = where(f)
     with engine.connect() as conn:
         box = conn.execute(sa.text(f"""
-            SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x)
+            SELECT ST_XMax(x) - ST_XMin(x), ST_YMax(x) - ST_YMin(x)
             FROM (SELECT ST_Extent(e.geom_l93) AS x FROM obs.event e WHERE {cond}) b"""), params).one()
         if box[0] is None:
             return {"type": "FeatureCollection", "features": [], "grid_m": None}
-        width, height = box[2] - box[0], box[3] - box[1]
-        # cells in the box <= (w/g + 1)(h/g + 1) <= max_features with this g
-        g = max((width + height) / max(math.sqrt(max_features) - 2, 1), 10.0)
-        params["g"] = g
-        rows = conn.execute(sa.text(f"""
-            SELECT count(*)::int AS n,
-                   ST_AsGeoJSON(ST_Transform(ST_SetSRID(ST_MakePoint(avg(ST_X(e.geom_l93)), avg(ST_Y(e.geom_l93))),
-                                                        2154), 4326), 6) AS geometry
-            FROM obs.event e WHERE {cond} AND e.geom_l93 IS NOT NULL
-            GROUP BY floor(ST_X(e.geom_l93) / :g), floor(ST_Y(e.geom_l93) / :g)"""), params).all()
-    features = [{"type": "Feature", "geometry": json.loads(r.geometry), "properties": {"count": r.n}} for r in rows]
-    return {"type": "FeatureCollection", "features": features, "grid_m": round(g)}
+        params["g"] = fine = max(50.0, (box[0] + box[1]) / 2000)  # at most ~10^6 fine cells
+        rows = np.array(conn.execute(sa.text(f"""
+            SELECT floor(ST_X(e.geom_l93) / :g), floor(ST_Y(e.geom_l93) / :g), count(*),
+                   sum(ST_X(e.geom_l93)), sum(ST_Y(e.geom_l93))
+            FROM obs.event e WHERE {cond} AND e.geom_l93 IS NOT NULL GROUP BY 1, 2"""), params).all(),
+            dtype=float).reshape(-1, 5)
+    scale = 1
+    while True:
+        keys = np.floor(rows[:, :2] / scale)
+        groups, inverse = np.unique(keys, axis=0, return_inverse=True)
+        if len(groups) <= max_features:
+            break
+        scale *= 2
+    inverse = inverse.ravel()
+    n = np.bincount(inverse, weights=rows[:, 2])
+    x = np.bincount(inverse, weights=rows[:, 3]) / n
+    y = np.bincount(inverse, weights=rows[:, 4]) / n
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(2154, 4326, always_xy=True).transform(x, y)
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(a, 6), round(b, 6)]},
+                 "properties": {"count": int(c)}} for a, b, c in zip(lon, lat, n, strict=True)]
+    return {"type": "FeatureCollection", "features": features, "grid_m": round(fine * scale)}
 
 
 def _hexagons_within(engine: Engine, f: EventFilter, size: float, role: str | None, threshold: int | None,

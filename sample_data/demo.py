@@ -17,7 +17,7 @@ FILES = Path(__file__).resolve().parent / "files"
 SEED = 4112
 DEMO_USER = "demo"
 # Order matters: territories and populations before the sources that count in them.
-MODULES = ["reference", "ssmsi", "etat4001", "police_municipale", "baac"]
+MODULES = ["reference", "ssmsi", "etat4001", "police_municipale", "pn_faits", "baac"]
 
 
 def _modules():
