@@ -54,6 +54,12 @@ def report_view(report: dict[str, Any], prefix: str, *, dry_run: bool = False) -
     ]
     blocks: list[Any] = [html.Dl([item for label, value in counts for item in (html.Dt(label), html.Dd(value))],
                                  className="obs-chiffres-cles obs-pm-compteurs", id=f"{prefix}-compteurs")]
+    # Warnings shown as tables below are not repeated; the others (file already imported…) come first.
+    shown = ("libellé(s) absent(s)", "ligne(s) non géolocalisée(s)", "point(s) hors de la commune")
+    warnings = [w for w in report.get("warnings") or [] if not any(s in w for s in shown)]
+    if warnings:
+        blocks.append(html.Ul([html.Li(w) for w in warnings], id=f"{prefix}-avertissements",
+                              className="obs-pm-avertissements"))
     form = extra.get("format") or {}
     if form:
         described = [f"fichier {str(form.get('type') or '').upper()}"]
@@ -78,9 +84,12 @@ def report_view(report: dict[str, Any], prefix: str, *, dry_run: bool = False) -
         caption = f"{fmt.number(errors_total)} erreur(s) ligne par ligne"
         if errors_total > len(errors):
             caption += f" ({fmt.number(len(errors))} premières affichées)"
-        blocks.append(html.H3("Erreurs à corriger"))
-        blocks.append(_table(caption, ["Ligne", "Colonne", "Valeur", "Problème", "Comment corriger"], rows,
-                             f"{prefix}-erreurs"))
+        kept = not dry_run and report.get("status") == "importe"
+        blocks.append(html.H3("Lignes écartées, à corriger dans le logiciel" if kept else "Erreurs à corriger"))
+        table = _table(caption, ["Ligne", "Colonne", "Valeur", "Problème", "Comment corriger"], rows,
+                       f"{prefix}-erreurs")
+        table.className += " obs-pm-erreurs"
+        blocks.append(table)
     unknown = extra.get("libelles_inconnus") or []
     if unknown:
         blocks.append(html.H3("Natures absentes de la nomenclature"))
@@ -106,12 +115,6 @@ def report_view(report: dict[str, Any], prefix: str, *, dry_run: bool = False) -
         ], className="obs-pm-details", id=f"{prefix}-hors-commune"))
     if extra.get("controle_commune"):
         blocks.append(html.P(f"Contrôle des positions : {extra['controle_commune']}.", className="obs-muted"))
-    # Warnings already shown as tables above are not repeated.
-    shown = ("libellé(s) absent(s)", "ligne(s) non géolocalisée(s)", "point(s) hors de la commune")
-    warnings = [w for w in report.get("warnings") or [] if not any(s in w for s in shown)]
-    if warnings:
-        blocks.append(html.H3("Avertissements"))
-        blocks.append(html.Ul([html.Li(w) for w in warnings], id=f"{prefix}-avertissements"))
     return html.Div(blocks, className="obs-pm-rapport", id=prefix)
 
 

@@ -53,6 +53,14 @@ def _mask(value: int | float, threshold: int | None) -> float:
     return float("nan") if threshold and value < threshold else float(value)
 
 
+def _family_colours() -> dict[str, str]:
+    """One colour per family, the same in every chart (by the nomenclature's order); unclassified in grey."""
+    families = pm_catalogue.list_families(engine())
+    colours = {label: FAMILY_COLOURS[i % (len(FAMILY_COLOURS) - 1)] for i, label in enumerate(families["label"])}
+    colours[pm_activity.UNCLASSIFIED] = FAMILY_COLOURS[-1]
+    return colours
+
+
 def _month_label(value) -> str:
     value = pd.Timestamp(value)
     return f"{MONTHS[value.month - 1]} {value.year}"
@@ -147,8 +155,7 @@ def _types_block(f: dict, threshold: int | None) -> html.Section:
     raw = pm_activity.by_type(engine(), f["start"], f["end"], families=f["families"], types=f["types"])
     shown = pm_activity.by_type(engine(), f["start"], f["end"], families=f["families"], types=f["types"],
                                 threshold=threshold)
-    family_order = list(dict.fromkeys(raw["family"]))
-    colour = {fam: FAMILY_COLOURS[i % len(FAMILY_COLOURS)] for i, fam in enumerate(family_order)}
+    colour = _family_colours()
     total = int(raw["count"].sum())
     fam_totals = raw.groupby("family", sort=False)["count"].sum()
     fam_rows = [html.Tr([html.Th([html.Span(className="obs-pm-pastille", style={"background": colour[fam]}), fam],
@@ -180,12 +187,13 @@ def _months_block(f: dict, threshold: int | None) -> html.Section:
                                  threshold=threshold)
     if raw.empty:
         return html.Section([html.H2("Par mois"), html.P("Aucune intervention sur la période.")], className="obs-bloc")
-    families = list(dict.fromkeys(raw.sort_values("family_code", na_position="last")["family"]))
+    colour = _family_colours()
+    families = [fam for fam in colour if fam in set(raw["family"])]
     fig = go.Figure()
-    for i, fam in enumerate(families):
+    for fam in families:
         part = shown[shown["family"] == fam]
         fig.add_trace(go.Bar(x=[pd.Timestamp(m) for m in part["month"]], y=part["count"], name=fam,
-                             marker_color=FAMILY_COLOURS[i % len(FAMILY_COLOURS)],
+                             marker_color=colour[fam],
                              hovertemplate="%{x|%m/%Y} : %{y:,.0f}<extra>" + fam + "</extra>"))
     fig.update_layout(barmode="stack", title="Interventions par mois et par famille", separators=", ", height=380,
                       margin={"l": 50, "r": 20, "t": 50, "b": 40}, legend={"orientation": "h", "y": -0.2},

@@ -17,6 +17,8 @@ from observatoire import batch_admin
 from observatoire.errors import ObservatoireError
 
 PERMISSION = "imports.voir"
+# The table's cells do not inherit the page font; the page's own stack, so figures read the same everywhere.
+FONT = '"Marianne", "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 UNDO = "imports.annuler"
 
 SOURCE_LABELS = {
@@ -68,10 +70,10 @@ def render(**_params) -> html.Div:
                 ("id", "Lot"), ("source", "Source"), ("file_name", "Fichier"), ("user_login", "Compte"),
                 ("started_at", "Début"), ("status", "État"), ("rows_read", "Lignes lues"),
                 ("inserted", "Ajoutées"), ("duplicates", "Doublons"), ("rejected", "Rejetées"))],
-            style_cell={"fontFamily": "inherit", "textAlign": "left", "padding": "4px 8px", "whiteSpace": "normal"},
+            style_cell={"fontFamily": FONT, "textAlign": "left", "padding": "4px 8px", "whiteSpace": "normal"},
             style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "right"}
                                     for c in ("id", "rows_read", "inserted", "duplicates", "rejected")],
-            style_header={"fontWeight": "bold", "fontFamily": "inherit"},
+            style_header={"fontWeight": "bold", "fontFamily": FONT},
             style_data_conditional=[{"if": {"filter_query": '{status} = "refusé"'}, "color": "#6e0000"},
                                     {"if": {"filter_query": '{status} = "annulé"'}, "color": "#666666",
                                      "fontStyle": "italic"}],
