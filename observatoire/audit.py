@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "role_modifie": "Rôle modifié",
     "mot_de_passe_modifie": "Mot de passe modifié",
     "purge": "Purge de conservation",
+    "nomenclature_modifiee": "Nomenclature modifiée",
 }
 
 

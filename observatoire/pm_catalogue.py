@@ -10,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from observatoire import audit
 from observatoire.errors import NotFound, ObservatoireError, PermissionDenied
 from observatoire.permissions import allowed
 
@@ -42,17 +43,23 @@ def list_types(engine: Engine) -> pd.DataFrame:
             ORDER BY f.position, t.label"""), conn)
 
 
-def save_family(engine: Engine, code: str, label: str, position: int = 50, *, role: str | None = None) -> None:
+def _audit(conn, what: str, user: str | None, role: str | None, detail: dict) -> None:
+    audit.record(conn, "nomenclature_modifiee", user_login=user, role=role, target=what, detail=detail)
+
+
+def save_family(engine: Engine, code: str, label: str, position: int = 50, *, role: str | None = None,
+                user: str | None = None) -> None:
     _check(role)
     with engine.begin() as conn:
         conn.execute(sa.text("""
             INSERT INTO obs.pm_family (code, label, position) VALUES (:c, :l, :p)
             ON CONFLICT (code) DO UPDATE SET label = EXCLUDED.label, position = EXCLUDED.position"""),
             {"c": code.strip(), "l": label.strip(), "p": position})
+        _audit(conn, "famille", user, role, {"code": code.strip(), "libelle": label.strip()})
 
 
 def save_type(engine: Engine, code: str, label: str, family_code: str, keywords: list[str] | None = None, *,
-              sensitive: bool = False, active: bool = True, role: str | None = None) -> None:
+              sensitive: bool = False, active: bool = True, role: str | None = None, user: str | None = None) -> None:
     """Create or update a type; interventions of the type follow a change of family."""
     _check(role)
     with engine.begin() as conn:
@@ -68,9 +75,10 @@ def save_type(engine: Engine, code: str, label: str, family_code: str, keywords:
              "s": sensitive, "a": active})
         conn.execute(sa.text("UPDATE obs.pm_intervention SET family_code = :f WHERE type_code = :c "
                              "AND family_code IS DISTINCT FROM :f"), {"c": code, "f": family_code})
+        _audit(conn, "type", user, role, {"code": code.strip(), "famille": family_code, "actif": active})
 
 
-def delete_type(engine: Engine, code: str, *, role: str | None = None) -> None:
+def delete_type(engine: Engine, code: str, *, role: str | None = None, user: str | None = None) -> None:
     """Only a type nothing refers to can go; otherwise deactivate it (``save_type(active=False)``)."""
     _check(role)
     with engine.begin() as conn:
@@ -81,6 +89,7 @@ def delete_type(engine: Engine, code: str, *, role: str | None = None) -> None:
             raise ObservatoireError(f"Le type {code!r} est utilisé ({used} intervention(s) ou libellé(s)) : "
                                     "désactivez-le plutôt que de le supprimer.")
         conn.execute(sa.text("DELETE FROM obs.pm_intervention_type WHERE code = :c"), {"c": code})
+        _audit(conn, "type_supprime", user, role, {"code": code})
 
 
 def learn_label(engine: Engine, label: str, type_code: str, *, user: str | None = None,
@@ -100,8 +109,10 @@ def learn_label(engine: Engine, label: str, type_code: str, *, user: str | None 
             INSERT INTO obs.pm_label_mapping (label_key, type_code, created_by) VALUES (:k, :c, :u)
             ON CONFLICT (label_key) DO UPDATE SET type_code = EXCLUDED.type_code, created_by = EXCLUDED.created_by,
                 created_at = now()"""), {"k": key, "c": type_code, "u": user})
-        return conn.execute(sa.text("UPDATE obs.pm_intervention SET type_code = :c, family_code = :f "
-                                    "WHERE label_key = :k"), {"c": type_code, "f": family, "k": key}).rowcount
+        moved = conn.execute(sa.text("UPDATE obs.pm_intervention SET type_code = :c, family_code = :f "
+                                     "WHERE label_key = :k"), {"c": type_code, "f": family, "k": key}).rowcount
+        _audit(conn, "libelle", user, role, {"libelle": label, "type": type_code, "reclassees": moved})
+        return moved
 
 
 def list_learnt_labels(engine: Engine) -> pd.DataFrame:

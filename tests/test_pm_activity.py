@@ -92,3 +92,18 @@ def test_nomenclature_editing(engine):
     with engine.connect() as conn:
         assert not conn.execute(sa.text("SELECT 1 FROM obs.pm_intervention_type WHERE code = 'essai_type'")).scalar()
     assert list(pm_catalogue.list_families(engine)["code"])[0] == "tranquillite"
+
+
+def test_nomenclature_changes_are_audited(engine):
+    import sqlalchemy as sa
+
+    from observatoire import pm_catalogue
+
+    families = pm_catalogue.list_families(engine)
+    pm_catalogue.save_type(engine, "essai_type", "Type d'essai", families.code.iloc[0], ["essai"],
+                           role="analyste", user="analyste1")
+    pm_catalogue.learn_label(engine, "Libellé inconnu", "essai_type", role="analyste", user="analyste1")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT user_login, target FROM obs.audit_log WHERE action = 'nomenclature_modifiee' "
+                                    "ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("analyste1", "type"), ("analyste1", "libelle")]
