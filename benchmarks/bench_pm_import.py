@@ -88,7 +88,10 @@ def main() -> None:
 
         from ingest import police_municipale as pm
 
-        timed("observatoire (import pm)", lambda: pm.commit(engine, export, commune="04112"), args.rows, results)
+        reports = []
+        timed("observatoire (import pm)", lambda: reports.append(pm.commit(engine, export, commune="04112")),
+              args.rows, results)
+        print("  étapes (s) :", reports[0].extra.get("durees_s"), flush=True)
         with engine.connect() as conn:
             stored = conn.execute(sa.text("SELECT count(*) FROM obs.pm_intervention")).scalar()
         assert stored == args.rows, stored

@@ -355,24 +355,29 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
     report.extra["correspondance"] = {name: table.header[i] for name, i in index.items()}
     report.extra["format"] = {"type": table.kind, "encodage": table.encoding, "separateur": table.separator,
                               "ligne_en_tete": table.header_line}
-    _stage(conn, source, table, index, mapping.crs, report, progress)
+    with staging.timed(report, "lecture"):
+        _stage(conn, source, table, index, mapping.crs, report, progress)
     if progress:
         progress("validation", 0.0)
-    _labels(conn, source, report)
-    _places(conn, geocoder, report, progress)
-    _warnings(conn, report, commune)
+    with staging.timed(report, "libelles"):
+        _labels(conn, source, report)
+    with staging.timed(report, "adresses"):
+        _places(conn, geocoder, report, progress)
+    with staging.timed(report, "controles"):
+        _warnings(conn, report, commune)
     if report.errors_total and not accept_valid:
         return  # run_import refuses the whole file; no need to write what will be rolled back
     if progress:
         progress("ecriture", 0.0)
     staged = report.rows_read - report.rejected
     events = events_select(source.extra_fields)
-    if source.bulk_table and source.bulk_select_sql and staging.bulk_worthwhile(conn, source.bulk_table, staged):
-        report.inserted = staging.bulk_insert(
-            conn, source.bulk_table, source.bulk_select_sql.format(events=events, batch_id=int(batch_id)))
-    else:
-        result = conn.execute(sa.text(source.insert_sql.format(events=events)), {"batch_id": batch_id})
-        report.inserted = result.rowcount
+    with staging.timed(report, "ecriture"):
+        if source.bulk_table and source.bulk_select_sql and staging.bulk_worthwhile(conn, source.bulk_table, staged):
+            report.inserted = staging.bulk_insert(
+                conn, source.bulk_table, source.bulk_select_sql.format(events=events, batch_id=int(batch_id)))
+        else:
+            result = conn.execute(sa.text(source.insert_sql.format(events=events)), {"batch_id": batch_id})
+            report.inserted = result.rowcount
     report.duplicates = staged - report.inserted
     if progress:
         progress("ecriture", 1.0)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +29,14 @@ def copy_rows(conn: Connection, table: str, columns: Sequence[tuple[str, str]], 
                 copy.write_row(row)
                 count += 1
     return count
+
+
+@contextmanager
+def timed(report: Any, step: str) -> Iterator[None]:
+    """Seconds spent per step, kept in the report (``durees_s``): a slow import says where its time went."""
+    start = time.perf_counter()
+    yield
+    report.extra.setdefault("durees_s", {})[step] = round(time.perf_counter() - start, 2)
 
 
 # Below this many rows, or when the table already holds more rows than the batch, inserting through the
