@@ -81,14 +81,16 @@ _CATALOGUE_GRANTS = f"""
 # One row per event of every source. A source joins with a UNION ALL branch (the cameras' will come).
 # An unclassified police nationale fact counts as sensitive: it is never drawn as a point until an
 # analyst has attached it to a category. A stored flag can only add to the catalogue's, never lift it.
+# Every branch gives exactly the same column types (text, not varchar): PostgreSQL then flattens the
+# union and pushes the filters into each table, with its indexes; otherwise it scans every row.
 EVENT_VIEW = f"""
 CREATE VIEW {S}.event AS
-SELECT 'pn'::text AS source, f.id AS source_id, f.category_code AS category, f.family_code AS family,
+SELECT 'pn'::text AS source, f.id AS source_id, f.category_code::text AS category, f.family_code::text AS family,
        f.occurred_at, f.time_known, f.geom, f.geom_l93, (f.sensitive OR COALESCE(c.sensitive, true)) AS sensitive,
        f.batch_id
 FROM {S}.pn_fact f LEFT JOIN {S}.pn_fact_category c ON c.code = f.category_code
 UNION ALL
-SELECT 'pm'::text, i.id, i.type_code, i.family_code, i.occurred_at, i.time_known, i.geom, i.geom_l93,
+SELECT 'pm'::text, i.id, i.type_code::text, i.family_code::text, i.occurred_at, i.time_known, i.geom, i.geom_l93,
        COALESCE(t.sensitive, false), i.batch_id
 FROM {S}.pm_intervention i LEFT JOIN {S}.pm_intervention_type t ON t.code = i.type_code
 UNION ALL
@@ -96,8 +98,8 @@ SELECT 'routes'::text, a.id,
        CASE (SELECT min(CASE u.gravity WHEN 2 THEN 1 WHEN 3 THEN 2 WHEN 4 THEN 3 WHEN 1 THEN 4 END)
              FROM {S}.road_user u WHERE u.accident_id = a.id)
            WHEN 1 THEN 'accident_mortel' WHEN 2 THEN 'accident_grave' WHEN 3 THEN 'accident_leger'
-           WHEN 4 THEN 'accident_sans_blesse' ELSE 'gravite_inconnue' END,
-       'securite_routiere'::text, a.accident_date + COALESCE(a.accident_time, time '00:00'),
+           WHEN 4 THEN 'accident_sans_blesse' ELSE 'gravite_inconnue' END::text,
+       'securite_routiere'::text, (a.accident_date + COALESCE(a.accident_time, time '00:00'))::timestamp,
        a.accident_time IS NOT NULL, a.geom, a.geom_l93, false, a.batch_id
 FROM {S}.road_accident a
 """

@@ -1,0 +1,248 @@
+"""Time the map's hot paths on 1,000,000 events in a throwaway database, against peers in the same run.
+
+- filtered hexagon counts (the query behind every filter change): p50/p95 over ~20 varied filters, against
+  a spatial join on ``ST_HexagonGrid`` for a few of them;
+- Getis-Ord Gi* on ~100,000 events at 100 m cells, end to end (query, weights, statistic), with the
+  weights also built by ``libpysal.weights.Queen`` from the hexagon polygons for comparison;
+- kernel density on a 500 × 500 grid (binning + FFT) against ``scipy.stats.gaussian_kde`` on a subsample
+  evaluated on the same grid.
+
+Run: ``.venv/bin/python benchmarks/bench_hotspots.py [--events 1000000] [--runs 20]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+CENTRE = (5.787, 43.834)
+HOTSPOTS = [((5.7870, 43.8340), 0.0013, 0.25), ((5.7985, 43.8250), 0.0010, 0.10),
+            ((5.7680, 43.8270), 0.0018, 0.10), ((5.7970, 43.8345), 0.0012, 0.05)]
+PN_CATEGORIES = ["cambriolages", "vols_simples", "vols_dans_vehicules", "destructions_degradations",
+                 "violences_physiques", "stupefiants", "vols_vehicules", "menaces", "violences_intrafamiliales"]
+PM_TYPES = [("nuisances_sonores", "tranquillite"), ("stationnement_genant", "circulation"),
+            ("depots_sauvages", "cadre_de_vie"), ("rassemblements", "tranquillite")]
+
+
+def _positions(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Half spread over the town, half in four hot spots (old town, station, commercial zone, QPV)."""
+    lon = rng.normal(CENTRE[0], 0.015, n)
+    lat = rng.normal(CENTRE[1], 0.011, n)
+    pick = rng.random(n)
+    edge = 0.0
+    for (x, y), spread, share in HOTSPOTS:
+        chosen = (pick >= edge) & (pick < edge + share)
+        lon[chosen] = rng.normal(x, spread * 1.38, chosen.sum())
+        lat[chosen] = rng.normal(y, spread, chosen.sum())
+        edge += share
+    return lon, lat
+
+
+def _copy(engine, table: str, columns: str, text: str) -> None:
+    with engine.begin() as conn:
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY obs.{table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(text)
+
+
+def load_events(engine, n: int, seed: int = 1) -> None:
+    """70 % police nationale facts, 30 % police municipale interventions, 2019–2024, written by COPY."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    rng = np.random.default_rng(seed)
+    with engine.begin() as conn:
+        batch = conn.execute(sa.text("INSERT INTO obs.import_batch (source, file_name, sha256, status) "
+                                     "VALUES ('bench', 'synthetique', 'x', 'importe') RETURNING id")).scalar_one()
+    seconds = int((datetime(2025, 1, 1) - datetime(2019, 1, 1)).total_seconds())
+    for table, share in (("pn_fact", 0.7), ("pm_intervention", 0.3)):
+        m = int(n * share)
+        lon, lat = _positions(rng, m)
+        when = pd.to_datetime(datetime(2019, 1, 1)) + pd.to_timedelta(rng.integers(0, seconds, m), unit="s")
+        frame = pd.DataFrame({"occurred_at": when.strftime("%Y-%m-%d %H:%M:%S"), "time_known": "t"})
+        if table == "pn_fact":
+            cats = np.array(PN_CATEGORIES)[rng.integers(0, len(PN_CATEGORIES), m)]
+            family = np.where(np.isin(cats, ["violences_physiques", "menaces", "violences_intrafamiliales"]), "avip",
+                              np.where(cats == "stupefiants", "stupefiants", "biens"))
+            frame = frame.assign(label=cats, label_key=cats, category_code=cats, family_code=family,
+                                 sensitive=np.where(cats == "violences_intrafamiliales", "t", "f"))
+            columns = "occurred_at, time_known, label, label_key, category_code, family_code, sensitive"
+        else:
+            pick = rng.integers(0, len(PM_TYPES), m)
+            types = np.array([t for t, _ in PM_TYPES])[pick]
+            frame = frame.assign(label=types, label_key=types, type_code=types,
+                                 family_code=np.array([f for _, f in PM_TYPES])[pick])
+            columns = "occurred_at, time_known, label, label_key, type_code, family_code"
+        frame["geom"] = [f"SRID=4326;POINT({a:.6f} {b:.6f})" for a, b in zip(lon, lat, strict=True)]
+        frame["geocoding_status"] = "coordonnees"
+        frame["natural_key"] = [f"{table}-{k}" for k in range(m)]
+        frame["batch_id"] = batch
+        buffer = io.StringIO()
+        frame.to_csv(buffer, header=False, index=False)
+        _copy(engine, table, columns + ", geom, geocoding_status, natural_key, batch_id", buffer.getvalue())
+
+
+def _timed(fn, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def _filters(runs: int):
+    from observatoire.events import EventFilter
+
+    variety = [
+        (EventFilter(), 150), (EventFilter(sources=("pn",), categories=("cambriolages",),
+                                           start=date(2023, 1, 1), end=date(2023, 12, 31), hours=(18, 6)), 150),
+        (EventFilter(families=("biens",), start=date(2022, 1, 1), end=date(2023, 12, 31)), 150),
+        (EventFilter(weekdays=(6, 7), hours=(20, 4)), 100), (EventFilter(sources=("pm",)), 250),
+        (EventFilter(categories=("vols_simples",), hours=(8, 12)), 150),
+        (EventFilter(start=date(2024, 6, 1), end=date(2024, 8, 31)), 100),
+        (EventFilter(sources=("pn",), families=("avip",)), 150),
+        (EventFilter(categories=("stupefiants", "destructions_degradations"), weekdays=(5, 6)), 200),
+        (EventFilter(start=date(2021, 1, 1), end=date(2021, 12, 31), sources=("pn", "pm")), 150),
+    ]
+    return [variety[k % len(variety)] for k in range(runs)]
+
+
+def bench_hexagons(engine, runs: int) -> None:
+    import sqlalchemy as sa
+
+    from observatoire import hexgrid
+    from observatoire.events import where
+
+    for role in ("analyste", "conseil"):
+        times, cells = [], []
+        for f, size in _filters(runs):
+            seconds, layer = _timed(hexgrid.hex_counts, engine, f, size, role)
+            times.append(seconds)
+            cells.append(layer["cells"])
+        times.sort()
+        p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+        print(f"hexagones ({role:<8}) : {len(times)} filtres, médiane {statistics.median(times) * 1000:6.0f} ms, "
+              f"p95 {p95 * 1000:6.0f} ms, max {times[-1] * 1000:6.0f} ms ({min(cells)} à {max(cells)} cellules)")
+    print("  pair : jointure spatiale sur ST_HexagonGrid (mêmes filtres, comptages seuls)")
+    for f, size in _filters(runs)[1:4]:
+        cond, params = where(f)
+        params["s"] = size
+        ours, _ = _timed(lambda f=f, size=size: hexgrid.count_cells(engine.connect(), f, size))
+        with engine.connect() as conn:
+            peer, _ = _timed(lambda cond=cond, params=params, conn=conn: conn.execute(sa.text(f"""
+                WITH ev AS MATERIALIZED (SELECT e.geom_l93 FROM obs.event e WHERE {cond} AND e.geom_l93 IS NOT NULL)
+                SELECT g.i, g.j, count(*) FROM ev
+                JOIN ST_HexagonGrid(:s, (SELECT ST_SetSRID(ST_Extent(geom_l93)::geometry, 2154) FROM ev)) g
+                  ON ST_Intersects(g.geom, ev.geom_l93) GROUP BY 1, 2"""), params).all())
+        print(f"    {ours * 1000:7.0f} ms contre {peer * 1000:7.0f} ms : ×{peer / ours:.1f}")
+
+
+def bench_gi(engine) -> None:
+    import geopandas as gpd
+    import shapely
+    from libpysal.weights import Queen
+
+    from observatoire import hexgrid, hotspots
+    from observatoire.events import EventFilter
+
+    f = EventFilter(sources=("pn",), start=date(2023, 1, 1), end=date(2023, 12, 31) - timedelta(days=0))
+    with engine.connect() as conn:
+        t_query, grid = _timed(hotspots.grid_counts, conn, f, 100.0, "COM:04112")
+        outlines = hexgrid.outlines(conn, grid, 100.0)
+    t_w, w = _timed(hotspots.hex_weights, grid["i"], grid["j"])
+    t_gi, _ = _timed(hotspots.gi_star, grid["count"].to_numpy(), w, 999)
+    t_gi0, _ = _timed(hotspots.gi_star, grid["count"].to_numpy(), w, 0)
+    t_all, result = _timed(hotspots.getis_ord, engine, f, "analyste", cell=100.0, permutations=999)
+    print(f"Gi* : {int(grid['count'].sum())} événements, {len(grid)} hexagones de 100 m")
+    print(f"    requête {t_query * 1000:.0f} ms, poids {t_w * 1000:.0f} ms, statistique (999 permutations) "
+          f"{t_gi * 1000:.0f} ms, (analytique) {t_gi0 * 1000:.0f} ms")
+    print(f"    bout en bout (getis_ord, GeoJSON compris, {len(result['features'])} cellules) : {t_all * 1000:.0f} ms")
+    frame = gpd.GeoDataFrame(geometry=[shapely.geometry.shape(g) for g in outlines], crs=4326).to_crs(2154)
+    t_queen, queen = _timed(Queen.from_dataframe, frame, use_index=False, silence_warnings=True)
+    same = all(set(queen.neighbors[k]) == set(w.neighbors[k]) for k in range(len(grid)))
+    print(f"    poids : grille (i, j) {t_w * 1000:.0f} ms contre libpysal Queen.from_dataframe "
+          f"{t_queen * 1000:.0f} ms : ×{t_queen / t_w:.0f} (mêmes voisins : {'oui' if same else 'non'})")
+
+
+def bench_kde(engine, subsample: int) -> None:
+    import sqlalchemy as sa
+    from scipy.stats import gaussian_kde
+
+    from observatoire import density, hotspots
+    from observatoire.events import EventFilter
+
+    f = EventFilter(sources=("pn",), start=date(2023, 1, 1), end=date(2023, 12, 31))
+    with engine.connect() as conn:
+        xy = np.array(conn.execute(sa.text(
+            "SELECT ST_X(geom_l93), ST_Y(geom_l93) FROM obs.event e WHERE e.source = 'pn' "
+            "AND e.occurred_at >= '2023-01-01' AND e.occurred_at < '2024-01-01'")).all())
+    x, y = xy[:, 0], xy[:, 1]
+    bounds = (x.min(), y.min(), x.max(), y.max())
+    times = [_timed(density.density_grid, x, y, bounds, (500, 500))[0] for _ in range(5)]
+    grid = density.density_grid(x, y, bounds, (500, 500))
+    t_fft = min(times)
+    rng = np.random.default_rng(0)
+    sample = rng.choice(len(x), size=min(subsample, len(x)), replace=False)
+    dx, dy = grid["cell_m"]
+    gx = bounds[0] + (np.arange(500) + 0.5) * dx
+    gy = bounds[1] + (np.arange(500) + 0.5) * dy
+    mesh = np.vstack([np.repeat(gx[None, :], 500, 0).ravel(), np.repeat(gy[:, None], 500, 1).ravel()])
+    kde = gaussian_kde(np.vstack([x[sample], y[sample]]))
+    t_scipy, values = _timed(kde, mesh)
+    corr = float(np.corrcoef(values, grid["density"].ravel())[0, 1])
+    t_all, result = _timed(hotspots.kernel_density, engine, f, "analyste")
+    print(f"KDE 500 × 500 : {len(x)} événements, largeur de bande {grid['bandwidth_m']:.0f} m (Scott)")
+    print(f"    binning + FFT {t_fft * 1000:.1f} ms (meilleur de 5) ; scipy.stats.gaussian_kde sur {len(sample)} "
+          f"événements {t_scipy * 1000:.0f} ms : ×{t_scipy / t_fft:.0f} "
+          f"(×{t_scipy / t_fft * len(x) / len(sample):.0f} extrapolé à tous) ; corrélation des deux grilles {corr:.3f}")
+    print(f"    bout en bout (kernel_density : requête, grille, {len(result['features'])} polygones) : "
+          f"{t_all * 1000:.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--subsample", type=int, default=2000)
+    args = parser.parse_args()
+
+    import sqlalchemy as sa
+
+    from observatoire import migrate
+    from observatoire.db import get_engine
+    from observatoire.localdb import LocalCluster
+    from observatoire.settings import Settings
+    from sample_data import reference
+
+    work = Path(tempfile.mkdtemp(prefix="obs-bench-hotspots-"))
+    work.chmod(0o755)  # the server account must reach the cluster when run as root
+    os.environ.update(OBS_ENVIRONMENT="test", OBS_HOME=str(work / "home"), OBS_TILES_URL="none",
+                      OBS_SECRET_KEY="banc-d-essai-" + "x" * 32)
+    cluster = LocalCluster(work / "home")
+    try:
+        cluster.start()
+        settings = Settings(environment="test", home=work / "home", tiles_url="none")
+        migrate.upgrade(settings)
+        engine = get_engine(settings)
+        reference.load(engine, Path(__file__).resolve().parents[1] / "sample_data" / "files", "bench")
+        t_load, _ = _timed(load_events, engine, args.events)
+        with get_engine(settings, admin=True).connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
+        print(f"{args.events} événements chargés par COPY en {t_load:.1f} s")
+        bench_hexagons(engine, args.runs)
+        bench_gi(engine)
+        bench_kde(engine, args.subsample)
+    finally:
+        cluster.destroy()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
