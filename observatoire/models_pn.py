@@ -59,10 +59,10 @@ class PnStat(Base):
     __tablename__ = "pn_stat"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    # No foreign key on edition and indicator_id: see migration 0100 (checked by the loader, one lookup
-    # per row saved on millions of rows).
+    # No per-row foreign keys (a lookup and a lock per row on millions of rows): edition and indicator are
+    # checked by the loader, territory and batch by statement-level triggers (migration 0100).
     edition: Mapped[str] = mapped_column(String(40))
-    territory_code: Mapped[str] = mapped_column(ForeignKey("territory.code"))
+    territory_code: Mapped[str] = mapped_column(String(40))
     indicator_id: Mapped[str] = mapped_column(String(40))
     year: Mapped[int] = mapped_column(Integer)
     # NULL when the SSMSI did not publish the value (ndiff) or the file only gives a rate: never 0.
@@ -74,7 +74,7 @@ class PnStat(Base):
     complement_value: Mapped[float | None] = mapped_column(Float)
     complement_rate: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str | None] = mapped_column(String(40))
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    batch_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         # Also the index of every query (edition and indicator first, then territories and/or years).

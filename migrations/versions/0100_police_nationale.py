@@ -57,12 +57,11 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(40)),
         sa.Column("batch_id", sa.Integer()),
         sa.PrimaryKeyConstraint("id", name="pk_pn_stat"),
-        # No foreign key towards pn_edition nor pn_indicator on this table of millions of rows: each costs a
-        # lookup per inserted row. The loader creates the edition in the import's own transaction and maps
-        # labels only to indicators it has checked against pn_indicator (ingest.ssmsi); neither catalogue is
-        # ever deleted from. The keys towards territory and import_batch stay (provenance, shared rows).
-        _fk("pn_stat", "territory_code", "territory", "code"),
-        _fk("pn_stat", "batch_id", "import_batch", "id"),
+        # No per-row foreign keys on this table of millions of rows: each costs a lookup and a row lock per
+        # inserted row (about 5 µs, a minute for a national base). The loader creates the edition in the
+        # import's own transaction and maps labels only to indicators it has checked against pn_indicator
+        # (ingest.ssmsi); neither catalogue is ever deleted from. Territories and batches are still enforced
+        # by the database, once per statement (reference_checks below).
         # Key order edition, indicator, territory, year: every query filters on edition and indicator, then
         # on territories and/or years, so this one index also serves what a second one used to.
         sa.UniqueConstraint("edition", "indicator_id", "territory_code", "year", name="uq_pn_stat_key"),
@@ -119,6 +118,8 @@ def upgrade() -> None:
     # Catalogues: seeded here, kept by the tests' cleaning (comment 'catalogue').
     _seed_catalogues()
     op.execute(bulk_insert_function("pn_stat", ("edition", "indicator_id", "territory_code", "year")))
+    op.execute(reference_checks("pn_stat", (("territory_code", "territory", "code"),
+                                            ("batch_id", "import_batch", "id"))))
     op.execute(f"COMMENT ON TABLE {S}.pn_indicator IS 'catalogue des indicateurs SSMSI'")
     op.execute(f"COMMENT ON TABLE {S}.etat4001_index IS 'catalogue des index de l''état 4001'")
 
@@ -208,6 +209,66 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
     END IF;
     END $$;
     """
+
+
+def reference_checks(table: str, references: tuple[tuple[str, str, str], ...]) -> str:
+    """Foreign keys checked once per statement instead of once per row.
+
+    A foreign key runs a lookup and locks the referenced row for every inserted row; on a batch of
+    millions of rows that is most of the import. These triggers give the same guarantee with one query per
+    statement over its transition table: the referenced rows are locked FOR KEY SHARE as a foreign key
+    would (a concurrent delete waits for the commit, then fails), a missing one refuses the statement with
+    the foreign-key error code, and deleting or renumbering a referenced row still in use is refused.
+    """
+    t = f"{S}.{table}"
+    checks = []
+    for column, target, key in references:
+        checks.append(f"""
+        PERFORM 1 FROM {S}.{target} r WHERE r.{key} IN (SELECT DISTINCT {column} FROM new_rows) FOR KEY SHARE;
+        SELECT n.{column}::text INTO missing FROM (SELECT DISTINCT {column} FROM new_rows) n
+        WHERE n.{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {S}.{target} r WHERE r.{key} = n.{column})
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'insert or update on table "{table}" violates reference to "{target}"'
+                USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key ({column})=(%s) is not present.', missing);
+        END IF;""")
+    sql = f"""
+    CREATE FUNCTION {t}_check_references() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {S}, pg_temp AS $fn$
+    DECLARE missing text;
+    BEGIN{"".join(checks)}
+        RETURN NULL;
+    END $fn$;
+    CREATE TRIGGER {table}_references_insert AFTER INSERT ON {t} REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION {t}_check_references();
+    CREATE TRIGGER {table}_references_update AFTER UPDATE ON {t} REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION {t}_check_references();
+    """
+    for column, target, key in references:
+        fn = f"{S}.{table}_{column}_referenced"
+        # Only keys that no longer exist after the statement are looked up in the big table, so the
+        # frequent updates of the referenced table (batch status, territory outlines) cost one anti-join.
+        sql += f"""
+    CREATE FUNCTION {fn}() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {S}, pg_temp AS $fn$
+    DECLARE used text;
+    BEGIN
+        SELECT o.{key}::text INTO used FROM old_rows o
+        WHERE NOT EXISTS (SELECT 1 FROM {S}.{target} r WHERE r.{key} = o.{key})
+          AND EXISTS (SELECT 1 FROM {t} x WHERE x.{column} = o.{key})
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'update or delete on table "{target}" violates reference from "{table}"'
+                USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key ({key})=(%s) is still referenced.', used);
+        END IF;
+        RETURN NULL;
+    END $fn$;
+    CREATE TRIGGER {table}_{column}_deleted AFTER DELETE ON {S}.{target} REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION {fn}();
+    CREATE TRIGGER {table}_{column}_updated AFTER UPDATE ON {S}.{target} REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION {fn}();
+    """
+    return sql
 
 
 def _seed_catalogues() -> None:
@@ -364,5 +425,10 @@ Autres délits
 
 def downgrade() -> None:
     op.execute(f"DROP FUNCTION IF EXISTS {S}.pn_stat_bulk_insert()")
+    for column, target in (("territory_code", "territory"), ("batch_id", "import_batch")):
+        op.execute(f"DROP TRIGGER IF EXISTS pn_stat_{column}_deleted ON {S}.{target}")
+        op.execute(f"DROP TRIGGER IF EXISTS pn_stat_{column}_updated ON {S}.{target}")
+        op.execute(f"DROP FUNCTION IF EXISTS {S}.pn_stat_{column}_referenced()")
     for table in ("etat4001_count", "etat4001_index", "pn_denominator", "pn_stat", "pn_indicator", "pn_edition"):
         op.drop_table(table, schema=S)
+    op.execute(f"DROP FUNCTION IF EXISTS {S}.pn_stat_check_references()")
