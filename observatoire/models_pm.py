@@ -132,7 +132,8 @@ class PmIntervention(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     source_record_id: Mapped[str | None] = mapped_column(Text)
     natural_key: Mapped[str] = mapped_column(Text, unique=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    # Reference to import_batch checked once per statement by a trigger (migration 0200), not per row.
+    batch_id: Mapped[int] = mapped_column(Integer, index=True)
 
     __table_args__ = (
         CheckConstraint("geocoding_status IN " + str(GEOCODING_STATUSES), name="geocoding_status"),

@@ -137,8 +137,8 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
     out, so the anti-join against the existing rows stands in for the unique index exactly; the caller only
     takes this path for a batch larger than the table (the first national load, a historical backfill).
     Foreign keys towards ``dropped_fk_targets`` (catalogues read only with this table) are re-added in one
-    validating scan instead of one check per row; the key towards ``import_batch`` stays (dropping it would
-    lock the list of imports), as do the primary key and the NOT NULL and CHECK constraints.
+    validating scan instead of one check per row; NOT NULL and CHECK constraints and the statement-level
+    reference triggers stay in force during the insert.
     """
     t = f"{S}.{table}"
     match = " AND ".join(f"t.{k} = r.{k}" for k in key)
@@ -167,7 +167,10 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
                    format('ALTER TABLE {t} DROP CONSTRAINT %I', c.conname) AS drop
             FROM pg_constraint c
             WHERE c.conrelid = '{t}'::regclass
-              AND (c.contype = 'u' OR (c.contype = 'f' AND c.confrelid IN ({targets})))
+              AND (c.contype = 'u' OR (c.contype = 'f' AND c.confrelid IN ({targets}))
+                   -- the primary key too, unless another table's foreign key needs it
+                   OR (c.contype = 'p' AND NOT EXISTS (SELECT 1 FROM pg_constraint f
+                                                       WHERE f.confrelid = '{t}'::regclass AND f.contype = 'f')))
             UNION ALL
             SELECT 'i', pg_get_indexdef(i.indexrelid), format('DROP INDEX %s', i.indexrelid::regclass)
             FROM pg_index i

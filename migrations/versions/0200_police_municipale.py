@@ -186,8 +186,7 @@ def upgrade() -> None:
                                 name="fk_pm_intervention_type_code_pm_intervention_type"),
         sa.ForeignKeyConstraint(["family_code"], [f"{S}.pm_family.code"], onupdate="CASCADE",
                                 name="fk_pm_intervention_family_code_pm_family"),
-        sa.ForeignKeyConstraint(["batch_id"], [f"{S}.import_batch.id"],
-                                name="fk_pm_intervention_batch_id_import_batch"),
+        # batch_id → import_batch is checked once per statement (reference_checks below), not per row.
         sa.PrimaryKeyConstraint("id", name="pk_pm_intervention"),
         sa.UniqueConstraint("natural_key", name="uq_pm_intervention_natural_key"),
         schema=S,
@@ -200,6 +199,7 @@ def upgrade() -> None:
                     postgresql_using="gist")
     op.execute(bulk_insert_function("pm_intervention", ("natural_key",),
                                     dropped_fk_targets=("pm_intervention_type", "pm_family")))
+    op.execute(reference_checks("pm_intervention", (("batch_id", "import_batch", "id"),)))
 
 
 def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: tuple[str, ...] = ()) -> str:
@@ -215,8 +215,8 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
     out, so the anti-join against the existing rows stands in for the unique index exactly; the caller only
     takes this path for a batch larger than the table (the first national load, a historical backfill).
     Foreign keys towards ``dropped_fk_targets`` (catalogues read only with this table) are re-added in one
-    validating scan instead of one check per row; the key towards ``import_batch`` stays (dropping it would
-    lock the list of imports), as do the primary key and the NOT NULL and CHECK constraints.
+    validating scan instead of one check per row; NOT NULL and CHECK constraints and the statement-level
+    reference triggers stay in force during the insert.
     """
     t = f"{S}.{table}"
     match = " AND ".join(f"t.{k} = r.{k}" for k in key)
@@ -245,7 +245,10 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
                    format('ALTER TABLE {t} DROP CONSTRAINT %I', c.conname) AS drop
             FROM pg_constraint c
             WHERE c.conrelid = '{t}'::regclass
-              AND (c.contype = 'u' OR (c.contype = 'f' AND c.confrelid IN ({targets})))
+              AND (c.contype = 'u' OR (c.contype = 'f' AND c.confrelid IN ({targets}))
+                   -- the primary key too, unless another table's foreign key needs it
+                   OR (c.contype = 'p' AND NOT EXISTS (SELECT 1 FROM pg_constraint f
+                                                       WHERE f.confrelid = '{t}'::regclass AND f.contype = 'f')))
             UNION ALL
             SELECT 'i', pg_get_indexdef(i.indexrelid), format('DROP INDEX %s', i.indexrelid::regclass)
             FROM pg_index i
@@ -289,8 +292,72 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
     """
 
 
+def reference_checks(table: str, references: tuple[tuple[str, str, str], ...]) -> str:
+    """Foreign keys checked once per statement instead of once per row.
+
+    A foreign key runs a lookup and locks the referenced row for every inserted row; on a batch of
+    millions of rows that is most of the import. These triggers give the same guarantee with one query per
+    statement over its transition table: the referenced rows are locked FOR KEY SHARE as a foreign key
+    would (a concurrent delete waits for the commit, then fails), a missing one refuses the statement with
+    the foreign-key error code, and deleting or renumbering a referenced row still in use is refused.
+    """
+    t = f"{S}.{table}"
+    checks = []
+    for column, target, key in references:
+        checks.append(f"""
+        PERFORM 1 FROM {S}.{target} r WHERE r.{key} IN (SELECT DISTINCT {column} FROM new_rows) FOR KEY SHARE;
+        SELECT n.{column}::text INTO missing FROM (SELECT DISTINCT {column} FROM new_rows) n
+        WHERE n.{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {S}.{target} r WHERE r.{key} = n.{column})
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'insert or update on table "{table}" violates reference to "{target}"'
+                USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key ({column})=(%s) is not present.', missing);
+        END IF;""")
+    sql = f"""
+    CREATE FUNCTION {t}_check_references() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {S}, pg_temp AS $fn$
+    DECLARE missing text;
+    BEGIN{"".join(checks)}
+        RETURN NULL;
+    END $fn$;
+    CREATE TRIGGER {table}_references_insert AFTER INSERT ON {t} REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION {t}_check_references();
+    CREATE TRIGGER {table}_references_update AFTER UPDATE ON {t} REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION {t}_check_references();
+    """
+    for column, target, key in references:
+        fn = f"{S}.{table}_{column}_referenced"
+        # Only keys that no longer exist after the statement are looked up in the big table, so the
+        # frequent updates of the referenced table (batch status, territory outlines) cost one anti-join.
+        sql += f"""
+    CREATE FUNCTION {fn}() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {S}, pg_temp AS $fn$
+    DECLARE used text;
+    BEGIN
+        SELECT o.{key}::text INTO used FROM old_rows o
+        WHERE NOT EXISTS (SELECT 1 FROM {S}.{target} r WHERE r.{key} = o.{key})
+          AND EXISTS (SELECT 1 FROM {t} x WHERE x.{column} = o.{key})
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'update or delete on table "{target}" violates reference from "{table}"'
+                USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key ({key})=(%s) is still referenced.', used);
+        END IF;
+        RETURN NULL;
+    END $fn$;
+    CREATE TRIGGER {table}_{column}_deleted AFTER DELETE ON {S}.{target} REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION {fn}();
+    CREATE TRIGGER {table}_{column}_updated AFTER UPDATE ON {S}.{target} REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION {fn}();
+    """
+    return sql
+
+
 def downgrade() -> None:
     op.execute(f"DROP FUNCTION IF EXISTS {S}.pm_intervention_bulk_insert()")
+    op.execute(f"DROP TRIGGER IF EXISTS pm_intervention_batch_id_deleted ON {S}.import_batch")
+    op.execute(f"DROP TRIGGER IF EXISTS pm_intervention_batch_id_updated ON {S}.import_batch")
+    op.execute(f"DROP FUNCTION IF EXISTS {S}.pm_intervention_batch_id_referenced()")
     for table in ("pm_intervention", "ban_address", "import_profile", "pm_label_mapping", "pm_intervention_type",
                   "pm_family"):
         op.drop_table(table, schema=S)
+    op.execute(f"DROP FUNCTION IF EXISTS {S}.pm_intervention_check_references()")
