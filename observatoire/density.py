@@ -104,26 +104,36 @@ def _to_wgs84(geometry) -> dict[str, Any]:
 
 def kernel_density(engine: Engine, f: EventFilter, role: str | None = None, *,
                    shape: tuple[int, int] = DEFAULT_SHAPE, bandwidth: float | None = None,
-                   levels: int = DEFAULT_LEVELS, area_code: str | None = None) -> dict[str, Any]:
+                   levels: int = DEFAULT_LEVELS, area_code: str | None = None,
+                   threshold: int | None = None) -> dict[str, Any]:
     """A heat layer: GeoJSON FeatureCollection (WGS84) of nested polygons, one per density level
     (``level`` 1…n, ``min_density`` in events per km², ``colour``), drawn from the lowest up; plus ``peak``
     (lon, lat, density), ``method`` (bandwidth and its rule, grid, cell size, levels, event count).
+    ``threshold`` (default: the setting ``small_count_threshold``) sets the floor and the masking.
     """
     from observatoire.hotspots import study_area_sql
     from observatoire.settings import get_settings
 
     f = for_role(f, role)
-    settings = get_settings()
-    area_code = area_code or f.territory or settings.commune_code
+    if threshold is None or area_code is None:
+        settings = get_settings()
+        threshold = threshold or settings.small_count_threshold
+        area_code = area_code or f.territory or settings.commune_code
     cond, params = where(f)
     params.update(area_code=area_code, hex_size=0.0)
     with engine.connect() as conn:
-        xy = np.array(conn.execute(sa.text(
-            f"SELECT ST_X(e.geom_l93), ST_Y(e.geom_l93) FROM obs.event e WHERE {cond} AND e.geom_l93 IS NOT NULL"),
-            params).all(), dtype=float).reshape(-1, 2)
+        conn.exec_driver_sql("SET LOCAL jit = off")
+        # Through the driver's cursor: building 100,000 result rows costs more than the query itself.
+        compiled = sa.text(f"SELECT ST_X(e.geom_l93), ST_Y(e.geom_l93) FROM obs.event e WHERE {cond} "
+                           "AND e.geom_l93 IS NOT NULL").bindparams(
+            **{k: v for k, v in params.items() if k.startswith("ev_")}).compile(
+            dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        with conn.connection.driver_connection.cursor() as cur:
+            cur.execute(str(compiled), compiled.params)
+            xy = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
         box = conn.execute(sa.text(f"SELECT ST_XMin(a), ST_YMin(a), ST_XMax(a), ST_YMax(a) FROM "
                                    f"(SELECT {study_area_sql(f).format(cond=cond)} AS a) s"), params).one()
-        limit = disclosure.threshold_for(role)
+        limit = disclosure.threshold_for(role, threshold)
         shown = (disclosure.total(hexgrid.count_cells(conn, f, hexgrid.DEFAULT_CELL)["count"].to_numpy(), limit)
                  if limit is not None else len(xy))
     method: dict[str, Any] = {
@@ -140,7 +150,7 @@ def kernel_density(engine: Engine, f: EventFilter, role: str | None = None, *,
               max(box[3], y.max()) + pad)
     grid = density_grid(x, y, bounds, shape, bandwidth)
     density = grid["density"]
-    floor = settings.small_count_threshold * grid["kernel_peak"]
+    floor = threshold * grid["kernel_peak"]
     r, c = np.unravel_index(int(np.argmax(density)), density.shape)
     dx, dy = grid["cell_m"]
     peak_xy = (bounds[0] + (c + 0.5) * dx, bounds[1] + (r + 0.5) * dy)
@@ -150,7 +160,7 @@ def kernel_density(engine: Engine, f: EventFilter, role: str | None = None, *,
     peak = float(density.max())
     method.update({"largeur_de_bande_m": round(grid["bandwidth_m"], 1), "regle_largeur_de_bande": grid["rule"],
                    "taille_cellule_m": round((dx + dy) / 2, 1), "unite": "événements par km²",
-                   "seuil_minimal": f"densité de {settings.small_count_threshold} événements superposés "
+                   "seuil_minimal": f"densité de {threshold} événements superposés "
                                     f"({floor:.1f} par km²) : un événement isolé n'apparaît pas",
                    "niveaux": "progression géométrique du seuil minimal au maximum"})
     features = []

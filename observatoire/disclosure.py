@@ -42,11 +42,13 @@ def masked(count: int | None, threshold: int | None) -> int | str | None:
 
 
 def total(counts: list[int] | np.ndarray, threshold: int | None) -> int | str:
-    """Exact when nothing is masked, else « au moins N » (N = sum of the shown counts)."""
+    """Exact when nothing is masked, else « au moins N » (N = sum of the shown counts), or « non détaillé »
+    when every count is masked."""
     values = np.asarray(counts, dtype=float)
     if threshold is None or not (values < threshold).any():
         return int(values.sum())
-    return f"au moins {int(values[values >= threshold].sum())}"
+    shown = int(values[values >= threshold].sum())
+    return f"au moins {shown}" if shown else f"non détaillé (moins de {threshold} par zone)"
 
 
 def mask_frame(frame: pd.DataFrame, threshold: int | None, column: str = "count",

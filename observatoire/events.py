@@ -56,9 +56,12 @@ class EventFilter:
     def describe(self) -> dict[str, Any]:
         """The filter in French words, for legends and method blocks."""
         period = "toute la période"
-        if self.start or self.end:
-            period = (f"du {self.start:%d/%m/%Y}" if self.start else "jusqu'") + (
-                f" au {self.end:%d/%m/%Y}" if self.end else " à aujourd'hui")
+        if self.start and self.end:
+            period = f"du {self.start:%d/%m/%Y} au {self.end:%d/%m/%Y}"
+        elif self.start:
+            period = f"depuis le {self.start:%d/%m/%Y}"
+        elif self.end:
+            period = f"jusqu'au {self.end:%d/%m/%Y}"
         hours = "toutes les heures"
         if self.hours and self.hours[0] != self.hours[1]:
             hours = f"de {self.hours[0]} h à {self.hours[1]} h"
@@ -146,11 +149,13 @@ def where(f: EventFilter, alias: str = "e") -> tuple[str, dict[str, Any]]:
     return " AND ".join(clauses), params
 
 
-def summary(engine: Engine, f: EventFilter, role: str | None = None, *,
-            threshold: int | None = None) -> dict[str, Any]:
+def summary(engine: Engine, f: EventFilter, role: str | None = None, *, threshold: int | None = None,
+            cell: float = 150.0) -> dict[str, Any]:
     """Totals the map shows above its table: events, geolocated, sensitive, time unknown, first and last day.
 
-    For an aggregate-only role every figure under the threshold becomes « < 5 ».
+    For an aggregate-only role every figure under the threshold becomes « < 5 », and when the hexagon map
+    of the same filter (side ``cell``) masks a cell, the totals become « au moins N » (N: what that map
+    shows), so that no masked cell can be recovered as total minus the shown cells.
     """
     f = for_role(f, role)
     cond, params = where(f)
@@ -164,6 +169,16 @@ def summary(engine: Engine, f: EventFilter, role: str | None = None, *,
     limit = disclosure.threshold_for(role, threshold)
     for key in ("total", "geolocated", "sensitive", "time_unknown"):
         result[key] = disclosure.masked(result[key], limit)
+    if limit is not None:
+        from observatoire.hexgrid import count_cells
+
+        with engine.connect() as conn:
+            cells = count_cells(conn, f, cell)["count"].to_numpy()
+        shown = disclosure.total(cells, limit)
+        if isinstance(shown, str):
+            result["geolocated"] = shown
+            if row["total"] >= limit:
+                result["total"] = shown  # total ≥ geolocated ≥ the shown cells
     result["filters"] = f.describe()
     return result
 

@@ -120,7 +120,10 @@ def test_conseil_summary_masks_small_counts(engine):
     insert_pn_facts(engine, [x0] * 12, [y0] * 12)
     insert_pn_facts(engine, [x0] * 3, [y0] * 3, category="violences_sexuelles")
     s = events.summary(engine, EventFilter(), role="conseil", threshold=5)
-    assert (s["total"], s["sensitive"]) == (15, "< 5")
+    assert (s["total"], s["sensitive"]) == (15, "< 5")  # one hexagon of 15: nothing masked on the map
+    insert_pn_facts(engine, [x0 + 3000] * 2, [y0] * 2)
+    s = events.summary(engine, EventFilter(), role="conseil", threshold=5)
+    assert s["total"] == s["geolocated"] == "au moins 15"  # 17 would give the masked hexagon by subtraction
     frame = events.counts_by(engine, EventFilter(), by="category", role="conseil", threshold=5)
     masked = frame[frame["masked"]]
     assert masked["count_label"].tolist() == ["< 5"] and masked["count"].isna().all()
