@@ -17,6 +17,8 @@ from observatoire.permissions import allowed
 UNDO_TABLES: dict[str, tuple[str, ...]] = {
     "pm": ("obs.pm_intervention",),
     "ban": ("obs.ban_address",),
+    "pn_faits": ("obs.pn_fact",),
+    "etat4001": ("obs.etat4001_count",),
 }
 
 STATUS_LABELS = {"en_cours": "en cours", "importe": "importé", "echec": "refusé", "annule": "annulé",

@@ -123,3 +123,13 @@ def test_cli_import_and_dry_run(cli_env, engine, tmp_path):
     assert json.loads(result.output.split("\nCorrespondance")[0])["inserted"] == 6
     result = run_cli("import", "pn-faits", str(f), "--mapping", "ddsp")
     assert result.exit_code == 0 and "0 insérées" in result.output
+
+
+def test_an_extract_can_be_undone_by_an_analyst(engine, tmp_path):
+    from observatoire.batch_admin import undo_import
+
+    report = pn_faits.commit(engine, write_extract(tmp_path / "faits.csv"), commune="04112")
+    assert undo_import(engine, report.batch_id, user="analyste1", role="analyste") == len(ROWS)
+    assert _facts(engine) == {}
+    again = pn_faits.commit(engine, write_extract(tmp_path / "faits.csv"), commune="04112")
+    assert again.inserted == len(ROWS)  # the undone rows no longer count as duplicates
