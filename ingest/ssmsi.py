@@ -336,6 +336,9 @@ def import_ssmsi(engine: Engine, path: Path, *, edition: str | None = None, user
                              "précisez-la avec --edition (par ex. --edition 2024-07-05).")
 
     def load(conn: Connection, batch_id: int, report: ImportReport) -> None:
+        # The duplicate, consistency and denominator checks group millions of rows: with the default 4 MB
+        # each spills to disk in dozens of batches. For this transaction only.
+        conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
         with _timed(report, "copie"):
             report.rows_read = _copy_raw(conn, path, len(header), chunks, separator, header_line)
         report.extra.update({"edition": code, "niveau": layout.level, "disposition": layout.kind})
