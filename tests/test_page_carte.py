@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -204,7 +205,10 @@ def test_council_finds_evening_burglary_hot_spots(dash_duo, app, engine):
     legend = dash_duo.find_element("#carte-legende").text
     assert "150 m" in legend and "du 01/01/2023 au 31/12/2023" in legend
     assert re.search(r"Événements géolocalisés : (\d[\d\u202f]*|au moins \d+)", legend), legend
-    assert "Police nationale" in legend
+    assert "Police nationale" in legend and "Police municipale" not in legend  # only the category's source
+    expected = events.summary(engine, events.EventFilter(categories=("pn:cambriolages",), start=date(2023, 1, 1),
+                                                         end=date(2023, 12, 31), hours=(19, 2)), "conseil")
+    assert f"{expected['total']} événements" in dash_duo.find_element("#carte-total").text.replace("\u202f", "")
     WebDriverWait(driver, 30).until(EC.presence_of_element_located(
         (By.CSS_SELECTOR, "#carte-leaflet .leaflet-overlay-pane path")))
     hot = [p for p in driver.find_elements(By.CSS_SELECTOR, "#carte-leaflet .leaflet-overlay-pane path")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date
 from typing import Any
 
@@ -21,7 +22,7 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
-from dashboard.components.maps import LEVEL_LABELS, OUTLINE_STYLES, basemap, map_frame
+from dashboard.components.maps import LEVEL_LABELS, OUTLINE_STYLES, basemap, view_of
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, current_role, guarded_callback, register_page
@@ -66,8 +67,10 @@ def _threshold() -> int:
 
 def _n(value: Any, decimals: int = 0) -> str:
     """French number, or the masking label (« < 5 », « au moins 120 ») as the library wrote it."""
-    if value is None or isinstance(value, str):
-        return value or "n.d."
+    if value is None:
+        return "n.d."
+    if isinstance(value, str):  # « au moins 2432 » → « au moins 2 432 »
+        return re.sub(r"\d{4,}", lambda m: fmt.number(int(m.group())), value)
     return fmt.number(value, decimals)
 
 
@@ -143,8 +146,9 @@ def render(**_params) -> html.Div:
             outlines.append(dl.Overlay(dl.GeoJSON(data={"type": "FeatureCollection", "features": features},
                                                   style=style, id=f"carte-contours-{level}"),
                                        name=LEVEL_LABELS[level], checked=level != "iris"))
-    children = basemap(settings()) + [dl.LayerGroup(id="carte-couches"), dl.LayersControl(outlines, position="topright"),
-                                      dl.ScaleControl(position="bottomright", imperial=False)]
+    center, zoom = view_of(overview["bounds"], width_px=820, height_px=640)  # the map's size beside its table
+    children = basemap(settings()) + [dl.LayerGroup(id="carte-couches"), dl.LayersControl(outlines, position="topleft"),
+                                      dl.ScaleControl(position="bottomleft", imperial=False)]
     return html.Div([
         html.H1("Carte des événements"),
         html.P("Où les faits se concentrent, pour la période, les heures et les catégories choisies. Les catégories "
@@ -153,7 +157,8 @@ def render(**_params) -> html.Div:
         *downloads,
         html.Div(id="carte-resume", className="obs-carte-resume", role="status"),
         html.Div([
-            html.Div([map_frame(children, overview["bounds"], "carte-leaflet", height="640px"),
+            html.Div([dl.Map(children=children, id="carte-leaflet", center=center, zoom=zoom, scrollWheelZoom=True,
+                             style={"height": "640px", "width": "100%"}, className="obs-carte"),
                       html.Div(id="carte-legende", className="obs-legende obs-carte-legende")],
                      className="obs-carte-bloc obs-carte-cadre"),
             dcc.Loading(html.Div(id="carte-tableau", className="obs-carte-tableau")),
@@ -295,7 +300,8 @@ def _hotspots(f, role, cell) -> dict[str, Any]:
                 data={"type": "FeatureCollection", "features": feats}, id=f"carte-gi-{entry['class']}",
                 style={"color": "#444444" if significant else "#9e9e9e", "weight": 0.8 if significant else 0.4,
                        "fillColor": entry["colour"], "fillOpacity": 0.8 if significant else 0.25}))
-        items.append(html.Li([_swatch(entry["colour"]), f"{entry['label']} ({_n(entry['cells'])} hexagones)"]))
+        if entry["cells"] or not significant:  # empty classes would only hide the map
+            items.append(html.Li([_swatch(entry["colour"]), f"{entry['label']} ({_n(entry['cells'])} hexagones)"]))
     shown = [x for x in result["features"] if x["properties"]["class"] != "non_significatif"]
     order = {c: k for k, c in enumerate(hotspots.CLASSES)}
     shown.sort(key=lambda x: (order[x["properties"]["class"]], -x["properties"].get("z", 0)))
@@ -332,7 +338,7 @@ def _density(f, role) -> dict[str, Any]:
     if "largeur_de_bande_m" in method:
         lines += [f"Largeur de bande : {_n(method['largeur_de_bande_m'])} m ({method['regle_largeur_de_bande']})",
                   f"Grille : {method['grille']} cellules de {_n(method['taille_cellule_m'])} m",
-                  f"Seuil minimal : {method['seuil_minimal']}"]
+                  "Seuil minimal : " + re.sub(r"(\d)\.(\d)", r"\1,\2", method["seuil_minimal"])]
     return {"layers": layers, "items": items, "table": table, "events": method["evenements"],
             "title": "Densité des événements", "lines": lines, "message": result.get("message"),
             "caption": "Niveaux de densité dessinés sur la carte"}
@@ -413,10 +419,13 @@ def update(sources, start, end, categories, families, first, last, weekdays, mod
     legend = [
         html.Strong(drawn["title"]),
         html.Ul(drawn["items"], className="obs-carte-legende-classes") if drawn["items"] else None,
-        html.Ul([html.Li(line) for line in drawn["lines"]]
-                + [html.Li(f"Période : {words['periode']}, {words['heures']}, {', '.join(words['jours'])}"),
-                   html.Li(f"Événements géolocalisés : {_n(n_events)}")], className="obs-carte-legende-methode"),
-        html.Small("Source(s) : " + " ; ".join(words["sources"])
+        # Open by default; a reader can fold the method away to see the cells beneath.
+        html.Details([html.Summary("Méthode, période, source"), html.Ul(
+            [html.Li(line) for line in drawn["lines"]]
+            + [html.Li(f"Période : {words['periode']}, {words['heures']}, {', '.join(words['jours'])}"),
+               html.Li(f"Événements géolocalisés : {_n(n_events)}")], className="obs-carte-legende-methode")],
+            open=True),
+        html.Small("Source(s) : " + " ; ".join(_used_sources(f))
                    + ("" if settings().tiles_enabled else " · fond de carte désactivé")),
     ]
     table_block = [frame_table(drawn["table"], drawn["caption"], "carte-table", index_header="")]
@@ -427,6 +436,14 @@ def update(sources, start, end, categories, families, first, last, weekdays, mod
     if drawn.get("message"):
         summary.append(html.Div(drawn["message"], className="obs-alerte obs-alerte-info", id="carte-message"))
     return drawn["layers"], [x for x in legend if x is not None], table_block, summary
+
+
+def _used_sources(f: events.EventFilter) -> list[str]:
+    """The sources the legend names: those of the chosen categories when every one names its source."""
+    chosen = list(f.sources)
+    if f.categories and all(":" in c for c in f.categories):
+        chosen = [s for s in f.sources if any(c.startswith(f"{s}:") for c in f.categories)] or chosen
+    return [events.SOURCES[s] for s in chosen]
 
 
 def _export_cells(mode: str, f: events.EventFilter, role: str | None, cell: float) -> dict[str, Any]:
