@@ -104,6 +104,7 @@ def test_sensitive_categories_never_points_for_any_role(app, engine):
             assert "CircleMarker" not in mixed
         else:
             assert "CircleMarker" in mixed
+            assert re.search(r'"type": "Td", [^}]*"children": "\d', mixed) or re.search(r'"children": "\d+"', mixed)
             labels = {r.label for r in events.categories(engine).itertuples() if r.sensitive}
             for marker in re.findall(r'"type":\s*"CircleMarker".*?"type":\s*"Tooltip"[^}]*"children":\s*"([^"]*)"',
                                      mixed):

@@ -380,7 +380,7 @@ def _points(f, role, cell, scheme) -> dict[str, Any]:
             items += [html.Li(html.Strong(layer["label"]))] + hex_items
     table = events.counts_by(engine(), f, "category", role, threshold=_threshold())
     frame = pd.DataFrame({"Source": [SHORT_SOURCES.get(k.split(":")[0], "") for k in table["key"]],
-                          "Événements": table["count_label"].map(lambda v: _n(int(v)) if v.isdigit() else v)},
+                          "Événements": [_n(int(v)) if v.isdigit() else v for v in table["count_label"]]},
                          index=list(table["label"]))
     return {"layers": layers, "items": items, "table": frame, "events": None, "title": "Événements",
             "lines": [drawn["reason"], f"Taille des hexagones (catégories sensibles) : {_n(cell)} m"],
