@@ -3,42 +3,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
-import observatoire.models_pn  # noqa: F401  (registers the tables on Base.metadata)
 from observatoire import indicators
-from observatoire.migrate import include_object
-from observatoire.models import SCHEMA, Base
-
-PN_TABLES = {"pn_edition", "pn_indicator", "pn_stat", "pn_denominator", "etat4001_index", "etat4001_count"}
-
-
-def _table_of(diff) -> str | None:
-    """Table name a diff entry of alembic's compare_metadata is about."""
-    item = diff[0] if isinstance(diff, list) else diff
-    for part in item[1:]:
-        if isinstance(part, sa.Table):
-            return part.name
-        table = getattr(part, "table", None)
-        if isinstance(table, sa.Table):
-            return table.name
-        if isinstance(part, str) and part in PN_TABLES:
-            return part
-    return None
-
-
-def test_police_nationale_models_and_migration_do_not_differ(admin_engine):
-    with admin_engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={
-            "include_schemas": True, "include_object": include_object, "compare_type": True,
-            "version_table_schema": SCHEMA,
-        })
-        diff = compare_metadata(context, Base.metadata)
-    # Other capabilities' tables may be migrated without their models imported here: only ours count.
-    ours = [d for d in diff if _table_of(d) in PN_TABLES]
-    assert ours == []
-    assert PN_TABLES <= {t.name for t in Base.metadata.sorted_tables}
 
 
 def test_indicator_catalogue_in_database_matches_the_code(engine):
