@@ -1,4 +1,4 @@
-"""Catalogues: code and database agree, the groupings are well formed, the tables match the models."""
+"""Catalogues: code and database agree, the groupings are well formed."""
 
 from __future__ import annotations
 
