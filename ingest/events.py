@@ -9,6 +9,7 @@ rows, and one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` writes the table 
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,19 @@ class Classified:
     type_code: str | None
     family_code: str | None
     suggestion: str | None = None  # label of the closest type when unknown
+
+
+def resolve_label(key: str, code: str | None, keywords: list[tuple], vocabulary: dict[str, str],
+                  family: dict[str, str]) -> Classified:
+    """The type already found (index, name, learnt label), else the first keyword contained in the
+    normalised label, else unclassified with the closest known label as a suggestion."""
+    if code is None:
+        padded = f" {key} "
+        code = next((c for *_, kk, c in keywords if f" {kk} " in padded), None)
+    if code is not None:
+        return Classified(code, family.get(code))
+    close = difflib.get_close_matches(key, list(vocabulary), n=1, cutoff=0.5)
+    return Classified(None, None, vocabulary[close[0]] if close else None)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ counts as sensitive (never drawn as a point) until an analyst attaches its wordi
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ingest import event_upload
-from ingest.events import Classified, EventSource, Progress
+from ingest.events import Classified, EventSource, Progress, resolve_label
 from ingest.reading import normalise_header
 from ingest.tabular import ColumnMapping, Field, Preview
 from observatoire.batches import ImportReport
@@ -96,15 +95,7 @@ def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified
         number = _INDEX_PY.match(label)
         code = by_index.get(int(number.group(1))) if number else None
         key = normalise_header(label)
-        code = code or by_name.get(key)
-        if code is None:
-            padded = f" {key} "
-            code = next((c for _, _, kk, c in keywords if f" {kk} " in padded), None)
-        if code is not None:
-            result[label] = Classified(code, family.get(code))
-            continue
-        close = difflib.get_close_matches(key, list(vocabulary), n=1, cutoff=0.5)
-        result[label] = Classified(None, None, vocabulary[close[0]] if close else None)
+        result[label] = resolve_label(key, code or by_name.get(key), keywords, vocabulary, family)
     return result
 
 
