@@ -118,8 +118,8 @@ def upgrade() -> None:
     # Catalogues: seeded here, kept by the tests' cleaning (comment 'catalogue').
     _seed_catalogues()
     op.execute(bulk_insert_function("pn_stat", ("edition", "indicator_id", "territory_code", "year")))
-    op.execute(reference_checks("pn_stat", (("territory_code", "territory", "code"),
-                                            ("batch_id", "import_batch", "id"))))
+    op.execute(reference_checks("pn_stat", (("territory_code", "territory", "code", "text"),
+                                            ("batch_id", "import_batch", "id", "integer"))))
     op.execute(f"COMMENT ON TABLE {S}.pn_indicator IS 'catalogue des indicateurs SSMSI'")
     op.execute(f"COMMENT ON TABLE {S}.etat4001_index IS 'catalogue des index de l''état 4001'")
 
@@ -147,7 +147,10 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
     return f"""
     CREATE FUNCTION {t}_bulk_insert() RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = {S}, public, pg_temp SET maintenance_work_mem = '256MB' SET work_mem = '64MB' AS $fn$
+    SET search_path = {S}, public, pg_temp SET maintenance_work_mem = '256MB' SET work_mem = '64MB'
+    -- Without its indexes the table can only be probed by scanning it: a nested loop would rescan it
+    -- (growing with the insert) once per row when its statistics say it is empty.
+    SET enable_nestloop = off AS $fn$
     DECLARE
         uniques text[] := '{{}}';
         others text[] := '{{}}';
@@ -189,6 +192,9 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
         WHERE a.attrelid = '{t}'::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
           AND EXISTS (SELECT 1 FROM pg_attribute b WHERE b.attrelid = src
                       AND b.attname = a.attname AND b.attnum > 0 AND NOT b.attisdropped);
+        IF NOT EXISTS (SELECT 1 FROM {t}) THEN
+            anti := 'true';  -- nothing to compare with
+        END IF;
         BEGIN
             -- Usual case, no key twice in the batch: the unique index built afterwards proves it.
             EXECUTE format('INSERT INTO {t} (%1$s) SELECT %1$s FROM pg_temp.{table}_bulk r WHERE %2$s', cols, anti);
@@ -214,8 +220,9 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
     """
 
 
-def reference_checks(table: str, references: tuple[tuple[str, str, str], ...]) -> str:
-    """Foreign keys checked once per statement instead of once per row.
+def reference_checks(table: str, references: tuple[tuple[str, str, str, str], ...]) -> str:
+    """Foreign keys checked once per statement instead of once per row; ``references`` lists (column,
+    referenced table, referenced key, its SQL type).
 
     A foreign key runs a lookup and locks the referenced row for every inserted row; on a batch of
     millions of rows that is most of the import. These triggers give the same guarantee with one query per
@@ -224,13 +231,16 @@ def reference_checks(table: str, references: tuple[tuple[str, str, str], ...]) -
     the foreign-key error code, and deleting or renumbering a referenced row still in use is refused.
     """
     t = f"{S}.{table}"
-    checks = []
-    for column, target, key in references:
+    checks, declared = [], []
+    for i, (column, target, key, sqltype) in enumerate(references):
+        declared.append(f"keys_{i} {sqltype}[];")
+        # The distinct keys go through an array: one pass over the transition table, then index probes,
+        # whatever the planner believes about either side's size.
         checks.append(f"""
-        PERFORM 1 FROM {S}.{target} r WHERE r.{key} IN (SELECT DISTINCT {column} FROM new_rows) FOR KEY SHARE;
-        SELECT n.{column}::text INTO missing FROM (SELECT DISTINCT {column} FROM new_rows) n
-        WHERE n.{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {S}.{target} r WHERE r.{key} = n.{column})
-        LIMIT 1;
+        SELECT array_agg(k) INTO keys_{i} FROM (SELECT DISTINCT {column} AS k FROM new_rows) d WHERE k IS NOT NULL;
+        PERFORM 1 FROM {S}.{target} r WHERE r.{key} = ANY(keys_{i}) FOR KEY SHARE;
+        SELECT k::text INTO missing FROM unnest(keys_{i}) k
+        WHERE NOT EXISTS (SELECT 1 FROM {S}.{target} r WHERE r.{key} = k) LIMIT 1;
         IF FOUND THEN
             RAISE EXCEPTION 'insert or update on table "{table}" violates reference to "{target}"'
                 USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key ({column})=(%s) is not present.', missing);
@@ -238,7 +248,7 @@ def reference_checks(table: str, references: tuple[tuple[str, str, str], ...]) -
     sql = f"""
     CREATE FUNCTION {t}_check_references() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = {S}, pg_temp AS $fn$
-    DECLARE missing text;
+    DECLARE missing text; {" ".join(declared)}
     BEGIN{"".join(checks)}
         RETURN NULL;
     END $fn$;
@@ -247,19 +257,21 @@ def reference_checks(table: str, references: tuple[tuple[str, str, str], ...]) -
     CREATE TRIGGER {table}_references_update AFTER UPDATE ON {t} REFERENCING NEW TABLE AS new_rows
         FOR EACH STATEMENT EXECUTE FUNCTION {t}_check_references();
     """
-    for column, target, key in references:
+    for column, target, key, sqltype in references:
         fn = f"{S}.{table}_{column}_referenced"
         # Only keys that no longer exist after the statement are looked up in the big table, so the
         # frequent updates of the referenced table (batch status, territory outlines) cost one anti-join.
         sql += f"""
     CREATE FUNCTION {fn}() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = {S}, pg_temp AS $fn$
-    DECLARE used text;
+    DECLARE gone {sqltype}[]; used text;
     BEGIN
-        SELECT o.{key}::text INTO used FROM old_rows o
-        WHERE NOT EXISTS (SELECT 1 FROM {S}.{target} r WHERE r.{key} = o.{key})
-          AND EXISTS (SELECT 1 FROM {t} x WHERE x.{column} = o.{key})
-        LIMIT 1;
+        SELECT array_agg(o.{key}) INTO gone FROM old_rows o
+        WHERE NOT EXISTS (SELECT 1 FROM {S}.{target} r WHERE r.{key} = o.{key});
+        IF gone IS NULL THEN
+            RETURN NULL;
+        END IF;
+        SELECT x.{column}::text INTO used FROM {t} x WHERE x.{column} = ANY(gone) LIMIT 1;
         IF FOUND THEN
             RAISE EXCEPTION 'update or delete on table "{target}" violates reference from "{table}"'
                 USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key ({key})=(%s) is still referenced.', used);
