@@ -8,6 +8,15 @@ percent unpublished), starts a throwaway PostGIS cluster, migrates it, then time
   all in one transaction with its batch and audit rows).
 
 Usage: ``python benchmarks/bench_ssmsi_import.py [--communes 35000] [--keep]``
+
+Measured on a shared 2-core machine (one run each, noisy), 5,670,000 values:
+
+- before: 206 s (27 500 lignes/s), COPY 6,2 s (33 ×); writing the values alone 138,7 s (four foreign
+  keys checked per row, row-by-row index maintenance).
+- after: 78 s (72 700 lignes/s), COPY 5,1 s (15,4 ×). Steps (s): copie 6,0, mise en forme 12,6,
+  indicateurs 0,9, contrôles 11,1, conversion 9,3, territoires 1,3, valeurs 26,3 (owner's bulk function:
+  one unique index serving every query rebuilt once; edition and indicator checked by the loader;
+  territory and batch references checked once per statement).
 """
 
 from __future__ import annotations
