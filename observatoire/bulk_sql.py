@@ -1,0 +1,172 @@
+"""SQL of the owner-side bulk insert and of the per-statement reference checks, used by migrations.
+
+Kept in one place because two migrations create the same kind of function for their large tables.
+Migrations already applied do not run again, so a change here only reaches databases created later: a
+change of behaviour needs a new migration that recreates the functions.
+"""
+
+from __future__ import annotations
+
+S = "obs"
+
+
+def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: tuple[str, ...] = ()) -> str:
+    """``obs.<table>_bulk_insert()``: the rows of the caller's ``pg_temp.<table>_bulk`` (a view or table whose
+    columns carry the target's names, plus ``line``) inserted without the ones whose ``key`` is already
+    there, index maintenance deferred to one rebuild per index.
+
+    Inserting a large batch row by row through a GIST, a unique key and several btrees costs ten times
+    more than inserting into the bare table and building each index once. Only the owner may drop and
+    create indexes, hence SECURITY DEFINER; the application role cannot leave the table without its
+    indexes because dropping and rebuilding happen in this one call (an error rolls both back). The
+    ACCESS EXCLUSIVE lock, held until the import commits, keeps readers waiting and any concurrent writer
+    out, so the anti-join against the existing rows stands in for the unique index exactly; the caller only
+    takes this path for a batch larger than the table (the first national load, a historical backfill).
+    Foreign keys towards ``dropped_fk_targets`` (catalogues read only with this table) are re-added in one
+    validating scan instead of one check per row; NOT NULL and CHECK constraints and the statement-level
+    reference triggers stay in force during the insert.
+    """
+    t = f"{S}.{table}"
+    match = " AND ".join(f"t.{k} = r.{k}" for k in key)
+    keys = ", ".join(f"r.{k}" for k in key)
+    targets = ", ".join(f"'{S}.{name}'::regclass" for name in dropped_fk_targets) or "NULL::regclass"
+    return f"""
+    CREATE FUNCTION {t}_bulk_insert() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = {S}, public, pg_temp SET maintenance_work_mem = '256MB' SET work_mem = '64MB'
+    -- Without its indexes the table can only be probed by scanning it: a nested loop would rescan it
+    -- (growing with the insert) once per row when its statistics say it is empty.
+    SET enable_nestloop = off AS $fn$
+    DECLARE
+        uniques text[] := '{{}}';
+        others text[] := '{{}}';
+        item record;
+        cols text;
+        stmt text;
+        anti text := 'NOT EXISTS (SELECT 1 FROM {t} t WHERE {match})';
+        inserted bigint;
+        src regclass := to_regclass('pg_temp.{table}_bulk');  -- looked up at each call: a new view each import
+    BEGIN
+        IF src IS NULL THEN
+            RAISE EXCEPTION 'pg_temp.{table}_bulk absent : rien à insérer';
+        END IF;
+        LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE;
+        FOR item IN
+            SELECT c.contype, format('ALTER TABLE {t} ADD CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)) AS add,
+                   format('ALTER TABLE {t} DROP CONSTRAINT %I', c.conname) AS drop
+            FROM pg_constraint c
+            WHERE c.conrelid = '{t}'::regclass
+              AND (c.contype = 'u' OR (c.contype = 'f' AND c.confrelid IN ({targets}))
+                   -- the primary key too, unless another table's foreign key needs it
+                   OR (c.contype = 'p' AND NOT EXISTS (SELECT 1 FROM pg_constraint f
+                                                       WHERE f.confrelid = '{t}'::regclass AND f.contype = 'f')))
+            UNION ALL
+            SELECT 'i', pg_get_indexdef(i.indexrelid), format('DROP INDEX %s', i.indexrelid::regclass)
+            FROM pg_index i
+            WHERE i.indrelid = '{t}'::regclass AND NOT i.indisprimary
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+        LOOP
+            IF item.contype = 'u' THEN
+                uniques := uniques || item.add;
+            ELSE
+                others := others || item.add;
+            END IF;
+            EXECUTE item.drop;
+        END LOOP;
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+        FROM pg_attribute a
+        WHERE a.attrelid = '{t}'::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+          AND EXISTS (SELECT 1 FROM pg_attribute b WHERE b.attrelid = src
+                      AND b.attname = a.attname AND b.attnum > 0 AND NOT b.attisdropped);
+        IF NOT EXISTS (SELECT 1 FROM {t}) THEN
+            anti := 'true';  -- nothing to compare with
+        END IF;
+        BEGIN
+            -- Usual case, no key twice in the batch: the unique index built afterwards proves it.
+            EXECUTE format('INSERT INTO {t} (%1$s) SELECT %1$s FROM pg_temp.{table}_bulk r WHERE %2$s', cols, anti);
+            GET DIAGNOSTICS inserted = ROW_COUNT;
+            FOREACH stmt IN ARRAY uniques LOOP EXECUTE stmt; END LOOP;
+        EXCEPTION WHEN unique_violation THEN
+            -- The batch repeats a key: its first line wins, as with ON CONFLICT DO NOTHING.
+            EXECUTE format('INSERT INTO {t} (%1$s) SELECT DISTINCT ON ({keys}) %1$s FROM pg_temp.{table}_bulk r '
+                           'WHERE %2$s ORDER BY {keys}, r.line', cols, anti);
+            GET DIAGNOSTICS inserted = ROW_COUNT;
+            FOREACH stmt IN ARRAY uniques LOOP EXECUTE stmt; END LOOP;
+        END;
+        FOREACH stmt IN ARRAY others LOOP EXECUTE stmt; END LOOP;
+        EXECUTE 'ANALYZE {t}';  -- plans of the next queries see the new size at once
+        RETURN inserted;
+    END $fn$;
+    REVOKE ALL ON FUNCTION {t}_bulk_insert() FROM PUBLIC;
+    DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'obs_app') AND current_user <> 'obs_app' THEN
+        GRANT EXECUTE ON FUNCTION {t}_bulk_insert() TO obs_app;
+    END IF;
+    END $$;
+    """
+
+
+def reference_checks(table: str, references: tuple[tuple[str, str, str, str], ...]) -> str:
+    """Foreign keys checked once per statement instead of once per row; ``references`` lists (column,
+    referenced table, referenced key, its SQL type).
+
+    A foreign key runs a lookup and locks the referenced row for every inserted row; on a batch of
+    millions of rows that is most of the import. These triggers give the same guarantee with one query per
+    statement over its transition table: the referenced rows are locked FOR KEY SHARE as a foreign key
+    would (a concurrent delete waits for the commit, then fails), a missing one refuses the statement with
+    the foreign-key error code, and deleting or renumbering a referenced row still in use is refused.
+    """
+    t = f"{S}.{table}"
+    checks, declared = [], []
+    for i, (column, target, key, sqltype) in enumerate(references):
+        declared.append(f"keys_{i} {sqltype}[];")
+        # The distinct keys go through an array: one pass over the transition table, then index probes,
+        # whatever the planner believes about either side's size.
+        checks.append(f"""
+        SELECT array_agg(k) INTO keys_{i} FROM (SELECT DISTINCT {column} AS k FROM new_rows) d WHERE k IS NOT NULL;
+        PERFORM 1 FROM {S}.{target} r WHERE r.{key} = ANY(keys_{i}) FOR KEY SHARE;
+        SELECT k::text INTO missing FROM unnest(keys_{i}) k
+        WHERE NOT EXISTS (SELECT 1 FROM {S}.{target} r WHERE r.{key} = k) LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'insert or update on table "{table}" violates reference to "{target}"'
+                USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key ({column})=(%s) is not present.', missing);
+        END IF;""")
+    sql = f"""
+    CREATE FUNCTION {t}_check_references() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {S}, pg_temp AS $fn$
+    DECLARE missing text; {" ".join(declared)}
+    BEGIN{"".join(checks)}
+        RETURN NULL;
+    END $fn$;
+    CREATE TRIGGER {table}_references_insert AFTER INSERT ON {t} REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION {t}_check_references();
+    CREATE TRIGGER {table}_references_update AFTER UPDATE ON {t} REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION {t}_check_references();
+    """
+    for column, target, key, sqltype in references:
+        fn = f"{S}.{table}_{column}_referenced"
+        # Only keys that no longer exist after the statement are looked up in the big table, so the
+        # frequent updates of the referenced table (batch status, territory outlines) cost one anti-join.
+        sql += f"""
+    CREATE FUNCTION {fn}() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {S}, pg_temp AS $fn$
+    DECLARE gone {sqltype}[]; used text;
+    BEGIN
+        SELECT array_agg(o.{key}) INTO gone FROM old_rows o
+        WHERE NOT EXISTS (SELECT 1 FROM {S}.{target} r WHERE r.{key} = o.{key});
+        IF gone IS NULL THEN
+            RETURN NULL;
+        END IF;
+        SELECT x.{column}::text INTO used FROM {t} x WHERE x.{column} = ANY(gone) LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'update or delete on table "{target}" violates reference from "{table}"'
+                USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key ({key})=(%s) is still referenced.', used);
+        END IF;
+        RETURN NULL;
+    END $fn$;
+    CREATE TRIGGER {table}_{column}_deleted AFTER DELETE ON {S}.{target} REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION {fn}();
+    CREATE TRIGGER {table}_{column}_updated AFTER UPDATE ON {S}.{target} REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION {fn}();
+    """
+    return sql

@@ -1,0 +1,98 @@
+"""Large batches go through the owner's bulk insert (indexes rebuilt once): same rows, same dedup, same
+indexes and constraints afterwards as the ordinary path; the per-statement reference checks refuse what
+foreign keys refused."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ingest import police_municipale as pm
+from ingest import staging
+from observatoire.batch_admin import undo_import
+from sample_data.demo import FILES
+
+PM_DIR = FILES / "police_municipale"
+FIRST, SECOND = PM_DIR / "export_logiciel_b_2024_s1_s2.csv", PM_DIR / "export_logiciel_b_2023_s2_2024_s1.csv"
+
+
+def _schema(engine, table: str) -> tuple:
+    with engine.connect() as conn:
+        indexes = sorted(conn.execute(sa.text(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'obs' AND tablename = :t"), {"t": table}).scalars())
+        constraints = sorted(conn.execute(sa.text(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = ('obs.' || :t)::regclass"),
+            {"t": table}).scalars())
+        triggers = sorted(conn.execute(sa.text(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = ('obs.' || :t)::regclass AND NOT tgisinternal"),
+            {"t": table}).scalars())
+    return indexes, constraints, triggers
+
+
+def _keys(engine) -> set:
+    with engine.connect() as conn:
+        return set(conn.execute(sa.text("SELECT natural_key FROM obs.pm_intervention")).scalars())
+
+
+@pytest.fixture
+def ban(engine):
+    from ingest.ban import import_ban
+
+    import_ban(engine, PM_DIR / "ban_manosque_fictive.csv")
+
+
+def _load_both(engine) -> tuple[int, int, set]:
+    a = pm.commit(engine, FIRST, accept_valid=True, commune="04112")
+    b = pm.commit(engine, SECOND, accept_valid=True, commune="04112")
+    keys = _keys(engine)
+    for batch in (b.batch_id, a.batch_id):
+        undo_import(engine, batch, user="test", role="analyste")
+    return a.inserted, b.inserted, keys
+
+
+def test_bulk_path_inserts_and_dedups_like_the_ordinary_path(engine, ban, monkeypatch):
+    before = _schema(engine, "pm_intervention")
+    ordinary = _load_both(engine)
+
+    calls = []
+    real = staging.bulk_insert
+    monkeypatch.setattr(staging, "BULK_MIN_ROWS", 0)
+    monkeypatch.setattr(staging, "bulk_insert", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    bulk = _load_both(engine)
+
+    assert calls == ["obs.pm_intervention", "obs.pm_intervention"]  # the second, larger file dedups by anti-join
+    assert bulk == ordinary
+    assert ordinary[1] < 2000 and len(ordinary[2]) == ordinary[0] + ordinary[1]  # the overlap was skipped
+    assert _schema(engine, "pm_intervention") == before
+
+
+def test_ssmsi_bulk_path_keeps_every_published_rate(engine, shared_data, monkeypatch):
+    from ingest import ssmsi
+    from observatoire import rates
+
+    before = _schema(engine, "pn_stat")
+    calls = []
+    real = ssmsi.bulk_insert
+    monkeypatch.setattr(staging, "BULK_MIN_ROWS", 0)
+    monkeypatch.setattr(ssmsi, "bulk_insert", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    report = ssmsi.import_ssmsi(engine, shared_data / "ssmsi" / "donnee-dep-data.gouv-2022-geographie2023-produit-le2023-07-17.csv")
+    assert calls == ["obs.pn_stat"] and report.inserted == 9898
+    frame = rates.level_values(engine, "2023-07-17", "departement")
+    assert len(frame) == 9898
+    assert ((frame.rate_per_1000 - frame.published_rate).abs() < 1e-6 * frame.published_rate.abs() + 1e-9).all()
+    assert _schema(engine, "pn_stat") == before
+
+
+def test_reference_checks_refuse_like_foreign_keys(engine):
+    with pytest.raises(IntegrityError) as unknown_territory:
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO obs.pn_stat (edition, territory_code, indicator_id, year, published, batch_id) "
+                "VALUES ('x', 'COM:99999', 'cbv', 2020, true, NULL)"))
+    assert unknown_territory.value.orig.sqlstate == "23503"  # foreign_key_violation, as before
+    report = pm.commit(engine, PM_DIR / "main_courante_2023_s1.csv", accept_valid=True, commune="04112")
+    with pytest.raises(IntegrityError) as batch_in_use:
+        with engine.begin() as conn:  # a batch that still has rows cannot disappear
+            conn.execute(sa.text("DELETE FROM obs.import_batch WHERE id = :b"), {"b": report.batch_id})
+    assert batch_in_use.value.orig.sqlstate == "23503"
