@@ -173,7 +173,8 @@ ramène à un modèle unique sans changer les comptes.
 
 **Gravité inconnue.** La gravité n'est connue que par la table des usagers. Pour une année (ou un territoire)
 dont le fichier `usagers` n'a pas été importé, les nombres de tués, de blessés et d'accidents mortels ou
-graves sont **inconnus** (cases vides, signalés « gravité inconnue ») et jamais comptés comme zéro.
+graves sont **inconnus** (marqués « inconnue » ou laissés vides, signalés « gravité inconnue ») et jamais
+comptés comme zéro.
 
 **Âge.** Âge = année de l'accident − année de naissance ; tranches : moins de 25 ans, 25 à 64 ans,
 65 ans et plus.
