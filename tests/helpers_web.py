@@ -24,3 +24,19 @@ def dash_csrf(client) -> str:
     cookie = client.get_cookie("obs_csrf")
     assert cookie is not None, "cookie obs_csrf absent après connexion"
     return cookie.value
+
+
+def browser_login(dash_duo, username: str, then: str | None = None) -> str:
+    """Start the app's server already given to ``dash_duo``, log in through the real form, optionally open
+    a page; returns the server's base URL."""
+    from selenium.webdriver.common.by import By
+
+    base = dash_duo.server.url.rstrip("/")
+    driver = dash_duo.driver
+    driver.get(base + "/login")
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login-valider").click()
+    if then:
+        driver.get(base + then)
+    return base

@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from dashboard import security
 from observatoire import road_safety
 from observatoire.auth import add_user
-from tests.helpers_web import PASSWORD, dash_csrf, login
+from tests.helpers_web import PASSWORD, browser_login, dash_csrf, login
 
 
 @pytest.fixture
@@ -57,11 +57,7 @@ def test_council_gets_sites_but_never_an_individual_accident(app):
 def test_analyst_reads_the_yearly_figures_map_and_sites(dash_duo, app, engine):
     dash_duo.start_server(app, navigate=False)
     driver = dash_duo.driver
-    driver.get(dash_duo.server.url.rstrip("/") + "/login")
-    driver.find_element(By.ID, "username").send_keys("route-analyste")
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "login-valider").click()
-    driver.get(dash_duo.server.url.rstrip("/") + "/securite-routiere")
+    browser_login(dash_duo, "route-analyste", then="/securite-routiere")
     table = dash_duo.wait_for_element("#securite-table-annuelle", timeout=40)
     years = [int(th.text) for th in table.find_elements(By.CSS_SELECTOR, "tbody th")]
     frame = road_safety.yearly_indicators(engine, "COM:04112", (min(years), max(years)))

@@ -9,7 +9,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from observatoire.auth import add_user
-from tests.helpers_web import PASSWORD
+from tests.helpers_web import PASSWORD, browser_login
 
 pytestmark = pytest.mark.browser
 
@@ -27,11 +27,7 @@ def demo_app(settings, engine):
 
 
 def _login(dash_duo, username: str) -> None:
-    driver = dash_duo.driver
-    driver.get(dash_duo.server.url.rstrip("/") + "/login")
-    driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "login-valider").click()
+    browser_login(dash_duo, username)
 
 
 def _outline_paths(dash_duo) -> int:

@@ -17,7 +17,7 @@ from dashboard import security
 from observatoire import events
 from observatoire.auth import add_user
 from observatoire.permissions import ROLES, allowed
-from tests.helpers_web import PASSWORD, dash_csrf, login
+from tests.helpers_web import PASSWORD, browser_login, dash_csrf, login
 
 KEY = "..carte-couches.children...carte-legende.children...carte-tableau.children...carte-resume.children.."
 
@@ -190,11 +190,7 @@ def test_export_of_cells_only_with_export_permission(app, engine):
 def test_council_finds_evening_burglary_hot_spots(dash_duo, app, engine):
     dash_duo.start_server(app, navigate=False)
     driver = dash_duo.driver
-    driver.get(dash_duo.server.url.rstrip("/") + "/login")
-    driver.find_element(By.ID, "username").send_keys(_user("conseil"))
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "login-valider").click()
-    driver.get(dash_duo.server.url.rstrip("/") + "/carte")
+    browser_login(dash_duo, _user("conseil"), then="/carte")
     dash_duo.wait_for_element("#carte-legende li", timeout=30)
 
     dash_duo.select_dcc_dropdown("#carte-categories", "Cambriolages (PN)")

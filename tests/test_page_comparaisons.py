@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from dashboard import security
 from observatoire import rates
 from observatoire.auth import add_user
-from tests.helpers_web import PASSWORD, dash_csrf, login
+from tests.helpers_web import PASSWORD, browser_login, dash_csrf, login
 
 
 @pytest.fixture
@@ -78,12 +78,7 @@ def test_csv_download_for_analyst_refused_for_council(app, engine):
 @pytest.mark.browser
 def test_analyst_reads_the_engine_figures_in_the_page(dash_duo, app, engine):
     dash_duo.start_server(app, navigate=False)
-    driver = dash_duo.driver
-    driver.get(dash_duo.server.url.rstrip("/") + "/login")
-    driver.find_element(By.ID, "username").send_keys("page-analyste")
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "login-valider").click()
-    driver.get(dash_duo.server.url.rstrip("/") + "/comparaisons")
+    browser_login(dash_duo, "page-analyste", then="/comparaisons")
     table = dash_duo.wait_for_element("#comparaisons-table-cambriolages_logement", timeout=20)
     dash_duo.wait_for_element("#comparaisons-graphique-cambriolages_logement .main-svg", timeout=20)
     years = [int(th.text) for th in table.find_elements(By.CSS_SELECTOR, "thead th")[1:]]

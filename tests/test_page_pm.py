@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 
 from dashboard import security
 from observatoire.auth import add_user
-from tests.helpers_web import PASSWORD, dash_csrf, login
+from tests.helpers_web import PASSWORD, browser_login, dash_csrf, login
 from tests.pm_helpers import HEADER, ROWS, write_export
 
 FILES = Path(__file__).resolve().parents[1] / "sample_data" / "files"
@@ -288,11 +288,7 @@ def test_nomenclature_attaches_an_unknown_label(app, engine, tmp_path):
 def test_officer_uploads_a_messy_export_and_sees_it_in_the_activity(dash_duo, app, engine):
     dash_duo.start_server(app, navigate=False)
     driver = dash_duo.driver
-    base = dash_duo.server.url.rstrip("/")
-    driver.get(base + "/login")
-    driver.find_element(By.ID, "username").send_keys("pm-agent")
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "login-valider").click()
+    base = browser_login(dash_duo, "pm-agent")
     dash_duo.wait_for_element("#shell-nav", timeout=20)
     driver.get(base + "/police-municipale/depot")
     dash_duo.wait_for_element("#depot-fichier", timeout=20)
