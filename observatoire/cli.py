@@ -7,6 +7,7 @@ import importlib
 import json
 import logging
 import pkgutil
+from pathlib import Path
 from typing import Any
 
 import click
@@ -75,6 +76,21 @@ def run_import_command(fmt: str, fn: Any, *args: Any, **kwargs: Any) -> ImportRe
         raise
     print_report(report, fmt)
     return report
+
+
+def event_import_options(func: Any) -> Any:
+    """The options every event upload shares (police municipale, police nationale facts)."""
+    for option in reversed([
+        click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+        click.option("--mapping", "mapping", metavar="NOM", help="Profil de correspondance des colonnes enregistré."),
+        click.option("--save-mapping", "save_as", metavar="NOM",
+                     help="Enregistrer la correspondance utilisée sous ce nom pour les prochains imports."),
+        click.option("--dry-run", is_flag=True, help="Tout vérifier sans rien enregistrer."),
+        click.option("--accept-valid", is_flag=True, help="Importer les lignes valides et consigner les lignes rejetées."),
+        format_option("table", "json"),
+    ]):
+        func = option(func)
+    return func
 
 
 def format_option(*choices: str, default: str = "table"):

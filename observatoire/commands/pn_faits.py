@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from observatoire.cli import Context, format_option, import_group, pass_ctx, run_import_command
+from observatoire.cli import (
+    Context,
+    event_import_options,
+    import_group,
+    pass_ctx,
+    run_import_command,
+)
 
 
 def register(cli: click.Group) -> None:
@@ -14,13 +20,7 @@ def register(cli: click.Group) -> None:
 
 
 @click.command("pn-faits")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--mapping", "mapping", metavar="NOM", help="Profil de correspondance des colonnes enregistré.")
-@click.option("--save-mapping", "save_as", metavar="NOM",
-              help="Enregistrer la correspondance utilisée sous ce nom pour les prochains imports.")
-@click.option("--dry-run", is_flag=True, help="Tout vérifier sans rien enregistrer.")
-@click.option("--accept-valid", is_flag=True, help="Importer les lignes valides et consigner les lignes rejetées.")
-@format_option("table", "json")
+@event_import_options
 @pass_ctx
 def import_pn_faits(ctx: Context, file: Path, mapping: str | None, save_as: str | None, dry_run: bool,
                     accept_valid: bool, fmt: str) -> None:
