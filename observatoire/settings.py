@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     lockout_attempts: int = Field(5, ge=1)
     lockout_minutes: int = Field(15, ge=1)
     audit_retention_years: int = Field(3, ge=1)
+    logbook_retention_years: int = Field(3, ge=1)
     small_count_threshold: int = Field(5, ge=1)
     host: str = "127.0.0.1"
     port: int = 8050

@@ -41,6 +41,26 @@ def test_purge_removes_only_expired_entries_and_logs_itself(engine, admin_engine
     assert result.exit_code == 0, result.output
     assert "1 entrée(s)" in result.output
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT user_login, action, detail FROM obs.audit_log ORDER BY id")).all()
-    assert [r.user_login for r in rows] == ["recent", rows[-1].user_login]
-    assert rows[-1].action == "purge" and rows[-1].detail["lignes_supprimees"] == 1
+        rows = conn.execute(sa.text("SELECT user_login, action, target, detail FROM obs.audit_log ORDER BY id")).all()
+    assert [r.user_login for r in rows if r.action != "purge"] == ["recent"]
+    purge_of_log = next(r for r in rows if r.action == "purge" and r.target == "audit_log")
+    assert purge_of_log.detail["lignes_supprimees"] == 1
+
+
+def test_purge_removes_logbook_interventions_older_than_three_years(engine, cli_env):
+    from ingest import police_municipale as pm
+    from sample_data.demo import FILES
+
+    pm.commit(engine, FILES / "police_municipale" / "main_courante_2021_2022.csv", accept_valid=True, commune="04112")
+    with engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT count(*), count(*) FILTER (WHERE occurred_at >= now() - interval '3 years') "
+                                      "FROM obs.pm_intervention")).one()
+    assert before[0] > 0
+    result = run_cli("purge")
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        after = conn.execute(sa.text("SELECT count(*) FROM obs.pm_intervention")).scalar_one()
+        logged = conn.execute(sa.text("SELECT detail FROM obs.audit_log WHERE action = 'purge' "
+                                      "AND target = 'obs.pm_intervention'")).scalar_one()
+    assert after == before[1]
+    assert logged["lignes_supprimees"] == before[0] - before[1]

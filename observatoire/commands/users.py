@@ -89,12 +89,18 @@ def reset(ctx: Context, login: str, password_stdin: bool, generate: bool) -> Non
 
 
 @click.command()
-@click.option("--years", type=int, default=None, help="Durée de conservation en années (par défaut : réglage, 3 ans).")
+@click.option("--years", type=int, default=None, help="Durée de conservation du journal d'audit en années "
+              "(par défaut : réglage, 3 ans).")
 @pass_ctx
 def purge(ctx: Context, years: int | None) -> None:
-    """Supprimer les entrées du journal d'audit plus anciennes que la durée de conservation."""
+    """Appliquer les durées de conservation : journal d'audit et main courante de la police municipale."""
     from observatoire.audit import purge as purge_audit
+    from observatoire.retention import purge_source_data
 
+    engine = ctx.engine()
     retention = years or ctx.settings.audit_retention_years
-    removed = purge_audit(ctx.engine(), retention, ctx.operator)
+    removed = purge_audit(engine, retention, ctx.operator)
     click.echo(f"Journal d'audit : {removed} entrée(s) de plus de {retention} an(s) supprimée(s) ; la purge est journalisée.")
+    logbook = ctx.settings.logbook_retention_years
+    for table, count in purge_source_data(engine, logbook, ctx.operator).items():
+        click.echo(f"{table} : {count} ligne(s) de plus de {logbook} an(s) supprimée(s) ; la purge est journalisée.")
