@@ -187,7 +187,7 @@ def _year_note(row: Any) -> str:
         notes.append("gravité inconnue : fichier « usagers » de l'année non importé")
     if not row.couverture_complete:
         notes.append("territoire couvert en partie seulement par les fichiers importés")
-    if row.accidents_sans_usagers:
+    if not pd.isna(row.accidents_sans_usagers) and row.accidents_sans_usagers > 0:  # <NA> when gravity unknown
         notes.append(f"{fmt.number(int(row.accidents_sans_usagers))} accident(s) sans usager renseigné")
     return " ; ".join(notes)
 
@@ -384,7 +384,7 @@ def _point_layers(points: dict[str, Any]) -> list[Any]:
     return overlays
 
 
-def _site_layer(sites: dict[str, Any], radius: int) -> list[Any]:
+def _site_layer(sites: dict[str, Any]) -> list[Any]:
     circles = []
     for feature in sites["features"]:
         props = feature["properties"]
@@ -392,12 +392,12 @@ def _site_layer(sites: dict[str, Any], radius: int) -> list[Any]:
         text = (f"Site n° {props['rang']} : {props['accidents']} accidents, {props['tues']} tué(s), "
                 f"{props['hospitalises']} hospitalisé(s), {props['blesses_legers']} blessé(s) léger(s) — "
                 f"indice de gravité {props['indice_gravite']}")
-        circles.append(dl.Circle(center=[lat, lon], radius=max(radius, float(props["rayon_m"] or 0)),
-                                 color=SITE_COLOR, weight=3, fillColor=SITE_COLOR, fillOpacity=0.25,
-                                 className="obs-route-site", children=[
-                                     dl.Tooltip(f"{props['rang']}", permanent=True, direction="center",
-                                                className="obs-route-site-rang"),
-                                     dl.Popup(text)]))
+        # Drawn at a fixed pixel size: a 50 m circle is a dot at the scale of a commune.
+        circles.append(dl.CircleMarker(center=[lat, lon], radius=15, color=SITE_COLOR, weight=4, fillColor=SITE_COLOR,
+                                       fillOpacity=0.2, className="obs-route-site", children=[
+                                           dl.Tooltip(f"{props['rang']}", permanent=True, direction="center",
+                                                      className="obs-route-site-rang"),
+                                           dl.Popup(text)]))
     if not circles:
         return []
     return [dl.Overlay(dl.LayerGroup(circles, id="securite-sites-couche"),
@@ -405,20 +405,22 @@ def _site_layer(sites: dict[str, Any], radius: int) -> list[Any]:
 
 
 def _bounds(base: list[list[float]] | None, points: dict[str, Any], sites: dict[str, Any]) -> list[list[float]] | None:
-    """Frame the accidents when there are enough to draw, else the commune: a whole commune shows town-centre
-    accidents as one blot."""
+    """Frame what is drawn (accidents, else sites) rather than the whole commune, where town-centre accidents
+    would read as one blot; the commune when nothing is drawn."""
     coords = [f["geometry"]["coordinates"] for f in points["features"] + sites["features"]]
-    if len(coords) < 5 or not points["features"]:
+    if not coords:
         return base
     lons, lats = [c[0] for c in coords], [c[1] for c in coords]
-    pad_lon, pad_lat = 0.08 * (max(lons) - min(lons)) + 0.001, 0.08 * (max(lats) - min(lats)) + 0.001
+    # At least ~400 m around: a single site must not open at street-level zoom.
+    pad_lon = max(0.08 * (max(lons) - min(lons)), 0.005)
+    pad_lat = max(0.08 * (max(lats) - min(lats)), 0.004)
     return [[min(lats) - pad_lat, min(lons) - pad_lon], [max(lats) + pad_lat, max(lons) + pad_lon]]
 
 
-def _map_legend(title: str, levels: list[str], with_points: bool, with_sites: bool, source: str) -> html.Div:
+def _map_legend(title: str, levels: list[str], classes: list[str], with_sites: bool, source: str) -> html.Div:
     items = []
-    if with_points:
-        for key, label in road_breakdowns.GRAVITY_CLASSES.items():
+    for key, label in road_breakdowns.GRAVITY_CLASSES.items():
+        if key in classes:
             size = 2 * GRAVITY_STYLE[key]["radius"]
             items.append(html.Li([html.Span(className="obs-route-pastille", style={
                 "background": GRAVITY_STYLE[key]["color"], "width": f"{size}px", "height": f"{size}px"}), label]))
@@ -435,7 +437,10 @@ def _map_legend(title: str, levels: list[str], with_points: bool, with_sites: bo
                     id="securite-legende")
 
 
-def _sites_view(sites_frame: pd.DataFrame) -> pd.DataFrame:
+def _sites_view(sites_frame: pd.DataFrame, aggregate: bool) -> pd.DataFrame:
+    # A site's place and an exact date point at one accident: aggregate-only roles read years.
+    when = (lambda col: pd.to_datetime(col).dt.strftime("%Y")) if aggregate else (
+        lambda col: pd.to_datetime(col).dt.strftime("%d/%m/%Y"))
     return pd.DataFrame({
         "Accidents": sites_frame.accidents.map(_count),
         "Accidents mortels": sites_frame.accidents_mortels.map(_count),
@@ -444,8 +449,8 @@ def _sites_view(sites_frame: pd.DataFrame) -> pd.DataFrame:
         "Blessés légers": sites_frame.blesses_legers.map(_count),
         "Indice de gravité": sites_frame.indice_gravite.map(_count)
         + sites_frame.gravite_incomplete.map(lambda v: " (gravité incomplète)" if v else ""),
-        "Premier accident": pd.to_datetime(sites_frame.premier).dt.strftime("%d/%m/%Y"),
-        "Dernier accident": pd.to_datetime(sites_frame.dernier).dt.strftime("%d/%m/%Y"),
+        "Premier accident": when(sites_frame.premier),
+        "Dernier accident": when(sites_frame.dernier),
         "Rayon (m)": sites_frame.rayon_m.map(lambda v: fmt.number(float(v), 0)),
         "Voies": sites_frame.adresses,
     }).set_axis([f"n° {r}" for r in sites_frame.rang])
@@ -493,7 +498,7 @@ def show_map(territory, years, radius, minimum, period):
     outlines = outlines_geojson(engine(), commune)
     levels = [lv for lv in ("commune", "iris", "qpv") if any(f["properties"]["level"] == lv for f in outlines["features"])]
     bounds = _bounds(commune_overview(engine(), commune)["bounds"], points, sites)
-    overlays = _point_layers(points) + _site_layer(sites, radius)
+    overlays = _point_layers(points) + _site_layer(sites)
     layers = basemap(settings()) + outline_layers(outlines, "securite")
     if overlays:
         layers.append(dl.LayersControl(overlays, position="topright", collapsed=False, id="securite-couches"))
@@ -515,7 +520,8 @@ def show_map(territory, years, radius, minimum, period):
         notes.append(html.P(text, className="obs-source", id="securite-carte-compte"))
     map_block = html.Div([
         map_frame(layers, bounds, "securite-carte"),
-        _map_legend(title, levels, not aggregate, bool(sites["features"]), source),
+        _map_legend(title, levels, sorted({f['properties']['gravite'] for f in points['features']}),
+                    bool(sites["features"]), source),
     ], className="obs-carte-bloc")
 
     sites_frame, accidents = road_sites.sites_tables(sites)
@@ -525,7 +531,7 @@ def show_map(territory, years, radius, minimum, period):
         site_blocks = [_notice(f"Aucun site ne réunit au moins {minimum} accidents à moins de {radius} m sur "
                                f"{_period_label(site_span)}.", "securite-sites-vide")]
     else:
-        site_blocks = [html.Div(frame_table(_sites_view(sites_frame), caption, "securite-table-sites",
+        site_blocks = [html.Div(frame_table(_sites_view(sites_frame, aggregate), caption, "securite-table-sites",
                                             index_header="Rang"), className="obs-route-sites")]
         if aggregate:
             site_blocks.append(html.P("La liste des accidents de chaque site n'est pas affichée pour votre rôle.",
