@@ -30,6 +30,7 @@ def browser_login(dash_duo, username: str, then: str | None = None) -> str:
     """Start the app's server already given to ``dash_duo``, log in through the real form, optionally open
     a page; returns the server's base URL."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     base = dash_duo.server.url.rstrip("/")
     driver = dash_duo.driver
@@ -37,6 +38,9 @@ def browser_login(dash_duo, username: str, then: str | None = None) -> str:
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.ID, "login-valider").click()
+    # Wait for the login round trip to end: a page opened before it would be asked without the session
+    # cookie and answered with the login form.
+    WebDriverWait(driver, 30).until(lambda d: "/login" not in d.current_url)
     if then:
         driver.get(base + then)
     return base
