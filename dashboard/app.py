@@ -15,6 +15,7 @@ from flask_login import LoginManager, current_user
 
 from dashboard import login as login_views
 from dashboard import security
+from observatoire import event_store
 from observatoire.db import get_engine
 from observatoire.errors import ObservatoireError
 from observatoire.permissions import allowed
@@ -93,10 +94,13 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     settings = settings or get_settings()
     settings.check_for_serving()
     server = flask.Flask("observatoire")
+    engine = get_engine(settings)
+    # The map filters its events in memory; the copy follows every import through obs.data_version.
+    event_store.enable(engine)
     server.config.update(
         SECRET_KEY=settings.secret_key,
         OBS_SETTINGS=settings,
-        OBS_ENGINE=get_engine(settings),
+        OBS_ENGINE=engine,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,

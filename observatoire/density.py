@@ -20,7 +20,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from observatoire import disclosure, hexgrid
+from observatoire import disclosure, event_store, hexgrid
 from observatoire.errors import InputFileError
 from observatoire.events import EventFilter, for_role, where
 
@@ -128,9 +128,13 @@ def kernel_density(engine: Engine, f: EventFilter, role: str | None = None, *,
                            "AND e.geom_l93 IS NOT NULL").bindparams(
             **{k: v for k, v in params.items() if k.startswith("ev_")}).compile(
             dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-        with conn.connection.driver_connection.cursor() as cur:
-            cur.execute(str(compiled), compiled.params)
-            xy = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
+        snap = event_store.snapshot(conn, f)
+        if snap is not None:
+            xy = np.column_stack(snap.points(snap.mask(f)))
+        else:
+            with conn.connection.driver_connection.cursor() as cur:
+                cur.execute(str(compiled), compiled.params)
+                xy = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
         box = conn.execute(sa.text(f"SELECT ST_XMin(a), ST_YMin(a), ST_XMax(a), ST_YMax(a) FROM "
                                    f"(SELECT {study_area_sql(f).format(cond=cond)} AS a) s"), params).one()
         limit = disclosure.threshold_for(role, threshold)

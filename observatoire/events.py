@@ -157,10 +157,13 @@ def summary(engine: Engine, f: EventFilter, role: str | None = None, *, threshol
     of the same filter (side ``cell``) masks a cell, the totals become « au moins N » (N: what that map
     shows), so that no masked cell can be recovered as total minus the shown cells.
     """
+    from observatoire import event_store
+
     f = for_role(f, role)
     cond, params = where(f)
     with engine.connect() as conn:
-        row = conn.execute(sa.text(f"""
+        snap = event_store.snapshot(conn, f)
+        row = event_store.summary(snap, f) if snap is not None else conn.execute(sa.text(f"""
             SELECT count(*) AS total, count(e.geom) AS geolocated, count(*) FILTER (WHERE e.sensitive) AS sensitive,
                    count(*) FILTER (WHERE NOT e.time_known) AS time_unknown,
                    min(e.occurred_at)::date AS first_day, max(e.occurred_at)::date AS last_day
@@ -200,8 +203,11 @@ def counts_by(engine: Engine, f: EventFilter, by: str = "category", role: str | 
         "hour": ("extract(hour FROM e.occurred_at)::int", "extract(hour FROM e.occurred_at)::int"),
     }[by]
     extra = " AND e.time_known" if by == "hour" else ""
+    from observatoire import event_store
+
     with engine.connect() as conn:
-        frame = pd.read_sql(sa.text(f"""
+        snap = event_store.snapshot(conn, f)
+        frame = _counts_in_memory(conn, snap, f, by) if snap is not None else pd.read_sql(sa.text(f"""
             SELECT {key} AS key, {label} AS label, count(*)::int AS count
             FROM obs.event e LEFT JOIN obs.event_category c ON c.source = e.source AND c.category = e.category
             WHERE {cond}{extra} GROUP BY 1{', 2' if label == key else ''} ORDER BY 1"""), conn, params=params)
@@ -212,6 +218,27 @@ def counts_by(engine: Engine, f: EventFilter, by: str = "category", role: str | 
     elif by == "hour":
         frame["label"] = frame["key"].map(lambda h: f"{int(h)} h")
     return disclosure.mask_frame(frame, disclosure.threshold_for(role, threshold))
+
+
+def _counts_in_memory(conn, snap, f: EventFilter, by: str) -> pd.DataFrame:
+    """``counts_by``'s frame from the events in memory, labelled from the catalogue as the SQL does: a
+    category by its own label, a family by the label of its events' categories, « Non classé » without."""
+    from observatoire import event_store
+
+    frame = event_store.counts(snap, f, by)
+    if by not in ("category", "family"):
+        frame["label"] = frame["key"]
+        return frame[["key", "label", "count"]]
+    catalogue = {(s, c): (label, family_label) for s, c, label, family_label in conn.execute(sa.text(
+        "SELECT source, category, label, family_label FROM obs.event_category")).all()}
+    if by == "category":
+        labels = [catalogue.get(snap.pairs[code], (UNCLASSIFIED,))[0] for code in frame["code"]]
+    else:
+        pairs = event_store.families_of_pairs(snap, f)
+        labels = [max((catalogue[p][1] for p in pairs.get(key, ()) if p in catalogue), default=UNCLASSIFIED)
+                  for key in frame["key"]]
+    frame["label"] = labels
+    return frame[["key", "label", "count"]]
 
 
 def categories(engine: Engine, role: str | None = None) -> pd.DataFrame:

@@ -10,7 +10,7 @@ equal a spatial join on ``ST_HexagonGrid``. Only non-empty cells leave the datab
 
 from __future__ import annotations
 
-import json
+import functools
 import math
 from typing import Any
 
@@ -19,7 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from observatoire import disclosure
+from observatoire import disclosure, event_store
 from observatoire.errors import InputFileError
 from observatoire.events import EventFilter, for_role, where
 
@@ -63,6 +63,9 @@ def cell_area_m2(size: float) -> float:
 
 def count_cells(conn: Connection, f: EventFilter, size: float) -> pd.DataFrame:
     """``i``, ``j``, ``count`` of every non-empty cell for the filter (no role applied: callers do it)."""
+    snap = event_store.snapshot(conn, f)
+    if snap is not None:
+        return snap.cells(f, size).copy()
     cond, params = where(f)
     params["hex_size"] = size
     # Compiling this one-pass query costs more than running it (a second on a million rows).
@@ -71,14 +74,29 @@ def count_cells(conn: Connection, f: EventFilter, size: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["i", "j", "count"])
 
 
-def outlines(conn: Connection, cells: pd.DataFrame, size: float) -> list[dict[str, Any]]:
-    """GeoJSON geometries (WGS84) of cells (i, j), in the order given."""
+# Vertices of ST_Hexagon around its centre, in its order (from the west corner, counter-clockwise), in sides.
+_CORNERS = np.array([(-1.0, 0.0), (-0.5, -math.sqrt(3.0) / 2), (0.5, -math.sqrt(3.0) / 2), (1.0, 0.0),
+                     (0.5, math.sqrt(3.0) / 2), (-0.5, math.sqrt(3.0) / 2), (-1.0, 0.0)])
+
+
+@functools.cache
+def _to_wgs84():
+    from pyproj import Transformer
+
+    return Transformer.from_crs(L93, 4326, always_xy=True)
+
+
+def outlines(cells: pd.DataFrame, size: float) -> list[dict[str, Any]]:
+    """GeoJSON polygons (WGS84, 6 decimals) of cells (i, j), in the order given: the rings of
+    ``ST_Hexagon(size, i, j)``, computed here rather than asked of the database (thousands of cells per map)."""
     if cells.empty:
         return []
-    return [json.loads(g) for g in conn.execute(sa.text("""
-        SELECT ST_AsGeoJSON(ST_Transform(ST_Hexagon(:s, c.i, c.j, ST_SetSRID(ST_MakePoint(0, 0), 2154)), 4326), 6)
-        FROM unnest(CAST(:i AS int[]), CAST(:j AS int[])) WITH ORDINALITY AS c(i, j, k) ORDER BY c.k"""),
-        {"s": size, "i": cells["i"].astype(int).tolist(), "j": cells["j"].astype(int).tolist()}).scalars()]
+    cx, cy = cell_centres(cells["i"].to_numpy(), cells["j"].to_numpy(), size)
+    x = cx[:, None] + size * _CORNERS[None, :, 0]
+    y = cy[:, None] + size * _CORNERS[None, :, 1]
+    lon, lat = _to_wgs84().transform(x.ravel(), y.ravel())
+    ring = np.round(np.stack([lon, lat], axis=-1), 6).reshape(len(cells), len(_CORNERS), 2).tolist()
+    return [{"type": "Polygon", "coordinates": [r]} for r in ring]
 
 
 def method(size: float, f: EventFilter) -> dict[str, Any]:
@@ -103,7 +121,7 @@ def hex_counts(engine: Engine, f: EventFilter, size: float = DEFAULT_CELL, role:
     limit = disclosure.threshold_for(role, threshold)
     with engine.connect() as conn:
         cells = count_cells(conn, f, size).sort_values(["i", "j"], ignore_index=True)
-        geometries = outlines(conn, cells, size)
+    geometries = outlines(cells, size)
     features = [
         {"type": "Feature", "geometry": geometry,
          "properties": {"i": int(r.i), "j": int(r.j), **disclosure.cell_properties(int(r.count), limit)}}

@@ -154,7 +154,7 @@ def getis_ord(engine: Engine, f: EventFilter, role: str | None = None, *, cell: 
         grid["z"], grid["p"], grid["gi_class"] = z, p, classes
         keep = grid if all_cells else grid[(grid["count"] > 0) | (grid["gi_class"] != "non_significatif")]
         keep = keep.reset_index(drop=True)
-        geometries = hexgrid.outlines(conn, keep, cell)
+        geometries = hexgrid.outlines(keep, cell)
     features = []
     for r, geometry in zip(keep.itertuples(index=False), geometries, strict=True):
         figures = {} if limit is not None else {"z": round(float(r.z), 3), "p": round(float(r.p), 5)}

@@ -95,3 +95,17 @@ class PnFact(Base):
         Index("ix_pn_fact_category_code_occurred_at", "category_code", "occurred_at"),
         Index("idx_pn_fact_geom_l93", "geom_l93", postgresql_using="gist"),
     )
+
+
+class DataVersion(Base):
+    """A counter per kind of data, raised by triggers on every change of its tables (migration 0600).
+
+    Caches built from the database (the map's in-memory events) compare it with the version they were
+    built from: one primary-key read per request tells whether they are still right.
+    """
+
+    __tablename__ = "data_version"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))

@@ -16,7 +16,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from observatoire import choropleth, disclosure, hexgrid
+from observatoire import choropleth, disclosure, event_store, hexgrid
 from observatoire.errors import InputFileError, PermissionDenied
 from observatoire.events import EventFilter, for_role, where
 from observatoire.permissions import AGGREGATE_ONLY
@@ -28,8 +28,13 @@ ZONE_LEVELS = ("iris", "qpv")
 def _geolocated(engine: Engine, f: EventFilter) -> dict[bool, int]:
     cond, params = where(f)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(f"SELECT e.sensitive, count(*) FROM obs.event e WHERE {cond} "
-                                    "AND e.geom_l93 IS NOT NULL GROUP BY 1"), params).all()
+        snap = event_store.snapshot(conn, f)
+        if snap is not None:
+            placed = snap.mask(f) & snap.located
+            rows = [(True, int((placed & snap.sensitive).sum())), (False, int((placed & ~snap.sensitive).sum()))]
+        else:
+            rows = conn.execute(sa.text(f"SELECT e.sensitive, count(*) FROM obs.event e WHERE {cond} "
+                                        "AND e.geom_l93 IS NOT NULL GROUP BY 1"), params).all()
     found = {bool(s): int(n) for s, n in rows}
     return {False: found.get(False, 0), True: found.get(True, 0)}
 

@@ -3,6 +3,8 @@ points / clusters / hexagons decision."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import sqlalchemy as sa
@@ -44,6 +46,21 @@ def test_cell_centres_match_st_hexagon(engine):
     i, j, cx, cy = (np.array(v, dtype=float) for v in zip(*rows, strict=True))
     x, y = hexgrid.cell_centres(i.astype(int), j.astype(int), 100)
     assert np.allclose(x, cx) and np.allclose(y, cy)
+
+
+def test_outlines_are_the_rings_of_st_hexagon(engine):
+    import pandas as pd
+
+    cells = pd.DataFrame({"i": [4133, 4134, 4135, 4200], "j": [24268, 24268, 24300, 24100]})
+    with engine.connect() as conn:
+        rings = [json.loads(g) for g in conn.execute(sa.text("""
+            SELECT ST_AsGeoJSON(ST_Transform(ST_Hexagon(150, c.i, c.j, ST_SetSRID(ST_MakePoint(0, 0), 2154)), 4326), 6)
+            FROM unnest(CAST(:i AS int[]), CAST(:j AS int[])) WITH ORDINALITY AS c(i, j, k) ORDER BY c.k"""),
+            {"i": cells["i"].tolist(), "j": cells["j"].tolist()}).scalars()]
+    ours = hexgrid.outlines(cells, 150)
+    assert len(ours) == 4 and all(o["type"] == "Polygon" for o in ours)
+    for mine, theirs in zip(ours, rings, strict=True):
+        assert np.allclose(mine["coordinates"][0], theirs["coordinates"][0], atol=2e-6)
 
 
 def _zones(engine):

@@ -1,0 +1,287 @@
+"""The events of ``obs.event`` held in memory as columns, for the map's filters.
+
+Every filter change of the map asks for counts per hexagon, totals and counts per category over up to a
+million events; in SQL each is a scan of the view (a few hundred milliseconds, a second at the 95th
+percentile). Here the view is read once into NumPy columns, and a filter becomes boolean masks and a
+``bincount``: tens of milliseconds. The copy is tied to ``obs.data_version`` (migration 0600), which
+triggers raise on every import, undo, purge or nomenclature edit; each use reads that counter (one
+primary-key row) and reloads when it moved, so nobody ever sees stale numbers.
+
+Only the engines an application enables use it (:func:`enable`): a one-off CLI query is faster in SQL
+than a load. Filters on a territory outline stay in SQL (:func:`snapshot` answers ``None``).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import weakref
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Connection, Engine
+
+from observatoire.events import EventFilter, where
+
+EPOCH = date(1970, 1, 1)
+SQRT3 = np.sqrt(3.0)
+# Beyond this many (i, j) pairs in the bounding box of the counted cells, np.unique replaces bincount.
+DENSE_LIMIT = 4_000_000
+
+_LOAD_SQL = """
+COPY (SELECT e.source, e.category, e.family, e.occurred_at::date - date '1970-01-01',
+             extract(hour FROM e.occurred_at)::int, extract(isodow FROM e.occurred_at)::int,
+             e.time_known, e.geom IS NOT NULL, ST_X(e.geom_l93), ST_Y(e.geom_l93), e.sensitive
+      FROM obs.event e) TO STDOUT (FORMAT csv)"""
+_COLUMNS = ["source", "category", "family", "day", "hour", "isodow", "time_known", "located", "x", "y", "sensitive"]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The events at one version of the data. ``pairs`` lists the (source, category) of ``pair``; ``x``/``y``
+    are Lambert-93 metres (NaN when the event has no place); ``day`` counts days since 1970-01-01."""
+
+    version: tuple[int, Any]
+    sources: tuple[str, ...]
+    pairs: tuple[tuple[str, str | None], ...]
+    families: tuple[str | None, ...]
+    source: np.ndarray
+    pair: np.ndarray
+    family: np.ndarray
+    day: np.ndarray
+    hour: np.ndarray
+    isodow: np.ndarray
+    time_known: np.ndarray
+    located: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    sensitive: np.ndarray
+    _masks: dict = field(default_factory=dict, compare=False, repr=False)
+    _cells: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+    def mask(self, f: EventFilter) -> np.ndarray:
+        """Events selected by ``f``: the same rows as :func:`observatoire.events.where`. A filter change asks
+        for totals, cells and a table with the same filter: the last few masks are kept (read-only)."""
+        keep = self._masks.get(f)
+        if keep is None:
+            keep = self._mask(f)
+            keep.flags.writeable = False
+            _remember(self._masks, f, keep)
+        return keep
+
+    def _mask(self, f: EventFilter) -> np.ndarray:
+        keep = np.ones(len(self), dtype=bool)
+        if f.sources:
+            keep &= _among(self.source, len(self.sources), [k for k, s in enumerate(self.sources) if s in f.sources])
+        if f.categories:
+            plain = {c for c in f.categories if ":" not in c}
+            qualified = {c for c in f.categories if ":" in c}
+            chosen = [k for k, (s, c) in enumerate(self.pairs)
+                      if c is not None and (c in plain or f"{s}:{c}" in qualified)]
+            keep &= _among(self.pair, len(self.pairs), chosen)
+        if f.families:
+            keep &= _among(self.family, len(self.families), [k for k, fam in enumerate(self.families)
+                                                             if fam in f.families])
+        if f.start:
+            keep &= self.day >= (f.start - EPOCH).days
+        if f.end:
+            keep &= self.day <= (f.end - EPOCH).days
+        if f.hours and f.hours[0] != f.hours[1]:
+            first, last = f.hours
+            after, before = self.hour >= first, self.hour < last
+            keep &= self.time_known & ((after & before) if first < last else (after | before))
+        if f.weekdays:
+            keep &= _among(self.isodow, 8, sorted(set(f.weekdays)))
+        if f.sensitive is not None:
+            keep &= self.sensitive == f.sensitive
+        return keep
+
+    def cells(self, f: EventFilter, size: float) -> pd.DataFrame:
+        """``i``, ``j``, ``count`` of the non-empty hexagons (side ``size``) of the filtered, placed events,
+        by the arithmetic of :mod:`observatoire.hexgrid`'s SQL (same rounding: half to even). Kept like the
+        masks: the map and its totals ask for the same cells. Callers must not modify the frame."""
+        key = (f, float(size))
+        found = self._cells.get(key)
+        if found is None:
+            found = self._count_cells(self.mask(f), float(size))
+            _remember(self._cells, key, found)
+        return found
+
+    def _count_cells(self, keep: np.ndarray, size: float) -> pd.DataFrame:
+        keep = keep & self.located
+        u, v = self.x[keep] / size, self.y[keep] / size
+        ia, ja = np.rint(u / 3), np.rint(v / SQRT3)
+        ib, jb = np.rint((u - 1.5) / 3), np.rint(v / SQRT3 - 0.5)
+        da = (u - 3 * ia) ** 2 + (v - SQRT3 * ja) ** 2
+        db = (u - 3 * ib - 1.5) ** 2 + (v - SQRT3 * (jb + 0.5)) ** 2
+        first = da <= db
+        i = np.where(first, 2 * ia, 2 * ib + 1).astype(np.int64)
+        j = np.where(first, ja, jb).astype(np.int64)
+        if not len(i):
+            return pd.DataFrame({"i": [], "j": [], "count": []}, dtype=int)
+        i0, j0 = i.min(), j.min()
+        width, height = int(i.max() - i0 + 1), int(j.max() - j0 + 1)
+        if width * height <= DENSE_LIMIT:
+            counts = np.bincount((i - i0) * height + (j - j0), minlength=width * height)
+            index = np.flatnonzero(counts)
+            ci, cj, n = index // height + i0, index % height + j0, counts[index]
+        else:
+            keys, n = np.unique((i - i0) * height + (j - j0), return_counts=True)
+            ci, cj = keys // height + i0, keys % height + j0
+        return pd.DataFrame({"i": ci.astype(int), "j": cj.astype(int), "count": n.astype(int)})
+
+    def points(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lambert-93 coordinates of the kept, placed events."""
+        keep = keep & self.located
+        return self.x[keep], self.y[keep]
+
+
+def _remember(cache: dict, key, value, size: int = 8) -> None:
+    """Keep ``value`` under ``key``, forgetting the oldest entries beyond ``size``."""
+    while len(cache) >= size:
+        try:  # requests run in threads: another may have just emptied it
+            cache.pop(next(iter(cache)), None)
+        except (StopIteration, RuntimeError):
+            break
+    cache[key] = value
+
+
+def _among(codes: np.ndarray, size: int, chosen: list[int]) -> np.ndarray:
+    """``np.isin`` for small non-negative codes, as one lookup per row."""
+    table = np.zeros(size, dtype=bool)
+    table[chosen] = True
+    return table[codes]
+
+
+class _Store:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.current: Snapshot | None = None
+
+
+_stores: weakref.WeakKeyDictionary[Engine, _Store] = weakref.WeakKeyDictionary()
+
+
+def enable(engine: Engine) -> None:
+    """Serve this engine's event queries from memory from now on."""
+    _stores.setdefault(engine, _Store())
+
+
+def disable(engine: Engine) -> None:
+    _stores.pop(engine, None)
+
+
+def version(conn: Connection) -> tuple[int, Any]:
+    """The counter and the time it last moved: a database rebuilt from scratch restarts the counter, not
+    the clock, so the pair never names two different states."""
+    row = conn.exec_driver_sql("SELECT version, changed_at FROM obs.data_version WHERE name = 'event'").first()
+    return (int(row[0]), row[1]) if row else (0, None)
+
+
+def snapshot(conn: Connection, f: EventFilter | None = None) -> Snapshot | None:
+    """The events as of now, when this connection's engine keeps them in memory and the filter can be
+    answered there; else ``None`` (the caller queries SQL)."""
+    store = _stores.get(conn.engine)
+    if store is None or (f is not None and f.territory):
+        return None
+    if f is not None:
+        where(f)  # the same refusals (hours, weekdays) as the SQL path
+    current = version(conn)
+    if store.current is not None and store.current.version == current:
+        return store.current
+    with store.lock:
+        if store.current is None or store.current.version != current:
+            store.current = load(conn.engine)
+        return store.current
+
+
+def load(engine: Engine) -> Snapshot:
+    """Read the whole view in one COPY, in the same snapshot as the version it is labelled with."""
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        at = version(conn)
+        raw = conn.connection.driver_connection
+        buffer = io.BytesIO()
+        with raw.cursor() as cur, cur.copy(_LOAD_SQL) as copy:
+            for block in copy:
+                buffer.write(block)
+        conn.rollback()
+    buffer.seek(0)
+    frame = pd.read_csv(buffer, header=None, names=_COLUMNS, keep_default_na=False, na_values={"x": [""], "y": [""]},
+                        dtype={"source": str, "category": str, "family": str, "day": np.int32, "hour": np.int8,
+                               "isodow": np.int8, "time_known": str, "located": str, "x": np.float64,
+                               "y": np.float64, "sensitive": str}) if buffer.getbuffer().nbytes else \
+        pd.DataFrame({c: pd.Series(dtype=object) for c in _COLUMNS})
+    # COPY writes NULL as an empty unquoted field and '' as "": with keep_default_na=False both read as "",
+    # and no category or family code is ever the empty string, so "" stands for NULL here.
+    source_codes, sources = pd.factorize(frame["source"], sort=True)
+    pair_codes, pairs = pd.MultiIndex.from_arrays([frame["source"], frame["category"]]).factorize(sort=True)
+    family_codes, families = pd.factorize(frame["family"], sort=True)
+    return Snapshot(
+        version=at,
+        sources=tuple(str(s) for s in sources),
+        pairs=tuple((str(s), c or None) for s, c in pairs),
+        families=tuple(fam or None for fam in families),
+        source=source_codes.astype(np.int16), pair=pair_codes.astype(np.int32), family=family_codes.astype(np.int32),
+        day=frame["day"].to_numpy(np.int32), hour=frame["hour"].to_numpy(np.int8),
+        isodow=frame["isodow"].to_numpy(np.int8), time_known=frame["time_known"].to_numpy() == "t",
+        located=frame["located"].to_numpy() == "t", x=frame["x"].to_numpy(np.float64),
+        y=frame["y"].to_numpy(np.float64), sensitive=frame["sensitive"].to_numpy() == "t",
+    )
+
+
+def summary(snap: Snapshot, f: EventFilter) -> dict[str, Any]:
+    """The totals of :func:`observatoire.events.summary`, before masking."""
+    keep = snap.mask(f)
+    days = snap.day[keep]
+    return {
+        "total": int(keep.sum()), "geolocated": int((keep & snap.located).sum()),
+        "sensitive": int((keep & snap.sensitive).sum()), "time_unknown": int((keep & ~snap.time_known).sum()),
+        "first_day": date.fromordinal(EPOCH.toordinal() + int(days.min())) if len(days) else None,
+        "last_day": date.fromordinal(EPOCH.toordinal() + int(days.max())) if len(days) else None,
+    }
+
+
+def _month(day: np.ndarray) -> np.ndarray:
+    return day.astype("datetime64[D]").astype("datetime64[M]")
+
+
+def counts(snap: Snapshot, f: EventFilter, by: str) -> pd.DataFrame:
+    """``key`` and ``count`` per source, family, category (``source:category``), month, weekday or hour, in
+    key order, with ``pairs`` (the (source, category) seen per key) for the caller's labels."""
+    keep = snap.mask(f)
+    if by == "hour":
+        keep = keep & snap.time_known
+    if by in ("source", "category", "family"):
+        codes, names = {"source": (snap.source, snap.sources), "category": (snap.pair, snap.pairs),
+                        "family": (snap.family, snap.families)}[by]
+        n = np.bincount(codes[keep], minlength=len(names))
+        present = np.flatnonzero(n)
+        if by == "category":
+            keys = [f"{names[k][0]}:{names[k][1] or ''}" for k in present]
+        else:
+            keys = [names[k] or "" for k in present]
+        frame = pd.DataFrame({"key": keys, "count": n[present].astype(int), "code": present})
+        return frame.sort_values("key", ignore_index=True)
+    values = {"month": lambda: pd.Index(_month(snap.day[keep])).strftime("%Y-%m"),
+              "weekday": lambda: snap.isodow[keep].astype(int), "hour": lambda: snap.hour[keep].astype(int)}[by]()
+    series = pd.Series(values).value_counts().sort_index()
+    return pd.DataFrame({"key": series.index.to_list(), "count": series.to_numpy().astype(int)})
+
+
+def families_of_pairs(snap: Snapshot, f: EventFilter) -> dict[str, set[tuple[str, str | None]]]:
+    """For each family key (``''`` for none), the (source, category) pairs of its kept events — the SQL
+    takes a family's label from the categories its events belong to."""
+    keep = snap.mask(f)
+    width = len(snap.pairs)
+    n = np.bincount(snap.family[keep].astype(np.int64) * width + snap.pair[keep], minlength=len(snap.families) * width)
+    out: dict[str, set[tuple[str, str | None]]] = {}
+    for index in np.flatnonzero(n):
+        family, pair = divmod(int(index), width)
+        out.setdefault(snap.families[family] or "", set()).add(snap.pairs[pair])
+    return out
