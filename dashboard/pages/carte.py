@@ -43,6 +43,9 @@ MODES = {
     "densite": "Densité (noyau gaussien)",
 }
 CELL_SIZES = (50, 100, 150, 200, 250, 300, 500, 1000)
+# Rows of the table beside the map: the busiest cells. Thousands of rows would be read by nobody and would
+# make every filter change slow to send; the export has every cell.
+TABLE_ROWS = 100
 HOUR_PRESETS = {
     "toutes": ("Toutes les heures", None),
     "soirees": ("Soirées (19 h – 2 h)", (19, 2)),
@@ -234,7 +237,8 @@ def _hexagons(f, role, cell, scheme) -> dict[str, Any]:
     layer = hexgrid.hex_counts(engine(), f, cell, role, threshold=_threshold())
     layers, items, _ = _classed_layers(layer["features"], "count", scheme, "carte-hexagones",
                                        lambda p: _events_word(p["count"]))
-    rows = sorted(layer["features"], key=lambda x: -1 if x["properties"]["masked"] else -x["properties"]["count"])
+    ranked = sorted(layer["features"], key=lambda x: -1 if x["properties"]["masked"] else -x["properties"]["count"])
+    rows = ranked[:TABLE_ROWS]
     table = pd.DataFrame({"Événements": [_n(x["properties"]["count"]) for x in rows],
                           "Centre (lat., long.)": [_centre(x) for x in rows]},
                          index=[f"Hexagone {k}" for k in range(1, len(rows) + 1)])
@@ -244,7 +248,15 @@ def _hexagons(f, role, cell, scheme) -> dict[str, Any]:
                 f"{choropleth.SCHEMES[scheme].lower()}",
                 f"Taille de cellule : {_n(cell)} m (côté), {_n(hexgrid.cell_area_m2(cell) / 10_000, 2)} ha",
                 f"Hexagones non vides : {_n(layer['cells'])}"],
-            "caption": f"Événements par hexagone de {_n(cell)} m, du plus chargé au moins chargé"}
+            "caption": f"Événements par hexagone de {_n(cell)} m, du plus chargé au moins chargé"
+                       + _shown_of(len(rows), len(ranked))}
+
+
+def _shown_of(shown: int, total: int) -> str:
+    """The caption's note when the table lists only the first rows of what the map draws."""
+    if shown >= total:
+        return ""
+    return f" : les {_n(shown)} premiers sur {_n(total)} (la carte les montre tous)"
 
 
 def _centre(feature: dict) -> str:
@@ -305,6 +317,7 @@ def _hotspots(f, role, cell) -> dict[str, Any]:
     shown = [x for x in result["features"] if x["properties"]["class"] != "non_significatif"]
     order = {c: k for k, c in enumerate(hotspots.CLASSES)}
     shown.sort(key=lambda x: (order[x["properties"]["class"]], -x["properties"].get("z", 0)))
+    significant, shown = len(shown), shown[:TABLE_ROWS]
     columns: dict[str, list] = {"Classe": [x["properties"]["class_label"] for x in shown],
                                 "Événements": [_n(x["properties"]["count"]) for x in shown]}
     if role not in AGGREGATE_ONLY:
@@ -318,7 +331,7 @@ def _hotspots(f, role, cell) -> dict[str, Any]:
              f"Zone étudiée : {method['zone_etudiee']} ({_n(method['cellules'])} hexagones)"]
     return {"layers": layers, "items": items, "table": table, "events": method["evenements"],
             "title": "Points chauds et froids (Gi*)", "lines": lines, "message": result.get("message"),
-            "caption": "Hexagones significatifs (points chauds puis froids)"}
+            "caption": "Hexagones significatifs (points chauds puis froids)" + _shown_of(len(shown), significant)}
 
 
 def _density(f, role) -> dict[str, Any]:
