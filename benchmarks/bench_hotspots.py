@@ -145,6 +145,97 @@ def bench_hexagons(engine, runs: int) -> None:
         print(f"    {ours * 1000:7.0f} ms contre {peer * 1000:7.0f} ms : ×{peer / ours:.1f}")
 
 
+def bench_memory(engine, runs: int) -> None:
+    """The same filters with the events held in memory (what the application does), after one load."""
+    from observatoire import event_store, hexgrid
+
+    event_store.enable(engine)
+    with engine.connect() as conn:
+        t_load, snap = _timed(event_store.snapshot, conn)
+    print(f"  en mémoire : chargement de {len(snap)} événements {t_load:.1f} s (une fois par version des données)")
+    for role in ("analyste", "conseil"):
+        times = sorted(_timed(hexgrid.hex_counts, engine, f, size, role)[0] for f, size in _filters(runs))
+        p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+        print(f"hexagones en mémoire ({role:<8}) : médiane {statistics.median(times) * 1000:5.0f} ms, "
+              f"p95 {p95 * 1000:5.0f} ms, max {times[-1] * 1000:5.0f} ms")
+    event_store.disable(engine)
+
+
+def _callback_body(app, f, size: int, mode: str = "hexagones") -> dict:
+    callback = app.callback_map[next(k for k in app.callback_map if "carte-couches.children" in k)]
+    values = {"carte-sources": list(f.sources) or ["pn", "pm", "routes"],
+              "carte-periode": {"start_date": f.start.isoformat() if f.start else None,
+                                "end_date": f.end.isoformat() if f.end else None},
+              "carte-categories": list(f.categories), "carte-familles": list(f.families),
+              "carte-heure-debut": f.hours[0] if f.hours else 0, "carte-heure-fin": f.hours[1] if f.hours else 0,
+              "carte-jours": list(f.weekdays), "carte-mode": mode, "carte-cellule": size, "carte-classes": "quantiles"}
+
+    def value(i):
+        v = values[i["id"]]
+        return v[i["property"]] if isinstance(v, dict) else v
+
+    key = next(k for k in app.callback_map if "carte-couches.children" in k)
+    return {"output": key, "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]}
+                                       for o in key.strip(".").split("...")],
+            "inputs": [{**i, "value": value(i)} for i in callback["inputs"]], "state": [], "changedPropIds": ["carte-jours.value"]}
+
+
+def bench_http(settings, runs: int) -> None:
+    """A filter change of the map page as the browser sends it: POST /_dash-update-component to the
+    application served by waitress (as ``observatoire serve``), logged in, CSRF header, JSON answer parsed.
+    The round trip on localhost bounds the server time from above."""
+    import re
+    import threading
+
+    import requests
+    from waitress.server import create_server
+
+    from dashboard.app import create_app
+    from dashboard.security import CSRF_COOKIE, CSRF_HEADER
+    from observatoire.auth import add_user
+    from observatoire.db import get_engine
+
+    app = create_app(settings)
+    password = "banc-d-essai-mot-de-passe"
+    for role in ("analyste", "conseil"):
+        add_user(get_engine(settings), f"banc-{role}", role, password)
+    server = create_server(app.server, host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    base = f"http://127.0.0.1:{server.effective_port}"
+    try:
+        for role in ("analyste", "conseil"):
+            session = requests.Session()
+            token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(base + "/login").text).group(1)
+            session.post(base + "/login", data={"username": f"banc-{role}", "password": password, "csrf_token": token})
+            session.get(base + "/carte")
+            headers = {"Content-Type": "application/json", CSRF_HEADER: session.cookies.get(CSRF_COOKIE)}
+
+            def post(f, size, mode="hexagones"):
+                answer = session.post(base + "/_dash-update-component", headers=headers,
+                                      json=_callback_body(app, f, size, mode))
+                assert answer.status_code == 200, answer.text[:300]
+                return answer
+
+            t_first, _ = _timed(post, *_filters(1)[0])
+            times, sizes = [], []
+            for f, size in _filters(runs):
+                seconds, answer = _timed(post, f, size)
+                times.append(seconds)
+                sizes.append(len(answer.content))
+            times.sort()
+            p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+            print(f"HTTP, changement de filtre ({role:<8}) : {len(times)} requêtes, médiane "
+                  f"{statistics.median(times) * 1000:5.0f} ms, p95 {p95 * 1000:5.0f} ms, max {times[-1] * 1000:5.0f} ms "
+                  f"(réponses de {min(sizes) // 1024} à {max(sizes) // 1024} Kio ; première requête, chargement "
+                  f"compris : {t_first:.1f} s)")
+            for mode in ("points_chauds", "densite", "iris"):
+                t_mode = sorted(_timed(post, f, size, mode)[0] for f, size in _filters(min(runs, 10)))
+                print(f"    mode {mode:<13} : médiane {statistics.median(t_mode) * 1000:5.0f} ms, "
+                      f"max {t_mode[-1] * 1000:5.0f} ms")
+    finally:
+        server.close()
+
+
 def bench_gi(engine) -> None:
     import geopandas as gpd
     import shapely
@@ -156,7 +247,7 @@ def bench_gi(engine) -> None:
     f = EventFilter(sources=("pn",), start=date(2023, 1, 1), end=date(2023, 12, 31) - timedelta(days=0))
     with engine.connect() as conn:
         t_query, grid = _timed(hotspots.grid_counts, conn, f, 100.0, "COM:04112")
-        outlines = hexgrid.outlines(conn, grid, 100.0)
+        outlines = hexgrid.outlines(grid, 100.0)
     t_w, w = _timed(hotspots.hex_weights, grid["i"], grid["j"])
     t_gi, _ = _timed(hotspots.gi_star, grid["count"].to_numpy(), w, 999)
     t_gi0, _ = _timed(hotspots.gi_star, grid["count"].to_numpy(), w, 0)
@@ -238,8 +329,10 @@ def main() -> None:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
         print(f"{args.events} événements chargés par COPY en {t_load:.1f} s")
         bench_hexagons(engine, args.runs)
+        bench_memory(engine, args.runs)
         bench_gi(engine)
         bench_kde(engine, args.subsample)
+        bench_http(settings, args.runs)
     finally:
         cluster.destroy()
         shutil.rmtree(work, ignore_errors=True)
