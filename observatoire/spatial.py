@@ -190,11 +190,20 @@ def zone_counts(engine: Engine, f: EventFilter, level: str = "iris", role: str |
                 SELECT DISTINCT ON (territory_code) territory_code, inhabitants, year
                 FROM obs.population WHERE territory_code IN (SELECT code FROM zones) AND inhabitants > 0
                 ORDER BY territory_code, year DESC)
-            SELECT z.code, z.name, ST_AsGeoJSON(z.geom, 6) AS geometry, p.inhabitants, p.year,
-                   (SELECT count(*) FROM obs.event e WHERE {cond} AND ST_Covers(z.geom_l93, e.geom_l93))::int AS n
+            SELECT z.code, z.name, ST_AsGeoJSON(z.geom, 6) AS geometry, ST_AsBinary(z.geom_l93) AS wkb_l93,
+                   p.inhabitants, p.year
             FROM zones z LEFT JOIN pop p ON p.territory_code = z.code ORDER BY z.code"""), params).all()
-        located = conn.execute(sa.text(f"SELECT count(*) FROM obs.event e WHERE {cond} AND e.geom_l93 IS NOT NULL"),
-                               params).scalar_one()
+        snap = event_store.snapshot(conn, f)
+        if snap is not None:
+            n = {r.code: snap.zone_count(f, r.code, bytes(r.wkb_l93)) for r in rows}
+            located = int((snap.mask(f) & snap.located).sum())
+        else:
+            n = dict(conn.execute(sa.text(f"""
+                SELECT z.code, (SELECT count(*) FROM obs.event e WHERE {cond} AND ST_Covers(z.geom_l93, e.geom_l93))::int
+                FROM (SELECT code, ST_Transform(geom, 2154) AS geom_l93 FROM obs.territory WHERE code = ANY(:codes)) z"""),
+                {**params, "codes": [r.code for r in rows]}).all())
+            located = conn.execute(sa.text(f"SELECT count(*) FROM obs.event e WHERE {cond} AND e.geom_l93 IS NOT NULL"),
+                                   params).scalar_one()
     limit = disclosure.threshold_for(role, threshold)
     with_rates = bool(rows) and all(r.inhabitants for r in rows)
     features = []
@@ -202,11 +211,11 @@ def zone_counts(engine: Engine, f: EventFilter, level: str = "iris", role: str |
         figures: dict[str, Any] = {}
         if r.inhabitants:
             figures = {"population": int(r.inhabitants), "population_year": int(r.year),
-                       "rate": round(r.n / r.inhabitants * 1000, 2)}
+                       "rate": round(n[r.code] / r.inhabitants * 1000, 2)}
         features.append({"type": "Feature", "geometry": json.loads(r.geometry),
-                         "properties": {"code": r.code, "name": r.name, **disclosure.cell_properties(r.n, limit,
-                                                                                                    **figures)}})
-    counts = [r.n for r in rows]
+                         "properties": {"code": r.code, "name": r.name,
+                                        **disclosure.cell_properties(n[r.code], limit, **figures)}})
+    counts = [n[r.code] for r in rows]
     outside = max(int(located) - sum(counts), 0)
     result: dict[str, Any] = {
         "type": "FeatureCollection", "features": features,

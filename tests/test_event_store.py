@@ -117,3 +117,36 @@ def test_a_territory_filter_is_answered_in_sql(events_mixed):
             assert event_store.snapshot(conn, EventFilter()) is not None
     finally:
         event_store.disable(events_mixed)
+
+
+def test_the_server_preloads_the_events(events_mixed):
+    event_store.enable(events_mixed)
+    try:
+        event_store.warm(events_mixed).join(timeout=60)
+        with events_mixed.connect() as conn:
+            preloaded = event_store._stores[events_mixed].current
+            assert preloaded is not None and len(preloaded) == 1520 + 1 + 1200
+            assert event_store.snapshot(conn) is preloaded  # nothing changed: no second load
+    finally:
+        event_store.disable(events_mixed)
+
+
+def test_zone_counts_equal_the_sql(events_mixed):
+    from observatoire import spatial
+    from tests.events_helpers import square_outline
+
+    x0, y0 = CENTRE_L93
+    square_outline(events_mixed, "COM:04112", x0 - 1500, y0 - 1500, x0 + 1500, y0 + 1500)
+    square_outline(events_mixed, "IRIS:041120101", x0 - 1500, y0 - 1500, x0, y0 + 1500, level="iris",
+                   parent="COM:04112")
+    square_outline(events_mixed, "IRIS:041120102", x0, y0 - 1500, x0 + 1500, y0 + 1500, level="iris",
+                   parent="COM:04112")
+    square_outline(events_mixed, "QPV:QN00402M", x0 - 300, y0 - 200, x0 + 400, y0 + 300, level="qpv",
+                   parent="COM:04112")
+    for f in FILTERS:
+        for level in ("iris", "qpv"):
+            for role in (None, "conseil"):
+                expected, got = _sql_and_memory(events_mixed, lambda f=f, level=level, role=role: spatial.zone_counts(
+                    events_mixed, f, level, role, commune="04112"))
+                assert got == expected, (f, level, role)
+    event_store.disable(events_mixed)

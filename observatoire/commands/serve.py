@@ -43,6 +43,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     from waitress import serve as waitress_serve
 
     from dashboard.app import create_app
+    from observatoire import event_store
     from observatoire.localdb import free_port, port_is_free
 
     if not port_is_free(port):
@@ -50,6 +51,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         click.echo(f"Le port {port} est déjà pris : le tableau de bord utilise le port {chosen}.")
         port = chosen
     app = create_app(_local_secret(settings))
+    event_store.warm(app.server.config["OBS_ENGINE"])
     click.echo(f"Tableau de bord : http://{host}:{port}/  (Ctrl+C pour arrêter)")
     waitress_serve(app.server, host=host, port=port, threads=8, ident="observatoire")
 
