@@ -210,7 +210,7 @@ def bench_http(settings, runs: int) -> None:
             session.get(base + "/carte")
             headers = {"Content-Type": "application/json", CSRF_HEADER: session.cookies.get(CSRF_COOKIE)}
 
-            def post(f, size, mode="hexagones"):
+            def post(f, size, mode="hexagones", session=session, headers=headers):
                 answer = session.post(base + "/_dash-update-component", headers=headers,
                                       json=_callback_body(app, f, size, mode))
                 assert answer.status_code == 200, answer.text[:300]

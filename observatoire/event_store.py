@@ -75,7 +75,7 @@ class Snapshot:
         if keep is None:
             keep = self._mask(f)
             keep.flags.writeable = False
-            _remember(self._masks, f, keep)
+            remember(self._masks, f, keep)
         return keep
 
     def _mask(self, f: EventFilter) -> np.ndarray:
@@ -113,7 +113,7 @@ class Snapshot:
         found = self._cells.get(key)
         if found is None:
             found = self._count_cells(self.mask(f), float(size))
-            _remember(self._cells, key, found)
+            remember(self._cells, key, found)
         return found
 
     def _count_cells(self, keep: np.ndarray, size: float) -> pd.DataFrame:
@@ -152,7 +152,7 @@ class Snapshot:
             x0, y0, x1, y1 = outline.bounds
             near = np.flatnonzero(self.located & (self.x >= x0) & (self.x <= x1) & (self.y >= y0) & (self.y <= y1))
             inside = near[shapely.intersects_xy(outline, self.x[near], self.y[near])]
-            _remember(self._zones, key, inside, size=256)
+            remember(self._zones, key, inside, size=256)
         return int(self.mask(f)[inside].sum())
 
     def points(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,7 +161,7 @@ class Snapshot:
         return self.x[keep], self.y[keep]
 
 
-def _remember(cache: dict, key, value, size: int = 8) -> None:
+def remember(cache: dict, key, value, size: int = 8) -> None:
     """Keep ``value`` under ``key``, forgetting the oldest entries beyond ``size``."""
     while len(cache) >= size:
         try:  # requests run in threads: another may have just emptied it

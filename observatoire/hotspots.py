@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from observatoire import disclosure, hexgrid
 from observatoire.density import kernel_density  # noqa: F401  (one entry point for the page and the CLI)
+from observatoire.event_store import remember
 from observatoire.events import EventFilter, for_role
 
 DEFAULT_PERMUTATIONS = 999
@@ -39,6 +40,10 @@ CLASSES: dict[str, tuple[str, str]] = {  # class → (French label, ColorBrewer 
     "froid_99": ("Point froid, confiance 99 %", "#2166ac"),
 }
 _LEVELS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
+
+
+# Hexagon grids of territory outlines, by (md5 of the outline, cell size).
+_grids: dict[tuple[str, float], pd.DataFrame] = {}
 
 
 def study_area_sql(f: EventFilter) -> str:
@@ -57,12 +62,18 @@ def grid_counts(conn: Connection, f: EventFilter, cell: float, area_code: str | 
     cond, params = where(f)
     params.update(hex_size=cell, area_code=area_code or f.territory or "")
     area = study_area_sql(f).format(cond=cond)
-    outlined = conn.execute(sa.text("SELECT geom IS NOT NULL FROM obs.territory WHERE code = :area_code"),
+    # The outline's fingerprint: the grid of an outline is the same for every filter, so it is kept.
+    outlined = conn.execute(sa.text("SELECT md5(ST_AsBinary(geom)) FROM obs.territory WHERE code = :area_code"),
                             params).scalar()
-    grid = pd.DataFrame(conn.execute(sa.text(f"""
-        WITH area AS (SELECT {area} AS geom)
-        SELECT g.i, g.j FROM area, ST_HexagonGrid(:hex_size, area.geom) g WHERE ST_Intersects(g.geom, area.geom)"""),
-        params).all(), columns=["i", "j"])
+    key = (outlined, float(cell))
+    grid = _grids.get(key) if outlined else None
+    if grid is None:
+        grid = pd.DataFrame(conn.execute(sa.text(f"""
+            WITH area AS (SELECT {area} AS geom)
+            SELECT g.i, g.j FROM area, ST_HexagonGrid(:hex_size, area.geom) g WHERE ST_Intersects(g.geom, area.geom)"""),
+            params).all(), columns=["i", "j"])
+        if outlined:
+            remember(_grids, key, grid, size=16)
     counts = hexgrid.count_cells(conn, f, cell)
     merged = grid.merge(counts, on=["i", "j"], how="left")
     merged["count"] = merged["count"].fillna(0).astype(int)

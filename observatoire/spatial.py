@@ -180,7 +180,7 @@ def zone_counts(engine: Engine, f: EventFilter, level: str = "iris", role: str |
     cond, params = where(f)
     params.update(level=level, com=f"COM:{commune}")
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(f"""
+        rows = conn.execute(sa.text("""
             WITH zones AS (
                 SELECT z.code, z.name, z.geom, ST_Transform(z.geom, 2154) AS geom_l93 FROM obs.territory z
                 WHERE z.level = :level AND z.geom IS NOT NULL

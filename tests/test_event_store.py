@@ -94,7 +94,7 @@ def test_the_copy_follows_imports_undo_and_nomenclature(engine):
         assert events.summary(engine, EventFilter())["total"] == 40
         insert_pn_facts(engine, [x0 + 500] * 7, [y0] * 7, category="vols_simples")
         table = events.counts_by(engine, EventFilter(), "category")
-        assert dict(zip(table["key"], table["count"])) == {"pn:cambriolages": 40, "pn:vols_simples": 7}
+        assert dict(zip(table["key"], table["count"], strict=True)) == {"pn:cambriolages": 40, "pn:vols_simples": 7}
         # a nomenclature edit: the category becomes sensitive, so the totals' sensitive count follows
         with engine.begin() as conn:
             conn.execute(sa.text("UPDATE obs.pn_fact_category SET sensitive = true WHERE code = 'vols_simples'"))
