@@ -110,3 +110,54 @@ class ContentGuard:
                     f"ressemble à une donnée personnelle (règle : {rule}). {ADVICE}")
             if len(seen) < 50_000:  # bounded memory on columns of unique values
                 seen.add(value)
+
+
+# The content rules as RE2 patterns for whole columns (pyarrow): each one matches at least every value its
+# Python rule matches (no look-arounds or word boundaries in RE2, so these are dropped, and Python's
+# Unicode ``\s``/``\d`` are spelt out), so a value none of them matches is clean; a value one of them matches
+# is then checked by :func:`value_rule` itself. The guard thus refuses exactly what the row-by-row one does.
+_WS = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\p{Z}]"
+_D = r"\p{Nd}"
+_LETTER_I = r"[A-Za-z\x{130}\x{131}\x{17f}\x{212a}]"  # [A-Z] under re.IGNORECASE also takes İ ı ſ K
+COLUMN_PREFILTER = "|".join((
+    rf"(?:(?:\+|00){_WS}?33{_WS}?\(?0?\)?{_WS}?|0)[1-9](?:(?:{_WS}|[.\-])?{_D}{_D}){{4}}",  # _PHONE
+    "@",  # _EMAIL needs one
+    rf"{_LETTER_I}{{2}}(?:{_WS}|-){_D}{{3}}(?:{_WS}|-){_LETTER_I}{{2}}",  # _PLATE_SIV
+    rf"{_D}{{2}}{_WS}?[A-Z]{{2,3}}{_WS}?(?:0[1-9]|[1-8]{_D}|9[0-5]|2A|2B)",  # _PLATE_FNI
+))
+
+
+def first_violation(header: Sequence[str], columns: Sequence[object], lines: object,
+                    skip: Iterable[int] = (), ignore: object = None) -> None:
+    """The guard over whole columns (pyarrow string arrays, one per header column): raises as
+    :class:`ContentGuard` would on the first offending row, naming the same column, line and rule.
+
+    ``lines`` gives each row's line number (numpy array); ``ignore`` (numpy bool array, optional) marks rows
+    the row reader skips (blank rows). Candidates are found at C speed, then checked by :func:`value_rule`.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    skip = set(skip)
+    hits: list[tuple[int, int, str]] = []  # (row, column, rule)
+    for i, column in enumerate(columns):
+        if i in skip or i >= len(header):
+            continue
+        suspect = pc.or_(pc.greater(pc.utf8_length(column), FREE_TEXT_LENGTH),
+                         pc.match_substring_regex(column, COLUMN_PREFILTER))
+        rows = np.flatnonzero(suspect.to_numpy(zero_copy_only=False))
+        checked: dict[str, str | None] = {}
+        for row in rows:
+            if ignore is not None and ignore[row]:
+                continue
+            value = column[int(row)].as_py()
+            if value not in checked:
+                checked[value] = value_rule(value) if value else None
+            if checked[value]:
+                hits.append((int(row), i, checked[value]))  # type: ignore[arg-type]
+                break
+    if hits:
+        row, i, rule = min(hits)
+        raise PersonalDataRefused(
+            f"Import refusé : la colonne « {header[i]} » contient, ligne {int(lines[row])}, une valeur qui "
+            f"ressemble à une donnée personnelle (règle : {rule}). {ADVICE}")
