@@ -76,7 +76,9 @@ def read_regular(table: Table) -> Columns | None:
     try:
         parsed = pa_csv.read_csv(
             pa.py_buffer(body),
-            read_options=pa_csv.ReadOptions(column_names=names, encoding="utf8"),
+            # one block: one chunk per column, used as it is (parsing in parallel gains little on small machines)
+            read_options=pa_csv.ReadOptions(column_names=names, encoding="utf8", use_threads=False,
+                                            block_size=len(body) + 1),
             parse_options=pa_csv.ParseOptions(delimiter=table.separator, newlines_in_values=True,
                                               ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
@@ -88,20 +90,37 @@ def read_regular(table: Table) -> Columns | None:
     # One row per line, or the count would shift line numbers (a line break inside a value, a lone CR…).
     if rows != newlines + (0 if body.endswith(b"\n") else 1) or b"\r" in body.replace(b"\r\n", b""):
         return None
-    columns = [parsed.column(i).combine_chunks() for i in range(width)]
+    columns = [compact(parsed.column(i).combine_chunks()) for i in range(width)]
     lines = np.arange(table.header_line + 1, table.header_line + 1 + rows, dtype=np.int64)
     return Columns(columns, lines)
 
 
+def compact(array: pa.Array) -> pa.Array:
+    """The column dictionary-encoded when it repeats its values (most columns of an export do), so each distinct
+    value is checked once; else as it is."""
+    encoded = pc.dictionary_encode(array)
+    return encoded if len(encoded.dictionary) * 4 <= len(array) else array
+
+
+def plain(array: pa.Array) -> pa.Array:
+    """The values themselves of a possibly dictionary-encoded column."""
+    if isinstance(array, pa.DictionaryArray):
+        return array.dictionary.take(array.indices)
+    return array
+
+
 def by_distinct(array: pa.Array, fn: Callable[[str], Any]) -> tuple[list[Any], np.ndarray]:
     """``fn`` of each distinct value, and each row's position in that list (so ``results[codes]``)."""
-    encoded = pc.dictionary_encode(array)
+    encoded = array if isinstance(array, pa.DictionaryArray) else pc.dictionary_encode(array)
     results = [fn(v) for v in encoded.dictionary.to_pylist()]
     return results, encoded.indices.to_numpy(zero_copy_only=False)
 
 
 def strip(array: pa.Array, length: int | None = None) -> pa.Array:
     """``value.strip()[:length]`` of each value, as the row reader computes it."""
+    if isinstance(array, pa.DictionaryArray):
+        done = pa.array([v.strip()[:length] for v in array.dictionary.to_pylist()], pa.string())
+        return done.take(array.indices)
     plain = pc.match_substring_regex(array, _NO_EDGE_SPACE)
     if length is not None:
         plain = pc.and_(plain, pc.less_equal(pc.utf8_length(array), length))

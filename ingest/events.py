@@ -283,7 +283,7 @@ def _stage_columns(conn: Connection, source: EventSource, data: columnar.Columns
     maybe = np.flatnonzero(is_empty(when))
     if len(maybe):
         picked = pa.array(maybe)
-        joined = pc.binary_join_element_wise(*[c.take(picked) for c in cols], "")
+        joined = pc.binary_join_element_wise(*[columnar.plain(c.take(picked)) for c in cols], "")
         results, codes = columnar.by_distinct(joined, lambda v: not v.strip())
         blank[maybe] = np.array(results, dtype=bool)[codes]
     keep = ~blank

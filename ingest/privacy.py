@@ -133,9 +133,10 @@ def first_violation(header: Sequence[str], columns: Sequence[object], lines: obj
     :class:`ContentGuard` would on the first offending row, naming the same column, line and rule.
 
     ``lines`` gives each row's line number (numpy array); ``ignore`` (numpy bool array, optional) marks rows
-    the row reader skips (blank rows). Candidates are found at C speed, then checked by :func:`value_rule`.
+    the row reader skips (blank rows). A dictionary-encoded column is checked once per distinct value. Candidates are found at C speed, then checked by :func:`value_rule`.
     """
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     skip = set(skip)
@@ -143,8 +144,14 @@ def first_violation(header: Sequence[str], columns: Sequence[object], lines: obj
     for i, column in enumerate(columns):
         if i in skip or i >= len(header):
             continue
-        suspect = pc.or_(pc.greater(pc.utf8_length(column), FREE_TEXT_LENGTH),
-                         pc.match_substring_regex(column, COLUMN_PREFILTER))
+        values = column.dictionary if isinstance(column, pa.DictionaryArray) else column  # each distinct once
+        suspect = pc.or_(pc.greater(pc.utf8_length(values), FREE_TEXT_LENGTH),
+                         pc.match_substring_regex(values, COLUMN_PREFILTER))
+        if not pc.any(suspect).as_py():
+            continue
+        if values is not column:
+            suspect = suspect.take(column.indices)
+            column = values.take(column.indices)
         rows = np.flatnonzero(suspect.to_numpy(zero_copy_only=False))
         checked: dict[str, str | None] = {}
         for row in rows:
