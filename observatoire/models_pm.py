@@ -117,7 +117,8 @@ class PmIntervention(Base):
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     time_known: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     label: Mapped[str] = mapped_column(Text)
-    label_key: Mapped[str] = mapped_column(Text, index=True)
+    # Not indexed: only attaching a label to a type filters on it (migration 0700).
+    label_key: Mapped[str] = mapped_column(Text)
     type_code: Mapped[str | None] = mapped_column(ForeignKey("pm_intervention_type.code", onupdate="CASCADE"),
                                                   index=True)
     family_code: Mapped[str | None] = mapped_column(ForeignKey("pm_family.code", onupdate="CASCADE"))
