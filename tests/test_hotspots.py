@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from observatoire import density, hexgrid, hotspots
 from observatoire.events import EventFilter
@@ -113,3 +114,20 @@ def test_cli_hotspots(cli_env, planted):
     assert data["method"]["filtres"]["periode"] == "du 01/01/2023 au 31/12/2023" and data["peak"]
     result = run_cli("hotspots", "--source", "inconnue")
     assert result.exit_code != 0 and "Source inconnue" in result.output
+
+
+def test_the_study_grid_follows_a_new_outline_of_the_commune(engine):
+    square_outline(engine, "COM:04112", X0 - 1000, Y0 - 1000, X0 + 1000, Y0 + 1000)
+    insert_pn_facts(engine, [X0] * 10, [Y0] * 10)
+    f = EventFilter()
+    with engine.connect() as conn:
+        small = hotspots.grid_counts(conn, f, 200.0, "COM:04112")
+        assert len(hotspots.grid_counts(conn, f, 200.0, "COM:04112")) == len(small)
+    with engine.begin() as conn:  # a new outline is imported: four times the area
+        conn.execute(sa.text("UPDATE obs.territory SET geom = ST_Multi(ST_Transform(ST_MakeEnvelope(:a, :b, :c, :d, "
+                             "2154), 4326)) WHERE code = 'COM:04112'"),
+                     {"a": X0 - 2000, "b": Y0 - 2000, "c": X0 + 2000, "d": Y0 + 2000})
+    with engine.connect() as conn:
+        large = hotspots.grid_counts(conn, f, 200.0, "COM:04112")
+    assert 3 * len(small) < len(large) < 5 * len(small)
+    assert small["count"].sum() == large["count"].sum() == 10
