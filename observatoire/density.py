@@ -123,15 +123,15 @@ def kernel_density(engine: Engine, f: EventFilter, role: str | None = None, *,
     params.update(area_code=area_code, hex_size=0.0)
     with engine.connect() as conn:
         conn.exec_driver_sql("SET LOCAL jit = off")
-        # Through the driver's cursor: building 100,000 result rows costs more than the query itself.
-        compiled = sa.text(f"SELECT ST_X(e.geom_l93), ST_Y(e.geom_l93) FROM obs.event e WHERE {cond} "
-                           "AND e.geom_l93 IS NOT NULL").bindparams(
-            **{k: v for k, v in params.items() if k.startswith("ev_")}).compile(
-            dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
         snap = event_store.snapshot(conn, f)
         if snap is not None:
             xy = np.column_stack(snap.points(snap.mask(f)))
         else:
+            # Through the driver's cursor: building 100,000 result rows costs more than the query itself.
+            compiled = sa.text(f"SELECT ST_X(e.geom_l93), ST_Y(e.geom_l93) FROM obs.event e WHERE {cond} "
+                               "AND e.geom_l93 IS NOT NULL").bindparams(
+                **{k: v for k, v in params.items() if k.startswith("ev_")}).compile(
+                dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
             with conn.connection.driver_connection.cursor() as cur:
                 cur.execute(str(compiled), compiled.params)
                 xy = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
