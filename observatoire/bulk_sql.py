@@ -31,7 +31,7 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
     keys = ", ".join(f"r.{k}" for k in key)
     targets = ", ".join(f"'{S}.{name}'::regclass" for name in dropped_fk_targets) or "NULL::regclass"
     return f"""
-    CREATE FUNCTION {t}_bulk_insert() RETURNS bigint
+    CREATE OR REPLACE FUNCTION {t}_bulk_insert() RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = {S}, public, pg_temp SET maintenance_work_mem = '256MB' SET work_mem = '64MB'
     -- Without its indexes the table can only be probed by scanning it: a nested loop would rescan it
@@ -46,6 +46,9 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
         anti text := 'NOT EXISTS (SELECT 1 FROM {t} t WHERE {match})';
         inserted bigint;
         src regclass := to_regclass('pg_temp.{table}_bulk');  -- looked up at each call: a new view each import
+        -- The per-statement reference check keeps every inserted row in a transition table (about a second
+        -- per million rows); one scan of the table after the insert gives the same guarantee under the lock.
+        scan boolean := to_regprocedure('{t}_check_all_references()') IS NOT NULL;
     BEGIN
         IF src IS NULL THEN
             RAISE EXCEPTION 'pg_temp.{table}_bulk absent : rien à insérer';
@@ -81,6 +84,9 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
         IF NOT EXISTS (SELECT 1 FROM {t}) THEN
             anti := 'true';  -- nothing to compare with
         END IF;
+        IF scan THEN
+            ALTER TABLE {t} DISABLE TRIGGER {table}_references_insert;
+        END IF;
         BEGIN
             -- Usual case, no key twice in the batch: the unique index built afterwards proves it.
             EXECUTE format('INSERT INTO {t} (%1$s) SELECT %1$s FROM pg_temp.{table}_bulk r WHERE %2$s', cols, anti);
@@ -94,6 +100,10 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
             FOREACH stmt IN ARRAY uniques LOOP EXECUTE stmt; END LOOP;
         END;
         FOREACH stmt IN ARRAY others LOOP EXECUTE stmt; END LOOP;
+        IF scan THEN
+            ALTER TABLE {t} ENABLE TRIGGER {table}_references_insert;
+            EXECUTE 'SELECT {t}_check_all_references()';
+        END IF;
         EXECUTE 'ANALYZE {t}';  -- plans of the next queries see the new size at once
         RETURN inserted;
     END $fn$;
@@ -117,25 +127,12 @@ def reference_checks(table: str, references: tuple[tuple[str, str, str, str], ..
     the foreign-key error code, and deleting or renumbering a referenced row still in use is refused.
     """
     t = f"{S}.{table}"
-    checks, declared = [], []
-    for i, (column, target, key, sqltype) in enumerate(references):
-        declared.append(f"keys_{i} {sqltype}[];")
-        # The distinct keys go through an array: one pass over the transition table, then index probes,
-        # whatever the planner believes about either side's size.
-        checks.append(f"""
-        SELECT array_agg(k) INTO keys_{i} FROM (SELECT DISTINCT {column} AS k FROM new_rows) d WHERE k IS NOT NULL;
-        PERFORM 1 FROM {S}.{target} r WHERE r.{key} = ANY(keys_{i}) FOR KEY SHARE;
-        SELECT k::text INTO missing FROM unnest(keys_{i}) k
-        WHERE NOT EXISTS (SELECT 1 FROM {S}.{target} r WHERE r.{key} = k) LIMIT 1;
-        IF FOUND THEN
-            RAISE EXCEPTION 'insert or update on table "{table}" violates reference to "{target}"'
-                USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key ({column})=(%s) is not present.', missing);
-        END IF;""")
+    declared, checks = _checks(table, references, "new_rows")
     sql = f"""
     CREATE FUNCTION {t}_check_references() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = {S}, pg_temp AS $fn$
-    DECLARE missing text; {" ".join(declared)}
-    BEGIN{"".join(checks)}
+    DECLARE missing text; {declared}
+    BEGIN{checks}
         RETURN NULL;
     END $fn$;
     CREATE TRIGGER {table}_references_insert AFTER INSERT ON {t} REFERENCING NEW TABLE AS new_rows
@@ -170,3 +167,38 @@ def reference_checks(table: str, references: tuple[tuple[str, str, str, str], ..
         FOR EACH STATEMENT EXECUTE FUNCTION {fn}();
     """
     return sql
+
+
+def _checks(table: str, references: tuple[tuple[str, str, str, str], ...], rows: str) -> tuple[str, str]:
+    """Declarations and body checking that every key of ``rows`` exists in its referenced table, locking the
+    referenced rows FOR KEY SHARE as a foreign key would."""
+    checks, declared = [], []
+    for i, (column, target, key, sqltype) in enumerate(references):
+        declared.append(f"keys_{i} {sqltype}[];")
+        # The distinct keys go through an array: one pass over the rows, then index probes,
+        # whatever the planner believes about either side's size.
+        checks.append(f"""
+        SELECT array_agg(k) INTO keys_{i} FROM (SELECT DISTINCT {column} AS k FROM {rows}) d WHERE k IS NOT NULL;
+        PERFORM 1 FROM {S}.{target} r WHERE r.{key} = ANY(keys_{i}) FOR KEY SHARE;
+        SELECT k::text INTO missing FROM unnest(keys_{i}) k
+        WHERE NOT EXISTS (SELECT 1 FROM {S}.{target} r WHERE r.{key} = k) LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'insert or update on table "{table}" violates reference to "{target}"'
+                USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key ({column})=(%s) is not present.', missing);
+        END IF;""")
+    return " ".join(declared), "".join(checks)
+
+
+def reference_scan(table: str, references: tuple[tuple[str, str, str, str], ...]) -> str:
+    """``obs.<table>_check_all_references()``: the checks of :func:`reference_checks` over the whole table, for
+    the bulk insert, which runs them once after its insert instead of through the insert trigger."""
+    t = f"{S}.{table}"
+    declared, checks = _checks(table, references, t)
+    return f"""
+    CREATE OR REPLACE FUNCTION {t}_check_all_references() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {S}, pg_temp AS $fn$
+    DECLARE missing text; {declared}
+    BEGIN{checks}
+    END $fn$;
+    REVOKE ALL ON FUNCTION {t}_check_all_references() FROM PUBLIC;
+    """

@@ -85,7 +85,7 @@ class PnFact(Base):
     geocoding_status: Mapped[str] = mapped_column(String(20))
     geocoding_score: Mapped[float | None] = mapped_column(Float)
     source_record_id: Mapped[str | None] = mapped_column(Text)
-    natural_key: Mapped[str] = mapped_column(Text, unique=True)
+    natural_key: Mapped[str] = mapped_column(Text(collation="C"), unique=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
 
     __table_args__ = (

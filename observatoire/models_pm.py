@@ -117,10 +117,9 @@ class PmIntervention(Base):
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     time_known: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     label: Mapped[str] = mapped_column(Text)
-    # Not indexed: only attaching a label to a type filters on it (migration 0700).
+    # Indexed only where unclassified: the labels left outside the nomenclature (migrations 0700, 0800).
     label_key: Mapped[str] = mapped_column(Text)
-    type_code: Mapped[str | None] = mapped_column(ForeignKey("pm_intervention_type.code", onupdate="CASCADE"),
-                                                  index=True)
+    type_code: Mapped[str | None] = mapped_column(ForeignKey("pm_intervention_type.code", onupdate="CASCADE"))
     family_code: Mapped[str | None] = mapped_column(ForeignKey("pm_family.code", onupdate="CASCADE"))
     place: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[Any] = mapped_column(Geometry("POINT", 4326, spatial_index=False), nullable=True)
@@ -132,7 +131,7 @@ class PmIntervention(Base):
     origin: Mapped[str | None] = mapped_column(String(20))
     outcome: Mapped[str | None] = mapped_column(Text)
     source_record_id: Mapped[str | None] = mapped_column(Text)
-    natural_key: Mapped[str] = mapped_column(Text, unique=True)
+    natural_key: Mapped[str] = mapped_column(Text(collation="C"), unique=True)
     # Reference to import_batch checked once per statement by a trigger (migration 0200), not per row.
     batch_id: Mapped[int] = mapped_column(Integer, index=True)
 
@@ -141,4 +140,5 @@ class PmIntervention(Base):
         CheckConstraint("origin IN " + str(ORIGINS), name="origin"),
         Index("ix_pm_intervention_occurred_at", "occurred_at"),
         Index("idx_pm_intervention_geom_l93", "geom_l93", postgresql_using="gist"),
+        Index("ix_pm_intervention_unclassified", "label_key", postgresql_where=text("type_code IS NULL")),
     )

@@ -38,8 +38,10 @@ def list_types(engine: Engine) -> pd.DataFrame:
     with engine.connect() as conn:
         return pd.read_sql(sa.text("""
             SELECT t.code, t.label, t.family_code, f.label AS family_label, t.keywords, t.sensitive, t.active,
-                   (SELECT count(*) FROM obs.pm_intervention i WHERE i.type_code = t.code) AS interventions
+                   COALESCE(n.interventions, 0) AS interventions
             FROM obs.pm_intervention_type t JOIN obs.pm_family f ON f.code = t.family_code
+            LEFT JOIN (SELECT type_code, count(*) AS interventions FROM obs.pm_intervention
+                       WHERE type_code IS NOT NULL GROUP BY type_code) n ON n.type_code = t.code
             ORDER BY f.position, t.label"""), conn)
 
 
@@ -82,8 +84,8 @@ def delete_type(engine: Engine, code: str, *, role: str | None = None, user: str
     """Only a type nothing refers to can go; otherwise deactivate it (``save_type(active=False)``)."""
     _check(role)
     with engine.begin() as conn:
-        used = conn.execute(sa.text("SELECT (SELECT count(*) FROM obs.pm_intervention WHERE type_code = :c) + "
-                                    "(SELECT count(*) FROM obs.pm_label_mapping WHERE type_code = :c)"),
+        used = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM obs.pm_intervention WHERE type_code = :c) OR "
+                                    "EXISTS (SELECT 1 FROM obs.pm_label_mapping WHERE type_code = :c)"),
                             {"c": code}).scalar()
         if used:
             raise ObservatoireError(f"Le type {code!r} est utilisé ({used} intervention(s) ou libellé(s)) : "

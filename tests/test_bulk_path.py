@@ -96,3 +96,27 @@ def test_reference_checks_refuse_like_foreign_keys(engine):
         with engine.begin() as conn:  # a batch that still has rows cannot disappear
             conn.execute(sa.text("DELETE FROM obs.import_batch WHERE id = :b"), {"b": report.batch_id})
     assert batch_in_use.value.orig.sqlstate == "23503"
+
+
+def test_bulk_path_checks_references_once_after_its_insert(engine):
+    """The bulk insert turns the per-statement trigger off for its insert: its scan afterwards must refuse a
+    missing batch as the trigger would, and leave the trigger on."""
+    before = _schema(engine, "pm_intervention")
+    rows = ("SELECT 1 AS line, timestamp '2024-05-01 10:00' AS occurred_at, true AS time_known, 'Tapage' AS label, "
+            "'tapage' AS label_key, NULL::text AS type_code, NULL::text AS family_code, NULL::text AS place, "
+            "NULL::geometry AS geom, 'non_geolocalise' AS geocoding_status, NULL::float8 AS geocoding_score, "
+            "NULL::text AS sector, NULL::text AS origin, NULL::text AS outcome, NULL::text AS source_record_id, "
+            "'k:test' AS natural_key, {batch} AS batch_id")
+    with pytest.raises(IntegrityError) as missing:
+        with engine.begin() as conn:
+            staging.bulk_insert(conn, "obs.pm_intervention", rows.format(batch=987654))
+    assert missing.value.orig.sqlstate == "23503"
+    assert _schema(engine, "pm_intervention") == before
+    with engine.begin() as conn:
+        batch = conn.execute(sa.text("INSERT INTO obs.import_batch (source, file_name, sha256) "
+                                     "VALUES ('pm', 'essai.csv', repeat('0', 64)) RETURNING id")).scalar_one()
+        assert staging.bulk_insert(conn, "obs.pm_intervention", rows.format(batch=batch)) == 1
+        enabled = conn.execute(sa.text(
+            "SELECT tgenabled FROM pg_trigger WHERE tgname = 'pm_intervention_references_insert'")).scalar_one()
+    assert enabled == "O"  # on again for the ordinary inserts
+    assert _schema(engine, "pm_intervention") == before
