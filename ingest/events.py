@@ -53,7 +53,9 @@ def resolve_label(key: str, code: str | None, keywords: list[tuple], vocabulary:
         code = next((c for *_, kk, c in keywords if f" {kk} " in padded), None)
     if code is not None:
         return Classified(code, family.get(code))
-    close = difflib.get_close_matches(key, list(vocabulary), n=1, cutoff=0.5)
+    # Below 0.6 the "closest" label shares little more than a word (« Feu de broussailles » → « feu rouge »):
+    # no suggestion is better than a misleading one; typos score above 0.9.
+    close = difflib.get_close_matches(key, list(vocabulary), n=1, cutoff=0.6)
     return Classified(None, None, vocabulary[close[0]] if close else None)
 
 

@@ -94,6 +94,7 @@ def test_unknown_labels_are_kept_listed_with_a_suggestion_and_learnt(engine, tmp
     unknown = {u["libelle"]: u for u in report.extra["libelles_inconnus"]}
     assert set(unknown) == {"Nuisance sonor", "Chantier non déclaré"}
     assert unknown["Nuisance sonor"]["suggestion"] == "Nuisances sonores"
+    assert unknown["Chantier non déclaré"]["suggestion"] is None  # nothing close: no misleading guess
     assert any("Nuisance sonor" in w for w in report.warnings)
     assert _count(engine, "type_code IS NULL") == 2  # kept, not dropped
     changed = pm_catalogue.learn_label(engine, "Nuisance sonor", "nuisances_sonores", user="analyste")
