@@ -1,26 +1,31 @@
 """Dated, placed events from office exports (police municipale interventions, police nationale facts…):
 reading through a column mapping, validation, personal-data guard, geocoding and deduplication.
 
-A source describes itself with an :class:`EventSource`; this module does the rest. Rows are checked while
-they stream into a temporary table by ``COPY`` (dates and times are parsed once per distinct string, so the
-check costs little); labels, places, duplicates and commune bounds are then handled in SQL on the staged
-rows, and one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` writes the table inside the batch transaction.
+A source describes itself with an :class:`EventSource`; this module does the rest. Each row is checked
+(dates and times are parsed once per distinct string, so the check costs little) into columns of valid
+rows; labels, places and keys are then worked out over those columns (:mod:`ingest.event_rows`), and the
+rows are written in one ``COPY`` inside the batch transaction: into a temporary table read by the source's
+``INSERT … ON CONFLICT DO NOTHING``, or, for a batch larger than the table, straight into the table in a
+bulk window (indexes rebuilt once, see :func:`ingest.staging.copy_in_bulk_window`).
 """
 
 from __future__ import annotations
 
 import difflib
-import io
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ingest import columnar, privacy, reading, staging
-from ingest.geocoding import Geocoder, normalise_address
+from ingest import columnar, event_rows, privacy, reading, staging
+from ingest.event_rows import Staged
+from ingest.geocoding import Geocoder
 from ingest.tabular import ColumnMapping, Field, Table
 from observatoire.batches import ImportReport
 from observatoire.errors import InputFileError
@@ -31,9 +36,7 @@ Progress = Callable[[str, float], None]  # (stage, share done in [0, 1])
 
 # Field names every event source uses; a source adds its own text fields after them.
 CORE_FIELDS = ("date", "time", "label", "address", "x", "y", "record_id")
-LISTED_MAX = 200  # lines listed in the report for each warning kind
-
-WGS84, LAMBERT93 = 4326, 2154
+WGS84, LAMBERT93 = event_rows.WGS84, event_rows.LAMBERT93
 EARLIEST = date(2000, 1, 1)
 
 
@@ -68,19 +71,18 @@ class EventSource:
     fields: tuple[Field, ...]
     extra_fields: tuple[str, ...]  # text fields staged as they are, for ``insert_sql``
     classify: Callable[[Connection, list[str]], dict[str, Classified]]
-    # INSERT … SELECT … FROM ({events}) e ON CONFLICT DO NOTHING, ``{events}`` being the validated rows with
-    # occurred_at, time_known, label, label_key, type_code, family_code, place, geom, geocoding_status,
-    # geocoding_score, record_id, natural_key, the extra fields, and :batch_id bound.
+    # INSERT … SELECT … FROM ({events}) e ON CONFLICT DO NOTHING, ``{events}`` being the rows of
+    # :func:`ingest.event_rows.event_columns` (after ``prepare``), and :batch_id bound.
     insert_sql: str
     # Shown on a row without a label, and when neither address nor coordinates are mapped.
     missing_label: str = "nature de l'intervention absente ; renseignez-la (par ex. « Tapage nocturne »)"
     nothing_placed: str = "aucune intervention ne pourrait être placée"
     label_fallback: str | None = None  # field whose value stands in for an empty label (e.g. an index)
-    # Large batches: ``bulk_select_sql`` gives the validated rows (``{events}``) under the columns of
-    # ``bulk_table``, plus ``line``, ``{batch_id}`` standing for the batch; inserted by the table owner's
-    # ``<table>_bulk_insert()`` (see :func:`ingest.staging.bulk_insert`).
+    # Turns the extra fields of the rows into what the table stores (e.g. an origin wording into its code).
+    prepare: Callable[[dict], None] | None = None
+    # Large batches are copied straight into ``bulk_table``: (its column, the row's column), ``batch_id`` aside.
     bulk_table: str | None = None
-    bulk_select_sql: str | None = None
+    bulk_columns: tuple[tuple[str, str], ...] = ()
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -168,13 +170,15 @@ def _srid(x: float, y: float, crs: str) -> int | str:
     return f"coordonnées hors de France dans le système attendu ; attendu : {expected}"
 
 
-def _stage(conn: Connection, source: EventSource, table: Table, index: dict[str, int], crs: str,
-           report: ImportReport, progress: Progress | None) -> None:
-    """Stream the rows into ``ev_stage``, checking each one; bad rows are reported, not staged."""
+STAGED_TYPES = (("line", pa.int64()), ("occurred_at", pa.string()), ("time_known", pa.bool_()), ("label", pa.string()),
+                ("address", pa.string()), ("x", pa.float64()), ("y", pa.float64()), ("srid", pa.int64()),
+                ("record_id", pa.string()))
+
+
+def _stage(source: EventSource, table: Table, index: dict[str, int], crs: str, report: ImportReport,
+           progress: Progress | None) -> Staged:
+    """The valid rows of any readable export, checked one by one; bad rows are reported, not kept."""
     extras = source.extra_fields
-    columns = [("line", "int"), ("occurred_at", "timestamp"), ("time_known", "bool"), ("label", "text"),
-               ("address", "text"), ("x", "float8"), ("y", "float8"), ("srid", "int"), ("record_id", "text")]
-    columns += [(name, "text") for name in extras]
     header = table.header
     names = {name: header[i] for name, i in index.items()}
     skip = {index[n] for n in ("date", "time", "x", "y") if n in index}
@@ -186,85 +190,80 @@ def _stage(conn: Connection, source: EventSource, table: Table, index: dict[str,
     i_fallback = index.get(source.label_fallback) if source.label_fallback else None
     width = len(header)
     counts = {WGS84: 0, LAMBERT93: 0}
-    raw = conn.connection.driver_connection
     on_position = (lambda share: progress("lecture", share)) if progress else None
-    with raw.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE ev_stage (" + ", ".join(f"{n} {t}" for n, t in columns) + ") ON COMMIT DROP")
-        with cur.copy("COPY ev_stage FROM STDIN") as copy:
-            for line, row in table.rows(on_position):
-                report.rows_read += 1
-                if len(row) < width:
-                    row = row + [""] * (width - len(row))
-                guard.check(line, row)
-                bad = False
-                when = row[i_date].strip() if i_date is not None else ""
-                if not when:
-                    report.error(line, names["date"], None, "date absente ; renseignez la date (jj/mm/aaaa)")
+    kept: list[list] = []
+    for line, row in table.rows(on_position):
+        report.rows_read += 1
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        guard.check(line, row)
+        bad = False
+        when = row[i_date].strip() if i_date is not None else ""
+        if not when:
+            report.error(line, names["date"], None, "date absente ; renseignez la date (jj/mm/aaaa)")
+            bad = True
+            day = None
+        else:
+            day_part, _, time_part = when.replace("T", " ", 1).partition(" ")
+            day = parse.day(day_part)
+            if isinstance(day, Exception):
+                report.error(line, names["date"], when, str(day))
+                bad = True
+            time_part = time_part.strip()
+        hour_raw = row[i_time].strip() if i_time is not None else ""
+        if hour_raw:
+            time_part = hour_raw
+        hour: str | Exception | None = parse.hour(time_part) if when and time_part else None
+        if isinstance(hour, Exception):
+            report.error(line, names["time" if hour_raw else "date"], time_part, str(hour))
+            bad = True
+        label = row[i_label].strip() if i_label is not None else ""
+        if not label and i_fallback is not None:
+            label = row[i_fallback].strip()
+        if not label:
+            report.error(line, names.get("label"), None, source.missing_label)
+            bad = True
+        x = y = srid = None
+        if i_x is not None:
+            rx, ry = row[i_x].strip(), row[i_y].strip()  # type: ignore[index]
+            if rx or ry:
+                try:
+                    x, y = _number(rx), _number(ry)
+                except ValueError:
+                    report.error(line, names["x"] if not _is_number(rx) else names["y"], f"{rx} ; {ry}",
+                                 "coordonnée absente ou non numérique ; renseignez X et Y avec un nombre "
+                                 "(virgule ou point décimal), ou laissez les deux vides")
                     bad = True
-                    day = None
                 else:
-                    day_part, _, time_part = when.replace("T", " ", 1).partition(" ")
-                    day = parse.day(day_part)
-                    if isinstance(day, Exception):
-                        report.error(line, names["date"], when, str(day))
-                        bad = True
-                    time_part = time_part.strip()
-                hour_raw = row[i_time].strip() if i_time is not None else ""
-                if hour_raw:
-                    time_part = hour_raw
-                hour: str | Exception | None = parse.hour(time_part) if when and time_part else None
-                if isinstance(hour, Exception):
-                    report.error(line, names["time" if hour_raw else "date"], time_part, str(hour))
-                    bad = True
-                label = row[i_label].strip() if i_label is not None else ""
-                if not label and i_fallback is not None:
-                    label = row[i_fallback].strip()
-                if not label:
-                    report.error(line, names.get("label"), None, source.missing_label)
-                    bad = True
-                x = y = srid = None
-                if i_x is not None:
-                    rx, ry = row[i_x].strip(), row[i_y].strip()  # type: ignore[index]
-                    if rx or ry:
-                        try:
-                            x, y = _number(rx), _number(ry)
-                        except ValueError:
-                            report.error(line, names["x"] if not _is_number(rx) else names["y"], f"{rx} ; {ry}",
-                                         "coordonnée absente ou non numérique ; renseignez X et Y avec un nombre "
-                                         "(virgule ou point décimal), ou laissez les deux vides")
+                    if x == 0 and y == 0:  # some software writes 0;0 for "no position"
+                        x = y = None
+                    else:
+                        found = _srid(x, y, crs)
+                        if isinstance(found, str):
+                            report.error(line, names["x"], f"{rx} ; {ry}", found)
                             bad = True
                         else:
-                            if x == 0 and y == 0:  # some software writes 0;0 for "no position"
-                                x = y = None
-                            else:
-                                found = _srid(x, y, crs)
-                                if isinstance(found, str):
-                                    report.error(line, names["x"], f"{rx} ; {ry}", found)
-                                    bad = True
-                                else:
-                                    srid = found
-                                    counts[found] += 1
-                if bad:
-                    report.rejected += 1
-                    continue
-                stamp = f"{day} {hour}" if hour else day
-                values = [line, stamp, hour is not None, label[:300],
-                          row[i_addr].strip()[:300] if i_addr is not None else None,
-                          x, y, srid, row[i_id].strip()[:100] if i_id is not None and row[i_id].strip() else None]
-                values += [row[i].strip()[:150] or None if i is not None else None for i in i_extras]
-                copy.write_row(values)
+                            srid = found
+                            counts[found] += 1
+        if bad:
+            report.rejected += 1
+            continue
+        stamp = f"{day} {hour}" if hour else day
+        values = [line, stamp, hour is not None, label[:300], row[i_addr].strip()[:300] if i_addr is not None else None,
+                  x, y, srid, row[i_id].strip()[:100] if i_id is not None and row[i_id].strip() else None]
+        values += [row[i].strip()[:150] or None if i is not None else None for i in i_extras]
+        kept.append(values)
     report.extra["systemes_coordonnees"] = {"WGS84": counts[WGS84], "Lambert-93": counts[LAMBERT93]}
+    by_column = list(zip(*kept, strict=True)) if kept else [()] * (len(STAGED_TYPES) + len(extras))
+    types = list(STAGED_TYPES) + [(name, pa.string()) for name in extras]
+    return {name: pa.array(list(values), kind) for (name, kind), values in zip(types, by_column, strict=True)}
 
 
-def _stage_columns(conn: Connection, source: EventSource, data: columnar.Columns, header: list[str],
-                   index: dict[str, int], crs: str, report: ImportReport, progress: Progress | None) -> None:
+def _stage_columns(source: EventSource, data: columnar.Columns, header: list[str], index: dict[str, int], crs: str,
+                   report: ImportReport, progress: Progress | None) -> Staged:
     """What :func:`_stage` does, over whole columns of a regular export: the same rows are refused with the same
-    errors, the same values staged. Each distinct date, time or label is checked once, numbers and
-    coordinates at C speed, and the rows go to ``ev_stage`` in one CSV ``COPY``."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pa_csv
+    errors, the same values kept. Each distinct date, time or label is checked once, numbers and
+    coordinates at C speed."""
 
     extras = source.extra_fields
     names = {name: header[i] for name, i in index.items()}
@@ -399,25 +398,11 @@ def _stage_columns(conn: Connection, source: EventSource, data: columnar.Columns
     }
     for name in extras:
         staged[name] = _or_null(stripped(name, 150).take(picked)) if name in column else none
-    buffer = io.BytesIO()
-    pa_csv.write_csv(pa.table(staged), buffer, pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"))
-    columns = [("line", "int"), ("occurred_at", "timestamp"), ("time_known", "bool"), ("label", "text"),
-               ("address", "text"), ("x", "float8"), ("y", "float8"), ("srid", "int"), ("record_id", "text")]
-    columns += [(name, "text") for name in extras]
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE ev_stage (" + ", ".join(f"{c} {t}" for c, t in columns) + ") ON COMMIT DROP")
-        with cur.copy("COPY ev_stage FROM STDIN (FORMAT csv)") as copy:
-            view = buffer.getbuffer()
-            for start in range(0, len(view), 1 << 20):
-                copy.write(view[start:start + (1 << 20)])
-            view.release()
     report.extra["systemes_coordonnees"] = {"WGS84": counts[WGS84], "Lambert-93": counts[LAMBERT93]}
+    return staged
 
 
-def _or_null(array):
-    import pyarrow.compute as pc
-
+def _or_null(array: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(array, ""), None, array)
 
 
@@ -429,112 +414,18 @@ def _is_number(raw: str) -> bool:
         return False
 
 
-def _copy(conn: Connection, table: str, columns: str, rows: list[tuple]) -> None:
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        cur.execute(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP")
-        with cur.copy(f"COPY {table} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-def _labels(conn: Connection, source: EventSource, report: ImportReport) -> None:
-    stats = conn.execute(sa.text(
-        "SELECT label, count(*) AS n, min(line) AS first FROM ev_stage GROUP BY label")).all()
-    found = source.classify(conn, [r.label for r in stats])
-    rows, unknown = [], []
-    for r in stats:
-        c = found.get(r.label) or Classified(None, None)
-        rows.append((r.label, reading.normalise_header(r.label) or r.label.lower(), c.type_code, c.family_code))
-        if c.type_code is None:
-            unknown.append({"libelle": r.label, "lignes": r.n, "premiere_ligne": r.first, "suggestion": c.suggestion})
-    _copy(conn, "ev_label", "label text, label_key text, type_code text, family_code text", rows)
-    if unknown:
-        unknown.sort(key=lambda u: -u["lignes"])
-        report.extra["libelles_inconnus"] = unknown[:LISTED_MAX]
-        report.warnings.append(
-            f"{len(unknown)} libellé(s) absent(s) de la nomenclature, gardé(s) « non classé(s) » : "
-            + "; ".join(f"« {u['libelle']} » ({u['lignes']} ligne(s))"
-                        + (f", peut-être « {u['suggestion']} »" if u["suggestion"] else "") for u in unknown[:10])
-            + ". Un analyste peut les rattacher à un type (nomenclature).")
-
-
-def _places(conn: Connection, geocoder: Geocoder | None, report: ImportReport, progress: Progress | None) -> None:
-    stats = conn.execute(sa.text(
-        "SELECT address, bool_or(x IS NULL) AS needed FROM ev_stage WHERE address IS NOT NULL AND address <> '' "
-        "GROUP BY address")).all()
-    name = geocoder.commune_name if geocoder else None
-    rows = []
-    for i, r in enumerate(stats):
-        parsed = normalise_address(r.address, name)
-        place = parsed.text or r.address.lower()
-        match = geocoder.match(r.address) if (geocoder and r.needed) else None
-        rows.append((r.address, place, reading.normalise_header(place),
-                     match.lon if match else None, match.lat if match else None, match.score if match else None))
-        if progress and i % 5000 == 0:
-            progress("geocodage", i / max(len(stats), 1))
-    _copy(conn, "ev_place", "address text, place text, place_key text, lon float8, lat float8, score float8", rows)
-    if geocoder is None or not len(geocoder):
-        report.warnings.append("La Base Adresse Nationale de la commune n'est pas chargée (observatoire import ban) : "
-                               "les adresses sans coordonnées restent non géolocalisées.")
-
-
-def events_select(extra_fields: Sequence[str]) -> str:
-    """The validated rows, ready for a source's INSERT."""
-    extras = "".join(f", s.{name}" for name in extra_fields)
-    return f"""
-        SELECT s.line, s.occurred_at, s.time_known, s.label, l.label_key, l.type_code, l.family_code,
-               p.place,
-               CASE WHEN s.srid = {LAMBERT93} THEN ST_Transform(ST_SetSRID(ST_MakePoint(s.x, s.y), {LAMBERT93}), {WGS84})
-                    WHEN s.srid = {WGS84} THEN ST_SetSRID(ST_MakePoint(s.x, s.y), {WGS84})
-                    WHEN p.lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(p.lon, p.lat), {WGS84}) END AS geom,
-               CASE WHEN s.srid IS NOT NULL THEN 'coordonnees' WHEN p.lon IS NOT NULL THEN 'geocode'
-                    ELSE 'non_geolocalise' END AS geocoding_status,
-               CASE WHEN s.srid IS NULL THEN p.score END AS geocoding_score,
-               s.record_id,
-               CASE WHEN s.record_id IS NOT NULL THEN 'n:' || s.record_id
-                    ELSE 'k:' || to_char(s.occurred_at, 'YYYY-MM-DD"T"HH24:MI') || '|' || l.label_key || '|'
-                         || COALESCE(p.place_key, s.x::text || ',' || s.y::text, '') END AS natural_key
-               {extras}
-        FROM ev_stage s JOIN ev_label l ON l.label = s.label LEFT JOIN ev_place p ON p.address = s.address"""
-
-
-def _warnings(conn: Connection, report: ImportReport, commune: str) -> None:
-    rows = conn.execute(sa.text(
-        "SELECT line FROM ev_stage s LEFT JOIN ev_place p ON p.address = s.address "
-        "WHERE s.srid IS NULL AND p.lon IS NULL ORDER BY line")).scalars().all()
-    report.extra["non_geolocalises"] = len(rows)
-    if rows:
-        report.extra["lignes_non_geolocalisees"] = rows[:LISTED_MAX]
-        report.warnings.append(
-            f"{len(rows)} ligne(s) non géolocalisée(s) (adresse absente ou introuvable dans la BAN) : gardées, "
-            f"comptées dans les statistiques mais absentes des cartes. Lignes : "
-            + ", ".join(map(str, rows[:30])) + (" …" if len(rows) > 30 else ""))
-    has_outline = conn.execute(sa.text("SELECT geom IS NOT NULL FROM obs.territory WHERE code = :c"),
-                               {"c": f"COM:{commune}"}).scalar()
-    if not has_outline:
-        report.extra["controle_commune"] = "contour de la commune non chargé : positions non contrôlées"
-        return
-    outside = conn.execute(sa.text(f"""
-        SELECT s.line FROM ev_stage s LEFT JOIN ev_place p ON p.address = s.address,
-             (SELECT geom FROM obs.territory WHERE code = :c) t
-        WHERE (s.srid IS NOT NULL OR p.lon IS NOT NULL) AND NOT ST_Covers(t.geom,
-              CASE WHEN s.srid = {LAMBERT93} THEN ST_Transform(ST_SetSRID(ST_MakePoint(s.x, s.y), {LAMBERT93}), {WGS84})
-                   WHEN s.srid = {WGS84} THEN ST_SetSRID(ST_MakePoint(s.x, s.y), {WGS84})
-                   ELSE ST_SetSRID(ST_MakePoint(p.lon, p.lat), {WGS84}) END)
-        ORDER BY s.line"""), {"c": f"COM:{commune}"}).scalars().all()
-    report.extra["hors_commune"] = len(outside)
-    if outside:
-        report.extra["lignes_hors_commune"] = outside[:LISTED_MAX]
-        report.warnings.append(f"{len(outside)} point(s) hors de la commune (gardés ; vérifiez les coordonnées) : "
-                               "lignes " + ", ".join(map(str, outside[:30])) + (" …" if len(outside) > 30 else ""))
+# Types of the rows written to the temporary table read by a source's INSERT.
+EVENT_TYPES = (("line", "int"), ("occurred_at", "timestamp"), ("time_known", "bool"), ("label", "text"),
+               ("label_key", "text"), ("type_code", "text"), ("family_code", "text"), ("place", "text"),
+               ("geom", "geometry(Point, 4326)"), ("geocoding_status", "text"), ("geocoding_score", "float8"),
+               ("record_id", "text"), ("natural_key", "text"))
 
 
 def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source: EventSource, table: Table,
                 index: dict[str, int], mapping: ColumnMapping, commune: str, geocoder: Geocoder | None,
                 accept_valid: bool, progress: Progress | None = None) -> None:
     """The loader given to :func:`observatoire.batches.run_import`."""
-    # The staging tables have no statistics: their estimates would make every query compile itself (JIT), which
+    # The temporary table has no statistics: its estimates would make the insert compile itself (JIT), which
     # costs more than the query on an import.
     conn.exec_driver_sql("SET LOCAL jit = off")
     report.extra["correspondance"] = {name: table.header[i] for name, i in index.items()}
@@ -543,30 +434,37 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
     with staging.timed(report, "lecture"):
         data = columnar.read_regular(table)
         if data is not None:
-            _stage_columns(conn, source, data, table.header, index, mapping.crs, report, progress)
+            staged = _stage_columns(source, data, table.header, index, mapping.crs, report, progress)
         else:
-            _stage(conn, source, table, index, mapping.crs, report, progress)
+            staged = _stage(source, table, index, mapping.crs, report, progress)
     if progress:
         progress("validation", 0.0)
     with staging.timed(report, "libelles"):
-        _labels(conn, source, report)
+        labels = event_rows.classify(conn, source, staged, report)
     with staging.timed(report, "adresses"):
-        _places(conn, geocoder, report, progress)
+        places = event_rows.place(geocoder, staged, report, progress)
     with staging.timed(report, "controles"):
-        _warnings(conn, report, commune)
+        lon, lat, status = event_rows.locate(staged, places)
+        event_rows.place_warnings(conn, report, commune, staged["line"].to_numpy(), lon, lat)
     if report.errors_total and not accept_valid:
         return  # run_import refuses the whole file; no need to write what will be rolled back
     if progress:
         progress("ecriture", 0.0)
-    staged = report.rows_read - report.rejected
-    events = events_select(source.extra_fields)
+    kept = len(staged["line"])
     with staging.timed(report, "ecriture"):
-        if source.bulk_table and source.bulk_select_sql and staging.bulk_worthwhile(conn, source.bulk_table, staged):
-            report.inserted = staging.bulk_insert(
-                conn, source.bulk_table, source.bulk_select_sql.format(events=events, batch_id=int(batch_id)))
+        rows = event_rows.event_columns(staged, labels, places, lon, lat, status, source.extra_fields)
+        if source.prepare:
+            source.prepare(rows)
+        if source.bulk_table and staging.bulk_worthwhile(conn, source.bulk_table, kept):
+            columns = {target: rows[name] for target, name in source.bulk_columns}
+            columns["batch_id"] = pa.array(np.full(kept, batch_id, dtype=np.int32))
+            report.inserted = staging.copy_in_bulk_window(conn, source.bulk_table, columns)
         else:
-            result = conn.execute(sa.text(source.insert_sql.format(events=events)), {"batch_id": batch_id})
+            types = list(EVENT_TYPES) + [(name, "text") for name in source.extra_fields]
+            staging.copy_columns(conn, "ev_events", types, rows)
+            result = conn.execute(sa.text(source.insert_sql.format(events="SELECT * FROM ev_events")),
+                                  {"batch_id": batch_id})
             report.inserted = result.rowcount
-    report.duplicates = staged - report.inserted
+    report.duplicates = kept - report.inserted
     if progress:
         progress("ecriture", 1.0)

@@ -6,6 +6,7 @@ The functions an upload page or the CLI need: :func:`preview`, :func:`validate` 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -51,34 +52,41 @@ FIELDS: tuple[Field, ...] = (
         "numero main courante", "n mc"), kind="id"),
 )
 
-# The logbook's wording of the origin, folded to the four values the activity page counts.
-_ORIGIN_SQL = r"""CASE
-    WHEN origin IS NULL THEN NULL
-    WHEN origin ~* '(initiative|propre|patrouill|spontan|constat)' THEN 'initiative'
-    WHEN origin ~* '(appel|t[ée]l[ée]phon|\m17\M|requ[ée]rant|signalement|administr[ée])' THEN 'appel'
-    WHEN origin ~* '(demande|r[ée]quisition|mairie|[ée]lu|police nationale|gendarmerie|bailleur|saisine|courrier)'
-        THEN 'demande'
-    ELSE 'autre' END"""
-
-# Column of obs.pm_intervention → expression on the validated rows ``e`` and the origin codes ``o``.
-_COLUMNS = (
-    ("occurred_at", "e.occurred_at"), ("time_known", "e.time_known"), ("label", "e.label"),
-    ("label_key", "e.label_key"), ("type_code", "e.type_code"), ("family_code", "e.family_code"),
-    ("place", "e.place"), ("geom", "e.geom"), ("geocoding_status", "e.geocoding_status"),
-    ("geocoding_score", "e.geocoding_score"), ("sector", "e.sector"), ("origin", "o.code"),
-    ("outcome", "e.outcome"), ("source_record_id", "e.record_id"), ("natural_key", "e.natural_key"),
-    ("batch_id", "{batch_id}"),
+# The logbook's wording of the origin, folded to the four values the activity page counts (first match wins).
+_ORIGINS = (
+    ("initiative", re.compile(r"initiative|propre|patrouill|spontan|constat", re.IGNORECASE)),
+    ("appel", re.compile(r"appel|t[ée]l[ée]phon|\b17\b|requ[ée]rant|signalement|administr[ée]", re.IGNORECASE)),
+    ("demande", re.compile(r"demande|r[ée]quisition|mairie|[ée]lu|police nationale|gendarmerie|bailleur|saisine|"
+                           r"courrier", re.IGNORECASE)),
 )
-# Origins are classified once per distinct wording, then joined: four regexes per row cost seconds on 1M rows.
-# The wordings are made distinct in a subquery of their own, or the planner would classify every row first.
-_WITH = (f"WITH o AS (SELECT origin, {_ORIGIN_SQL} AS code "
-         "FROM (SELECT DISTINCT origin FROM ev_stage WHERE origin IS NOT NULL) d)")
-_FROM = "FROM ({events}) e LEFT JOIN o ON o.origin = e.origin"
-INSERT_SQL = (f"{_WITH} INSERT INTO obs.pm_intervention ({', '.join(c for c, _ in _COLUMNS)}) "
-              f"SELECT {', '.join(x for _, x in _COLUMNS).replace('{batch_id}', ':batch_id')} {_FROM} "
+
+
+def origin_code(wording: str | None) -> str | None:
+    if wording is None:
+        return None
+    return next((code for code, pattern in _ORIGINS if pattern.search(wording)), "autre")
+
+
+def _prepare(rows: dict) -> None:
+    """Origins classified once per distinct wording."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(rows["origin"])
+    codes = pa.array([origin_code(w) for w in encoded.dictionary.to_pylist()], pa.string())
+    rows["origin"] = codes.take(encoded.indices)
+
+
+# Column of obs.pm_intervention ← column of the rows (see ingest.event_rows.event_columns).
+_COLUMNS = (
+    ("occurred_at", "occurred_at"), ("time_known", "time_known"), ("label", "label"), ("label_key", "label_key"),
+    ("type_code", "type_code"), ("family_code", "family_code"), ("place", "place"), ("geom", "geom"),
+    ("geocoding_status", "geocoding_status"), ("geocoding_score", "geocoding_score"), ("sector", "sector"),
+    ("origin", "origin"), ("outcome", "outcome"), ("source_record_id", "record_id"), ("natural_key", "natural_key"),
+)
+INSERT_SQL = (f"INSERT INTO obs.pm_intervention ({', '.join(c for c, _ in _COLUMNS)}, batch_id) "
+              f"SELECT {', '.join(f'e.{x}' for _, x in _COLUMNS)}, :batch_id FROM ({{events}}) e "
               "ON CONFLICT (natural_key) DO NOTHING")
-# The same rows under the table's column names, for the bulk path of large batches.
-BULK_SELECT_SQL = f"{_WITH} SELECT e.line, {', '.join(f'{x} AS {c}' for c, x in _COLUMNS)} {_FROM}"
 
 
 def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified]:
@@ -114,8 +122,9 @@ SOURCE = EventSource(
     extra_fields=("sector", "origin", "outcome"),
     classify=classify_labels,
     insert_sql=INSERT_SQL,
+    prepare=_prepare,
     bulk_table="obs.pm_intervention",
-    bulk_select_sql=BULK_SELECT_SQL,
+    bulk_columns=_COLUMNS,
 )
 
 

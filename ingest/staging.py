@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -29,6 +32,35 @@ def copy_rows(conn: Connection, table: str, columns: Sequence[tuple[str, str]], 
                 copy.write_row(row)
                 count += 1
     return count
+
+
+def copy_columns(conn: Connection, table: str, columns: Sequence[tuple[str, str]] | None,
+                 values: Mapping[str, pa.Array]) -> None:
+    """COPY whole columns (named as the table's) into ``table``, created first as a temporary table with
+    ``columns`` [(name, sql type)] unless ``columns`` is None. Written as CSV by Arrow: a million rows cost a
+    fraction of a second on this side, the rest is PostgreSQL reading them."""
+    raw = conn.connection.driver_connection
+    names = list(values)
+    buffer = io.BytesIO()
+    pa_csv.write_csv(pa.table(dict(values)), buffer,
+                     pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    with raw.cursor() as cur:
+        if columns is not None:
+            cur.execute(f"CREATE TEMP TABLE {table} (" + ", ".join(f"{n} {t}" for n, t in columns) + ") ON COMMIT DROP")
+        with cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy:
+            view = buffer.getbuffer()
+            for start in range(0, len(view), 1 << 20):
+                copy.write(view[start:start + (1 << 20)])
+            view.release()
+
+
+def copy_in_bulk_window(conn: Connection, table: str, values: Mapping[str, pa.Array]) -> int:
+    """COPY a large batch straight into ``table`` between the owner's ``<table>_bulk_open()`` and
+    ``<table>_bulk_close()`` (migration 0900): indexes rebuilt once, rows whose key is already stored (or
+    repeated in the batch) left out. Returns the number of rows added."""
+    conn.exec_driver_sql(f"SELECT {table}_bulk_open()")
+    copy_columns(conn, table, None, values)
+    return int(conn.exec_driver_sql(f"SELECT {table}_bulk_close()").scalar_one())
 
 
 @contextmanager

@@ -29,7 +29,7 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
     t = f"{S}.{table}"
     match = " AND ".join(f"t.{k} = r.{k}" for k in key)
     keys = ", ".join(f"r.{k}" for k in key)
-    targets = ", ".join(f"'{S}.{name}'::regclass" for name in dropped_fk_targets) or "NULL::regclass"
+    targets = _fk_targets(dropped_fk_targets)
     return f"""
     CREATE OR REPLACE FUNCTION {t}_bulk_insert() RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -38,22 +38,68 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
     -- (growing with the insert) once per row when its statistics say it is empty.
     SET enable_nestloop = off AS $fn$
     DECLARE
-        uniques text[] := '{{}}';
-        others text[] := '{{}}';
+        unique_stmts text[] := '{{}}';
+        other_stmts text[] := '{{}}';
         item record;
         cols text;
         stmt text;
         anti text := 'NOT EXISTS (SELECT 1 FROM {t} t WHERE {match})';
         inserted bigint;
         src regclass := to_regclass('pg_temp.{table}_bulk');  -- looked up at each call: a new view each import
-        -- The per-statement reference check keeps every inserted row in a transition table (about a second
-        -- per million rows); one scan of the table after the insert gives the same guarantee under the lock.
         scan boolean := to_regprocedure('{t}_check_all_references()') IS NOT NULL;
+        trigger_def text;
     BEGIN
         IF src IS NULL THEN
             RAISE EXCEPTION 'pg_temp.{table}_bulk absent : rien à insérer';
         END IF;
         LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE;
+{_detach(t, targets)}
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+        FROM pg_attribute a
+        WHERE a.attrelid = '{t}'::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+          AND EXISTS (SELECT 1 FROM pg_attribute b WHERE b.attrelid = src
+                      AND b.attname = a.attname AND b.attnum > 0 AND NOT b.attisdropped);
+        IF NOT EXISTS (SELECT 1 FROM {t}) THEN
+            anti := 'true';  -- nothing to compare with
+        END IF;
+        IF scan THEN
+            trigger_def := {_REFERENCE_TRIGGER_DEF.format(t=t, table=table)};
+            DROP TRIGGER {table}_references_insert ON {t};
+        END IF;
+        BEGIN
+            -- Usual case, no key twice in the batch: the unique index built afterwards proves it.
+            EXECUTE format('INSERT INTO {t} (%1$s) SELECT %1$s FROM pg_temp.{table}_bulk r WHERE %2$s', cols, anti);
+            GET DIAGNOSTICS inserted = ROW_COUNT;
+            FOREACH stmt IN ARRAY unique_stmts LOOP EXECUTE stmt; END LOOP;
+        EXCEPTION WHEN unique_violation THEN
+            -- The batch repeats a key: its first line wins, as with ON CONFLICT DO NOTHING.
+            EXECUTE format('INSERT INTO {t} (%1$s) SELECT DISTINCT ON ({keys}) %1$s FROM pg_temp.{table}_bulk r '
+                           'WHERE %2$s ORDER BY {keys}, r.line', cols, anti);
+            GET DIAGNOSTICS inserted = ROW_COUNT;
+            FOREACH stmt IN ARRAY unique_stmts LOOP EXECUTE stmt; END LOOP;
+        END;
+        FOREACH stmt IN ARRAY other_stmts LOOP EXECUTE stmt; END LOOP;
+        IF scan THEN
+            EXECUTE trigger_def;
+            EXECUTE 'SELECT {t}_check_all_references()';
+        END IF;
+        EXECUTE 'ANALYZE {t}';  -- plans of the next queries see the new size at once
+        RETURN inserted;
+    END $fn$;
+    REVOKE ALL ON FUNCTION {t}_bulk_insert() FROM PUBLIC;
+    DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'obs_app') AND current_user <> 'obs_app' THEN
+        GRANT EXECUTE ON FUNCTION {t}_bulk_insert() TO obs_app;
+    END IF;
+    END $$;
+    """
+
+
+def _detach(t: str, targets: str) -> str:
+    """PL/pgSQL dropping the indexes and constraints of ``t`` that a bulk load rebuilds once, and keeping how to
+    recreate them in ``unique_stmts`` (unique constraints, built first: they decide what is a duplicate) and
+    ``other_stmts``."""
+    return f"""
         FOR item IN
             SELECT c.contype, format('ALTER TABLE {t} ADD CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)) AS add,
                    format('ALTER TABLE {t} DROP CONSTRAINT %I', c.conname) AS drop
@@ -70,47 +116,133 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
         LOOP
             IF item.contype = 'u' THEN
-                uniques := uniques || item.add;
+                unique_stmts := unique_stmts || item.add;
             ELSE
-                others := others || item.add;
+                other_stmts := other_stmts || item.add;
             END IF;
             EXECUTE item.drop;
-        END LOOP;
-        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
-        FROM pg_attribute a
-        WHERE a.attrelid = '{t}'::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-          AND EXISTS (SELECT 1 FROM pg_attribute b WHERE b.attrelid = src
-                      AND b.attname = a.attname AND b.attnum > 0 AND NOT b.attisdropped);
-        IF NOT EXISTS (SELECT 1 FROM {t}) THEN
-            anti := 'true';  -- nothing to compare with
+        END LOOP;"""
+
+
+# The per-statement reference check keeps every inserted row in a transition table (about a second per million
+# rows), even while the trigger is disabled: bulk loads drop it, and run the same checks once over the table
+# (``<table>_check_all_references()``) after recreating it, under the lock they hold.
+_REFERENCE_TRIGGER_DEF = ("(SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = '{t}'::regclass "
+                          "AND tgname = '{table}_references_insert')")
+
+
+def _fk_targets(dropped_fk_targets: tuple[str, ...]) -> str:
+    return ", ".join(f"'{S}.{name}'::regclass" for name in dropped_fk_targets) or "NULL::regclass"
+
+
+BULK_WINDOW_TABLE = f"""
+    CREATE TABLE {S}.bulk_window (
+        table_name text CONSTRAINT pk_bulk_window PRIMARY KEY,
+        uniques text[] NOT NULL,
+        others text[] NOT NULL,
+        first_id bigint NOT NULL,
+        had_rows boolean NOT NULL
+    );
+    COMMENT ON TABLE {S}.bulk_window IS 'chargements en masse en cours (vide hors transaction)';
+    CREATE FUNCTION {S}.bulk_window_left_open() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {S}, pg_temp AS $fn$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM {S}.bulk_window WHERE table_name = NEW.table_name) THEN
+            RAISE EXCEPTION 'chargement en masse de % non refermé : index non reconstruits, rien n''est enregistré',
+                NEW.table_name USING ERRCODE = 'integrity_constraint_violation';
         END IF;
-        IF scan THEN
-            ALTER TABLE {t} DISABLE TRIGGER {table}_references_insert;
+        RETURN NULL;
+    END $fn$;
+    -- Checked at commit: a transaction that opened a window and did not close it cannot commit.
+    CREATE CONSTRAINT TRIGGER bulk_window_closed AFTER INSERT ON {S}.bulk_window
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {S}.bulk_window_left_open();
+    DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'obs_app') THEN
+        REVOKE ALL ON {S}.bulk_window FROM obs_app;
+    END IF;
+    END $$;
+    """
+
+
+def bulk_window_functions(table: str, key: tuple[str, ...], dropped_fk_targets: tuple[str, ...] = ()) -> str:
+    """``obs.<table>_bulk_open()`` and ``obs.<table>_bulk_close()``: between the two calls, in one transaction,
+    the caller ``COPY``s its rows straight into the table, which has no index to maintain.
+
+    Same guarantees as :func:`bulk_insert_function`, without writing every row twice (staging table, then
+    table): the indexes and keys are dropped by ``open`` and rebuilt once by ``close``, under an ACCESS
+    EXCLUSIVE lock held until the end of the transaction. ``close`` removes the loaded rows whose ``key``
+    already existed, and those repeating a key within the load but the first (lowest ``id``, the first line),
+    as ``ON CONFLICT DO NOTHING`` would. The window is recorded in ``obs.bulk_window``, which the application
+    cannot touch; a deferred trigger refuses to commit a transaction that left it open, so the table cannot be
+    left without its indexes. Reference checks run once over the table at ``close``.
+    """
+    t = f"{S}.{table}"
+    keys = ", ".join(key)
+    match = " AND ".join(f"o.{k} = n.{k}" for k in key)
+    targets = _fk_targets(dropped_fk_targets)
+    settings = (f"SET search_path = {S}, public, pg_temp SET maintenance_work_mem = '256MB' SET work_mem = '64MB' "
+                "SET enable_nestloop = off")
+    return f"""
+    CREATE OR REPLACE FUNCTION {t}_bulk_open() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER {settings} AS $fn$
+    DECLARE
+        unique_stmts text[] := '{{}}';
+        other_stmts text[] := '{{}}';
+        item record;
+        first bigint;
+        had boolean;
+    BEGIN
+        LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE;
+        IF EXISTS (SELECT 1 FROM {S}.bulk_window WHERE table_name = '{table}') THEN
+            RAISE EXCEPTION 'un chargement en masse de {table} est déjà ouvert';
+        END IF;
+        first := COALESCE((SELECT max(id) FROM {t}), 0);  -- the rows loaded next have larger ids
+        had := EXISTS (SELECT 1 FROM {t});
+        {_detach(t, targets)}
+        IF to_regprocedure('{t}_check_all_references()') IS NOT NULL THEN
+            other_stmts := other_stmts || {_REFERENCE_TRIGGER_DEF.format(t=t, table=table)};
+            DROP TRIGGER {table}_references_insert ON {t};
+        END IF;
+        INSERT INTO {S}.bulk_window VALUES ('{table}', unique_stmts, other_stmts, first, had);
+    END $fn$;
+
+    CREATE OR REPLACE FUNCTION {t}_bulk_close() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER {settings} AS $fn$
+    DECLARE
+        w {S}.bulk_window;
+        stmt text;
+        loaded bigint;
+    BEGIN
+        DELETE FROM {S}.bulk_window WHERE table_name = '{table}' RETURNING * INTO w;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'aucun chargement en masse de {table} n''est ouvert';
+        END IF;
+        IF w.had_rows THEN  -- keys already stored: the loaded copies go
+            DELETE FROM {t} n USING {t} o WHERE n.id > w.first_id AND o.id <= w.first_id AND {match};
         END IF;
         BEGIN
-            -- Usual case, no key twice in the batch: the unique index built afterwards proves it.
-            EXECUTE format('INSERT INTO {t} (%1$s) SELECT %1$s FROM pg_temp.{table}_bulk r WHERE %2$s', cols, anti);
-            GET DIAGNOSTICS inserted = ROW_COUNT;
-            FOREACH stmt IN ARRAY uniques LOOP EXECUTE stmt; END LOOP;
+            -- Usual case, no key twice in the load: the unique index built afterwards proves it.
+            FOREACH stmt IN ARRAY w.uniques LOOP EXECUTE stmt; END LOOP;
         EXCEPTION WHEN unique_violation THEN
-            -- The batch repeats a key: its first line wins, as with ON CONFLICT DO NOTHING.
-            EXECUTE format('INSERT INTO {t} (%1$s) SELECT DISTINCT ON ({keys}) %1$s FROM pg_temp.{table}_bulk r '
-                           'WHERE %2$s ORDER BY {keys}, r.line', cols, anti);
-            GET DIAGNOSTICS inserted = ROW_COUNT;
-            FOREACH stmt IN ARRAY uniques LOOP EXECUTE stmt; END LOOP;
+            DELETE FROM {t} WHERE id IN (
+                SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY {keys} ORDER BY id) AS rank
+                                FROM {t} WHERE id > w.first_id) d WHERE rank > 1);
+            FOREACH stmt IN ARRAY w.uniques LOOP EXECUTE stmt; END LOOP;
         END;
-        FOREACH stmt IN ARRAY others LOOP EXECUTE stmt; END LOOP;
-        IF scan THEN
-            ALTER TABLE {t} ENABLE TRIGGER {table}_references_insert;
-            EXECUTE 'SELECT {t}_check_all_references()';
+        FOREACH stmt IN ARRAY w.others LOOP EXECUTE stmt; END LOOP;
+        IF to_regprocedure('{t}_check_all_references()') IS NOT NULL THEN
+            PERFORM {t}_check_all_references();
         END IF;
-        EXECUTE 'ANALYZE {t}';  -- plans of the next queries see the new size at once
-        RETURN inserted;
+        SELECT count(*) INTO loaded FROM {t} WHERE id > w.first_id;
+        ANALYZE {t};  -- plans of the next queries see the new size at once
+        RETURN loaded;
     END $fn$;
-    REVOKE ALL ON FUNCTION {t}_bulk_insert() FROM PUBLIC;
+    REVOKE ALL ON FUNCTION {t}_bulk_open() FROM PUBLIC;
+    REVOKE ALL ON FUNCTION {t}_bulk_close() FROM PUBLIC;
     DO $$ BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'obs_app') AND current_user <> 'obs_app' THEN
-        GRANT EXECUTE ON FUNCTION {t}_bulk_insert() TO obs_app;
+        GRANT EXECUTE ON FUNCTION {t}_bulk_open() TO obs_app;
+        GRANT EXECUTE ON FUNCTION {t}_bulk_close() TO obs_app;
     END IF;
     END $$;
     """

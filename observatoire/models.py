@@ -8,6 +8,7 @@ from typing import Any
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -20,7 +21,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SCHEMA = "obs"
@@ -63,6 +64,21 @@ class ImportBatch(Base):
     __table_args__ = (
         CheckConstraint("status IN ('en_cours', 'importe', 'echec', 'annule', 'essai')", name="status"),
     )
+
+
+class BulkWindow(Base):
+    """A bulk load under way (migration 0900): how to rebuild the indexes it dropped. Empty outside a transaction;
+    the application cannot read or write it, only the owner's functions do."""
+
+    __tablename__ = "bulk_window"
+
+    table_name: Mapped[str] = mapped_column(Text, primary_key=True)
+    uniques: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    others: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    first_id: Mapped[int] = mapped_column(BigInteger)
+    had_rows: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = {"comment": "chargements en masse en cours (vide hors transaction)"}
 
 
 class Territory(Base):

@@ -56,9 +56,9 @@ def test_bulk_path_inserts_and_dedups_like_the_ordinary_path(engine, ban, monkey
     ordinary = _load_both(engine)
 
     calls = []
-    real = staging.bulk_insert
+    real = staging.copy_in_bulk_window
     monkeypatch.setattr(staging, "BULK_MIN_ROWS", 0)
-    monkeypatch.setattr(staging, "bulk_insert", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    monkeypatch.setattr(staging, "copy_in_bulk_window", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     bulk = _load_both(engine)
 
     assert calls == ["obs.pm_intervention", "obs.pm_intervention"]  # the second, larger file dedups by anti-join
@@ -98,25 +98,69 @@ def test_reference_checks_refuse_like_foreign_keys(engine):
     assert batch_in_use.value.orig.sqlstate == "23503"
 
 
-def test_bulk_path_checks_references_once_after_its_insert(engine):
-    """The bulk insert turns the per-statement trigger off for its insert: its scan afterwards must refuse a
+def test_bulk_path_keeps_the_first_of_keys_repeated_in_the_batch(engine, monkeypatch, tmp_path):
+    from tests.pm_helpers import ROWS, write_export
+
+    rows = [list(r) for r in ROWS] + [list(r) for r in ROWS]  # every record id twice
+    rows[len(ROWS)][2] = "Rodéo urbain"  # the second copy differs: the first line must win
+    f = write_export(tmp_path / "twice.csv", rows=rows)
+
+    def stored():
+        with engine.connect() as conn:
+            return sorted(conn.execute(sa.text("SELECT natural_key, label FROM obs.pm_intervention")).all())
+
+    ordinary = pm.commit(engine, f, commune="04112")
+    kept = stored()
+    undo_import(engine, ordinary.batch_id, user="test", role="analyste")
+    monkeypatch.setattr(staging, "BULK_MIN_ROWS", 0)
+    bulk = pm.commit(engine, f, commune="04112")
+    assert (bulk.inserted, bulk.duplicates) == (ordinary.inserted, ordinary.duplicates) == (len(ROWS), len(ROWS))
+    assert stored() == kept and ("Rodéo urbain" not in {label for _, label in kept})
+
+
+def _window_row(batch: int) -> dict:
+    return {"occurred_at": "2024-05-01 10:00:00", "time_known": True, "label": "Tapage", "label_key": "tapage",
+            "geocoding_status": "non_geolocalise", "natural_key": "k:test", "batch_id": batch}
+
+
+def _copy_one(conn, row: dict) -> int:
+    import pyarrow as pa
+
+    columns = {k: pa.array([v]) for k, v in row.items()}
+    return staging.copy_in_bulk_window(conn, "obs.pm_intervention", columns)
+
+
+def test_bulk_window_checks_references_once_after_its_copy(engine):
+    """The window turns the per-statement trigger off during the copy: its scan afterwards must refuse a
     missing batch as the trigger would, and leave the trigger on."""
     before = _schema(engine, "pm_intervention")
-    rows = ("SELECT 1 AS line, timestamp '2024-05-01 10:00' AS occurred_at, true AS time_known, 'Tapage' AS label, "
-            "'tapage' AS label_key, NULL::text AS type_code, NULL::text AS family_code, NULL::text AS place, "
-            "NULL::geometry AS geom, 'non_geolocalise' AS geocoding_status, NULL::float8 AS geocoding_score, "
-            "NULL::text AS sector, NULL::text AS origin, NULL::text AS outcome, NULL::text AS source_record_id, "
-            "'k:test' AS natural_key, {batch} AS batch_id")
     with pytest.raises(IntegrityError) as missing:
         with engine.begin() as conn:
-            staging.bulk_insert(conn, "obs.pm_intervention", rows.format(batch=987654))
+            _copy_one(conn, _window_row(987654))
     assert missing.value.orig.sqlstate == "23503"
     assert _schema(engine, "pm_intervention") == before
     with engine.begin() as conn:
         batch = conn.execute(sa.text("INSERT INTO obs.import_batch (source, file_name, sha256) "
                                      "VALUES ('pm', 'essai.csv', repeat('0', 64)) RETURNING id")).scalar_one()
-        assert staging.bulk_insert(conn, "obs.pm_intervention", rows.format(batch=batch)) == 1
+        assert _copy_one(conn, _window_row(batch)) == 1
         enabled = conn.execute(sa.text(
             "SELECT tgenabled FROM pg_trigger WHERE tgname = 'pm_intervention_references_insert'")).scalar_one()
     assert enabled == "O"  # on again for the ordinary inserts
     assert _schema(engine, "pm_intervention") == before
+
+
+def test_a_window_left_open_cannot_commit(engine):
+    """Without its indexes the table must never be committed: a transaction that opens the window and does
+    not close it is refused at commit, and everything it did is undone."""
+    before = _schema(engine, "pm_intervention")
+    with pytest.raises(IntegrityError, match="non refermé"):
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SELECT obs.pm_intervention_bulk_open()")
+            conn.exec_driver_sql("INSERT INTO obs.pm_intervention (occurred_at, label, label_key, geocoding_status, "
+                                 "natural_key, batch_id) VALUES (now(), 'x', 'x', 'non_geolocalise', 'k:x', 1)")
+    assert _schema(engine, "pm_intervention") == before
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM obs.pm_intervention")).scalar() == 0
+    with pytest.raises(sa.exc.ProgrammingError):  # the window's record is the owner's alone
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM obs.bulk_window")

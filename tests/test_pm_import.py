@@ -184,3 +184,17 @@ def test_progress_is_reported(engine, tmp_path):
               progress=lambda stage, share: seen.append((stage, share)))
     assert {"validation", "ecriture"} <= {s for s, _ in seen}
     assert seen[-1] == ("ecriture", 1.0)
+
+
+@pytest.mark.parametrize("by_rows", [False, True])
+def test_a_file_of_bad_rows_only_keeps_nothing_and_says_why(engine, tmp_path, monkeypatch, by_rows):
+    from ingest import columnar
+
+    if by_rows:
+        monkeypatch.setattr(columnar, "read_regular", lambda table: None)
+    rows = [["31/13/2024", "10:00", "Tapage", "rue Grande", "", "", "", "", "", "MC-1"],
+            ["", "10:00", "Tapage", "rue Grande", "", "", "", "", "", "MC-2"]]
+    report = pm.commit(engine, write_export(tmp_path / "bad.csv", rows=rows), accept_valid=True, commune="04112")
+    assert (report.rows_read, report.rejected, report.inserted, report.duplicates) == (2, 2, 0, 0)
+    assert [e.line for e in report.errors] == [2, 3]
+    assert _count(engine, "true") == 0

@@ -18,9 +18,8 @@ def _nothing_stored(engine) -> None:
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM obs.pm_intervention")).scalar() == 0
         assert conn.execute(sa.text("SELECT count(*) FROM obs.import_batch")).scalar() == 0
-        # no staging table survives either
-        assert conn.execute(sa.text("SELECT count(*) FROM pg_class WHERE relname IN ('ev_stage', 'ev_label', "
-                                    "'ev_place')")).scalar() == 0
+        # no temporary table of rows survives either
+        assert conn.execute(sa.text("SELECT count(*) FROM pg_class WHERE relname = 'ev_events'")).scalar() == 0
 
 
 @pytest.mark.parametrize("header,rule", [

@@ -8,8 +8,8 @@ checks of the bulk insert made once after it.
   and the activity page aggregate the whole table); the catalogue counts them in one grouped scan. What
   needs a quick path is the list of labels left outside the nomenclature: a partial index on the label key
   of the unclassified rows, empty most of the time, serves it and attaching a label.
-- The bulk insert functions of ``pm_intervention`` and ``pn_stat`` are recreated: they now switch the
-  per-statement reference trigger off during their insert and run the same checks once over the table
+- The bulk insert functions of ``pm_intervention`` and ``pn_stat`` are recreated: they now take the
+  per-statement reference trigger out of their insert and run the same checks once over the table
   (``<table>_check_all_references()``), under the lock they already hold.
 
 Revision ID: 0800
