@@ -110,7 +110,10 @@ def place(geocoder: Geocoder | None, staged: Staged, report: ImportReport, progr
                   lon[codes], lat[codes], score[codes])
 
 
-def locate(staged: Staged, places: Places) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+STATUSES = pa.array(["coordonnees", "geocode", "non_geolocalise"])
+
+
+def locate(staged: Staged, places: Places) -> tuple[np.ndarray, np.ndarray, pa.Array]:
     """(longitude, latitude, status) of each row: its own coordinates (Lambert-93 projected to WGS84), else
     its address' BAN position; NaN and ``non_geolocalise`` for neither."""
     srid = staged["srid"].fill_null(0).to_numpy(zero_copy_only=False)
@@ -124,8 +127,8 @@ def locate(staged: Staged, places: Places) -> tuple[np.ndarray, np.ndarray, np.n
 
         to_wgs = Transformer.from_crs(LAMBERT93, WGS84, always_xy=True)
         lon[l93], lat[l93] = to_wgs.transform(x[l93], y[l93])
-    status = np.where(srid != 0, "coordonnees", np.where(np.isnan(places.lon), "non_geolocalise", "geocode"))
-    return lon, lat, status
+    code = np.where(srid != 0, 0, np.where(np.isnan(places.lon), 2, 1))
+    return lon, lat, STATUSES.take(pa.array(code))
 
 
 def ewkb_points(lon: np.ndarray, lat: np.ndarray) -> pa.Array:
@@ -212,7 +215,7 @@ def place_warnings(conn: Connection, report: ImportReport, commune: str, lines: 
 
 
 def event_columns(staged: Staged, labels: dict[str, pa.Array], places: Places, lon: np.ndarray, lat: np.ndarray,
-                  status: np.ndarray, extra_fields: tuple[str, ...]) -> dict[str, pa.Array]:
+                  status: pa.Array, extra_fields: tuple[str, ...]) -> dict[str, pa.Array]:
     """The rows a source inserts: line, occurred_at, time_known, label, label_key, type_code, family_code, place,
     geom (EWKB), geocoding_status, geocoding_score, record_id, natural_key and the extra fields."""
     own = staged["srid"].is_valid().to_numpy(zero_copy_only=False)
@@ -220,7 +223,7 @@ def event_columns(staged: Staged, labels: dict[str, pa.Array], places: Places, l
     columns = {
         "line": staged["line"], "occurred_at": staged["occurred_at"], "time_known": staged["time_known"],
         "label": staged["label"], **labels, "place": places.place, "geom": ewkb_points(lon, lat),
-        "geocoding_status": pa.array(status, pa.string()),
+        "geocoding_status": status,
         "geocoding_score": pa.array(score, mask=np.isnan(score)),
         "record_id": staged["record_id"],
         "natural_key": natural_keys(staged, labels["label_key"], places.place_key),

@@ -451,10 +451,11 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
     if progress:
         progress("ecriture", 0.0)
     kept = len(staged["line"])
-    with staging.timed(report, "ecriture"):
+    with staging.timed(report, "lignes"):
         rows = event_rows.event_columns(staged, labels, places, lon, lat, status, source.extra_fields)
         if source.prepare:
             source.prepare(rows)
+    with staging.timed(report, "ecriture"):
         if source.bulk_table and staging.bulk_worthwhile(conn, source.bulk_table, kept):
             columns = {target: rows[name] for target, name in source.bulk_columns}
             columns["batch_id"] = pa.array(np.full(kept, batch_id, dtype=np.int32))
