@@ -69,7 +69,7 @@ def commit(engine: Engine, source: EventSource, path: Path, *, mapping: MappingA
             geocoder = load_geocoder(conn, commune)
             load_events(conn, batch_id, report, source=source, table=table, index=index,
                         mapping=chosen or ColumnMapping(), commune=commune, geocoder=geocoder,
-                        accept_valid=accept_valid, progress=progress)
+                        accept_valid=accept_valid, progress=progress, dry_run=dry_run)
 
         return run_import(engine, source.name, path, load, user=user, accept_valid=accept_valid, dry_run=dry_run)
     except PersonalDataRefused as exc:

@@ -74,6 +74,7 @@ class EventSource:
     # INSERT … SELECT … FROM ({events}) e ON CONFLICT DO NOTHING, ``{events}`` being the rows of
     # :func:`ingest.event_rows.event_columns` (after ``prepare``), and :batch_id bound.
     insert_sql: str
+    table: str  # where ``insert_sql`` writes, keyed by ``natural_key``
     # Shown on a row without a label, and when neither address nor coordinates are mapped.
     missing_label: str = "nature de l'intervention absente ; renseignez-la (par ex. « Tapage nocturne »)"
     nothing_placed: str = "aucune intervention ne pourrait être placée"
@@ -418,13 +419,14 @@ def _is_number(raw: str) -> bool:
 EVENT_TYPES = (("line", "int"), ("occurred_at", "timestamp"), ("time_known", "bool"), ("label", "text"),
                ("label_key", "text"), ("type_code", "text"), ("family_code", "text"), ("place", "text"),
                ("geom", "geometry(Point, 4326)"), ("geocoding_status", "text"), ("geocoding_score", "float8"),
-               ("record_id", "text"), ("natural_key", "text"))
+               ("record_id", "text"), ("natural_key", 'text COLLATE "C"'))
 
 
 def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source: EventSource, table: Table,
                 index: dict[str, int], mapping: ColumnMapping, commune: str, geocoder: Geocoder | None,
-                accept_valid: bool, progress: Progress | None = None) -> None:
-    """The loader given to :func:`observatoire.batches.run_import`."""
+                accept_valid: bool, progress: Progress | None = None, dry_run: bool = False) -> None:
+    """The loader given to :func:`observatoire.batches.run_import`. A dry run counts the rows a commit would add
+    without writing them: validating a large file must not lock the table that the dashboards read."""
     # The temporary table has no statistics: its estimates would make the insert compile itself (JIT), which
     # costs more than the query on an import.
     conn.exec_driver_sql("SET LOCAL jit = off")
@@ -456,12 +458,17 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
         if source.prepare:
             source.prepare(rows)
     with staging.timed(report, "ecriture"):
-        if source.bulk_table and staging.bulk_worthwhile(conn, source.bulk_table, kept):
+        types = list(EVENT_TYPES) + [(name, "text") for name in source.extra_fields]
+        if dry_run:
+            staging.copy_columns(conn, "ev_events", types, rows)
+            report.inserted = conn.execute(sa.text(
+                f"SELECT count(*) FROM (SELECT DISTINCT natural_key FROM ev_events) e "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {source.table} t WHERE t.natural_key = e.natural_key)")).scalar_one()
+        elif source.bulk_table and staging.bulk_worthwhile(conn, source.bulk_table, kept):
             columns = {target: rows[name] for target, name in source.bulk_columns}
             columns["batch_id"] = pa.array(np.full(kept, batch_id, dtype=np.int32))
             report.inserted = staging.copy_in_bulk_window(conn, source.bulk_table, columns)
         else:
-            types = list(EVENT_TYPES) + [(name, "text") for name in source.extra_fields]
             staging.copy_columns(conn, "ev_events", types, rows)
             result = conn.execute(sa.text(source.insert_sql.format(events="SELECT * FROM ev_events")),
                                   {"batch_id": batch_id})

@@ -106,6 +106,7 @@ SOURCE = EventSource(
     extra_fields=("etat4001_index",),
     classify=classify_labels,
     insert_sql=INSERT_SQL,
+    table="obs.pn_fact",
     missing_label="qualification absente ; renseignez l'index de l'état 4001 ou la catégorie (par ex. "
                   "« Cambriolage de logement »)",
     nothing_placed="aucun fait ne pourrait être placé",

@@ -122,8 +122,9 @@ SOURCE = EventSource(
     extra_fields=("sector", "origin", "outcome"),
     classify=classify_labels,
     insert_sql=INSERT_SQL,
+    table="obs.pm_intervention",
     prepare=_prepare,
-    bulk_table="obs.pm_intervention",
+    bulk_table="obs.pm_intervention",  # large batches: straight into the table
     bulk_columns=_COLUMNS,
 )
 

@@ -164,3 +164,18 @@ def test_a_window_left_open_cannot_commit(engine):
     with pytest.raises(sa.exc.ProgrammingError):  # the window's record is the owner's alone
         with engine.begin() as conn:
             conn.exec_driver_sql("DELETE FROM obs.bulk_window")
+
+
+def test_validating_a_large_file_writes_nothing_and_locks_nothing(engine, ban, monkeypatch):
+    """A dry run counts what a commit would add: same figures, no bulk window (which would keep the dashboards
+    waiting on the table's lock while the file is only being checked)."""
+    first = pm.commit(engine, FIRST, accept_valid=True, commune="04112")
+    monkeypatch.setattr(staging, "BULK_MIN_ROWS", 0)
+    monkeypatch.setattr(staging, "copy_in_bulk_window", lambda *a, **k: pytest.fail("bulk window in a dry run"))
+    checked = pm.validate(engine, SECOND, commune="04112")
+    assert _keys(engine) and len(_keys(engine)) == first.inserted  # nothing written
+    monkeypatch.undo()
+    monkeypatch.setattr(staging, "BULK_MIN_ROWS", 0)
+    second = pm.commit(engine, SECOND, accept_valid=True, commune="04112")
+    assert (checked.inserted, checked.duplicates) == (second.inserted, second.duplicates)
+    assert 0 < second.inserted and 0 < second.duplicates
