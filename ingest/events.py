@@ -467,7 +467,8 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
         elif source.bulk_table and staging.bulk_worthwhile(conn, source.bulk_table, kept):
             columns = {target: rows[name] for target, name in source.bulk_columns}
             columns["batch_id"] = pa.array(np.full(kept, batch_id, dtype=np.int32))
-            report.inserted = staging.copy_in_bulk_window(conn, source.bulk_table, columns)
+            report.inserted = staging.copy_in_bulk_window(
+                conn, source.bulk_table, columns, copied=(lambda: progress("ecriture", 0.5)) if progress else None)
         else:
             staging.copy_columns(conn, "ev_events", types, rows)
             result = conn.execute(sa.text(source.insert_sql.format(events="SELECT * FROM ev_events")),

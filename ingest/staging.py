@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -54,12 +54,16 @@ def copy_columns(conn: Connection, table: str, columns: Sequence[tuple[str, str]
             view.release()
 
 
-def copy_in_bulk_window(conn: Connection, table: str, values: Mapping[str, pa.Array]) -> int:
+def copy_in_bulk_window(conn: Connection, table: str, values: Mapping[str, pa.Array],
+                        copied: Callable[[], None] | None = None) -> int:
     """COPY a large batch straight into ``table`` between the owner's ``<table>_bulk_open()`` and
     ``<table>_bulk_close()`` (migration 0900): indexes rebuilt once, rows whose key is already stored (or
-    repeated in the batch) left out. Returns the number of rows added."""
+    repeated in the batch) left out. ``copied`` is called between the copy and the rebuild (about half of the
+    time each). Returns the number of rows added."""
     conn.exec_driver_sql(f"SELECT {table}_bulk_open()")
     copy_columns(conn, table, None, values)
+    if copied:
+        copied()
     return int(conn.exec_driver_sql(f"SELECT {table}_bulk_close()").scalar_one())
 
 

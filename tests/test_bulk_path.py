@@ -113,7 +113,9 @@ def test_bulk_path_keeps_the_first_of_keys_repeated_in_the_batch(engine, monkeyp
     kept = stored()
     undo_import(engine, ordinary.batch_id, user="test", role="analyste")
     monkeypatch.setattr(staging, "BULK_MIN_ROWS", 0)
-    bulk = pm.commit(engine, f, commune="04112")
+    steps = []
+    bulk = pm.commit(engine, f, commune="04112", progress=lambda stage, share: steps.append((stage, share)))
+    assert ("ecriture", 0.5) in steps  # the upload page moves on between the copy and the index rebuild
     assert (bulk.inserted, bulk.duplicates) == (ordinary.inserted, ordinary.duplicates) == (len(ROWS), len(ROWS))
     assert stored() == kept and ("Rodéo urbain" not in {label for _, label in kept})
 
