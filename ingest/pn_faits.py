@@ -73,10 +73,12 @@ INSERT_SQL = rf"""
 
 
 def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified]:
-    """Category of each wording: its état 4001 index (number or official label), else the category's own
-    name, else its keywords (the longest one found wins), else unknown with the closest category suggested."""
+    """Category of each wording: its état 4001 index (number or official label), else a wording an analyst
+    attached, else the category's own name, else its keywords (the longest one found wins), else unknown with
+    the closest category suggested."""
     cats = conn.execute(sa.text(
         "SELECT code, label, family_code, etat4001_indexes, keywords FROM obs.pn_fact_category")).all()
+    learnt = dict(conn.execute(sa.text("SELECT label_key, category_code FROM obs.pn_label_mapping")).all())
     family = {c.code: c.family_code for c in cats}
     by_index = {n: c.code for c in cats for n in c.etat4001_indexes or []}
     by_name: dict[str, str] = {normalise_header(lbl): by_index[n] for n, lbl in ETAT4001_LABELS.items()
@@ -95,7 +97,7 @@ def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified
         number = _INDEX_PY.match(label)
         code = by_index.get(int(number.group(1))) if number else None
         key = normalise_header(label)
-        result[label] = resolve_label(key, code or by_name.get(key), keywords, vocabulary, family)
+        result[label] = resolve_label(key, code or learnt.get(key) or by_name.get(key), keywords, vocabulary, family)
     return result
 
 

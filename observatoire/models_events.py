@@ -24,6 +24,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -61,6 +62,17 @@ class PnFactCategory(Base):
 
     __table_args__ = {"comment": "catalogue des catégories de faits de police nationale (index de l'état 4001, "
                                  "sensibilité)"}
+
+
+class PnLabelMapping(Base):
+    """A file wording an analyst attached to a category; used after the état 4001 index on the next imports."""
+
+    __tablename__ = "pn_label_mapping"
+
+    label_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("pn_fact_category.code", onupdate="CASCADE"))
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class PnFact(Base):

@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "pm.importer": _DATA | {"police_municipale"},
     "pm.voir": _READERS | {"police_municipale"},
     "pm.nomenclature": _DATA,
+    "pn.nomenclature": _DATA,
     "carte.voir": _READERS | {"police_municipale"},
     "routes.voir": _READERS,
     "video.gerer": frozenset({"admin", "videoprotection"}),

@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from observatoire import audit
+from observatoire import audit, label_learning
 from observatoire.errors import NotFound, ObservatoireError, PermissionDenied
 from observatoire.permissions import allowed
 
@@ -20,12 +20,6 @@ PERMISSION = "pm.nomenclature"  # analysts and administrators curate the nomencl
 def _check(role: str | None) -> None:
     if role is not None and not allowed(role, PERMISSION):
         raise PermissionDenied("Votre rôle ne permet pas de modifier la nomenclature.")
-
-
-def _label_key(label: str) -> str:
-    from ingest.reading import normalise_header
-
-    return normalise_header(label) or label.strip().lower()
 
 
 def list_families(engine: Engine) -> pd.DataFrame:
@@ -94,27 +88,22 @@ def delete_type(engine: Engine, code: str, *, role: str | None = None, user: str
         _audit(conn, "type_supprime", user, role, {"code": code})
 
 
+def nomenclature():
+    from ingest.police_municipale import classify_labels
+
+    return label_learning.Nomenclature(
+        permission=PERMISSION, catalogue="obs.pm_intervention_type", mapping="obs.pm_label_mapping",
+        rows="obs.pm_intervention", code="type_code", copied=("family_code",), reclassifiable="true",
+        classify=classify_labels, audit_target="libelle")
+
+
 def learn_label(engine: Engine, label: str, type_code: str, *, user: str | None = None,
                 role: str | None = None) -> int:
     """Attach a file label to a type for the next imports and reclassify the stored interventions.
 
     Returns the number of interventions reclassified.
     """
-    _check(role)
-    key = _label_key(label)
-    with engine.begin() as conn:
-        family = conn.execute(sa.text("SELECT family_code FROM obs.pm_intervention_type WHERE code = :c"),
-                              {"c": type_code}).scalar()
-        if family is None:
-            raise NotFound(f"Type d'intervention inconnu : {type_code!r}.")
-        conn.execute(sa.text("""
-            INSERT INTO obs.pm_label_mapping (label_key, type_code, created_by) VALUES (:k, :c, :u)
-            ON CONFLICT (label_key) DO UPDATE SET type_code = EXCLUDED.type_code, created_by = EXCLUDED.created_by,
-                created_at = now()"""), {"k": key, "c": type_code, "u": user})
-        moved = conn.execute(sa.text("UPDATE obs.pm_intervention SET type_code = :c, family_code = :f "
-                                     "WHERE label_key = :k"), {"c": type_code, "f": family, "k": key}).rowcount
-        _audit(conn, "libelle", user, role, {"libelle": label, "type": type_code, "reclassees": moved})
-        return moved
+    return label_learning.learn_label(engine, nomenclature(), label, type_code, user=user, role=role)
 
 
 def list_learnt_labels(engine: Engine) -> pd.DataFrame:
@@ -125,11 +114,4 @@ def list_learnt_labels(engine: Engine) -> pd.DataFrame:
 
 def unknown_labels(engine: Engine) -> pd.DataFrame:
     """Labels of stored interventions outside the nomenclature, most frequent first, with a suggestion."""
-    from ingest.police_municipale import classify_labels
-
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT min(label) AS label, count(*) AS n FROM obs.pm_intervention "
-                                    "WHERE type_code IS NULL GROUP BY label_key ORDER BY n DESC")).all()
-        found = classify_labels(conn, [r.label for r in rows])
-    return pd.DataFrame([{"label": r.label, "interventions": r.n, "suggestion": found[r.label].suggestion}
-                         for r in rows], columns=["label", "interventions", "suggestion"])
+    return label_learning.unknown_labels(engine, nomenclature()).rename(columns={"n": "interventions"})

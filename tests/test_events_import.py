@@ -133,3 +133,37 @@ def test_an_extract_can_be_undone_by_an_analyst(engine, tmp_path):
     assert _facts(engine) == {}
     again = pn_faits.commit(engine, write_extract(tmp_path / "faits.csv"), commune="04112")
     assert again.inserted == len(ROWS)  # the undone rows no longer count as duplicates
+
+
+def test_an_analyst_attaches_an_unknown_wording_to_a_category(engine, tmp_path):
+    """An unclassified fact is sensitive (never a point on the map) until its wording is attached: the stored
+    facts then take the category and its sensitivity, a fact classified by its index keeps it, and the next
+    extracts use the wording."""
+    from observatoire import pn_catalogue
+    from observatoire.errors import PermissionDenied
+
+    rows = [*ROWS, ["18/03/2024", "10:00", "27", "Fait sans catégorie connue", "", "5,786", "43,833", "P-7"]]
+    pn_faits.commit(engine, write_extract(tmp_path / "faits.csv", rows=rows), commune="04112")
+    unknown = pn_catalogue.unknown_labels(engine)
+    assert unknown.to_dict("records") == [{"label": "Fait sans catégorie connue", "facts": 1, "suggestion": None}]
+    with pytest.raises(PermissionDenied):
+        pn_catalogue.learn_label(engine, "Fait sans catégorie connue", "vols_dans_vehicules", role="conseil")
+
+    moved = pn_catalogue.learn_label(engine, "Fait sans catégorie connue", "vols_dans_vehicules",
+                                     user="analyste1", role="analyste")
+    assert moved == 1
+    got = _facts(engine)
+    assert got["P-5"][:4] == ("vols_dans_vehicules", "biens", None, False)  # classified, no longer sensitive
+    assert got["P-7"][:3] == ("cambriolages", "biens", 27)  # its index still decides
+    assert pn_catalogue.unknown_labels(engine).empty
+    categories = pn_catalogue.list_categories(engine).set_index("code")
+    assert categories.loc["vols_dans_vehicules", "facts"] == 2
+
+    later = [["20/03/2024", "10:00", "", "FAIT sans catégorie connue", "", "5,786", "43,833", "P-8"]]
+    report = pn_faits.commit(engine, write_extract(tmp_path / "suite.csv", rows=later), commune="04112")
+    assert "libelles_inconnus" not in report.extra
+    assert _facts(engine)["P-8"][:2] == ("vols_dans_vehicules", "biens")
+    with engine.connect() as conn:
+        audited = conn.execute(sa.text("SELECT user_login, target FROM obs.audit_log "
+                                       "WHERE action = 'nomenclature_modifiee'")).all()
+    assert [tuple(r) for r in audited] == [("analyste1", "libelle_pn")]
