@@ -46,68 +46,138 @@ def _distinct(array: pa.Array) -> tuple[list[Any], np.ndarray]:
     return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
 
 
-def classify(conn: Connection, source: Any, staged: Staged, report: ImportReport) -> dict[str, pa.Array]:
-    """``label_key``, ``type_code`` and ``family_code`` of each row; labels outside the nomenclature are
-    listed in the report (most frequent first) with a suggestion, and kept unclassified."""
-    from ingest.events import Classified
+class Builder:
+    """Turns the valid rows of an export, one part after the other, into the rows a source stores; what the
+    report says of labels and places is gathered over all parts and written by :meth:`finish`.
 
-    labels, codes = _distinct(staged["label"])
-    found = source.classify(conn, labels)
-    counts = np.bincount(codes, minlength=len(labels))
-    lines = staged["line"].to_numpy()
-    _, first_row = np.unique(codes, return_index=True)  # codes are numbered in order of first appearance
-    keys, types, families, unknown = [], [], [], []
-    for i, label in enumerate(labels):
-        c = found.get(label) or Classified(None, None)
-        keys.append(reading.normalise_header(label) or label.lower())
-        types.append(c.type_code)
-        families.append(c.family_code)
-        if c.type_code is None:
-            unknown.append({"libelle": label, "lignes": int(counts[i]), "premiere_ligne": int(lines[first_row[i]]),
-                            "suggestion": c.suggestion})
-    if unknown:
-        unknown.sort(key=lambda u: (-u["lignes"], u["premiere_ligne"]))
-        report.extra["libelles_inconnus"] = unknown[:LISTED_MAX]
-        report.warnings.append(
-            f"{len(unknown)} libellé(s) absent(s) de la nomenclature, gardé(s) « non classé(s) » : "
-            + "; ".join(f"« {u['libelle']} » ({u['lignes']} ligne(s))"
-                        + (f", peut-être « {u['suggestion']} »" if u["suggestion"] else "") for u in unknown[:10])
-            + ". Un analyste peut les rattacher à un type (nomenclature).")
-    take = pa.array(codes)
-    return {"label_key": pa.array(keys, pa.string()).take(take), "type_code": pa.array(types, pa.string()).take(take),
-            "family_code": pa.array(families, pa.string()).take(take)}
+    Each distinct address is normalised once (then looked up in the BAN once, when a row with it has no
+    coordinates); the labels are classified beforehand (:meth:`classify`), since the import's connection is
+    busy copying while the parts are built.
+    """
 
+    def __init__(self, conn: Connection, source: Any, geocoder: Geocoder | None, commune: str,
+                 progress: Any = None) -> None:
+        self.source, self.geocoder, self.progress = source, geocoder, progress
+        outline = conn.execute(sa.text("SELECT ST_AsBinary(geom) FROM obs.territory WHERE code = :c"),
+                               {"c": f"COM:{commune}"}).scalar()
+        self.area = None
+        if outline is not None:
+            import shapely
 
-def place(geocoder: Geocoder | None, staged: Staged, report: ImportReport, progress: Any = None) -> Places:
-    """Each address normalised once; looked up in the BAN once, when a row with it has no coordinates."""
-    n = len(staged["line"])
-    address = pc.fill_null(staged["address"], "")
-    texts, codes = _distinct(address)
-    without_xy = staged["srid"].is_null().to_numpy(zero_copy_only=False)
-    needed = np.bincount(codes[without_xy], minlength=len(texts)) > 0
-    name = geocoder.commune_name if geocoder else None
-    places, keys = [], []
-    lon, lat, score = (np.full(len(texts), np.nan) for _ in range(3))
-    for i, text in enumerate(texts):
-        if not text:
-            places.append(None)
-            keys.append(None)
-            continue
-        parsed = normalise_address(text, name)
-        p = parsed.text or text.lower()
-        places.append(p)
-        keys.append(reading.normalise_header(p))
-        match = geocoder.match(text) if (geocoder and needed[i]) else None
-        if match:
-            lon[i], lat[i], score[i] = match.lon, match.lat, match.score
-        if progress and i % 5000 == 0:
-            progress("geocodage", i / max(len(texts), 1))
-    if geocoder is None or not len(geocoder):
-        report.warnings.append("La Base Adresse Nationale de la commune n'est pas chargée (observatoire import ban) : "
-                               "les adresses sans coordonnées restent non géolocalisées.")
-    take = pa.array(codes) if n else pa.array([], pa.int64())
-    return Places(pa.array(places, pa.string()).take(take), pa.array(keys, pa.string()).take(take),
-                  lon[codes], lat[codes], score[codes])
+            self.area = shapely.from_wkb(bytes(outline))
+            shapely.prepare(self.area)
+        self.found: dict[str, Any] = {}  # label → Classified
+        self.seen: dict[str, list[int]] = {}  # label → [rows, first line]
+        self.places: dict[str, tuple[str | None, str | None]] = {}  # address → (place, place key)
+        self.matches: dict[str, Any] = {}  # address → BAN match or None
+        self.unplaced: list[np.ndarray] = []
+        self.outside: list[np.ndarray] = []
+
+    def rows(self, staged: Staged) -> dict[str, pa.Array]:
+        """The rows of :func:`event_columns` for these valid rows."""
+        labels = self._classify(staged)
+        places = self._place(staged)
+        lon, lat, status = locate(staged, places)
+        lines = staged["line"].to_numpy()
+        placed = ~np.isnan(lon)
+        self.unplaced.append(lines[~placed])
+        if self.area is not None:
+            import shapely
+
+            inside = np.ones(len(lon), dtype=bool)
+            inside[placed] = shapely.intersects_xy(self.area, lon[placed], lat[placed])  # boundary in, as ST_Covers
+            self.outside.append(lines[~inside])
+        return event_columns(staged, labels, places, lon, lat, status, self.source.extra_fields)
+
+    def classify(self, conn: Connection, labels: list[str]) -> None:
+        """Classify every wording of the file at once, before its rows are copied."""
+        self.found.update(self.source.classify(conn, [label for label in labels if label and label not in self.found]))
+
+    def _classify(self, staged: Staged) -> dict[str, pa.Array]:
+        from ingest.events import Classified
+
+        labels, codes = _distinct(staged["label"])
+        counts = np.bincount(codes, minlength=len(labels))
+        lines = staged["line"].to_numpy()
+        _, first_row = np.unique(codes, return_index=True)  # codes are numbered in order of first appearance
+        keys, types, families = [], [], []
+        for i, label in enumerate(labels):
+            c = self.found.get(label) or Classified(None, None)
+            keys.append(reading.normalise_header(label) or label.lower())
+            types.append(c.type_code)
+            families.append(c.family_code)
+            seen = self.seen.setdefault(label, [0, int(lines[first_row[i]])])
+            seen[0] += int(counts[i])
+        take = pa.array(codes)
+        return {"label_key": pa.array(keys, pa.string()).take(take),
+                "type_code": pa.array(types, pa.string()).take(take),
+                "family_code": pa.array(families, pa.string()).take(take)}
+
+    def _place(self, staged: Staged) -> Places:
+        n = len(staged["line"])
+        texts, codes = _distinct(pc.fill_null(staged["address"], ""))
+        without_xy = staged["srid"].is_null().to_numpy(zero_copy_only=False)
+        needed = np.bincount(codes[without_xy], minlength=len(texts)) > 0
+        name = self.geocoder.commune_name if self.geocoder else None
+        places, keys = [], []
+        lon, lat, score = (np.full(len(texts), np.nan) for _ in range(3))
+        for i, text in enumerate(texts):
+            if text not in self.places:
+                parsed = normalise_address(text, name) if text else None
+                place = (parsed.text or text.lower()) if text else None
+                self.places[text] = (place, reading.normalise_header(place) if place is not None else None)
+            place, key = self.places[text]
+            places.append(place)
+            keys.append(key)
+            if text and needed[i] and self.geocoder:
+                if text not in self.matches:
+                    self.matches[text] = self.geocoder.match(text)
+                match = self.matches[text]
+                if match:
+                    lon[i], lat[i], score[i] = match.lon, match.lat, match.score
+            if self.progress and i % 5000 == 0:
+                self.progress("geocodage", i / max(len(texts), 1))
+        take = pa.array(codes) if n else pa.array([], pa.int64())
+        return Places(pa.array(places, pa.string()).take(take), pa.array(keys, pa.string()).take(take),
+                      lon[codes], lat[codes], score[codes])
+
+    def finish(self, report: ImportReport) -> None:
+        """The report's lists and warnings: labels outside the nomenclature (most frequent first, with a
+        suggestion; kept unclassified), no BAN, rows placed nowhere, points outside the commune."""
+        unknown = [{"libelle": label, "lignes": n, "premiere_ligne": first, "suggestion": self.found[label].suggestion}
+                   for label, (n, first) in self.seen.items()
+                   if label in self.found and self.found[label].type_code is None]
+        unknown += [{"libelle": label, "lignes": n, "premiere_ligne": first, "suggestion": None}
+                    for label, (n, first) in self.seen.items() if label not in self.found]
+        if unknown:
+            unknown.sort(key=lambda u: (-u["lignes"], u["premiere_ligne"]))
+            report.extra["libelles_inconnus"] = unknown[:LISTED_MAX]
+            report.warnings.append(
+                f"{len(unknown)} libellé(s) absent(s) de la nomenclature, gardé(s) « non classé(s) » : "
+                + "; ".join(f"« {u['libelle']} » ({u['lignes']} ligne(s))"
+                            + (f", peut-être « {u['suggestion']} »" if u["suggestion"] else "") for u in unknown[:10])
+                + ". Un analyste peut les rattacher à un type (nomenclature).")
+        if self.geocoder is None or not len(self.geocoder):
+            report.warnings.append("La Base Adresse Nationale de la commune n'est pas chargée (observatoire import "
+                                   "ban) : les adresses sans coordonnées restent non géolocalisées.")
+        unplaced = np.concatenate(self.unplaced) if self.unplaced else np.zeros(0, dtype=np.int64)
+        report.extra["non_geolocalises"] = len(unplaced)
+        if len(unplaced):
+            report.extra["lignes_non_geolocalisees"] = unplaced[:LISTED_MAX].tolist()
+            report.warnings.append(
+                f"{len(unplaced)} ligne(s) non géolocalisée(s) (adresse absente ou introuvable dans la BAN) : gardées, "
+                f"comptées dans les statistiques mais absentes des cartes. Lignes : "
+                + ", ".join(map(str, unplaced[:30].tolist())) + (" …" if len(unplaced) > 30 else ""))
+        if self.area is None:
+            report.extra["controle_commune"] = "contour de la commune non chargé : positions non contrôlées"
+            return
+        outside = np.concatenate(self.outside) if self.outside else np.zeros(0, dtype=np.int64)
+        report.extra["hors_commune"] = len(outside)
+        if len(outside):
+            report.extra["lignes_hors_commune"] = outside[:LISTED_MAX].tolist()
+            report.warnings.append(f"{len(outside)} point(s) hors de la commune (gardés ; vérifiez les coordonnées) : "
+                                   "lignes " + ", ".join(map(str, outside[:30].tolist()))
+                                   + (" …" if len(outside) > 30 else ""))
 
 
 STATUSES = pa.array(["coordonnees", "geocode", "non_geolocalise"])
@@ -180,38 +250,6 @@ def natural_keys(staged: Staged, label_key: pa.Array, place_key: pa.Array) -> pa
     record = staged["record_id"]
     by_record = pc.binary_join_element_wise(pa.scalar("n:"), record, "")
     return pc.if_else(record.is_valid(), by_record, key)
-
-
-def place_warnings(conn: Connection, report: ImportReport, commune: str, lines: np.ndarray, lon: np.ndarray,
-                   lat: np.ndarray) -> None:
-    """Rows placed nowhere, and points outside the commune (kept; their lines listed)."""
-    unplaced = lines[np.isnan(lon)]
-    report.extra["non_geolocalises"] = len(unplaced)
-    if len(unplaced):
-        report.extra["lignes_non_geolocalisees"] = unplaced[:LISTED_MAX].tolist()
-        report.warnings.append(
-            f"{len(unplaced)} ligne(s) non géolocalisée(s) (adresse absente ou introuvable dans la BAN) : gardées, "
-            f"comptées dans les statistiques mais absentes des cartes. Lignes : "
-            + ", ".join(map(str, unplaced[:30].tolist())) + (" …" if len(unplaced) > 30 else ""))
-    outline = conn.execute(sa.text("SELECT ST_AsBinary(geom) FROM obs.territory WHERE code = :c"),
-                           {"c": f"COM:{commune}"}).scalar()
-    if outline is None:
-        report.extra["controle_commune"] = "contour de la commune non chargé : positions non contrôlées"
-        return
-    import shapely
-
-    area = shapely.from_wkb(bytes(outline))
-    shapely.prepare(area)
-    placed = ~np.isnan(lon)
-    inside = np.ones(len(lon), dtype=bool)
-    inside[placed] = shapely.intersects_xy(area, lon[placed], lat[placed])  # boundary included, as ST_Covers
-    outside = lines[~inside]
-    report.extra["hors_commune"] = len(outside)
-    if len(outside):
-        report.extra["lignes_hors_commune"] = outside[:LISTED_MAX].tolist()
-        report.warnings.append(f"{len(outside)} point(s) hors de la commune (gardés ; vérifiez les coordonnées) : "
-                               "lignes " + ", ".join(map(str, outside[:30].tolist()))
-                               + (" …" if len(outside) > 30 else ""))
 
 
 def event_columns(staged: Staged, labels: dict[str, pa.Array], places: Places, lon: np.ndarray, lat: np.ndarray,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -254,17 +254,36 @@ def _stage(source: EventSource, table: Table, index: dict[str, int], crs: str, r
                   x, y, srid, row[i_id].strip()[:100] if i_id is not None and row[i_id].strip() else None]
         values += [row[i].strip()[:150] or None if i is not None else None for i in i_extras]
         kept.append(values)
-    report.extra["systemes_coordonnees"] = {"WGS84": counts[WGS84], "Lambert-93": counts[LAMBERT93]}
+    _add_systems(report, counts)
     by_column = list(zip(*kept, strict=True)) if kept else [()] * (len(STAGED_TYPES) + len(extras))
     types = list(STAGED_TYPES) + [(name, pa.string()) for name in extras]
     return {name: pa.array(list(values), kind) for (name, kind), values in zip(types, by_column, strict=True)}
 
 
-def _stage_columns(source: EventSource, data: columnar.Columns, header: list[str], index: dict[str, int], crs: str,
-                   report: ImportReport, progress: Progress | None) -> Staged:
-    """What :func:`_stage` does, over whole columns of a regular export: the same rows are refused with the same
-    errors, the same values kept. Each distinct date, time or label is checked once, numbers and
-    coordinates at C speed."""
+def _screen(data: columnar.Columns, header: list[str], index: dict[str, int]) -> np.ndarray:
+    """The rows of blanks only (skipped, as the row reader skips them), after the personal-data guard has gone
+    over every column of the whole file: nothing of a refused file is ever written, even in part."""
+    n = len(data)
+    cols = data.columns
+    blank = np.zeros(n, dtype=bool)
+    if "date" in index:
+        when = columnar.strip(cols[index["date"]])
+        maybe = np.flatnonzero(pc.equal(when, "").to_numpy(zero_copy_only=False))
+        if len(maybe):
+            picked = pa.array(maybe)
+            joined = pc.binary_join_element_wise(*[columnar.plain(c.take(picked)) for c in cols], "")
+            results, codes = columnar.by_distinct(joined, lambda v: not v.strip())
+            blank[maybe] = np.array(results, dtype=bool)[codes]
+    skip = {index[f] for f in ("date", "time", "x", "y") if f in index}
+    privacy.first_violation(header, cols, data.lines, skip=skip, ignore=blank)
+    return blank
+
+
+def _stage_columns(source: EventSource, data: columnar.Columns, blank: np.ndarray, header: list[str],
+                   index: dict[str, int], crs: str, report: ImportReport, parse: _Parsers) -> Staged:
+    """What :func:`_stage` does, over whole columns of a regular export (``blank``: its rows of blanks only,
+    see :func:`_screen`): the same rows are refused with the same errors, the same values kept. Each distinct
+    date, time or label is checked once, numbers and coordinates at C speed."""
 
     extras = source.extra_fields
     names = {name: header[i] for name, i in index.items()}
@@ -279,23 +298,10 @@ def _stage_columns(source: EventSource, data: columnar.Columns, header: list[str
     def is_empty(array: pa.Array) -> np.ndarray:
         return pc.equal(array, "").to_numpy(zero_copy_only=False)
 
-    # Rows of blanks only are skipped, as the row reader skips them.
     when = stripped("date")
-    blank = np.zeros(n, dtype=bool)
-    maybe = np.flatnonzero(is_empty(when))
-    if len(maybe):
-        picked = pa.array(maybe)
-        joined = pc.binary_join_element_wise(*[columnar.plain(c.take(picked)) for c in cols], "")
-        results, codes = columnar.by_distinct(joined, lambda v: not v.strip())
-        blank[maybe] = np.array(results, dtype=bool)[codes]
     keep = ~blank
     report.rows_read += int(keep.sum())
-    skip = {index[f] for f in ("date", "time", "x", "y") if f in index}
-    privacy.first_violation(header, cols, lines, skip=skip, ignore=blank)
-    if progress:
-        progress("lecture", 0.5)
 
-    parse = _Parsers()
     errors: list[tuple[int, int, str | None, str | None, str]] = []  # (row, order in the row, column, value, reason)
 
     def split(value: str) -> tuple[str | Exception | None, str, str | Exception | None]:
@@ -334,9 +340,7 @@ def _stage_columns(source: EventSource, data: columnar.Columns, header: list[str
         errors.append((int(r), 1, names["time" if from_time_column[r] else "date"], raw_time,
                        str(parse.hour(raw_time))))
 
-    label = stripped("label")
-    if source.label_fallback and source.label_fallback in column:
-        label = pc.if_else(pc.equal(label, ""), stripped(source.label_fallback), label)
+    label = _wordings(source, column, n)
     for r in np.flatnonzero(is_empty(label) & keep):
         errors.append((int(r), 2, names.get("label"), None, source.missing_label))
 
@@ -379,8 +383,6 @@ def _stage_columns(source: EventSource, data: columnar.Columns, header: list[str
     # As the row reader counts them: every readable position, the row refused for another reason or not.
     counts[WGS84] = int((srid[keep] == WGS84).sum())
     counts[LAMBERT93] = int((srid[keep] == LAMBERT93).sum())
-    if progress:
-        progress("lecture", 0.8)
 
     picked = pa.array(np.flatnonzero(good))
     placed_good = srid[good] != 0
@@ -399,8 +401,23 @@ def _stage_columns(source: EventSource, data: columnar.Columns, header: list[str
     }
     for name in extras:
         staged[name] = _or_null(stripped(name, 150).take(picked)) if name in column else none
-    report.extra["systemes_coordonnees"] = {"WGS84": counts[WGS84], "Lambert-93": counts[LAMBERT93]}
+    _add_systems(report, counts)
     return staged
+
+
+def _wordings(source: EventSource, column: dict[str, pa.Array], n: int) -> pa.Array:
+    """Each row's wording, stripped: its label, or the fallback field when the label is empty."""
+    label = columnar.strip(column["label"]) if "label" in column else pa.array([""] * n, pa.string())
+    if source.label_fallback and source.label_fallback in column:
+        label = pc.if_else(pc.equal(label, ""), columnar.strip(column[source.label_fallback]), label)
+    return label
+
+
+def _add_systems(report: ImportReport, counts: dict[int, int]) -> None:
+    """Positions read per coordinate system, added up over the parts of a file."""
+    systems = report.extra.setdefault("systemes_coordonnees", {"WGS84": 0, "Lambert-93": 0})
+    systems["WGS84"] += counts[WGS84]
+    systems["Lambert-93"] += counts[LAMBERT93]
 
 
 def _or_null(array: pa.Array) -> pa.Array:
@@ -415,6 +432,8 @@ def _is_number(raw: str) -> bool:
         return False
 
 
+PART_ROWS = 250_000  # rows of a part: checked and built while the previous one is being copied
+
 # Types of the rows written to the temporary table read by a source's INSERT.
 EVENT_TYPES = (("line", "int"), ("occurred_at", "timestamp"), ("time_known", "bool"), ("label", "text"),
                ("label_key", "text"), ("type_code", "text"), ("family_code", "text"), ("place", "text"),
@@ -425,8 +444,13 @@ EVENT_TYPES = (("line", "int"), ("occurred_at", "timestamp"), ("time_known", "bo
 def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source: EventSource, table: Table,
                 index: dict[str, int], mapping: ColumnMapping, commune: str, geocoder: Geocoder | None,
                 accept_valid: bool, progress: Progress | None = None, dry_run: bool = False) -> None:
-    """The loader given to :func:`observatoire.batches.run_import`. A dry run counts the rows a commit would add
-    without writing them: validating a large file must not lock the table that the dashboards read."""
+    """The loader given to :func:`observatoire.batches.run_import`.
+
+    A regular file is checked and built part by part while the previous part is being copied (one core each).
+    A large batch goes straight into the table in a bulk window; otherwise the rows go to a temporary table read
+    by the source's INSERT. A dry run counts the rows a commit would add without writing them: validating a
+    large file must not lock the table that the dashboards read. A refused file stops being written at its
+    first error (run_import then rolls back what was), and is still checked to the end for the report."""
     # The temporary table has no statistics: its estimates would make the insert compile itself (JIT), which
     # costs more than the query on an import.
     conn.exec_driver_sql("SET LOCAL jit = off")
@@ -436,41 +460,71 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
     with staging.timed(report, "lecture"):
         data = columnar.read_regular(table)
         if data is not None:
-            staged = _stage_columns(source, data, table.header, index, mapping.crs, report, progress)
+            blank = _screen(data, table.header, index)
+            total = len(data)
         else:
-            staged = _stage(source, table, index, mapping.crs, report, progress)
-    if progress:
-        progress("validation", 0.0)
-    with staging.timed(report, "libelles"):
-        labels = event_rows.classify(conn, source, staged, report)
-    with staging.timed(report, "adresses"):
-        places = event_rows.place(geocoder, staged, report, progress)
-    with staging.timed(report, "controles"):
-        lon, lat, status = event_rows.locate(staged, places)
-        event_rows.place_warnings(conn, report, commune, staged["line"].to_numpy(), lon, lat)
+            whole = _stage(source, table, index, mapping.crs, report, progress)
+            total = len(whole["line"])
+    parse = _Parsers()
+
+    def parts() -> Iterator[Staged]:
+        if data is None:
+            yield whole
+            return
+        for start in range(0, max(total, 1), PART_ROWS):
+            part = columnar.Columns([c.slice(start, PART_ROWS) for c in data.columns], data.lines[start:start + PART_ROWS])
+            with staging.timed(report, "verification"):
+                staged = _stage_columns(source, part, blank[start:start + PART_ROWS], table.header, index,
+                                        mapping.crs, report, parse)
+            yield staged
+            if progress:
+                progress("lecture", min(1.0, (start + PART_ROWS) / max(total, 1)))
+
+    builder = event_rows.Builder(conn, source, geocoder, commune, progress)
+    # Every wording is classified now: once the copy has begun, this connection is busy, and the bulk window
+    # locks the catalogues (their foreign keys are dropped) against any other.
+    if data is not None:
+        wordings = _wordings(source, {name: data.columns[i] for name, i in index.items()}, total)
+        builder.classify(conn, pc.unique(pc.utf8_slice_codeunits(wordings, 0, 300)).to_pylist())
+    else:
+        builder.classify(conn, pc.unique(whole["label"]).to_pylist())
+    bulk = not dry_run and bool(source.bulk_table) and staging.bulk_worthwhile(conn, source.bulk_table, total)
+    if bulk:
+        staging.open_bulk_window(conn, source.bulk_table)
+        target, names = source.bulk_table, [column for column, _ in source.bulk_columns] + ["batch_id"]
+    else:
+        staging.create_temp(conn, "ev_events", list(EVENT_TYPES) + [(name, "text") for name in source.extra_fields])
+        target, names = "ev_events", [name for name, _ in EVENT_TYPES] + list(source.extra_fields)
+    kept = 0
+    with staging.CopyWriter(conn, target, names) as writer:
+        for staged in parts():
+            with staging.timed(report, "verification"):
+                kept += len(staged["line"])
+                if report.errors_total and not accept_valid:
+                    builder.rows(staged)  # for the report only: the file will be refused
+                    continue
+                rows = builder.rows(staged)
+                if source.prepare:
+                    source.prepare(rows)
+                if bulk:
+                    rows = {column: rows[name] for column, name in source.bulk_columns}
+                    rows["batch_id"] = pa.array(np.full(len(staged["line"]), batch_id, dtype=np.int32))
+            if progress:
+                progress("validation", min(1.0, kept / max(total, 1)))
+            writer.send({name: rows[name] for name in names})
+    builder.finish(report)
     if report.errors_total and not accept_valid:
-        return  # run_import refuses the whole file; no need to write what will be rolled back
+        return  # run_import refuses the whole file and rolls back what was written
     if progress:
-        progress("ecriture", 0.0)
-    kept = len(staged["line"])
-    with staging.timed(report, "lignes"):
-        rows = event_rows.event_columns(staged, labels, places, lon, lat, status, source.extra_fields)
-        if source.prepare:
-            source.prepare(rows)
+        progress("ecriture", 0.5)
     with staging.timed(report, "ecriture"):
-        types = list(EVENT_TYPES) + [(name, "text") for name in source.extra_fields]
-        if dry_run:
-            staging.copy_columns(conn, "ev_events", types, rows)
+        if bulk:
+            report.inserted = staging.close_bulk_window(conn, source.bulk_table)
+        elif dry_run:
             report.inserted = conn.execute(sa.text(
                 f"SELECT count(*) FROM (SELECT DISTINCT natural_key FROM ev_events) e "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {source.table} t WHERE t.natural_key = e.natural_key)")).scalar_one()
-        elif source.bulk_table and staging.bulk_worthwhile(conn, source.bulk_table, kept):
-            columns = {target: rows[name] for target, name in source.bulk_columns}
-            columns["batch_id"] = pa.array(np.full(kept, batch_id, dtype=np.int32))
-            report.inserted = staging.copy_in_bulk_window(
-                conn, source.bulk_table, columns, copied=(lambda: progress("ecriture", 0.5)) if progress else None)
         else:
-            staging.copy_columns(conn, "ev_events", types, rows)
             result = conn.execute(sa.text(source.insert_sql.format(events="SELECT * FROM ev_events")),
                                   {"batch_id": batch_id})
             report.inserted = result.rowcount

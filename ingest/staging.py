@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -34,37 +36,85 @@ def copy_rows(conn: Connection, table: str, columns: Sequence[tuple[str, str]], 
     return count
 
 
+def create_temp(conn: Connection, table: str, columns: Sequence[tuple[str, str]]) -> None:
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {table} (" + ", ".join(f"{n} {t}" for n, t in columns) + ") ON COMMIT DROP")
+
+
 def copy_columns(conn: Connection, table: str, columns: Sequence[tuple[str, str]] | None,
                  values: Mapping[str, pa.Array]) -> None:
     """COPY whole columns (named as the table's) into ``table``, created first as a temporary table with
     ``columns`` [(name, sql type)] unless ``columns`` is None. Written as CSV by Arrow: a million rows cost a
     fraction of a second on this side, the rest is PostgreSQL reading them."""
-    raw = conn.connection.driver_connection
-    names = list(values)
+    if columns is not None:
+        create_temp(conn, table, columns)
+    with CopyWriter(conn, table, list(values)) as writer:
+        writer.send(values)
+
+
+def csv_bytes(values: Mapping[str, pa.Array]) -> bytes:
+    """Whole columns as the CSV a ``COPY … (FORMAT csv)`` reads (nulls unquoted and empty, texts quoted)."""
     buffer = io.BytesIO()
-    pa_csv.write_csv(pa.table(dict(values)), buffer,
-                     pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"))
-    with raw.cursor() as cur:
-        if columns is not None:
-            cur.execute(f"CREATE TEMP TABLE {table} (" + ", ".join(f"{n} {t}" for n, t in columns) + ") ON COMMIT DROP")
-        with cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy:
-            view = buffer.getbuffer()
-            for start in range(0, len(view), 1 << 20):
-                copy.write(view[start:start + (1 << 20)])
-            view.release()
+    pa_csv.write_csv(pa.table(dict(values)), buffer, pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    return buffer.getvalue()
 
 
-def copy_in_bulk_window(conn: Connection, table: str, values: Mapping[str, pa.Array],
-                        copied: Callable[[], None] | None = None) -> int:
-    """COPY a large batch straight into ``table`` between the owner's ``<table>_bulk_open()`` and
-    ``<table>_bulk_close()`` (migration 0900): indexes rebuilt once, rows whose key is already stored (or
-    repeated in the batch) left out. ``copied`` is called between the copy and the rebuild (about half of the
-    time each). Returns the number of rows added."""
+class CopyWriter:
+    """One ``COPY`` into ``table`` fed part by part from a thread of its own: the next part is checked and built
+    while PostgreSQL reads this one, which keeps both cores busy. Nothing else may use the connection until the
+    ``with`` block ends; leaving it on an error ends the copy (the transaction is then rolled back)."""
+
+    def __init__(self, conn: Connection, table: str, names: Sequence[str]) -> None:
+        self.raw = conn.connection.driver_connection
+        self.sql = f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)"
+        self.parts: queue.Queue[bytes | None] = queue.Queue(maxsize=2)  # bounded: memory stays at a few parts
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._copy, daemon=True)
+
+    def __enter__(self) -> CopyWriter:
+        self.thread.start()
+        return self
+
+    def _copy(self) -> None:
+        try:
+            with self.raw.cursor() as cur, cur.copy(self.sql) as copy:
+                while (data := self.parts.get()) is not None:
+                    view = memoryview(data)
+                    for start in range(0, len(view), 1 << 20):
+                        copy.write(view[start:start + (1 << 20)])
+        except BaseException as exc:  # handed to the caller's thread
+            self.error = exc
+            while self.parts.get() is not None:  # the caller must never wait on a full queue
+                pass
+
+    def send(self, values: Mapping[str, pa.Array]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.parts.put(csv_bytes(values))
+
+    def __exit__(self, kind, exc, tb) -> None:
+        self.parts.put(None)
+        self.thread.join()
+        if self.error is not None and exc is None:
+            raise self.error
+
+
+def open_bulk_window(conn: Connection, table: str) -> None:
+    """Drop the indexes and keys of ``table`` until :func:`close_bulk_window`, in this transaction (migration
+    0900): rows ``COPY``'d in between cost no index upkeep."""
     conn.exec_driver_sql(f"SELECT {table}_bulk_open()")
-    copy_columns(conn, table, None, values)
-    if copied:
-        copied()
+
+
+def close_bulk_window(conn: Connection, table: str) -> int:
+    """Leave out the rows whose key was already stored (or repeated, but the first), rebuild the indexes and
+    keys once; returns the number of rows added."""
     return int(conn.exec_driver_sql(f"SELECT {table}_bulk_close()").scalar_one())
+
+
+def copy_in_bulk_window(conn: Connection, table: str, values: Mapping[str, pa.Array]) -> int:
+    """COPY a large batch straight into ``table`` in a bulk window; returns the number of rows added."""
+    open_bulk_window(conn, table)
+    copy_columns(conn, table, None, values)
+    return close_bulk_window(conn, table)
 
 
 @contextmanager
@@ -72,7 +122,8 @@ def timed(report: Any, step: str) -> Iterator[None]:
     """Seconds spent per step, kept in the report (``durees_s``): a slow import says where its time went."""
     start = time.perf_counter()
     yield
-    report.extra.setdefault("durees_s", {})[step] = round(time.perf_counter() - start, 2)
+    spent = report.extra.setdefault("durees_s", {})
+    spent[step] = round(spent.get(step, 0) + time.perf_counter() - start, 2)  # a step met again adds up
 
 
 # Below this many rows, or when the table already holds more rows than the batch, inserting through the

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from ingest import events, staging
 from ingest import police_municipale as pm
-from ingest import staging
 from observatoire.batch_admin import undo_import
 from sample_data.demo import FILES
 
@@ -56,9 +56,9 @@ def test_bulk_path_inserts_and_dedups_like_the_ordinary_path(engine, ban, monkey
     ordinary = _load_both(engine)
 
     calls = []
-    real = staging.copy_in_bulk_window
+    real = staging.open_bulk_window
     monkeypatch.setattr(staging, "BULK_MIN_ROWS", 0)
-    monkeypatch.setattr(staging, "copy_in_bulk_window", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    monkeypatch.setattr(staging, "open_bulk_window", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     bulk = _load_both(engine)
 
     assert calls == ["obs.pm_intervention", "obs.pm_intervention"]  # the second, larger file dedups by anti-join
@@ -113,6 +113,7 @@ def test_bulk_path_keeps_the_first_of_keys_repeated_in_the_batch(engine, monkeyp
     kept = stored()
     undo_import(engine, ordinary.batch_id, user="test", role="analyste")
     monkeypatch.setattr(staging, "BULK_MIN_ROWS", 0)
+    monkeypatch.setattr(events, "PART_ROWS", 3)  # copies of a key fall in different parts
     steps = []
     bulk = pm.commit(engine, f, commune="04112", progress=lambda stage, share: steps.append((stage, share)))
     assert ("ecriture", 0.5) in steps  # the upload page moves on between the copy and the index rebuild
@@ -173,7 +174,7 @@ def test_validating_a_large_file_writes_nothing_and_locks_nothing(engine, ban, m
     waiting on the table's lock while the file is only being checked)."""
     first = pm.commit(engine, FIRST, accept_valid=True, commune="04112")
     monkeypatch.setattr(staging, "BULK_MIN_ROWS", 0)
-    monkeypatch.setattr(staging, "copy_in_bulk_window", lambda *a, **k: pytest.fail("bulk window in a dry run"))
+    monkeypatch.setattr(staging, "open_bulk_window", lambda *a, **k: pytest.fail("bulk window in a dry run"))
     checked = pm.validate(engine, SECOND, commune="04112")
     assert _keys(engine) and len(_keys(engine)) == first.inserted  # nothing written
     monkeypatch.undo()

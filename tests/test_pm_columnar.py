@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from ingest import columnar, pn_faits, tabular
+from ingest import columnar, events, pn_faits, tabular
 from ingest import police_municipale as pm
 from ingest.privacy import first_violation, value_rule
 from observatoire.errors import PersonalDataRefused, ValidationFailed
@@ -95,18 +95,25 @@ def test_a_messy_export_gives_the_same_report_and_rows_both_ways(engine, monkeyp
     _same(columns, by_rows)
 
 
-def test_a_file_parsed_in_many_blocks_keeps_its_line_numbers(engine, monkeypatch, tmp_path):
-    """Large files are parsed in blocks by several threads, and their unique columns are not encoded: every
-    row must keep its own line, as read row by row."""
+@pytest.mark.parametrize("accept_valid", [True, False])
+def test_a_file_parsed_in_many_blocks_keeps_its_line_numbers(engine, monkeypatch, tmp_path, accept_valid):
+    """Large files are parsed in blocks by several threads, their unique columns are not encoded, and they are
+    checked and copied in parts: every row must keep its own line, and the report its totals, as read row by
+    row."""
     f = write_export(tmp_path / "messy.csv", rows=MESSY * 3)
     monkeypatch.setattr(columnar, "BLOCK", 512)
     monkeypatch.setattr(columnar, "SAMPLE", 4)
+    monkeypatch.setattr(events, "PART_ROWS", 7)  # checked, built and copied in parts of 7 rows
     table = tabular.open_export(f, pm.FIELDS)
     data = columnar.read_regular(table)
     assert data is not None and len(data) == 3 * len(MESSY)
     assert not isinstance(data.columns[-1], pa.DictionaryArray)  # the record ids: nearly all different
-    columns, by_rows = _both_ways(engine, monkeypatch, f, accept_valid=True)
-    assert columns[0].rejected >= 30 and columns[0].duplicates > 0
+    columns, by_rows = _both_ways(engine, monkeypatch, f, accept_valid=accept_valid)
+    assert columns[0].rejected >= 30
+    if accept_valid:
+        assert columns[0].duplicates > 0
+    else:  # refused: written no further than its first bad part, and all rolled back
+        assert columns[0].status == "echec" and columns[1] == []
     _same(columns, by_rows)
 
 
