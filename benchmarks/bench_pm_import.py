@@ -54,7 +54,7 @@ Measured on a shared 2-core machine (one run each, noisy), 1,000,000 rows:
   Ratios: 0,83 and 0,85 × ogr2ogr, 1,8 and 2,3 × faster than geopandas, 8,6 à 9,4 × the bare COPY; the
   floor took 6,7 and 7,7 s. Steps: reading and the personal-data guard over the whole file 1,2 s, checking
   and building the parts 1,5 s (while copying), rebuilding the indexes and keys, checks and statistics
-  4,2 à 5,6 s. Typical uploads (3 000 and 20 000 rows into a table of a million) take 0,2 and 0,7 s.
+  4,2 à 5,6 s. Typical uploads (3 000 and 20 000 rows into a table of a million) take 0,2 and 0,8 s.
 """
 
 from __future__ import annotations
