@@ -12,7 +12,6 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ingest.reading import open_bytes, open_table
 from ingest.ssmsi_layout import APPLI_INDICATORS, Layout, detect_layout, edition_from_name, parse_edition
-from ingest.staging import bulk_insert, bulk_worthwhile
+from ingest.staging import bulk_insert, bulk_worthwhile, timed
 from observatoire import geo_codes, indicators
 from observatoire.batches import MAX_ERRORS_KEPT, ImportReport, run_import
 from observatoire.errors import InputFileError
@@ -33,14 +32,6 @@ log = logging.getLogger(__name__)
 SOURCE = "ssmsi"
 _CHUNK = 1 << 20
 _NUMBER = r"^-?[0-9]+([.,][0-9]+)?([eE]-?[0-9]+)?$"
-
-
-@contextmanager
-def _timed(report: ImportReport, step: str) -> Iterator[None]:
-    """Seconds spent per step, kept in the report: a slow import says where its time went."""
-    start = time.perf_counter()
-    yield
-    report.extra.setdefault("durees_s", {})[step] = round(time.perf_counter() - start, 2)
 
 
 def _open(path: Path) -> tuple[list[str], Iterator[str], str, int]:
@@ -279,7 +270,7 @@ def _write(conn: Connection, layout: Layout, edition: str, batch_id: int, report
                {_num('r.log_txt')} AS log, {_year('r.logv_txt')} AS logv
         FROM ssmsi_rows r JOIN ssmsi_ind i USING (label)""")
     report.extra.setdefault("durees_s", {})["conversion"] = round(time.perf_counter() - start, 2)
-    with _timed(report, "territoires"):
+    with timed(report, "territoires"):
         codes = set(conn.exec_driver_sql("SELECT DISTINCT territory_code FROM ssmsi_clean").scalars())
         ensure_territories(conn, codes)
     inconsistent = conn.exec_driver_sql("""
@@ -361,7 +352,7 @@ def import_ssmsi(engine: Engine, path: Path, *, edition: str | None = None, user
         # The duplicate, consistency and denominator checks group millions of rows: with the default 4 MB
         # each spills to disk in dozens of batches. For this transaction only.
         conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
-        with _timed(report, "copie"):
+        with timed(report, "copie"):
             report.rows_read = _copy_raw(conn, path, len(header), chunks, separator, header_line)
         report.extra.update({"edition": code, "niveau": layout.level, "disposition": layout.kind})
         if layout.ignored:
@@ -372,11 +363,11 @@ def import_ssmsi(engine: Engine, path: Path, *, edition: str | None = None, user
         if layout.kind == "appli":
             report.warnings.append("Fichier de l'application territoriale : des taux pour 1 000 sans les nombres "
                                    "ni les dénominateurs ; ils ne peuvent pas être additionnés.")
-        with _timed(report, "mise_en_forme"):
+        with timed(report, "mise_en_forme"):
             _stage_rows(conn, layout, header_line)
-        with _timed(report, "indicateurs"):
+        with timed(report, "indicateurs"):
             _map_indicators(conn, report)
-        with _timed(report, "controles"):
+        with timed(report, "controles"):
             _validate(conn, layout, report, accept_valid)
         if report.errors_total and not accept_valid:
             return
