@@ -156,7 +156,7 @@ class Builder:
                 f"{len(unknown)} libellé(s) absent(s) de la nomenclature, gardé(s) « non classé(s) » : "
                 + "; ".join(f"« {u['libelle']} » ({u['lignes']} ligne(s))"
                             + (f", peut-être « {u['suggestion']} »" if u["suggestion"] else "") for u in unknown[:10])
-                + ". Un analyste peut les rattacher à un type (nomenclature).")
+                + f". {self.source.attach_hint}")
         if self.geocoder is None or not len(self.geocoder):
             report.warnings.append("La Base Adresse Nationale de la commune n'est pas chargée (observatoire import "
                                    "ban) : les adresses sans coordonnées restent non géolocalisées.")

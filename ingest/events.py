@@ -79,6 +79,8 @@ class EventSource:
     missing_label: str = "nature de l'intervention absente ; renseignez-la (par ex. « Tapage nocturne »)"
     nothing_placed: str = "aucune intervention ne pourrait être placée"
     label_fallback: str | None = None  # field whose value stands in for an empty label (e.g. an index)
+    # Ends the report's warning about labels outside the nomenclature.
+    attach_hint: str = "Un analyste peut les rattacher à un type (page Nomenclature PM)."
     # Turns the extra fields of the rows into what the table stores (e.g. an origin wording into its code).
     prepare: Callable[[dict], None] | None = None
     # Large batches are copied straight into ``bulk_table``: (its column, the row's column), ``batch_id`` aside.

@@ -113,6 +113,8 @@ SOURCE = EventSource(
                   "« Cambriolage de logement »)",
     nothing_placed="aucun fait ne pourrait être placé",
     label_fallback="etat4001_index",
+    attach_hint="Un analyste peut les rattacher à une catégorie (page Nomenclature PN) ; d'ici là ces faits "
+                "restent sensibles, jamais dessinés comme des points.",
 )
 
 

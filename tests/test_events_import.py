@@ -36,7 +36,7 @@ def test_facts_are_classified_by_index_or_wording_and_sensitivity_comes_from_the
     assert got["P-4"][:2] == ("vols_dans_vehicules", "biens")
     assert got["P-5"][:2] == (None, None) and got["P-5"][3] is True  # unclassified: sensitive until classified
     assert got["P-6"][:4] == ("violences_sexuelles", "avip", 46, True)
-    assert any("Fait sans catégorie connue" in w for w in report.warnings)
+    assert any("Fait sans catégorie connue" in w and "Nomenclature PN" in w for w in report.warnings)
 
 
 def test_an_index_only_extract_and_official_index_labels(engine, tmp_path):
