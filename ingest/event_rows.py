@@ -19,9 +19,10 @@ from sqlalchemy.engine import Connection
 
 from ingest import reading
 from ingest.geocoding import Geocoder, normalise_address
+from observatoire import projection
 from observatoire.batches import ImportReport
 
-WGS84, LAMBERT93 = 4326, 2154
+WGS84, LAMBERT93 = projection.WGS84, projection.LAMBERT93
 LISTED_MAX = 200  # lines listed in the report for each warning kind
 
 # The staged columns: line (int64), occurred_at (text « aaaa-mm-jj[ hh:mm:ss] »), time_known (bool), label,
@@ -193,10 +194,7 @@ def locate(staged: Staged, places: Places) -> tuple[np.ndarray, np.ndarray, pa.A
     lat = np.where(srid == WGS84, y, places.lat)
     l93 = srid == LAMBERT93
     if l93.any():
-        from pyproj import Transformer
-
-        to_wgs = Transformer.from_crs(LAMBERT93, WGS84, always_xy=True)
-        lon[l93], lat[l93] = to_wgs.transform(x[l93], y[l93])
+        lon[l93], lat[l93] = projection.to_wgs84().transform(x[l93], y[l93])
     code = np.where(srid != 0, 0, np.where(np.isnan(places.lon), 2, 1))
     return lon, lat, STATUSES.take(pa.array(code))
 

@@ -20,7 +20,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from observatoire import disclosure, event_store, hexgrid
+from observatoire import disclosure, event_store, hexgrid, projection
 from observatoire.errors import InputFileError
 from observatoire.events import EventFilter, for_role, where
 
@@ -93,9 +93,8 @@ def _polygons(mask: np.ndarray, bounds: tuple[float, float, float, float], cell:
 
 def _to_wgs84(geometry) -> dict[str, Any]:
     import shapely
-    from pyproj import Transformer
 
-    transformer = Transformer.from_crs(2154, 4326, always_xy=True)
+    transformer = projection.to_wgs84()
     # Rounded to 6 decimals (10 cm): the map needs no more, the browser receives less.
     moved = shapely.transform(
         geometry, lambda xy: np.round(np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])), 6))
@@ -158,9 +157,7 @@ def kernel_density(engine: Engine, f: EventFilter, role: str | None = None, *,
     r, c = np.unravel_index(int(np.argmax(density)), density.shape)
     dx, dy = grid["cell_m"]
     peak_xy = (bounds[0] + (c + 0.5) * dx, bounds[1] + (r + 0.5) * dy)
-    from pyproj import Transformer
-
-    lon, lat = Transformer.from_crs(2154, 4326, always_xy=True).transform(*peak_xy)
+    lon, lat = projection.to_wgs84().transform(*peak_xy)
     peak = float(density.max())
     method.update({"largeur_de_bande_m": round(grid["bandwidth_m"], 1), "regle_largeur_de_bande": grid["rule"],
                    "taille_cellule_m": round((dx + dy) / 2, 1), "unite": "événements par km²",

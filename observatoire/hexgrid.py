@@ -10,7 +10,6 @@ equal a spatial join on ``ST_HexagonGrid``. Only non-empty cells leave the datab
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
@@ -19,13 +18,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from observatoire import disclosure, event_store
+from observatoire import disclosure, event_store, projection
 from observatoire.errors import InputFileError
 from observatoire.events import EventFilter, for_role, where
 
 DEFAULT_CELL = 150.0
 MIN_CELL, MAX_CELL = 25.0, 5000.0
-L93 = 2154
 
 # (i, j) of the hexagon holding each event. The centres of PostGIS' grid are two rectangular lattices (even
 # columns at (3s·m, √3s·n), odd ones shifted by (1.5s, √3s/2)); the hexagon holding a point is the nearer
@@ -79,13 +77,6 @@ _CORNERS = np.array([(-1.0, 0.0), (-0.5, -math.sqrt(3.0) / 2), (0.5, -math.sqrt(
                      (0.5, math.sqrt(3.0) / 2), (-0.5, math.sqrt(3.0) / 2), (-1.0, 0.0)])
 
 
-@functools.cache
-def _to_wgs84():
-    from pyproj import Transformer
-
-    return Transformer.from_crs(L93, 4326, always_xy=True)
-
-
 def outlines(cells: pd.DataFrame, size: float) -> list[dict[str, Any]]:
     """GeoJSON polygons (WGS84, 6 decimals) of cells (i, j), in the order given: the rings of
     ``ST_Hexagon(size, i, j)``, computed here rather than asked of the database (thousands of cells per map)."""
@@ -94,7 +85,7 @@ def outlines(cells: pd.DataFrame, size: float) -> list[dict[str, Any]]:
     cx, cy = cell_centres(cells["i"].to_numpy(), cells["j"].to_numpy(), size)
     x = cx[:, None] + size * _CORNERS[None, :, 0]
     y = cy[:, None] + size * _CORNERS[None, :, 1]
-    lon, lat = _to_wgs84().transform(x.ravel(), y.ravel())
+    lon, lat = projection.to_wgs84().transform(x.ravel(), y.ravel())
     ring = np.round(np.stack([lon, lat], axis=-1), 6).reshape(len(cells), len(_CORNERS), 2).tolist()
     return [{"type": "Polygon", "coordinates": [r]} for r in ring]
 

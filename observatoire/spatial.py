@@ -16,7 +16,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from observatoire import choropleth, disclosure, event_store, hexgrid
+from observatoire import choropleth, disclosure, event_store, hexgrid, projection
 from observatoire.errors import InputFileError, PermissionDenied
 from observatoire.events import EventFilter, for_role, where
 from observatoire.permissions import AGGREGATE_ONLY
@@ -99,9 +99,7 @@ def clusters(engine: Engine, f: EventFilter, role: str | None = None, *,
     n = np.bincount(inverse, weights=rows[:, 2])
     x = np.bincount(inverse, weights=rows[:, 3]) / n
     y = np.bincount(inverse, weights=rows[:, 4]) / n
-    from pyproj import Transformer
-
-    lon, lat = Transformer.from_crs(2154, 4326, always_xy=True).transform(x, y)
+    lon, lat = projection.to_wgs84().transform(x, y)
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(a, 6), round(b, 6)]},
                  "properties": {"count": int(c)}} for a, b, c in zip(lon, lat, n, strict=True)]
     return {"type": "FeatureCollection", "features": features, "grid_m": round(fine * scale)}
