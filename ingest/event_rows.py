@@ -17,9 +17,9 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ingest import reading
+from ingest import columnar, reading
 from ingest.geocoding import Geocoder, normalise_address
-from observatoire import projection
+from observatoire import label_learning, projection
 from observatoire.batches import ImportReport
 
 WGS84, LAMBERT93 = projection.WGS84, projection.LAMBERT93
@@ -40,11 +40,6 @@ class Places:
     lon: np.ndarray
     lat: np.ndarray
     score: np.ndarray
-
-
-def _distinct(array: pa.Array) -> tuple[list[Any], np.ndarray]:
-    encoded = pc.dictionary_encode(array)
-    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
 
 
 class Builder:
@@ -97,14 +92,14 @@ class Builder:
     def _classify(self, staged: Staged) -> dict[str, pa.Array]:
         from ingest.events import Classified
 
-        labels, codes = _distinct(staged["label"])
+        labels, codes = columnar.by_distinct(staged["label"], str)
         counts = np.bincount(codes, minlength=len(labels))
         lines = staged["line"].to_numpy()
         _, first_row = np.unique(codes, return_index=True)  # codes are numbered in order of first appearance
         keys, types, families = [], [], []
         for i, label in enumerate(labels):
             c = self.found.get(label) or Classified(None, None)
-            keys.append(reading.normalise_header(label) or label.lower())
+            keys.append(label_learning.label_key(label))
             types.append(c.type_code)
             families.append(c.family_code)
             seen = self.seen.setdefault(label, [0, int(lines[first_row[i]])])
@@ -116,7 +111,7 @@ class Builder:
 
     def _place(self, staged: Staged) -> Places:
         n = len(staged["line"])
-        texts, codes = _distinct(pc.fill_null(staged["address"], ""))
+        texts, codes = columnar.by_distinct(pc.fill_null(staged["address"], ""), str)
         without_xy = staged["srid"].is_null().to_numpy(zero_copy_only=False)
         needed = np.bincount(codes[without_xy], minlength=len(texts)) > 0
         name = self.geocoder.commune_name if self.geocoder else None

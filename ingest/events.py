@@ -6,7 +6,7 @@ A source describes itself with an :class:`EventSource`; this module does the res
 rows; labels, places and keys are then worked out over those columns (:mod:`ingest.event_rows`), and the
 rows are written in one ``COPY`` inside the batch transaction: into a temporary table read by the source's
 ``INSERT … ON CONFLICT DO NOTHING``, or, for a batch larger than the table, straight into the table in a
-bulk window (indexes rebuilt once, see :func:`ingest.staging.copy_in_bulk_window`).
+bulk window (indexes rebuilt once, see :func:`ingest.staging.open_bulk_window`).
 """
 
 from __future__ import annotations
@@ -83,8 +83,8 @@ class EventSource:
     attach_hint: str = "Un analyste peut les rattacher à un type (page Nomenclature PM)."
     # Turns the extra fields of the rows into what the table stores (e.g. an origin wording into its code).
     prepare: Callable[[dict], None] | None = None
-    # Large batches are copied straight into ``bulk_table``: (its column, the row's column), ``batch_id`` aside.
-    bulk_table: str | None = None
+    # Large batches are copied straight into ``table`` when given: (its column, the row's column), ``batch_id``
+    # aside; the table then has ``<table>_bulk_open()`` and ``_bulk_close()`` (migration 0900).
     bulk_columns: tuple[tuple[str, str], ...] = ()
 
     def field(self, name: str) -> Field:
@@ -490,10 +490,10 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
         builder.classify(conn, pc.unique(pc.utf8_slice_codeunits(wordings, 0, 300)).to_pylist())
     else:
         builder.classify(conn, pc.unique(whole["label"]).to_pylist())
-    bulk = not dry_run and bool(source.bulk_table) and staging.bulk_worthwhile(conn, source.bulk_table, total)
+    bulk = not dry_run and bool(source.bulk_columns) and staging.bulk_worthwhile(conn, source.table, total)
     if bulk:
-        staging.open_bulk_window(conn, source.bulk_table)
-        target, names = source.bulk_table, [column for column, _ in source.bulk_columns] + ["batch_id"]
+        staging.open_bulk_window(conn, source.table)
+        target, names = source.table, [column for column, _ in source.bulk_columns] + ["batch_id"]
     else:
         staging.create_temp(conn, "ev_events", list(EVENT_TYPES) + [(name, "text") for name in source.extra_fields])
         target, names = "ev_events", [name for name, _ in EVENT_TYPES] + list(source.extra_fields)
@@ -521,7 +521,7 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
         progress("ecriture", 0.5)
     with staging.timed(report, "ecriture"):
         if bulk:
-            report.inserted = staging.close_bulk_window(conn, source.bulk_table)
+            report.inserted = staging.close_bulk_window(conn, source.table)
         elif dry_run:
             report.inserted = conn.execute(sa.text(
                 f"SELECT count(*) FROM (SELECT DISTINCT natural_key FROM ev_events) e "

@@ -124,7 +124,6 @@ SOURCE = EventSource(
     insert_sql=INSERT_SQL,
     table="obs.pm_intervention",
     prepare=_prepare,
-    bulk_table="obs.pm_intervention",  # large batches: straight into the table
     bulk_columns=_COLUMNS,
 )
 

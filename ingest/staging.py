@@ -40,19 +40,9 @@ def create_temp(conn: Connection, table: str, columns: Sequence[tuple[str, str]]
     conn.exec_driver_sql(f"CREATE TEMP TABLE {table} (" + ", ".join(f"{n} {t}" for n, t in columns) + ") ON COMMIT DROP")
 
 
-def copy_columns(conn: Connection, table: str, columns: Sequence[tuple[str, str]] | None,
-                 values: Mapping[str, pa.Array]) -> None:
-    """COPY whole columns (named as the table's) into ``table``, created first as a temporary table with
-    ``columns`` [(name, sql type)] unless ``columns`` is None. Written as CSV by Arrow: a million rows cost a
-    fraction of a second on this side, the rest is PostgreSQL reading them."""
-    if columns is not None:
-        create_temp(conn, table, columns)
-    with CopyWriter(conn, table, list(values)) as writer:
-        writer.send(values)
-
-
 def csv_bytes(values: Mapping[str, pa.Array]) -> bytes:
-    """Whole columns as the CSV a ``COPY … (FORMAT csv)`` reads (nulls unquoted and empty, texts quoted)."""
+    """Whole columns as the CSV a ``COPY … (FORMAT csv)`` reads (nulls unquoted and empty, texts quoted). Written
+    by Arrow: a million rows cost a fraction of a second on this side, the rest is PostgreSQL reading them."""
     buffer = io.BytesIO()
     pa_csv.write_csv(pa.table(dict(values)), buffer, pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"))
     return buffer.getvalue()
@@ -108,13 +98,6 @@ def close_bulk_window(conn: Connection, table: str) -> int:
     """Leave out the rows whose key was already stored (or repeated, but the first), rebuild the indexes and
     keys once; returns the number of rows added."""
     return int(conn.exec_driver_sql(f"SELECT {table}_bulk_close()").scalar_one())
-
-
-def copy_in_bulk_window(conn: Connection, table: str, values: Mapping[str, pa.Array]) -> int:
-    """COPY a large batch straight into ``table`` in a bulk window; returns the number of rows added."""
-    open_bulk_window(conn, table)
-    copy_columns(conn, table, None, values)
-    return close_bulk_window(conn, table)
 
 
 @contextmanager

@@ -129,8 +129,10 @@ def _window_row(batch: int) -> dict:
 def _copy_one(conn, row: dict) -> int:
     import pyarrow as pa
 
-    columns = {k: pa.array([v]) for k, v in row.items()}
-    return staging.copy_in_bulk_window(conn, "obs.pm_intervention", columns)
+    staging.open_bulk_window(conn, "obs.pm_intervention")
+    with staging.CopyWriter(conn, "obs.pm_intervention", list(row)) as writer:
+        writer.send({k: pa.array([v]) for k, v in row.items()})
+    return staging.close_bulk_window(conn, "obs.pm_intervention")
 
 
 def test_bulk_window_checks_references_once_after_its_copy(engine):
