@@ -77,8 +77,3 @@ def learn_label(engine: Engine, nom: Nomenclature, label: str, code: str, *, use
         audit.record(conn, "nomenclature_modifiee", user_login=user, role=role, target=nom.audit_target,
                      detail={"libelle": label, "code": code, "reclassees": moved})
         return moved
-
-
-def learnt(conn: Connection, nom: Nomenclature) -> dict[str, str]:
-    """label key → code of the wordings attached so far, for the import's classification."""
-    return dict(conn.execute(sa.text(f"SELECT label_key, {nom.code} FROM {nom.mapping}")).all())

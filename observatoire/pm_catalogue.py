@@ -78,8 +78,9 @@ def delete_type(engine: Engine, code: str, *, role: str | None = None, user: str
     """Only a type nothing refers to can go; otherwise deactivate it (``save_type(active=False)``)."""
     _check(role)
     with engine.begin() as conn:
-        used = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM obs.pm_intervention WHERE type_code = :c) OR "
-                                    "EXISTS (SELECT 1 FROM obs.pm_label_mapping WHERE type_code = :c)"),
+        # The message gives the count: one scan of the interventions, for an occasional edit.
+        used = conn.execute(sa.text("SELECT (SELECT count(*) FROM obs.pm_intervention WHERE type_code = :c) + "
+                                    "(SELECT count(*) FROM obs.pm_label_mapping WHERE type_code = :c)"),
                             {"c": code}).scalar()
         if used:
             raise ObservatoireError(f"Le type {code!r} est utilisé ({used} intervention(s) ou libellé(s)) : "

@@ -15,7 +15,9 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
+from dashboard.context import engine
 from dashboard.security import current_role, guarded_callback
+from observatoire import label_learning
 from observatoire.errors import ObservatoireError
 
 
@@ -27,9 +29,8 @@ class AttachForm:
     suggested: str  # column title, e.g. « Type suggéré »
     rows: str  # what the rows are called, e.g. « Interventions »
     reclassified: str  # e.g. « intervention(s) reclassée(s) »
-    unknown: Callable[[], pd.DataFrame]  # label, n, suggestion
+    nomenclature: label_learning.Nomenclature
     entries: Callable[[], pd.DataFrame]  # code, label, family_label (and active, when entries can be retired)
-    learn: Callable[[str, str, str, str], int]  # (label, code, user, role) → rows reclassified
     catalogue: Callable[[pd.DataFrame], list]  # the page's tables of entries, below the waiting wordings
 
 
@@ -57,7 +58,7 @@ def register(form: AttachForm) -> None:
                       Input(f"{p}-version", "data"))
     def show(_version):
         entries = form.entries()
-        unknown = form.unknown()
+        unknown = label_learning.unknown_labels(engine(), form.nomenclature)
         unknown_rows = [html.Tr([html.Th(r.label, scope="row"), html.Td(fmt.number(r.n)),
                                  html.Td(r.suggestion or "aucune", className="obs-pm-texte")])
                         for r in unknown.itertuples()]
@@ -81,7 +82,7 @@ def register(form: AttachForm) -> None:
         """Pre-select the suggested entry; the analyst still confirms with the button."""
         if not label:
             return None
-        unknown = form.unknown()
+        unknown = label_learning.unknown_labels(engine(), form.nomenclature)
         match = unknown[unknown["label"] == label]
         suggestion = match.iloc[0]["suggestion"] if not match.empty else None
         if not suggestion:
@@ -102,7 +103,8 @@ def register(form: AttachForm) -> None:
             return html.Div("Choisissez un libellé et une entrée de la nomenclature.",
                             className="obs-alerte obs-alerte-info"), None
         try:
-            moved = form.learn(label, code, current_user.login, current_role())
+            moved = label_learning.learn_label(engine(), form.nomenclature, label, code, user=current_user.login,
+                                               role=current_role())
         except ObservatoireError as exc:
             return html.Div(exc.message, className="obs-alerte obs-alerte-erreur"), None
         return (html.Div(f"« {label} » est rattaché à l'entrée choisie : {fmt.number(moved)} {form.reclassified}.",

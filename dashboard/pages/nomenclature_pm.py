@@ -31,11 +31,8 @@ def _types_table(types: pd.DataFrame) -> list:
 
 FORM = label_attach.AttachForm(
     prefix="nomenclature", permission=PERMISSION, entry="Type de la nomenclature", suggested="Type suggéré",
-    rows="Interventions", reclassified="intervention(s) reclassée(s)",
-    unknown=lambda: pm_catalogue.unknown_labels(engine()).rename(columns={"interventions": "n"}),
-    entries=lambda: pm_catalogue.list_types(engine()),
-    learn=lambda label, code, user, role: pm_catalogue.learn_label(engine(), label, code, user=user, role=role),
-    catalogue=_types_table)
+    rows="Interventions", reclassified="intervention(s) reclassée(s)", nomenclature=pm_catalogue.nomenclature(),
+    entries=lambda: pm_catalogue.list_types(engine()), catalogue=_types_table)
 
 
 def render(**_params) -> html.Div:

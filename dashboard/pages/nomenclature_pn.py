@@ -33,11 +33,8 @@ def _categories_table(categories: pd.DataFrame) -> list:
 
 FORM = label_attach.AttachForm(
     prefix="nomenclature-pn", permission=PERMISSION, entry="Catégorie", suggested="Catégorie suggérée",
-    rows="Faits", reclassified="fait(s) reclassé(s)",
-    unknown=lambda: pn_catalogue.unknown_labels(engine()).rename(columns={"facts": "n"}),
-    entries=lambda: pn_catalogue.list_categories(engine()),
-    learn=lambda label, code, user, role: pn_catalogue.learn_label(engine(), label, code, user=user, role=role),
-    catalogue=_categories_table)
+    rows="Faits", reclassified="fait(s) reclassé(s)", nomenclature=pn_catalogue.nomenclature(),
+    entries=lambda: pn_catalogue.list_categories(engine()), catalogue=_categories_table)
 
 
 def render(**_params) -> html.Div:
