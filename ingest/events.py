@@ -268,14 +268,13 @@ def _screen(data: columnar.Columns, header: list[str], index: dict[str, int]) ->
     n = len(data)
     cols = data.columns
     blank = np.zeros(n, dtype=bool)
-    if "date" in index:
-        when = columnar.strip(cols[index["date"]])
-        maybe = np.flatnonzero(pc.equal(when, "").to_numpy(zero_copy_only=False))
-        if len(maybe):
-            picked = pa.array(maybe)
-            joined = pc.binary_join_element_wise(*[columnar.plain(c.take(picked)) for c in cols], "")
-            results, codes = columnar.by_distinct(joined, lambda v: not v.strip())
-            blank[maybe] = np.array(results, dtype=bool)[codes]
+    when = columnar.strip(cols[index["date"]])  # a required field
+    maybe = np.flatnonzero(pc.equal(when, "").to_numpy(zero_copy_only=False))
+    if len(maybe):
+        picked = pa.array(maybe)
+        joined = pc.binary_join_element_wise(*[columnar.plain(c.take(picked)) for c in cols], "")
+        results, codes = columnar.by_distinct(joined, lambda v: not v.strip())
+        blank[maybe] = np.array(results, dtype=bool)[codes]
     skip = {index[f] for f in ("date", "time", "x", "y") if f in index}
     privacy.first_violation(header, cols, data.lines, skip=skip, ignore=blank)
     return blank

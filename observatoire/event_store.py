@@ -289,7 +289,8 @@ def _month(day: np.ndarray) -> np.ndarray:
 
 def counts(snap: Snapshot, f: EventFilter, by: str) -> pd.DataFrame:
     """``key`` and ``count`` per source, family, category (``source:category``), month, weekday or hour, in
-    key order, with ``pairs`` (the (source, category) seen per key) for the caller's labels."""
+    key order; for a source, category or family also ``code``, its position in ``snap.sources``, ``snap.pairs``
+    or ``snap.families``, for the caller's labels."""
     keep = snap.mask(f)
     if by == "hour":
         keep = keep & snap.time_known
