@@ -10,6 +10,12 @@ from __future__ import annotations
 S = "obs"
 
 
+# Settings of the bulk functions. Without its indexes the table can only be probed by scanning it: a nested loop
+# would rescan it (growing with the insert) once per row when its statistics say it is empty.
+_BULK_SETTINGS = (f"SET search_path = {S}, public, pg_temp SET maintenance_work_mem = '256MB' SET work_mem = '64MB' "
+                  "SET enable_nestloop = off")
+
+
 def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: tuple[str, ...] = ()) -> str:
     """``obs.<table>_bulk_insert()``: the rows of the caller's ``pg_temp.<table>_bulk`` (a view or table whose
     columns carry the target's names, plus ``line``) inserted without the ones whose ``key`` is already
@@ -32,11 +38,7 @@ def bulk_insert_function(table: str, key: tuple[str, ...], dropped_fk_targets: t
     targets = _fk_targets(dropped_fk_targets)
     return f"""
     CREATE OR REPLACE FUNCTION {t}_bulk_insert() RETURNS bigint
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = {S}, public, pg_temp SET maintenance_work_mem = '256MB' SET work_mem = '64MB'
-    -- Without its indexes the table can only be probed by scanning it: a nested loop would rescan it
-    -- (growing with the insert) once per row when its statistics say it is empty.
-    SET enable_nestloop = off AS $fn$
+    LANGUAGE plpgsql SECURITY DEFINER {_BULK_SETTINGS} AS $fn$
     DECLARE
         unique_stmts text[] := '{{}}';
         other_stmts text[] := '{{}}';
@@ -180,11 +182,9 @@ def bulk_window_functions(table: str, key: tuple[str, ...], dropped_fk_targets: 
     keys = ", ".join(key)
     match = " AND ".join(f"o.{k} = n.{k}" for k in key)
     targets = _fk_targets(dropped_fk_targets)
-    settings = (f"SET search_path = {S}, public, pg_temp SET maintenance_work_mem = '256MB' SET work_mem = '64MB' "
-                "SET enable_nestloop = off")
     return f"""
     CREATE OR REPLACE FUNCTION {t}_bulk_open() RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER {settings} AS $fn$
+    LANGUAGE plpgsql SECURITY DEFINER {_BULK_SETTINGS} AS $fn$
     DECLARE
         unique_stmts text[] := '{{}}';
         other_stmts text[] := '{{}}';
@@ -207,7 +207,7 @@ def bulk_window_functions(table: str, key: tuple[str, ...], dropped_fk_targets: 
     END $fn$;
 
     CREATE OR REPLACE FUNCTION {t}_bulk_close() RETURNS bigint
-    LANGUAGE plpgsql SECURITY DEFINER {settings} AS $fn$
+    LANGUAGE plpgsql SECURITY DEFINER {_BULK_SETTINGS} AS $fn$
     DECLARE
         w {S}.bulk_window;
         stmt text;
