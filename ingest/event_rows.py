@@ -195,18 +195,16 @@ def locate(staged: Staged, places: Places) -> tuple[np.ndarray, np.ndarray, pa.A
 
 
 def ewkb_points(lon: np.ndarray, lat: np.ndarray) -> pa.Array:
-    """Hexadecimal EWKB of WGS84 points, as PostGIS reads them in a ``COPY``; null where NaN."""
+    """EWKB of WGS84 points, as PostGIS reads them in a binary ``COPY``; null where NaN."""
     n = len(lon)
     record = np.dtype([("order", "u1"), ("kind", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")])
     points = np.zeros(n, dtype=record)
     points["order"], points["kind"], points["srid"] = 1, 0x20000001, WGS84  # little endian, point with SRID
     points["x"], points["y"] = lon, lat
-    width = 2 * record.itemsize
-    text = points.tobytes().hex().encode("ascii")
-    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    offsets = np.arange(0, (n + 1) * record.itemsize, record.itemsize, dtype=np.int32)
     valid = ~(np.isnan(lon) | np.isnan(lat))
     mask = pa.array(valid).buffers()[1] if not valid.all() else None
-    return pa.Array.from_buffers(pa.string(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(text)],
+    return pa.Array.from_buffers(pa.binary(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(points)],
                                  null_count=int((~valid).sum()))
 
 
@@ -247,12 +245,13 @@ def natural_keys(staged: Staged, label_key: pa.Array, place_key: pa.Array) -> pa
 
 def event_columns(staged: Staged, labels: dict[str, pa.Array], places: Places, lon: np.ndarray, lat: np.ndarray,
                   status: pa.Array, extra_fields: tuple[str, ...]) -> dict[str, pa.Array]:
-    """The rows a source inserts: line, occurred_at, time_known, label, label_key, type_code, family_code, place,
-    geom (EWKB), geocoding_status, geocoding_score, record_id, natural_key and the extra fields."""
+    """The rows a source inserts: line, occurred_at (timestamp), time_known, label, label_key, type_code,
+    family_code, place, geom (EWKB), geocoding_status, geocoding_score, record_id, natural_key and the extra
+    fields."""
     own = staged["srid"].is_valid().to_numpy(zero_copy_only=False)
     score = np.where(own, np.nan, places.score)
     columns = {
-        "line": staged["line"], "occurred_at": staged["occurred_at"], "time_known": staged["time_known"],
+        "line": staged["line"], "occurred_at": staged["occurred_at"].cast(pa.timestamp("us")), "time_known": staged["time_known"],
         "label": staged["label"], **labels, "place": places.place, "geom": ewkb_points(lon, lat),
         "geocoding_status": status,
         "geocoding_score": pa.array(score, mask=np.isnan(score)),

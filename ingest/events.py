@@ -83,8 +83,8 @@ class EventSource:
     attach_hint: str = "Un analyste peut les rattacher à un type (page Nomenclature PM)."
     # Turns the extra fields of the rows into what the table stores (e.g. an origin wording into its code).
     prepare: Callable[[dict], None] | None = None
-    # Large batches are copied straight into ``table`` when given: (its column, the row's column), ``batch_id``
-    # aside; the table then has ``<table>_bulk_open()`` and ``_bulk_close()`` (migration 0900).
+    # Large batches are copied straight into ``table`` when given: (its column, the row's column), ``id`` and
+    # ``batch_id`` aside; the table then has ``<table>_bulk_open(rows)`` and ``_bulk_close()`` (migrations 0900, 1100).
     bulk_columns: tuple[tuple[str, str], ...] = ()
 
     def field(self, name: str) -> Field:
@@ -436,7 +436,7 @@ def _is_number(raw: str) -> bool:
 PART_ROWS = 250_000  # rows of a part: checked and built while the previous one is being copied
 
 # Types of the rows written to the temporary table read by a source's INSERT.
-EVENT_TYPES = (("line", "int"), ("occurred_at", "timestamp"), ("time_known", "bool"), ("label", "text"),
+EVENT_TYPES = (("line", "bigint"), ("occurred_at", "timestamp"), ("time_known", "bool"), ("label", "text"),
                ("label_key", "text"), ("type_code", "text"), ("family_code", "text"), ("place", "text"),
                ("geom", "geometry(Point, 4326)"), ("geocoding_status", "text"), ("geocoding_score", "float8"),
                ("record_id", "text"), ("natural_key", 'text COLLATE "C"'))
@@ -491,8 +491,8 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
         builder.classify(conn, pc.unique(whole["label"]).to_pylist())
     bulk = not dry_run and bool(source.bulk_columns) and staging.bulk_worthwhile(conn, source.table, total)
     if bulk:
-        staging.open_bulk_window(conn, source.table)
-        target, names = source.table, [column for column, _ in source.bulk_columns] + ["batch_id"]
+        next_id = staging.open_bulk_window(conn, source.table, total)
+        target, names = source.table, ["id"] + [column for column, _ in source.bulk_columns] + ["batch_id"]
     else:
         staging.create_temp(conn, "ev_events", list(EVENT_TYPES) + [(name, "text") for name in source.extra_fields])
         target, names = "ev_events", [name for name, _ in EVENT_TYPES] + list(source.extra_fields)
@@ -508,8 +508,11 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
                 if source.prepare:
                     source.prepare(rows)
                 if bulk:
-                    rows = {column: rows[name] for column, name in source.bulk_columns}
-                    rows["batch_id"] = pa.array(np.full(len(staged["line"]), batch_id, dtype=np.int32))
+                    count = len(staged["line"])
+                    rows = {"id": pa.array(np.arange(next_id, next_id + count, dtype=np.int64)),
+                            **{column: rows[name] for column, name in source.bulk_columns},
+                            "batch_id": pa.array(np.full(count, batch_id, dtype=np.int32))}
+                    next_id += count
             if progress:
                 progress("validation", min(1.0, kept / max(total, 1)))
             writer.send({name: rows[name] for name in names})

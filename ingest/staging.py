@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import queue
 import threading
 import time
@@ -11,9 +10,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from ingest import pgcopy
 
 
 def copy_rows(conn: Connection, table: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]],
@@ -40,23 +40,18 @@ def create_temp(conn: Connection, table: str, columns: Sequence[tuple[str, str]]
     conn.exec_driver_sql(f"CREATE TEMP TABLE {table} (" + ", ".join(f"{n} {t}" for n, t in columns) + ") ON COMMIT DROP")
 
 
-def csv_bytes(values: Mapping[str, pa.Array]) -> bytes:
-    """Whole columns as the CSV a ``COPY … (FORMAT csv)`` reads (nulls unquoted and empty, texts quoted). Written
-    by Arrow: a million rows cost a fraction of a second on this side, the rest is PostgreSQL reading them."""
-    buffer = io.BytesIO()
-    pa_csv.write_csv(pa.table(dict(values)), buffer, pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"))
-    return buffer.getvalue()
-
-
 class CopyWriter:
-    """One ``COPY`` into ``table`` fed part by part from a thread of its own: the next part is checked and built
-    while PostgreSQL reads this one, which keeps both cores busy. Nothing else may use the connection until the
-    ``with`` block ends; leaving it on an error ends the copy (the transaction is then rolled back)."""
+    """One binary ``COPY`` into ``table`` fed part by part from a thread of its own: the next part is checked and
+    built while PostgreSQL reads this one, which keeps both cores busy. Each part maps the column ``names``, in
+    their order, to Arrow columns whose types give the PostgreSQL ones (see :mod:`ingest.pgcopy`). Nothing else
+    may use the connection until the ``with`` block ends; leaving it on an error ends the copy (the transaction
+    is then rolled back)."""
 
     def __init__(self, conn: Connection, table: str, names: Sequence[str]) -> None:
         self.raw = conn.connection.driver_connection
-        self.sql = f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)"
-        self.parts: queue.Queue[bytes | None] = queue.Queue(maxsize=2)  # bounded: memory stays at a few parts
+        self.names = list(names)
+        self.sql = f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT binary)"
+        self.parts: queue.Queue[memoryview | None] = queue.Queue(maxsize=2)  # bounded: memory stays at a few parts
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._copy, daemon=True)
 
@@ -67,10 +62,11 @@ class CopyWriter:
     def _copy(self) -> None:
         try:
             with self.raw.cursor() as cur, cur.copy(self.sql) as copy:
+                copy.write(pgcopy.HEADER)
                 while (data := self.parts.get()) is not None:
-                    view = memoryview(data)
-                    for start in range(0, len(view), 1 << 20):
-                        copy.write(view[start:start + (1 << 20)])
+                    for start in range(0, len(data), 1 << 20):
+                        copy.write(data[start:start + (1 << 20)])
+                copy.write(pgcopy.TRAILER)
         except BaseException as exc:  # handed to the caller's thread
             self.error = exc
             while self.parts.get() is not None:  # the caller must never wait on a full queue
@@ -79,7 +75,7 @@ class CopyWriter:
     def send(self, values: Mapping[str, pa.Array]) -> None:
         if self.error is not None:
             raise self.error
-        self.parts.put(csv_bytes(values))
+        self.parts.put(pgcopy.encode({name: values[name] for name in self.names}))
 
     def __exit__(self, kind, exc, tb) -> None:
         self.parts.put(None)
@@ -88,10 +84,11 @@ class CopyWriter:
             raise self.error
 
 
-def open_bulk_window(conn: Connection, table: str) -> None:
-    """Drop the indexes and keys of ``table`` until :func:`close_bulk_window`, in this transaction (migration
-    0900): rows ``COPY``'d in between cost no index upkeep."""
-    conn.exec_driver_sql(f"SELECT {table}_bulk_open()")
+def open_bulk_window(conn: Connection, table: str, rows: int) -> int:
+    """Drop the indexes and keys of ``table`` until :func:`close_bulk_window`, in this transaction (migrations
+    0900, 1100): rows ``COPY``'d in between cost no index upkeep. Returns the first of ``rows`` ids reserved for
+    them: the caller numbers its rows in the order of its file (the first line of a repeated key wins)."""
+    return int(conn.exec_driver_sql(f"SELECT {table}_bulk_open({int(rows)})").scalar_one())
 
 
 def close_bulk_window(conn: Connection, table: str) -> int:

@@ -4,6 +4,8 @@ foreign keys refused."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -119,19 +121,24 @@ def test_bulk_path_keeps_the_first_of_keys_repeated_in_the_batch(engine, monkeyp
     assert ("ecriture", 0.5) in steps  # the upload page moves on between the copy and the index rebuild
     assert (bulk.inserted, bulk.duplicates) == (ordinary.inserted, ordinary.duplicates) == (len(ROWS), len(ROWS))
     assert stored() == kept and ("Rodéo urbain" not in {label for _, label in kept})
+    with engine.connect() as conn:  # ids reserved by the window, in the order of the file, then the sequence goes on
+        ids = conn.execute(sa.text("SELECT id FROM obs.pm_intervention ORDER BY source_record_id")).scalars().all()
+        after = conn.execute(sa.text("SELECT nextval(pg_get_serial_sequence('obs.pm_intervention', 'id'))")).scalar()
+    assert ids == sorted(ids) and after > max(ids)
 
 
 def _window_row(batch: int) -> dict:
-    return {"occurred_at": "2024-05-01 10:00:00", "time_known": True, "label": "Tapage", "label_key": "tapage",
+    return {"occurred_at": datetime(2024, 5, 1, 10), "time_known": True, "label": "Tapage", "label_key": "tapage",
             "geocoding_status": "non_geolocalise", "natural_key": "k:test", "batch_id": batch}
 
 
 def _copy_one(conn, row: dict) -> int:
     import pyarrow as pa
 
-    staging.open_bulk_window(conn, "obs.pm_intervention")
+    first_id = staging.open_bulk_window(conn, "obs.pm_intervention", 1)
+    row = {"id": first_id, **row}
     with staging.CopyWriter(conn, "obs.pm_intervention", list(row)) as writer:
-        writer.send({k: pa.array([v]) for k, v in row.items()})
+        writer.send({k: pa.array([v], pa.int32() if k == "batch_id" else None) for k, v in row.items()})
     return staging.close_bulk_window(conn, "obs.pm_intervention")
 
 

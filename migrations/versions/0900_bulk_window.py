@@ -36,6 +36,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(bulk_insert_function("pm_intervention", ("natural_key",), dropped_fk_targets=FK_TARGETS))
     op.execute(f"DROP FUNCTION {S}.pm_intervention_bulk_close()")
-    op.execute(f"DROP FUNCTION {S}.pm_intervention_bulk_open()")
+    op.execute(f"DROP FUNCTION {S}.pm_intervention_bulk_open")  # whichever signature (see 1100)
     op.execute(f"DROP TABLE {S}.bulk_window")
     op.execute(f"DROP FUNCTION {S}.bulk_window_left_open()")
