@@ -88,7 +88,7 @@ def read_regular(table: Table) -> Columns | None:
     newlines = body.count(b"\n")
     rows = parsed.num_rows
     # One row per line, or the count would shift line numbers (a line break inside a value, a lone CR…).
-    if rows != newlines + (0 if body.endswith(b"\n") else 1) or b"\r" in body.replace(b"\r\n", b""):
+    if rows != newlines + (0 if body.endswith(b"\n") else 1) or body.count(b"\r") != body.count(b"\r\n"):
         return None
     columns = [compact(parsed.column(i).combine_chunks()) for i in range(width)]
     lines = np.arange(table.header_line + 1, table.header_line + 1 + rows, dtype=np.int64)

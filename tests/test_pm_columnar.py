@@ -130,7 +130,10 @@ def test_a_regular_file_is_read_as_columns_and_an_irregular_one_row_by_row(engin
     regular = write_export(tmp_path / "regular.csv")
     table = tabular.open_export(regular, pm.FIELDS)
     data = columnar.read_regular(table)
-    assert data is not None and list(data.lines) == [2, 3, 4, 5]
+    assert data is not None and list(data.lines) == [2, 3, 4, 5]  # CRLF line ends
+    lone_cr = tmp_path / "cr.csv"  # a carriage return alone would shift line numbers
+    lone_cr.write_bytes(regular.read_bytes().replace(b"Centre", b'"Cen\rtre"', 1))
+    assert columnar.read_regular(tabular.open_export(lone_cr, pm.FIELDS)) is None
     # a blank line, a line break inside a quoted value, a short row: line numbers come from the row reader
     text = ";".join(HEADER) + "\n" + ";".join(ROWS[0]) + "\n\n" + ";".join(ROWS[1]).replace("PV", '"P\nV"') + "\n" \
         + ";".join(ROWS[2][:5]) + "\n" + "31/02/2024;10:00;Tapage;;;;;;;MC-7\n"
