@@ -517,6 +517,9 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
                 progress("validation", min(1.0, kept / max(total, 1)))
             writer.send({name: rows[name] for name in names})
     builder.finish(report)
+    if not report.rows_read:
+        raise InputFileError("Le fichier ne contient aucune ligne sous l'en-tête : rien à importer. Vérifiez la "
+                             "période ou les filtres choisis dans le logiciel au moment de l'export.")
     if report.errors_total and not accept_valid:
         return  # run_import refuses the whole file and rolls back what was written
     if progress:

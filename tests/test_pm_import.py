@@ -198,3 +198,19 @@ def test_a_file_of_bad_rows_only_keeps_nothing_and_says_why(engine, tmp_path, mo
     assert (report.rows_read, report.rejected, report.inserted, report.duplicates) == (2, 2, 0, 0)
     assert [e.line for e in report.errors] == [2, 3]
     assert _count(engine, "true") == 0
+
+
+@pytest.mark.parametrize("by_rows", [False, True])
+def test_an_export_without_rows_is_refused_with_a_reason(engine, tmp_path, monkeypatch, by_rows):
+    """An export of the wrong period or filter holds only its header: the officer is told, no empty batch is
+    recorded as if something had been imported."""
+    from ingest import columnar
+
+    if by_rows:
+        monkeypatch.setattr(columnar, "read_regular", lambda table: None)
+    empty = write_export(tmp_path / "vide.csv", rows=[[""] * len(HEADER)])  # the header, then a blank line
+    for dry_run in (True, False):
+        with pytest.raises(InputFileError, match="aucune ligne sous l'en-tête"):
+            pm.commit(engine, empty, dry_run=dry_run, commune="04112")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM obs.import_batch WHERE source = 'pm'")).scalar() == 0
