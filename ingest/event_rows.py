@@ -251,7 +251,8 @@ def event_columns(staged: Staged, labels: dict[str, pa.Array], places: Places, l
     own = staged["srid"].is_valid().to_numpy(zero_copy_only=False)
     score = np.where(own, np.nan, places.score)
     columns = {
-        "line": staged["line"], "occurred_at": staged["occurred_at"].cast(pa.timestamp("us")), "time_known": staged["time_known"],
+        "line": staged["line"], "occurred_at": staged["occurred_at"].cast(pa.timestamp("us")),
+        "time_known": staged["time_known"],
         "label": staged["label"], **labels, "place": places.place, "geom": ewkb_points(lon, lat),
         "geocoding_status": status,
         "geocoding_score": pa.array(score, mask=np.isnan(score)),

