@@ -27,7 +27,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 bench: venv
-	bash scripts/setup-system.sh postgis
+	bash scripts/setup-system.sh postgis gdal
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
 
 clean-db: venv

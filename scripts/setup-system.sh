@@ -3,6 +3,7 @@
 #   setup-system.sh postgis   PostgreSQL + PostGIS (the product runs its own cluster from these binaries)
 #   setup-system.sh browser   Chromium + chromedriver (browser tests)
 #   setup-system.sh python    python3-venv
+#   setup-system.sh gdal      ogr2ogr (the peer of the import benchmarks)
 set -euo pipefail
 
 SUDO=""
@@ -43,6 +44,11 @@ for what in "$@"; do
         apt_install python3-venv python3-pip
       fi
       ;;
-    *) echo "usage: $0 postgis|browser|python ..." >&2; exit 2 ;;
+    gdal)
+      if ! command -v ogr2ogr >/dev/null 2>&1; then
+        apt_install gdal-bin
+      fi
+      ;;
+    *) echo "usage: $0 postgis|browser|python|gdal ..." >&2; exit 2 ;;
   esac
 done
