@@ -13,6 +13,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from observatoire import event_store
+from observatoire.events import EventFilter
+from observatoire.spatial import count_in_zones
+
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 UNCLASSIFIED = "Non classé"
 ZONE_LEVELS = ("iris", "qpv", "secteur")
@@ -38,7 +42,10 @@ def _where(start: date | None, end: date | None, families: list[str] | None,
 
 def _frame(engine: Engine, sql: str, params: dict[str, Any], threshold: int | None) -> pd.DataFrame:
     with engine.connect() as conn:
-        frame = pd.read_sql(sa.text(sql), conn, params=params)
+        return _masked(pd.read_sql(sa.text(sql), conn, params=params), threshold)
+
+
+def _masked(frame: pd.DataFrame, threshold: int | None) -> pd.DataFrame:
     if threshold:
         frame["masked"] = frame["count"] < threshold
         frame["count"] = frame["count"].where(~frame["masked"])
@@ -50,14 +57,15 @@ def by_type(engine: Engine, start: date | None = None, end: date | None = None, 
             threshold: int | None = None) -> pd.DataFrame:
     """family_code, family, type_code, type, sensitive, count — the unclassified labels as « Non classé »."""
     where, params = _where(start, end, families, types)
+    # Counted per code first, named after: the labels are joined to a few dozen groups, not to every row.
     return _frame(engine, f"""
-        SELECT i.family_code, COALESCE(f.label, '{UNCLASSIFIED}') AS family, i.type_code,
-               COALESCE(t.label, '{UNCLASSIFIED}') AS type, COALESCE(t.sensitive, false) AS sensitive,
-               count(*)::int AS count
-        FROM obs.pm_intervention i LEFT JOIN obs.pm_intervention_type t ON t.code = i.type_code
-             LEFT JOIN obs.pm_family f ON f.code = i.family_code
-        WHERE {where}
-        GROUP BY 1, 2, 3, 4, 5, f.position ORDER BY f.position NULLS LAST, count DESC""", params, threshold)
+        SELECT c.family_code, COALESCE(f.label, '{UNCLASSIFIED}') AS family, c.type_code,
+               COALESCE(t.label, '{UNCLASSIFIED}') AS type, COALESCE(t.sensitive, false) AS sensitive, c.count
+        FROM (SELECT i.family_code, i.type_code, count(*)::int AS count FROM obs.pm_intervention i
+              WHERE {where} GROUP BY 1, 2) c
+             LEFT JOIN obs.pm_intervention_type t ON t.code = c.type_code
+             LEFT JOIN obs.pm_family f ON f.code = c.family_code
+        ORDER BY f.position NULLS LAST, c.count DESC""", params, threshold)
 
 
 def by_month(engine: Engine, start: date | None = None, end: date | None = None, *,
@@ -66,10 +74,11 @@ def by_month(engine: Engine, start: date | None = None, end: date | None = None,
     """month (first day), family_code, family, count."""
     where, params = _where(start, end, families, types)
     return _frame(engine, f"""
-        SELECT date_trunc('month', i.occurred_at)::date AS month, i.family_code,
-               COALESCE(f.label, '{UNCLASSIFIED}') AS family, count(*)::int AS count
-        FROM obs.pm_intervention i LEFT JOIN obs.pm_family f ON f.code = i.family_code
-        WHERE {where} GROUP BY 1, 2, 3 ORDER BY 1, 2""", params, threshold)
+        SELECT c.month, c.family_code, COALESCE(f.label, '{UNCLASSIFIED}') AS family, c.count
+        FROM (SELECT date_trunc('month', i.occurred_at)::date AS month, i.family_code, count(*)::int AS count
+              FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2) c
+             LEFT JOIN obs.pm_family f ON f.code = c.family_code
+        ORDER BY 1, 2""", params, threshold)
 
 
 def weekday_hour(engine: Engine, start: date | None = None, end: date | None = None, *,
@@ -79,11 +88,13 @@ def weekday_hour(engine: Engine, start: date | None = None, end: date | None = N
     interventions without a known time are left out (their number is in :func:`summary`)."""
     where, params = _where(start, end, families, types)
     frame = _frame(engine, f"""
-        SELECT d.weekday, h.hour, count(i.id)::int AS count
+        SELECT d.weekday, h.hour, COALESCE(c.count, 0)::int AS count
         FROM generate_series(1, 7) d(weekday) CROSS JOIN generate_series(0, 23) h(hour)
-        LEFT JOIN obs.pm_intervention i ON i.time_known AND extract(isodow FROM i.occurred_at) = d.weekday
-             AND extract(hour FROM i.occurred_at) = h.hour AND {where}
-        GROUP BY 1, 2 ORDER BY 1, 2""", params, threshold)
+        LEFT JOIN (SELECT extract(isodow FROM i.occurred_at)::int AS weekday, extract(hour FROM i.occurred_at)::int
+                          AS hour, count(*) AS count
+                   FROM obs.pm_intervention i WHERE i.time_known AND {where} GROUP BY 1, 2) c
+             ON c.weekday = d.weekday AND c.hour = h.hour
+        ORDER BY 1, 2""", params, threshold)
     frame.insert(1, "weekday_label", frame["weekday"].map(lambda d: WEEKDAYS[d - 1]))
     return frame
 
@@ -91,36 +102,38 @@ def weekday_hour(engine: Engine, start: date | None = None, end: date | None = N
 def by_zone(engine: Engine, level: str = "iris", start: date | None = None, end: date | None = None, *,
             commune: str = "04112", families: list[str] | None = None, types: list[str] | None = None,
             threshold: int | None = None) -> pd.DataFrame:
-    """code, name, count per IRIS or QPV (points in the zone's outline) or per sector written in the
-    files; a last row counts what no zone holds (outside the zones, or not geolocated)."""
+    """code, name, count per IRIS or QPV (points in the zone's outline, boundary included, counted as on the
+    map) or per sector written in the files; a last row counts what no zone holds (outside the zones, or not
+    geolocated)."""
     if level not in ZONE_LEVELS:
         raise ValueError(f"niveau inconnu : {level!r} (possibles : {', '.join(ZONE_LEVELS)})")
     where, params = _where(start, end, families, types)
-    params["com"] = f"COM:{commune}"
     if level == "secteur":
-        sql = f"""
+        return _frame(engine, f"""
             SELECT COALESCE(i.sector, '') AS code, COALESCE(i.sector, 'Secteur non renseigné') AS name,
                    count(*)::int AS count
-            FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2 ORDER BY count DESC"""
-    else:
-        params["level"] = level
-        sql = f"""
-            WITH zones AS (
-                SELECT code, name, geom FROM obs.territory
-                WHERE level = :level AND geom IS NOT NULL
-                  AND (parent_code = :com OR code IN (
-                      SELECT z.code FROM obs.territory z, obs.territory c
-                      WHERE z.level = :level AND c.code = :com AND ST_Intersects(z.geom, c.geom)))),
-            hits AS (
-                SELECT i.id, (SELECT z.code FROM zones z WHERE ST_Covers(z.geom, i.geom) LIMIT 1) AS code
-                FROM obs.pm_intervention i WHERE {where})
-            SELECT code, name, count FROM (
-                SELECT z.code, z.name, count(h.id)::int AS count, 0 AS rank
-                FROM zones z LEFT JOIN hits h ON h.code = z.code GROUP BY 1, 2
-                UNION ALL
-                SELECT '', 'Hors zone ou non géolocalisé', count(*)::int, 1 FROM hits WHERE code IS NULL) r
-            ORDER BY rank, count DESC"""
-    return _frame(engine, sql, params, threshold)
+            FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2 ORDER BY count DESC""", params, threshold)
+    with engine.connect() as conn:
+        zones = conn.execute(sa.text("""
+            SELECT z.code, z.name, ST_AsBinary(ST_Transform(z.geom, 2154)) AS wkb_l93 FROM obs.territory z
+            WHERE z.level = :level AND z.geom IS NOT NULL
+              AND (z.parent_code = :com OR EXISTS (SELECT 1 FROM obs.territory c WHERE c.code = :com
+                                                   AND ST_Intersects(z.geom, c.geom)))
+            ORDER BY z.code"""), {"level": level, "com": f"COM:{commune}"}).all()
+        f = EventFilter(sources=("pm",), categories=tuple(types or ()), families=tuple(families or ()),
+                        start=start, end=end)
+        snap = event_store.snapshot(conn, f)
+        if snap is not None:  # the dashboard's copy in memory, the one the map counts with
+            counts = {z.code: snap.zone_count(f, z.code, bytes(z.wkb_l93)) for z in zones}
+            total = int(snap.mask(f).sum())
+        else:
+            counts = count_in_zones(conn, f"obs.pm_intervention i WHERE {where}", "i.geom_l93", params,
+                                    [z.code for z in zones])
+            total = conn.execute(sa.text(f"SELECT count(*) FROM obs.pm_intervention i WHERE {where}"),
+                                 params).scalar_one()
+    rows = sorted(((z.code, z.name, counts[z.code]) for z in zones), key=lambda r: -r[2])
+    rows.append(("", "Hors zone ou non géolocalisé", max(total - sum(counts.values()), 0)))
+    return _masked(pd.DataFrame(rows, columns=["code", "name", "count"]), threshold)
 
 
 def summary(engine: Engine, start: date | None = None, end: date | None = None, *,

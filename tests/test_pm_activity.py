@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -74,6 +75,52 @@ def test_activity_queries(demo):
     summary = pm_activity.summary(demo)
     assert summary["geocodees"] > 0 and summary["coordonnees"] > 0 and summary["non_geolocalisees"] > 0
     assert set(pm_activity.origins(demo)["origin"]) >= {"appel", "initiative", "demande"}
+
+
+def _raw(engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text("SELECT occurred_at, time_known, type_code, family_code FROM obs.pm_intervention"),
+                           conn)
+
+
+def test_activity_counts_are_those_of_the_stored_rows(demo):
+    """Each view counted straight from the rows, with the same filter: no row lost or counted twice by the
+    queries' grouping."""
+    raw = _raw(demo)
+    start, end, families = date(2022, 1, 1), date(2023, 6, 30), ["tranquillite", "circulation"]
+    kept = raw[(raw.occurred_at >= pd.Timestamp(start)) & (raw.occurred_at < pd.Timestamp(end) + pd.Timedelta(days=1))
+               & raw.family_code.isin(families)]
+    types = pm_activity.by_type(demo, start, end, families=families)
+    assert dict(zip(types.type_code, types["count"], strict=True)) == kept.groupby("type_code").size().to_dict()
+    months = pm_activity.by_month(demo, start, end, families=families)
+    expected = kept.groupby([kept.occurred_at.dt.to_period("M").dt.start_time.dt.date, "family_code"]).size()
+    assert {(m, f): c for m, f, c in zip(months.month, months.family_code, months["count"], strict=True)} \
+        == expected.to_dict()
+    heat = pm_activity.weekday_hour(demo, start, end, families=families)
+    timed = kept[kept.time_known]
+    expected = timed.groupby([timed.occurred_at.dt.dayofweek + 1, timed.occurred_at.dt.hour]).size()
+    assert {(d, h): c for d, h, c in zip(heat.weekday, heat.hour, heat["count"], strict=True) if c} == expected.to_dict()
+    assert heat["count"].sum() == len(timed)
+
+
+@pytest.mark.parametrize("level", ["iris", "qpv"])
+def test_zone_counts_from_the_dashboard_copy_are_those_of_sql(demo, level):
+    """The dashboard counts zones on its copy of the events in memory (as the map does), a command in SQL: the
+    same figures, whatever the filter."""
+    from observatoire import event_store
+
+    filters = [{}, {"start": date(2023, 1, 1), "end": date(2023, 12, 31), "types": ["nuisances_sonores"]},
+               {"families": ["circulation"]}]
+    by_sql = [pm_activity.by_zone(demo, level, **f) for f in filters]
+    event_store.enable(demo)
+    try:
+        in_memory = [pm_activity.by_zone(demo, level, **f) for f in filters]
+    finally:
+        event_store.disable(demo)
+    for sql, memory in zip(by_sql, in_memory, strict=True):
+        pd.testing.assert_frame_equal(sql, memory)
+    assert by_sql[0]["count"].sum() == pm_activity.summary(demo)["total"]
+    assert 0 < by_sql[1]["count"].sum() < by_sql[0]["count"].sum()
 
 
 def test_nomenclature_editing(engine):
