@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -259,17 +258,16 @@ def _year(expr: str) -> str:
 def _write(conn: Connection, layout: Layout, edition: str, batch_id: int, report: ImportReport,
            accept_valid: bool) -> None:
     prefix = {"commune": "COM:", "departement": "DEP:", "region": "REG:"}[layout.level]
-    start = time.perf_counter()
-    conn.exec_driver_sql(f"""
-        CREATE TEMP TABLE ssmsi_clean ON COMMIT DROP AS
-        SELECT r.line, '{prefix}' || r.code AS territory_code, {_year('r.year_txt')} AS year, i.indicator_id,
-               COALESCE(lower(r.published_txt) IN ('ndiff', 'non', 'false', '0'), false) AS not_published,
-               {_num('r.count_txt')}::int AS count, {_num('r.rate_txt')} AS rate,
-               {_num('r.cvalue_txt')} AS cvalue, {_num('r.crate_txt')} AS crate, lower(r.unit) AS unit,
-               {_num('r.pop_txt')} AS pop, {_year('r.popv_txt')} AS popv,
-               {_num('r.log_txt')} AS log, {_year('r.logv_txt')} AS logv
-        FROM ssmsi_rows r JOIN ssmsi_ind i USING (label)""")
-    report.extra.setdefault("durees_s", {})["conversion"] = round(time.perf_counter() - start, 2)
+    with timed(report, "conversion"):
+        conn.exec_driver_sql(f"""
+            CREATE TEMP TABLE ssmsi_clean ON COMMIT DROP AS
+            SELECT r.line, '{prefix}' || r.code AS territory_code, {_year('r.year_txt')} AS year, i.indicator_id,
+                   COALESCE(lower(r.published_txt) IN ('ndiff', 'non', 'false', '0'), false) AS not_published,
+                   {_num('r.count_txt')}::int AS count, {_num('r.rate_txt')} AS rate,
+                   {_num('r.cvalue_txt')} AS cvalue, {_num('r.crate_txt')} AS crate, lower(r.unit) AS unit,
+                   {_num('r.pop_txt')} AS pop, {_year('r.popv_txt')} AS popv,
+                   {_num('r.log_txt')} AS log, {_year('r.logv_txt')} AS logv
+            FROM ssmsi_rows r JOIN ssmsi_ind i USING (label)""")
     with timed(report, "territoires"):
         codes = set(conn.exec_driver_sql("SELECT DISTINCT territory_code FROM ssmsi_clean").scalars())
         ensure_territories(conn, codes)
@@ -283,26 +281,27 @@ def _write(conn: Connection, layout: Layout, edition: str, batch_id: int, report
                                             {"c": code, "y": year}).rowcount
     if inconsistent and not accept_valid:
         return
-    start = time.perf_counter()
-    published = ("CASE WHEN c.not_published THEN false WHEN c.count IS NULL AND c.rate IS NULL THEN false ELSE true END")
-    columns = (("edition", ":edition"), ("territory_code", "c.territory_code"), ("indicator_id", "c.indicator_id"),
-               ("year", "c.year"), ("count", "CASE WHEN c.not_published THEN NULL ELSE c.count END"),
-               ("published", published), ("published_rate", "CASE WHEN c.not_published THEN NULL ELSE c.rate END"),
-               ("complement_value", "c.cvalue"), ("complement_rate", "c.crate"), ("unit", "c.unit"),
-               ("batch_id", ":batch"))
-    valid = conn.exec_driver_sql("SELECT count(*) FROM ssmsi_clean").scalar_one()
-    if bulk_worthwhile(conn, "obs.pn_stat", valid):
-        # A national base into a table it outgrows: indexes rebuilt once by the owner's function.
-        select = ", ".join(f"{expr} AS {name}" for name, expr in columns)
-        select = select.replace(":edition", _quote(edition)).replace(":batch", str(int(batch_id)))
-        report.inserted = bulk_insert(conn, "obs.pn_stat", f"SELECT c.line, {select} FROM ssmsi_clean c")
-    else:
-        stats = conn.execute(sa.text(
-            f"INSERT INTO obs.pn_stat ({', '.join(n for n, _ in columns)}) "
-            f"SELECT {', '.join(e for _, e in columns)} FROM ssmsi_clean c ON CONFLICT DO NOTHING"),
-            {"edition": edition, "batch": batch_id})
-        report.inserted = stats.rowcount
-    report.extra.setdefault("durees_s", {})["valeurs"] = round(time.perf_counter() - start, 2)
+    with timed(report, "valeurs"):
+        published = ("CASE WHEN c.not_published THEN false WHEN c.count IS NULL AND c.rate IS NULL THEN false "
+                     "ELSE true END")
+        columns = (("edition", ":edition"), ("territory_code", "c.territory_code"),
+                   ("indicator_id", "c.indicator_id"), ("year", "c.year"),
+                   ("count", "CASE WHEN c.not_published THEN NULL ELSE c.count END"), ("published", published),
+                   ("published_rate", "CASE WHEN c.not_published THEN NULL ELSE c.rate END"),
+                   ("complement_value", "c.cvalue"), ("complement_rate", "c.crate"), ("unit", "c.unit"),
+                   ("batch_id", ":batch"))
+        valid = conn.exec_driver_sql("SELECT count(*) FROM ssmsi_clean").scalar_one()
+        if bulk_worthwhile(conn, "obs.pn_stat", valid):
+            # A national base into a table it outgrows: indexes rebuilt once by the owner's function.
+            select = ", ".join(f"{expr} AS {name}" for name, expr in columns)
+            select = select.replace(":edition", _quote(edition)).replace(":batch", str(int(batch_id)))
+            report.inserted = bulk_insert(conn, "obs.pn_stat", f"SELECT c.line, {select} FROM ssmsi_clean c")
+        else:
+            stats = conn.execute(sa.text(
+                f"INSERT INTO obs.pn_stat ({', '.join(n for n, _ in columns)}) "
+                f"SELECT {', '.join(e for _, e in columns)} FROM ssmsi_clean c ON CONFLICT DO NOTHING"),
+                {"edition": edition, "batch": batch_id})
+            report.inserted = stats.rowcount
     report.duplicates = valid - report.inserted
     report.extra["valeurs"] = valid
     report.extra["non_diffusees"] = conn.exec_driver_sql(
