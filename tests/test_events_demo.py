@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from observatoire import batch_admin, events, hotspots, spatial
+from observatoire import batch_admin, events, hotspots, pn_catalogue, spatial
 from observatoire.events import EventFilter
 from sample_data import pn_faits
 
@@ -36,7 +36,12 @@ def test_demo_loads_once_with_sensitive_facts_and_evening_hot_spots(engine):
         unplaced, unclassified = conn.execute(sa.text(
             "SELECT count(*) FILTER (WHERE geom IS NULL), count(*) FILTER (WHERE category_code IS NULL) "
             "FROM obs.pn_fact")).one()
-    assert (unplaced, unclassified) == (0, 0)
+    written = (FILES / pn_faits.SUBDIR / pn_faits.FILES[1]).read_text(encoding="utf-8")
+    unknown = sum(written.count(f",{w},") for w in pn_faits.UNKNOWN_WORDINGS)
+    assert unplaced == 0 and unclassified == unknown > 5
+    # the analyst finds them on the nomenclature page, most frequent first
+    listed = pn_catalogue.unknown_labels(engine)
+    assert set(listed["label"]) == set(pn_faits.UNKNOWN_WORDINGS) and listed["facts"].sum() == unknown
     summary = events.summary(engine, EventFilter(sources=("pn",)))
     assert 100 < summary["sensitive"] < 400
     evenings = EventFilter(sources=("pn",), hours=(18, 6))
