@@ -2,10 +2,9 @@
 
 PostgreSQL reads binary rows much faster than CSV ones (a million interventions: 1.7 s instead of 2.8 s): no
 quoting to undo, no text to parse into timestamps, numbers or geometries (``geometry_recv`` takes the EWKB as
-it is). Each value is its length
-(4 bytes, big endian; -1 for null) then its bytes; each row starts with its number of values (2 bytes). The
-rows are assembled column by column: a length column and a value column per field, joined row by row by
-Arrow in one pass, in C, without holding the GIL.
+it is). Each value is its length (4 bytes, big endian; -1 for null) then its bytes; each row starts with its
+number of values (2 bytes). The rows are assembled column by column: a length column and a value column per
+field, joined row by row by Arrow in one pass, in C, without holding the GIL.
 
 The PostgreSQL type follows from the Arrow type: ``string`` → text (or varchar), ``binary`` → the raw bytes
 of a type whose binary input takes them (bytea, or EWKB for a geometry), ``bool``, ``int32`` → integer,
@@ -27,15 +26,15 @@ TRAILER = b"\xff\xff"
 _PG_EPOCH_US = 946_684_800_000_000
 
 
-def _fixed_width(values: np.ndarray, n: int) -> pa.Array:
-    """A binary array of ``n`` values of equal width taken from one contiguous buffer (no copy)."""
-    width = values.nbytes // n if n else 0
+def _fixed_width(values: np.ndarray) -> pa.Array:
+    """A binary array of the values of a contiguous array, each its bytes (no copy)."""
+    n, width = len(values), values.itemsize
     offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
     return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(values)])
 
 
 def _lengths(lengths: np.ndarray) -> pa.Array:
-    return _fixed_width(np.ascontiguousarray(lengths, dtype=">i4"), len(lengths))
+    return _fixed_width(np.ascontiguousarray(lengths, dtype=">i4"))
 
 
 def _numbers(array: pa.Array, dtype: str) -> tuple[pa.Array, pa.Array]:
@@ -45,7 +44,7 @@ def _numbers(array: pa.Array, dtype: str) -> tuple[pa.Array, pa.Array]:
     data = np.ascontiguousarray(array.fill_null(0).to_numpy(zero_copy_only=False), dtype=dtype)
     valid = array.is_valid().to_numpy(zero_copy_only=False) if array.null_count else None
     lengths = np.full(n, width, dtype=np.int32)
-    values = _fixed_width(data, n)
+    values = _fixed_width(data)
     if valid is not None:
         lengths[~valid] = -1
         values = pc.if_else(pa.array(valid), values, pa.nulls(n, pa.binary()))
@@ -81,7 +80,7 @@ def encode(columns: Mapping[str, pa.Array]) -> memoryview:
     n = len(arrays[0]) if arrays else 0
     if n == 0:
         return memoryview(b"")
-    count = _fixed_width(np.full(n, len(arrays), dtype=">i2"), n)
+    count = _fixed_width(np.full(n, len(arrays), dtype=">i2"))
     parts = [count]
     for array in arrays:
         parts.extend(_column(array))

@@ -243,6 +243,7 @@ def warm(engine: Engine) -> threading.Thread:
 _TYPES = {"source": pa.string(), "category": pa.string(), "family": pa.string(), "day": pa.int32(), "hour": pa.int8(),
           "isodow": pa.int8(), "time_known": pa.bool_(), "located": pa.bool_(), "x": pa.float64(), "y": pa.float64(),
           "sensitive": pa.bool_()}
+_PAIR = "\x1f"  # joins a source and a category into one key; below every printable character, so keys sort as pairs
 
 
 def load(engine: Engine) -> Snapshot:
@@ -282,12 +283,8 @@ def load(engine: Engine) -> Snapshot:
         source=source_codes.astype(np.int16), pair=pair_codes, family=family_codes,
         day=array("day", np.int32), hour=array("hour", np.int8), isodow=array("isodow", np.int8),
         time_known=array("time_known", bool), located=array("located", bool),
-        x=column["x"].fill_null(np.nan).to_numpy(zero_copy_only=False), y=column["y"].fill_null(np.nan).to_numpy(
-            zero_copy_only=False), sensitive=array("sensitive", bool),
+        x=array("x", np.float64), y=array("y", np.float64), sensitive=array("sensitive", bool),  # NULL → NaN
     )
-
-
-_PAIR = "\x1f"  # joins a source and a category into one key; below every printable character, so keys sort as pairs
 
 
 def _codes(values: pa.Array) -> tuple[list[str], np.ndarray]:

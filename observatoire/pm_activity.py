@@ -13,9 +13,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from observatoire import event_store
 from observatoire.events import EventFilter
-from observatoire.spatial import count_in_zones
+from observatoire.spatial import COMMUNE_ZONES, tally_zones
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 UNCLASSIFIED = "Non classé"
@@ -114,23 +113,13 @@ def by_zone(engine: Engine, level: str = "iris", start: date | None = None, end:
                    count(*)::int AS count
             FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2 ORDER BY count DESC""", params, threshold)
     with engine.connect() as conn:
-        zones = conn.execute(sa.text("""
+        zones = conn.execute(sa.text(f"""
             SELECT z.code, z.name, ST_AsBinary(ST_Transform(z.geom, 2154)) AS wkb_l93 FROM obs.territory z
-            WHERE z.level = :level AND z.geom IS NOT NULL
-              AND (z.parent_code = :com OR EXISTS (SELECT 1 FROM obs.territory c WHERE c.code = :com
-                                                   AND ST_Intersects(z.geom, c.geom)))
-            ORDER BY z.code"""), {"level": level, "com": f"COM:{commune}"}).all()
+            WHERE {COMMUNE_ZONES} ORDER BY z.code"""), {"level": level, "com": f"COM:{commune}"}).all()
+        # The interventions as events of the map: the same filter, the same counting (in memory on the dashboard).
         f = EventFilter(sources=("pm",), categories=tuple(types or ()), families=tuple(families or ()),
                         start=start, end=end)
-        snap = event_store.snapshot(conn, f)
-        if snap is not None:  # the dashboard's copy in memory, the one the map counts with
-            counts = {z.code: snap.zone_count(f, z.code, bytes(z.wkb_l93)) for z in zones}
-            total = int(snap.mask(f).sum())
-        else:
-            counts = count_in_zones(conn, f"obs.pm_intervention i WHERE {where}", "i.geom_l93", params,
-                                    [z.code for z in zones])
-            total = conn.execute(sa.text(f"SELECT count(*) FROM obs.pm_intervention i WHERE {where}"),
-                                 params).scalar_one()
+        counts, total, _ = tally_zones(conn, f, zones)
     rows = sorted(((z.code, z.name, counts[z.code]) for z in zones), key=lambda r: -r[2])
     rows.append(("", "Hors zone ou non géolocalisé", max(total - sum(counts.values()), 0)))
     return _masked(pd.DataFrame(rows, columns=["code", "name", "count"]), threshold)

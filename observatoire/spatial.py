@@ -157,17 +157,33 @@ def map_layers(engine: Engine, f: EventFilter, role: str | None = None, *, cell:
             "Aucun événement géolocalisé pour ces filtres."}
 
 
-def count_in_zones(conn: Connection, rows: str, geom: str, params: dict[str, Any], codes: list[str]) -> dict[str, int]:
-    """Per zone of ``codes``, how many of ``rows`` (``table alias WHERE …``) have their Lambert-93 point ``geom``
-    in its outline (boundary included), in SQL.
+# The zones of a level that a commune holds or touches (``:level``, ``:com``), aliased ``z``.
+COMMUNE_ZONES = """z.level = :level AND z.geom IS NOT NULL
+    AND (z.parent_code = :com OR EXISTS (SELECT 1 FROM obs.territory c WHERE c.code = :com
+                                         AND ST_Intersects(z.geom, c.geom)))"""
 
-    One zone after the other, its outline transformed once (materialised: inlined, the transform would run
-    again for every point) and kept prepared by PostGIS while the spatial index hands it its points."""
-    return dict(conn.execute(sa.text(f"""
+
+def tally_zones(conn: Connection, f: EventFilter, zones: list[Any]) -> tuple[dict[str, int], int, int]:
+    """Events of ``f`` per zone (rows with ``code`` and ``wkb_l93``, boundary included), then how many events
+    ``f`` selects and how many of them are geolocated.
+
+    On the dashboard's copy in memory when it keeps one; else in SQL, one zone after the other, its outline
+    transformed once (materialised: inlined, the transform would run again for every point) and kept prepared
+    by PostGIS while the spatial index hands it its points."""
+    snap = event_store.snapshot(conn, f)
+    if snap is not None:
+        keep = snap.mask(f)
+        counts = {z.code: snap.zone_count(f, z.code, bytes(z.wkb_l93)) for z in zones}
+        return counts, int(keep.sum()), int((keep & snap.located).sum())
+    cond, params = where(f)
+    counts = dict(conn.execute(sa.text(f"""
         WITH z AS MATERIALIZED (SELECT code, ST_Transform(geom, 2154) AS geom_l93 FROM obs.territory
                                 WHERE code = ANY(:codes))
-        SELECT z.code, (SELECT count(*) FROM {rows} AND ST_Covers(z.geom_l93, {geom}))::int FROM z"""),
-        {**params, "codes": codes}).all())
+        SELECT z.code, (SELECT count(*) FROM obs.event e WHERE {cond} AND ST_Covers(z.geom_l93, e.geom_l93))::int
+        FROM z"""), {**params, "codes": [z.code for z in zones]}).all())
+    total, located = conn.execute(sa.text(f"SELECT count(*), count(e.geom_l93) FROM obs.event e WHERE {cond}"),
+                                  params).one()
+    return counts, int(total), int(located)
 
 
 def zone_counts(engine: Engine, f: EventFilter, level: str = "iris", role: str | None = None, *,
@@ -188,30 +204,20 @@ def zone_counts(engine: Engine, f: EventFilter, level: str = "iris", role: str |
         from observatoire.settings import get_settings
 
         commune = get_settings().commune
-    cond, params = where(f)
-    params.update(level=level, com=f"COM:{commune}")
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("""
+        rows = conn.execute(sa.text(f"""
             WITH zones AS (
                 SELECT z.code, z.name, z.geom, ST_Transform(z.geom, 2154) AS geom_l93 FROM obs.territory z
-                WHERE z.level = :level AND z.geom IS NOT NULL
-                  AND (z.parent_code = :com OR EXISTS (SELECT 1 FROM obs.territory c WHERE c.code = :com
-                                                       AND ST_Intersects(z.geom, c.geom)))),
+                WHERE {COMMUNE_ZONES}),
             pop AS (
                 SELECT DISTINCT ON (territory_code) territory_code, inhabitants, year
                 FROM obs.population WHERE territory_code IN (SELECT code FROM zones) AND inhabitants > 0
                 ORDER BY territory_code, year DESC)
             SELECT z.code, z.name, ST_AsGeoJSON(z.geom, 6) AS geometry, ST_AsBinary(z.geom_l93) AS wkb_l93,
                    p.inhabitants, p.year
-            FROM zones z LEFT JOIN pop p ON p.territory_code = z.code ORDER BY z.code"""), params).all()
-        snap = event_store.snapshot(conn, f)
-        if snap is not None:
-            n = {r.code: snap.zone_count(f, r.code, bytes(r.wkb_l93)) for r in rows}
-            located = int((snap.mask(f) & snap.located).sum())
-        else:
-            n = count_in_zones(conn, f"obs.event e WHERE {cond}", "e.geom_l93", params, [r.code for r in rows])
-            located = conn.execute(sa.text(f"SELECT count(*) FROM obs.event e WHERE {cond} AND e.geom_l93 IS NOT NULL"),
-                                   params).scalar_one()
+            FROM zones z LEFT JOIN pop p ON p.territory_code = z.code ORDER BY z.code"""),
+            {"level": level, "com": f"COM:{commune}"}).all()
+        n, _, located = tally_zones(conn, f, rows)
     limit = disclosure.threshold_for(role, threshold)
     with_rates = bool(rows) and all(r.inhabitants for r in rows)
     features = []
