@@ -8,8 +8,6 @@ Create Date: 2026-11-22
 import sqlalchemy as sa
 from alembic import op
 
-from observatoire.bulk_sql import bulk_insert_function, reference_checks
-
 revision = "0100"
 down_revision = "0001"
 branch_labels = None
@@ -119,9 +117,8 @@ def upgrade() -> None:
     )
     # Catalogues: seeded here, kept by the tests' cleaning (comment 'catalogue').
     _seed_catalogues()
-    op.execute(bulk_insert_function("pn_stat", ("edition", "indicator_id", "territory_code", "year")))
-    op.execute(reference_checks("pn_stat", (("territory_code", "territory", "code", "text"),
-                                            ("batch_id", "import_batch", "id", "integer"))))
+    op.execute(_SQL_1)
+    op.execute(_SQL_2)
     op.execute(f"COMMENT ON TABLE {S}.pn_indicator IS 'catalogue des indicateurs SSMSI'")
     op.execute(f"COMMENT ON TABLE {S}.etat4001_index IS 'catalogue des index de l''état 4001'")
 
@@ -287,3 +284,159 @@ def downgrade() -> None:
     for table in ("etat4001_count", "etat4001_index", "pn_denominator", "pn_stat", "pn_indicator", "pn_edition"):
         op.drop_table(table, schema=S)
     op.execute(f"DROP FUNCTION IF EXISTS {S}.pn_stat_check_references()")
+
+
+# The SQL as it stood when this migration was written, frozen: a migration already applied never runs
+# again, so it must keep creating exactly what it created then, whatever the code becomes.
+_SQL_1 = """
+CREATE OR REPLACE FUNCTION obs.pn_stat_bulk_insert() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = obs, public, pg_temp SET maintenance_work_mem = '256MB' SET work_mem = '64MB' SET enable_nestloop = off AS $fn$
+DECLARE
+    unique_stmts text[] := '{}';
+    other_stmts text[] := '{}';
+    item record;
+    cols text;
+    stmt text;
+    anti text := 'NOT EXISTS (SELECT 1 FROM obs.pn_stat t WHERE t.edition = r.edition AND t.indicator_id = r.indicator_id AND t.territory_code = r.territory_code AND t.year = r.year)';
+    inserted bigint;
+    src regclass := to_regclass('pg_temp.pn_stat_bulk');  -- looked up at each call: a new view each import
+    scan boolean := to_regprocedure('obs.pn_stat_check_all_references()') IS NOT NULL;
+    trigger_def text;
+BEGIN
+    IF src IS NULL THEN
+        RAISE EXCEPTION 'pg_temp.pn_stat_bulk absent : rien à insérer';
+    END IF;
+    LOCK TABLE obs.pn_stat IN ACCESS EXCLUSIVE MODE;
+
+    FOR item IN
+        SELECT c.contype, format('ALTER TABLE obs.pn_stat ADD CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)) AS add,
+               format('ALTER TABLE obs.pn_stat DROP CONSTRAINT %I', c.conname) AS drop
+        FROM pg_constraint c
+        WHERE c.conrelid = 'obs.pn_stat'::regclass
+          AND (c.contype = 'u' OR (c.contype = 'f' AND c.confrelid IN (NULL::regclass))
+               -- the primary key too, unless another table's foreign key needs it
+               OR (c.contype = 'p' AND NOT EXISTS (SELECT 1 FROM pg_constraint f
+                                                   WHERE f.confrelid = 'obs.pn_stat'::regclass AND f.contype = 'f')))
+        UNION ALL
+        SELECT 'i', pg_get_indexdef(i.indexrelid), format('DROP INDEX %s', i.indexrelid::regclass)
+        FROM pg_index i
+        WHERE i.indrelid = 'obs.pn_stat'::regclass AND NOT i.indisprimary
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+    LOOP
+        IF item.contype = 'u' THEN
+            unique_stmts := unique_stmts || item.add;
+        ELSE
+            other_stmts := other_stmts || item.add;
+        END IF;
+        EXECUTE item.drop;
+    END LOOP;
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+    FROM pg_attribute a
+    WHERE a.attrelid = 'obs.pn_stat'::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+      AND EXISTS (SELECT 1 FROM pg_attribute b WHERE b.attrelid = src
+                  AND b.attname = a.attname AND b.attnum > 0 AND NOT b.attisdropped);
+    IF NOT EXISTS (SELECT 1 FROM obs.pn_stat) THEN
+        anti := 'true';  -- nothing to compare with
+    END IF;
+    IF scan THEN
+        trigger_def := (SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'obs.pn_stat'::regclass AND tgname = 'pn_stat_references_insert');
+        DROP TRIGGER pn_stat_references_insert ON obs.pn_stat;
+    END IF;
+    BEGIN
+        -- Usual case, no key twice in the batch: the unique index built afterwards proves it.
+        EXECUTE format('INSERT INTO obs.pn_stat (%1$s) SELECT %1$s FROM pg_temp.pn_stat_bulk r WHERE %2$s', cols, anti);
+        GET DIAGNOSTICS inserted = ROW_COUNT;
+        FOREACH stmt IN ARRAY unique_stmts LOOP EXECUTE stmt; END LOOP;
+    EXCEPTION WHEN unique_violation THEN
+        -- The batch repeats a key: its first line wins, as with ON CONFLICT DO NOTHING.
+        EXECUTE format('INSERT INTO obs.pn_stat (%1$s) SELECT DISTINCT ON (r.edition, r.indicator_id, r.territory_code, r.year) %1$s FROM pg_temp.pn_stat_bulk r '
+                       'WHERE %2$s ORDER BY r.edition, r.indicator_id, r.territory_code, r.year, r.line', cols, anti);
+        GET DIAGNOSTICS inserted = ROW_COUNT;
+        FOREACH stmt IN ARRAY unique_stmts LOOP EXECUTE stmt; END LOOP;
+    END;
+    FOREACH stmt IN ARRAY other_stmts LOOP EXECUTE stmt; END LOOP;
+    IF scan THEN
+        EXECUTE trigger_def;
+        EXECUTE 'SELECT obs.pn_stat_check_all_references()';
+    END IF;
+    EXECUTE 'ANALYZE obs.pn_stat';  -- plans of the next queries see the new size at once
+    RETURN inserted;
+END $fn$;
+REVOKE ALL ON FUNCTION obs.pn_stat_bulk_insert() FROM PUBLIC;
+DO $$ BEGIN
+IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'obs_app') AND current_user <> 'obs_app' THEN
+    GRANT EXECUTE ON FUNCTION obs.pn_stat_bulk_insert() TO obs_app;
+END IF;
+END $$;
+"""
+
+_SQL_2 = """
+CREATE FUNCTION obs.pn_stat_check_references() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = obs, pg_temp AS $fn$
+DECLARE missing text; keys_0 text[]; keys_1 integer[];
+BEGIN
+    SELECT array_agg(k) INTO keys_0 FROM (SELECT DISTINCT territory_code AS k FROM new_rows) d WHERE k IS NOT NULL;
+    PERFORM 1 FROM obs.territory r WHERE r.code = ANY(keys_0) FOR KEY SHARE;
+    SELECT k::text INTO missing FROM unnest(keys_0) k
+    WHERE NOT EXISTS (SELECT 1 FROM obs.territory r WHERE r.code = k) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'insert or update on table "pn_stat" violates reference to "territory"'
+            USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key (territory_code)=(%s) is not present.', missing);
+    END IF;
+    SELECT array_agg(k) INTO keys_1 FROM (SELECT DISTINCT batch_id AS k FROM new_rows) d WHERE k IS NOT NULL;
+    PERFORM 1 FROM obs.import_batch r WHERE r.id = ANY(keys_1) FOR KEY SHARE;
+    SELECT k::text INTO missing FROM unnest(keys_1) k
+    WHERE NOT EXISTS (SELECT 1 FROM obs.import_batch r WHERE r.id = k) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'insert or update on table "pn_stat" violates reference to "import_batch"'
+            USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key (batch_id)=(%s) is not present.', missing);
+    END IF;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER pn_stat_references_insert AFTER INSERT ON obs.pn_stat REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION obs.pn_stat_check_references();
+CREATE TRIGGER pn_stat_references_update AFTER UPDATE ON obs.pn_stat REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION obs.pn_stat_check_references();
+
+CREATE FUNCTION obs.pn_stat_territory_code_referenced() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = obs, pg_temp AS $fn$
+DECLARE gone text[]; used text;
+BEGIN
+    SELECT array_agg(o.code) INTO gone FROM old_rows o
+    WHERE NOT EXISTS (SELECT 1 FROM obs.territory r WHERE r.code = o.code);
+    IF gone IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT x.territory_code::text INTO used FROM obs.pn_stat x WHERE x.territory_code = ANY(gone) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'update or delete on table "territory" violates reference from "pn_stat"'
+            USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key (code)=(%s) is still referenced.', used);
+    END IF;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER pn_stat_territory_code_deleted AFTER DELETE ON obs.territory REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION obs.pn_stat_territory_code_referenced();
+CREATE TRIGGER pn_stat_territory_code_updated AFTER UPDATE ON obs.territory REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION obs.pn_stat_territory_code_referenced();
+
+CREATE FUNCTION obs.pn_stat_batch_id_referenced() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = obs, pg_temp AS $fn$
+DECLARE gone integer[]; used text;
+BEGIN
+    SELECT array_agg(o.id) INTO gone FROM old_rows o
+    WHERE NOT EXISTS (SELECT 1 FROM obs.import_batch r WHERE r.id = o.id);
+    IF gone IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT x.batch_id::text INTO used FROM obs.pn_stat x WHERE x.batch_id = ANY(gone) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'update or delete on table "import_batch" violates reference from "pn_stat"'
+            USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key (id)=(%s) is still referenced.', used);
+    END IF;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER pn_stat_batch_id_deleted AFTER DELETE ON obs.import_batch REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION obs.pn_stat_batch_id_referenced();
+CREATE TRIGGER pn_stat_batch_id_updated AFTER UPDATE ON obs.import_batch REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION obs.pn_stat_batch_id_referenced();
+"""

@@ -10,8 +10,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from observatoire.bulk_sql import bulk_insert_function, reference_checks
-
 revision = "0200"
 down_revision = "0001"
 branch_labels = None
@@ -199,9 +197,8 @@ def upgrade() -> None:
     op.create_index("ix_pm_intervention_occurred_at", "pm_intervention", ["occurred_at"], schema=S)
     op.create_index("idx_pm_intervention_geom_l93", "pm_intervention", ["geom_l93"], schema=S,
                     postgresql_using="gist")
-    op.execute(bulk_insert_function("pm_intervention", ("natural_key",),
-                                    dropped_fk_targets=("pm_intervention_type", "pm_family")))
-    op.execute(reference_checks("pm_intervention", (("batch_id", "import_batch", "id", "integer"),)))
+    op.execute(_SQL_1)
+    op.execute(_SQL_2)
 
 
 def downgrade() -> None:
@@ -213,3 +210,130 @@ def downgrade() -> None:
                   "pm_family"):
         op.drop_table(table, schema=S)
     op.execute(f"DROP FUNCTION IF EXISTS {S}.pm_intervention_check_references()")
+
+
+# The SQL as it stood when this migration was written, frozen: a migration already applied never runs
+# again, so it must keep creating exactly what it created then, whatever the code becomes.
+_SQL_1 = """
+CREATE OR REPLACE FUNCTION obs.pm_intervention_bulk_insert() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = obs, public, pg_temp SET maintenance_work_mem = '256MB' SET work_mem = '64MB' SET enable_nestloop = off AS $fn$
+DECLARE
+    unique_stmts text[] := '{}';
+    other_stmts text[] := '{}';
+    item record;
+    cols text;
+    stmt text;
+    anti text := 'NOT EXISTS (SELECT 1 FROM obs.pm_intervention t WHERE t.natural_key = r.natural_key)';
+    inserted bigint;
+    src regclass := to_regclass('pg_temp.pm_intervention_bulk');  -- looked up at each call: a new view each import
+    scan boolean := to_regprocedure('obs.pm_intervention_check_all_references()') IS NOT NULL;
+    trigger_def text;
+BEGIN
+    IF src IS NULL THEN
+        RAISE EXCEPTION 'pg_temp.pm_intervention_bulk absent : rien à insérer';
+    END IF;
+    LOCK TABLE obs.pm_intervention IN ACCESS EXCLUSIVE MODE;
+
+    FOR item IN
+        SELECT c.contype, format('ALTER TABLE obs.pm_intervention ADD CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)) AS add,
+               format('ALTER TABLE obs.pm_intervention DROP CONSTRAINT %I', c.conname) AS drop
+        FROM pg_constraint c
+        WHERE c.conrelid = 'obs.pm_intervention'::regclass
+          AND (c.contype = 'u' OR (c.contype = 'f' AND c.confrelid IN ('obs.pm_intervention_type'::regclass, 'obs.pm_family'::regclass))
+               -- the primary key too, unless another table's foreign key needs it
+               OR (c.contype = 'p' AND NOT EXISTS (SELECT 1 FROM pg_constraint f
+                                                   WHERE f.confrelid = 'obs.pm_intervention'::regclass AND f.contype = 'f')))
+        UNION ALL
+        SELECT 'i', pg_get_indexdef(i.indexrelid), format('DROP INDEX %s', i.indexrelid::regclass)
+        FROM pg_index i
+        WHERE i.indrelid = 'obs.pm_intervention'::regclass AND NOT i.indisprimary
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+    LOOP
+        IF item.contype = 'u' THEN
+            unique_stmts := unique_stmts || item.add;
+        ELSE
+            other_stmts := other_stmts || item.add;
+        END IF;
+        EXECUTE item.drop;
+    END LOOP;
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+    FROM pg_attribute a
+    WHERE a.attrelid = 'obs.pm_intervention'::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+      AND EXISTS (SELECT 1 FROM pg_attribute b WHERE b.attrelid = src
+                  AND b.attname = a.attname AND b.attnum > 0 AND NOT b.attisdropped);
+    IF NOT EXISTS (SELECT 1 FROM obs.pm_intervention) THEN
+        anti := 'true';  -- nothing to compare with
+    END IF;
+    IF scan THEN
+        trigger_def := (SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'obs.pm_intervention'::regclass AND tgname = 'pm_intervention_references_insert');
+        DROP TRIGGER pm_intervention_references_insert ON obs.pm_intervention;
+    END IF;
+    BEGIN
+        -- Usual case, no key twice in the batch: the unique index built afterwards proves it.
+        EXECUTE format('INSERT INTO obs.pm_intervention (%1$s) SELECT %1$s FROM pg_temp.pm_intervention_bulk r WHERE %2$s', cols, anti);
+        GET DIAGNOSTICS inserted = ROW_COUNT;
+        FOREACH stmt IN ARRAY unique_stmts LOOP EXECUTE stmt; END LOOP;
+    EXCEPTION WHEN unique_violation THEN
+        -- The batch repeats a key: its first line wins, as with ON CONFLICT DO NOTHING.
+        EXECUTE format('INSERT INTO obs.pm_intervention (%1$s) SELECT DISTINCT ON (r.natural_key) %1$s FROM pg_temp.pm_intervention_bulk r '
+                       'WHERE %2$s ORDER BY r.natural_key, r.line', cols, anti);
+        GET DIAGNOSTICS inserted = ROW_COUNT;
+        FOREACH stmt IN ARRAY unique_stmts LOOP EXECUTE stmt; END LOOP;
+    END;
+    FOREACH stmt IN ARRAY other_stmts LOOP EXECUTE stmt; END LOOP;
+    IF scan THEN
+        EXECUTE trigger_def;
+        EXECUTE 'SELECT obs.pm_intervention_check_all_references()';
+    END IF;
+    EXECUTE 'ANALYZE obs.pm_intervention';  -- plans of the next queries see the new size at once
+    RETURN inserted;
+END $fn$;
+REVOKE ALL ON FUNCTION obs.pm_intervention_bulk_insert() FROM PUBLIC;
+DO $$ BEGIN
+IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'obs_app') AND current_user <> 'obs_app' THEN
+    GRANT EXECUTE ON FUNCTION obs.pm_intervention_bulk_insert() TO obs_app;
+END IF;
+END $$;
+"""
+
+_SQL_2 = """
+CREATE FUNCTION obs.pm_intervention_check_references() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = obs, pg_temp AS $fn$
+DECLARE missing text; keys_0 integer[];
+BEGIN
+    SELECT array_agg(k) INTO keys_0 FROM (SELECT DISTINCT batch_id AS k FROM new_rows) d WHERE k IS NOT NULL;
+    PERFORM 1 FROM obs.import_batch r WHERE r.id = ANY(keys_0) FOR KEY SHARE;
+    SELECT k::text INTO missing FROM unnest(keys_0) k
+    WHERE NOT EXISTS (SELECT 1 FROM obs.import_batch r WHERE r.id = k) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'insert or update on table "pm_intervention" violates reference to "import_batch"'
+            USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key (batch_id)=(%s) is not present.', missing);
+    END IF;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER pm_intervention_references_insert AFTER INSERT ON obs.pm_intervention REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION obs.pm_intervention_check_references();
+CREATE TRIGGER pm_intervention_references_update AFTER UPDATE ON obs.pm_intervention REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION obs.pm_intervention_check_references();
+
+CREATE FUNCTION obs.pm_intervention_batch_id_referenced() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = obs, pg_temp AS $fn$
+DECLARE gone integer[]; used text;
+BEGIN
+    SELECT array_agg(o.id) INTO gone FROM old_rows o
+    WHERE NOT EXISTS (SELECT 1 FROM obs.import_batch r WHERE r.id = o.id);
+    IF gone IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT x.batch_id::text INTO used FROM obs.pm_intervention x WHERE x.batch_id = ANY(gone) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'update or delete on table "import_batch" violates reference from "pm_intervention"'
+            USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key (id)=(%s) is still referenced.', used);
+    END IF;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER pm_intervention_batch_id_deleted AFTER DELETE ON obs.import_batch REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION obs.pm_intervention_batch_id_referenced();
+CREATE TRIGGER pm_intervention_batch_id_updated AFTER UPDATE ON obs.import_batch REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION obs.pm_intervention_batch_id_referenced();
+"""
