@@ -2,7 +2,7 @@
 
 - filtered hexagon counts (the query behind every filter change): p50/p95 over ~20 varied filters in SQL,
   against a spatial join on ``ST_HexagonGrid`` for a few of them, then with the events held in memory
-  (``observatoire.event_store``, what the application does);
+  (``observatoire.events.store``, what the application does);
 - Getis-Ord Gi* on ~100,000 events at 100 m cells, end to end (query, weights, statistic), with the
   weights also built by ``libpysal.weights.Queen`` from the hexagon polygons for comparison;
 - kernel density on a 500 × 500 grid (binning + FFT) against ``scipy.stats.gaussian_kde`` on a subsample
@@ -119,7 +119,7 @@ def _timed(fn, *args, **kwargs) -> tuple[float, object]:
 
 
 def _filters(runs: int):
-    from observatoire.events import EventFilter
+    from observatoire.events.filter import EventFilter
 
     variety = [
         (EventFilter(), 150), (EventFilter(sources=("pn",), categories=("cambriolages",),
@@ -138,8 +138,8 @@ def _filters(runs: int):
 def bench_hexagons(engine, runs: int) -> None:
     import sqlalchemy as sa
 
-    from observatoire import hexgrid
-    from observatoire.events import where
+    from observatoire.events import hexgrid
+    from observatoire.events.filter import where
 
     for role in ("analyste", "conseil"):
         times, cells = [], []
@@ -167,7 +167,8 @@ def bench_hexagons(engine, runs: int) -> None:
 
 def bench_memory(engine, runs: int) -> None:
     """The same filters with the events held in memory (what the application does), after one load."""
-    from observatoire import event_store, hexgrid
+    from observatoire.events import hexgrid
+    from observatoire.events import store as event_store
 
     event_store.enable(engine)
     with engine.connect() as conn:
@@ -261,8 +262,8 @@ def bench_gi(engine) -> None:
     import shapely
     from libpysal.weights import Queen
 
-    from observatoire import hexgrid, hotspots
-    from observatoire.events import EventFilter
+    from observatoire.events import hexgrid, hotspots
+    from observatoire.events.filter import EventFilter
 
     f = EventFilter(sources=("pn",), start=date(2023, 1, 1), end=date(2023, 12, 31) - timedelta(days=0))
     with engine.connect() as conn:
@@ -287,8 +288,8 @@ def bench_kde(engine, subsample: int) -> None:
     import sqlalchemy as sa
     from scipy.stats import gaussian_kde
 
-    from observatoire import density, hotspots
-    from observatoire.events import EventFilter
+    from observatoire.events import density
+    from observatoire.events.filter import EventFilter
 
     f = EventFilter(sources=("pn",), start=date(2023, 1, 1), end=date(2023, 12, 31))
     with engine.connect() as conn:
@@ -309,7 +310,7 @@ def bench_kde(engine, subsample: int) -> None:
     kde = gaussian_kde(np.vstack([x[sample], y[sample]]))
     t_scipy, values = _timed(kde, mesh)
     corr = float(np.corrcoef(values, grid["density"].ravel())[0, 1])
-    t_all, result = _timed(hotspots.kernel_density, engine, f, "analyste")
+    t_all, result = _timed(density.kernel_density, engine, f, "analyste")
     print(f"KDE 500 × 500 : {len(x)} événements, largeur de bande {grid['bandwidth_m']:.0f} m (Scott)")
     print(f"    binning + FFT {t_fft * 1000:.1f} ms (meilleur de 5) ; scipy.stats.gaussian_kde sur {len(sample)} "
           f"événements {t_scipy * 1000:.0f} ms : ×{t_scipy / t_fft:.0f} "

@@ -29,7 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from observatoire import geo_codes, indicators
+from observatoire import geo_codes
+from observatoire.police_nationale import indicators
 
 HEADER = ("CODGEO_2024;annee;classe;unité.de.compte;valeur.publiée;faits;tauxpourmille;complementinfoval;"
           "complementinfotaux;POP;millPOP;LOG;millLOG\n")

@@ -15,9 +15,9 @@ from flask_login import LoginManager, current_user
 
 from dashboard import login as login_views
 from dashboard import security
-from observatoire import event_store
 from observatoire.db import get_engine
 from observatoire.errors import ObservatoireError
+from observatoire.events import store as event_store
 from observatoire.permissions import allowed
 from observatoire.settings import Settings, get_settings
 

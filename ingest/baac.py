@@ -17,9 +17,9 @@ from ingest import baac_formats as fmt
 from ingest.reading import open_table
 from ingest.staging import copy_rows
 from observatoire import geo_codes
-from observatoire.batches import MAX_ERRORS_KEPT, ImportReport, run_import
 from observatoire.errors import InputFileError
-from observatoire.road_territory import Scope, parse_scope
+from observatoire.imports.batches import MAX_ERRORS_KEPT, ImportReport, run_import
+from observatoire.road.scope import Scope, parse_scope
 from observatoire.territories import ensure_territories
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from ingest.reading import TextTable, parse_decimal, parse_time
-from observatoire.batches import ImportReport
 from observatoire.errors import InputFileError
-from observatoire.road_territory import Scope, departement_of, region_of
+from observatoire.imports.batches import ImportReport
+from observatoire.road.scope import Scope, departement_of, region_of
 
 TABLES = ("caracteristiques", "lieux", "vehicules", "usagers")
 

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from ingest import reading
 from ingest.geocoding import normalise_rep, street_key
-from observatoire.batches import ImportReport, run_import
 from observatoire.errors import InputFileError
+from observatoire.imports.batches import ImportReport, run_import
 
 SOURCE_NAME = "ban"
 REQUIRED = ("id", "numero", "nom_voie", "code_insee", "lon", "lat")

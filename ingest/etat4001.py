@@ -16,9 +16,9 @@ from sqlalchemy.engine import Connection, Engine
 from ingest.reading import open_table, parse_int
 from ingest.ssmsi_layout import header_key
 from ingest.staging import copy_rows
-from observatoire import indicators
-from observatoire.batches import ImportReport, run_import
 from observatoire.errors import InputFileError
+from observatoire.imports.batches import ImportReport, run_import
+from observatoire.police_nationale import indicators
 from observatoire.territories import ensure_territories
 
 SOURCE = "etat4001"

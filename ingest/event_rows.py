@@ -1,7 +1,7 @@
 """From the validated rows of an export to the rows a source stores: labels classified, addresses placed,
 geometry, geocoding status and deduplication key, and the report's warnings about places.
 
-The rows come as columns (:data:`Staged`, built by either reader of :mod:`ingest.events`); everything here
+The rows come as columns (:data:`Staged`, built by either reader of :mod:`ingest.event_exports`); everything here
 works once per distinct label or address, or over whole columns, so a million-row export costs about a
 second. The result, :func:`event_columns`, is what a source inserts.
 """
@@ -17,10 +17,12 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ingest import columnar, reading
+from ingest import columnar
 from ingest.geocoding import Geocoder, normalise_address
 from observatoire import label_learning, projection
-from observatoire.batches import ImportReport
+from observatoire.imports.batches import ImportReport
+from observatoire.label_learning import Classified
+from observatoire.text import normalise_header
 
 WGS84, LAMBERT93 = projection.WGS84, projection.LAMBERT93
 LISTED_MAX = 200  # lines listed in the report for each warning kind
@@ -90,8 +92,6 @@ class Builder:
         self.found.update(self.source.classify(conn, [label for label in labels if label and label not in self.found]))
 
     def _classify(self, staged: Staged) -> dict[str, pa.Array]:
-        from ingest.events import Classified
-
         labels, codes = columnar.by_distinct(staged["label"], str)
         counts = np.bincount(codes, minlength=len(labels))
         lines = staged["line"].to_numpy()
@@ -121,7 +121,7 @@ class Builder:
             if text not in self.places:
                 parsed = normalise_address(text, name) if text else None
                 place = (parsed.text or text.lower()) if text else None
-                self.places[text] = (place, reading.normalise_header(place) if place is not None else None)
+                self.places[text] = (place, normalise_header(place) if place is not None else None)
             place, key = self.places[text]
             places.append(place)
             keys.append(key)

@@ -2,7 +2,7 @@
 (dry run) and the all-or-nothing commit with the personal-data guard, geocoding and deduplication.
 
 A source module (police municipale, police nationale facts…) describes itself with an
-:class:`ingest.events.EventSource` and calls these functions with it.
+:class:`ingest.event_exports.EventSource` and calls these functions with it.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 
 from ingest import privacy, profiles, tabular
-from ingest.events import EventSource, Progress, check_mapping, load_events
+from ingest.event_exports import EventSource, Progress, check_mapping, load_events
 from ingest.geocoding import load_geocoder
 from ingest.tabular import ColumnMapping, Preview
-from observatoire.batches import ImportReport, run_import
 from observatoire.errors import PersonalDataRefused
+from observatoire.imports.batches import ImportReport, run_import
 
 MappingArg = ColumnMapping | dict[str, Any] | str | None
 # A source may adjust the resolved columns (field name → column index) before the checks.

@@ -9,19 +9,16 @@ counts as sensitive (never drawn as a point) until an analyst attaches its wordi
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from ingest import event_upload
-from ingest.events import Classified, EventSource, Progress, resolve_label
-from ingest.reading import normalise_header
+from ingest.event_exports import EventSource, Progress
 from ingest.tabular import ColumnMapping, Field, Preview
-from observatoire.batches import ImportReport
-from observatoire.indicators import ETAT4001_LABELS, UNUSED_INDEXES
+from observatoire.imports.batches import ImportReport
+from observatoire.police_nationale.catalogue import classify_labels
 
 SOURCE_NAME = "pn_faits"
 
@@ -54,7 +51,6 @@ FIELDS: tuple[Field, ...] = (
 # The index as files write it: ``27``, ``Index 27``, ``27 - Cambriolages de locaux d'habitations principales``.
 # No braces (the SQL goes through str.format) and no ``(?:`` (``:name`` is a bind parameter): group 2.
 _INDEX_RE = r"^\s*(index\s*)?([0-9][0-9]?[0-9]?)\M"
-_INDEX_PY = re.compile(r"^\s*(?:index\s*)?(\d{1,3})(?!\d)", re.IGNORECASE)
 
 # The index column, when there is one, wins over the wording: it is the DDSP's own classification.
 INSERT_SQL = rf"""
@@ -70,35 +66,6 @@ INSERT_SQL = rf"""
     LEFT JOIN obs.pn_fact_category ci ON n.idx = ANY(ci.etat4001_indexes)
     LEFT JOIN obs.pn_fact_category cl ON cl.code = e.type_code
     ON CONFLICT (natural_key) DO NOTHING"""
-
-
-def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified]:
-    """Category of each wording: its état 4001 index (number or official label), else a wording an analyst
-    attached, else the category's own name, else its keywords (the longest one found wins), else unknown with
-    the closest category suggested."""
-    cats = conn.execute(sa.text(
-        "SELECT code, label, family_code, etat4001_indexes, keywords FROM obs.pn_fact_category")).all()
-    learnt = dict(conn.execute(sa.text("SELECT label_key, category_code FROM obs.pn_label_mapping")).all())
-    family = {c.code: c.family_code for c in cats}
-    by_index = {n: c.code for c in cats for n in c.etat4001_indexes or []}
-    by_name: dict[str, str] = {normalise_header(lbl): by_index[n] for n, lbl in ETAT4001_LABELS.items()
-                               if n not in UNUSED_INDEXES and n in by_index}
-    keywords: list[tuple[int, int, str, str]] = []
-    for c in cats:
-        by_name[normalise_header(c.label)] = c.code
-        by_name[normalise_header(c.code.replace("_", " "))] = c.code
-        for k in c.keywords or []:
-            kk = normalise_header(k)
-            keywords.append((len(kk.split()), len(kk), kk, c.code))
-    keywords.sort(reverse=True)
-    vocabulary = {normalise_header(c.label): c.label for c in cats}
-    result: dict[str, Classified] = {}
-    for label in labels:
-        number = _INDEX_PY.match(label)
-        code = by_index.get(int(number.group(1))) if number else None
-        key = normalise_header(label)
-        result[label] = resolve_label(key, code or learnt.get(key) or by_name.get(key), keywords, vocabulary, family)
-    return result
 
 
 SOURCE = EventSource(

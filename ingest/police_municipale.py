@@ -10,14 +10,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from ingest import event_upload
-from ingest.events import Classified, EventSource, Progress, resolve_label
-from ingest.reading import normalise_header
+from ingest.event_exports import EventSource, Progress
 from ingest.tabular import ColumnMapping, Field, Preview
-from observatoire.batches import ImportReport
+from observatoire.imports.batches import ImportReport
+from observatoire.police_municipale.catalogue import classify_labels
 
 SOURCE_NAME = "pm"
 
@@ -87,32 +86,6 @@ _COLUMNS = (
 INSERT_SQL = (f"INSERT INTO obs.pm_intervention ({', '.join(c for c, _ in _COLUMNS)}, batch_id) "
               f"SELECT {', '.join(f'e.{x}' for _, x in _COLUMNS)}, :batch_id FROM ({{events}}) e "
               "ON CONFLICT (natural_key) DO NOTHING")
-
-
-def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified]:
-    """Type of each free label: a label an analyst attached, else the type's own name, else its keywords
-    (the longest one found wins), else unknown with the closest type as a suggestion."""
-    types = conn.execute(sa.text(
-        "SELECT code, label, family_code, keywords FROM obs.pm_intervention_type WHERE active")).all()
-    learnt = dict(conn.execute(sa.text(
-        "SELECT m.label_key, m.type_code FROM obs.pm_label_mapping m")).all())
-    family = {t.code: t.family_code for t in types}
-    by_name: dict[str, str] = {}
-    keywords: list[tuple[int, int, str, str]] = []
-    for t in types:
-        by_name[normalise_header(t.label)] = t.code
-        by_name[normalise_header(t.code.replace("_", " "))] = t.code
-        for k in t.keywords or []:
-            kk = normalise_header(k)
-            keywords.append((len(kk.split()), len(kk), kk, t.code))
-    keywords.sort(reverse=True)
-    vocabulary = {normalise_header(t.label): t.label for t in types}
-    vocabulary.update({kk: next(t.label for t in types if t.code == code) for _, _, kk, code in keywords})
-    result: dict[str, Classified] = {}
-    for label in labels:
-        key = normalise_header(label)
-        result[label] = resolve_label(key, learnt.get(key) or by_name.get(key), keywords, vocabulary, family)
-    return result
 
 
 SOURCE = EventSource(

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from ingest.reading import normalise_header
 from observatoire.errors import PersonalDataRefused
+from observatoire.text import normalise_header
 
 # (rule shown to the user, test on the normalised header's words)
 _PLACE_WORDS = {"voie", "rue", "commune", "lieu", "lieudit", "quartier", "secteur", "ville", "site", "zone",

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from observatoire.errors import InputFileError
+from observatoire.text import normalise_header
 
 _SNIFF_BYTES = 64 * 1024
 
@@ -99,14 +100,6 @@ def open_table(path: Path, *, expected: set[str] | None = None, max_header_searc
     header = next(csv.reader([lines[header_idx]], delimiter=separator))
     header = [h.strip().strip("\ufeff") for h in header]
     return TextTable(path, encoding, separator, header, header_idx + 1)
-
-
-def normalise_header(name: str) -> str:
-    """Lower case, no accents, no punctuation: ``N° d'intervention`` → ``n d intervention``."""
-    import unicodedata
-
-    name = unicodedata.normalize("NFKD", name.strip().strip("\ufeff")).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()
 
 
 def parse_decimal(raw: str | None) -> float | None:

@@ -21,9 +21,10 @@ from sqlalchemy.engine import Connection, Engine
 from ingest.reading import open_bytes, open_table
 from ingest.ssmsi_layout import APPLI_INDICATORS, Layout, detect_layout, edition_from_name, parse_edition
 from ingest.staging import bulk_insert, bulk_worthwhile, timed
-from observatoire import geo_codes, indicators
-from observatoire.batches import MAX_ERRORS_KEPT, ImportReport, run_import
+from observatoire import geo_codes
 from observatoire.errors import InputFileError
+from observatoire.imports.batches import MAX_ERRORS_KEPT, ImportReport, run_import
+from observatoire.police_nationale import indicators
 from observatoire.territories import ensure_territories
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ingest.reading import normalise_header
-from observatoire import indicators
 from observatoire.errors import InputFileError
+from observatoire.police_nationale import indicators
+from observatoire.text import normalise_header
 
 
 def header_key(name: str) -> str:

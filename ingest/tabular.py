@@ -12,6 +12,7 @@ from typing import Any
 
 from ingest import reading
 from observatoire.errors import InputFileError
+from observatoire.text import normalise_header
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CRS_CHOICES = ("auto", "wgs84", "lambert93")
@@ -109,14 +110,14 @@ def _open_excel(path: Path, fields: Sequence[Field], sheet: str | None) -> Table
     if sheet and sheet not in book.sheetnames:
         raise InputFileError(f"{path.name} : feuille {sheet!r} absente (feuilles : {', '.join(book.sheetnames)}).")
     ws = book[sheet] if sheet else book.worksheets[0]
-    wanted = {reading.normalise_header(v) for v in _variants(fields)}
+    wanted = {normalise_header(v) for v in _variants(fields)}
     header: list[str] | None = None
     header_line = 1
     for i, row in enumerate(ws.iter_rows(max_row=15, values_only=True), start=1):
         cells = [cell_text(v) for v in row]
         if header is None and any(cells):
             header, header_line = cells, i
-        if {reading.normalise_header(c) for c in cells} & wanted:
+        if {normalise_header(c) for c in cells} & wanted:
             header, header_line = cells, i
             break
     book.close()
@@ -144,7 +145,7 @@ def _open_excel(path: Path, fields: Sequence[Field], sheet: str | None) -> Table
 
 
 def _tokens(text: str) -> set[str]:
-    return set(reading.normalise_header(text).split())
+    return set(normalise_header(text).split())
 
 
 def propose_mapping(header: Sequence[str], fields: Sequence[Field]) -> dict[str, tuple[str, float]]:
@@ -155,9 +156,9 @@ def propose_mapping(header: Sequence[str], fields: Sequence[Field]) -> dict[str,
     """
     candidates: list[tuple[float, int, str, str]] = []
     for order, f in enumerate(fields):
-        variants = [reading.normalise_header(v) for v in f.variants]
+        variants = [normalise_header(v) for v in f.variants]
         for column in header:
-            norm = reading.normalise_header(column)
+            norm = normalise_header(column)
             if not norm:
                 continue
             if norm in variants:

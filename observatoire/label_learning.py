@@ -8,6 +8,7 @@ taking the entry's family (and sensitivity) from the catalogue.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +19,29 @@ from sqlalchemy.engine import Connection, Engine
 from observatoire import audit
 from observatoire.errors import NotFound, PermissionDenied
 from observatoire.permissions import allowed
+from observatoire.text import normalise_header
+
+
+@dataclass(frozen=True)
+class Classified:
+    type_code: str | None
+    family_code: str | None
+    suggestion: str | None = None  # label of the closest type when unknown
+
+
+def resolve_label(key: str, code: str | None, keywords: list[tuple], vocabulary: dict[str, str],
+                  family: dict[str, str]) -> Classified:
+    """The type already found (index, name, learnt label), else the first keyword contained in the
+    normalised label, else unclassified with the closest known label as a suggestion."""
+    if code is None:
+        padded = f" {key} "
+        code = next((c for *_, kk, c in keywords if f" {kk} " in padded), None)
+    if code is not None:
+        return Classified(code, family.get(code))
+    # Below 0.6 the "closest" label shares little more than a word (« Feu de broussailles » → « feu rouge »):
+    # no suggestion is better than a misleading one; typos score above 0.9.
+    close = difflib.get_close_matches(key, list(vocabulary), n=1, cutoff=0.6)
+    return Classified(None, None, vocabulary[close[0]] if close else None)
 
 
 @dataclass(frozen=True)
@@ -37,8 +61,6 @@ class Nomenclature:
 
 
 def label_key(label: str) -> str:
-    from ingest.reading import normalise_header
-
     return normalise_header(label) or label.strip().lower()
 
 

@@ -149,3 +149,51 @@ class AuditLog(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
 
     __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_action", "action"))
+
+
+class ImportProfile(Base):
+    """A named column mapping of one source, saved by a user and reused on the next upload."""
+
+    __tablename__ = "import_profile"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(Text)
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("source", "name"),)
+
+
+class BanAddress(Base):
+    """One address of the Base Adresse Nationale, with the normalised street key the geocoder matches."""
+
+    __tablename__ = "ban_address"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    code_insee: Mapped[str] = mapped_column(String(5))
+    numero: Mapped[int | None] = mapped_column(Integer)
+    rep: Mapped[str | None] = mapped_column(String(20))
+    nom_voie: Mapped[str] = mapped_column(Text)
+    street_key: Mapped[str] = mapped_column(Text)
+    code_postal: Mapped[str | None] = mapped_column(String(5))
+    nom_commune: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", 4326, spatial_index=False))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"), index=True)
+
+    __table_args__ = (Index("ix_ban_address_code_insee_street_key", "code_insee", "street_key"),)
+
+
+class DataVersion(Base):
+    """A counter per kind of data, raised by triggers on every change of its tables (migration 0600).
+
+    Caches built from the database (the map's in-memory events) compare it with the version they were
+    built from: one primary-key read per request tells whether they are still right.
+    """
+
+    __tablename__ = "data_version"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))

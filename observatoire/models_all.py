@@ -1,6 +1,11 @@
 """Every model module, so ``Base.metadata`` describes the whole schema (migrations, the no-diff test)."""
 
-from observatoire import models, models_events, models_pm, models_pn, models_road  # noqa: F401
-from observatoire.models import Base
+from observatoire import models
+from observatoire.police_municipale import models as police_municipale_models
+from observatoire.police_nationale import fact_models
+from observatoire.police_nationale import models as police_nationale_models
+from observatoire.road import models as road_models
 
+Base = models.Base
 metadata = Base.metadata
+MODULES = (models, police_municipale_models, police_nationale_models, fact_models, road_models)

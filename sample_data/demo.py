@@ -11,22 +11,20 @@ import logging
 import sys
 from pathlib import Path
 
+from observatoire.sources import SOURCES
+
 log = logging.getLogger(__name__)
 
 FILES = Path(__file__).resolve().parent / "files"
 SEED = 4112
 DEMO_USER = "demo"
-# Order matters: territories and populations before the sources that count in them.
-MODULES = ["reference", "ssmsi", "etat4001", "police_municipale", "pn_faits", "baac"]
+# In the order of the table of sources: territories and populations before the sources counted in them.
+MODULES = [s.demo for s in SOURCES if s.demo]
 
 
 def _modules():
-    for name in MODULES:
-        try:
-            yield name, importlib.import_module(f"sample_data.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"sample_data.{name}":
-                raise
+    for path in MODULES:
+        yield path.rpartition(".")[2], importlib.import_module(path)
 
 
 def generate(out_dir: Path = FILES, seed: int = SEED) -> None:

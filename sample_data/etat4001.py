@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from observatoire import indicators
+from observatoire.police_nationale import indicators
 
 COMMUNE = "04112"
 SERVICE = "CSP Manosque (données fictives)"

@@ -94,7 +94,7 @@ def generate(out_dir: Path, seed: int) -> None:
 
 
 def load(engine, out_dir: Path, user: str) -> None:
-    from observatoire.territories import import_insee_population, import_territories
+    from ingest.territories import import_insee_population, import_territories
 
     import_territories(engine, out_dir / "demo_commune.geojson", "commune", user=user)
     import_territories(engine, out_dir / "demo_zones_iris.geojson", "iris", user=user)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from observatoire import geo_codes, indicators
+from observatoire import geo_codes
+from observatoire.police_nationale import indicators
 
 EDITION = "demo-fictive"
 COMMUNE = "04112"

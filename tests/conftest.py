@@ -115,7 +115,7 @@ def run_cli(*args: str):
     """Run the CLI in-process; returns (exit code, stdout, stderr)."""
     from click.testing import CliRunner
 
-    from observatoire.cli import cli
+    from observatoire.cli.main import cli
 
     runner = CliRunner()
     result = runner.invoke(cli, list(args), catch_exceptions=True)

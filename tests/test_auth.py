@@ -134,7 +134,7 @@ def test_tile_server_is_the_only_foreign_origin_in_csp(settings):
 def test_users_cli(cli_env, engine):
     from click.testing import CliRunner
 
-    from observatoire.cli import cli
+    from observatoire.cli.main import cli
 
     runner = CliRunner()
     added = runner.invoke(cli, ["users", "add", "coordination", "--role", "analyste", "--password-stdin"],

@@ -68,9 +68,9 @@ def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 @pytest.mark.browser
 def test_analyst_sees_series_map_and_sites(dash_duo, road_app, engine):
-    from observatoire.road_breakdowns import accident_points
-    from observatoire.road_safety import yearly_indicators
-    from observatoire.road_sites import dangerous_sites
+    from observatoire.road.breakdowns import accident_points
+    from observatoire.road.indicators import yearly_indicators
+    from observatoire.road.sites import dangerous_sites
     from sample_data.baac import SITES
 
     dash_duo.start_server(road_app, navigate=False)
@@ -114,7 +114,7 @@ def test_analyst_sees_series_map_and_sites(dash_duo, road_app, engine):
 
 @pytest.mark.browser
 def test_council_sees_sites_but_no_accident_point(dash_duo, road_app, engine):
-    from observatoire.road_sites import dangerous_sites
+    from observatoire.road.sites import dangerous_sites
 
     dash_duo.start_server(road_app, navigate=False)
     _open_page(dash_duo, "route-conseil")

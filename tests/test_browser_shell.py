@@ -9,6 +9,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from observatoire.auth import add_user
+from observatoire.sources import BY_KEY
 from tests.helpers_web import PASSWORD, browser_login
 
 pytestmark = pytest.mark.browser
@@ -44,7 +45,7 @@ def test_admin_sees_commune_outline_and_audit_page_then_logs_out(dash_duo, demo_
     assert "fictives" in dash_duo.find_element("#shell-demo").text
     assert "habitants" in dash_duo.find_element("#accueil-chiffres").text
     sources = dash_duo.find_element("#accueil-sources").text
-    assert "Interventions de la police municipale aucune donnée" in sources  # only contours were loaded
+    assert f"{BY_KEY['pm'].label} aucune donnée" in sources  # only contours were loaded
     dash_duo.find_element("#nav-journal").click()
     dash_duo.wait_for_element("#journal-table", timeout=10)
     dash_duo.wait_for_contains_text("#journal-compteur", "entrée(s)", timeout=10)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ingest import events, staging
 from ingest import police_municipale as pm
-from observatoire.batch_admin import undo_import
+from observatoire.imports.admin import undo_import
 from sample_data.demo import FILES
 
 PM_DIR = FILES / "police_municipale"
@@ -71,7 +71,7 @@ def test_bulk_path_inserts_and_dedups_like_the_ordinary_path(engine, ban, monkey
 
 def test_ssmsi_bulk_path_keeps_every_published_rate(engine, shared_data, monkeypatch):
     from ingest import ssmsi
-    from observatoire import rates
+    from observatoire.police_nationale import rates
 
     before = _schema(engine, "pn_stat")
     calls = []

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from observatoire import event_store, events, hexgrid
-from observatoire.events import EventFilter
+from observatoire.events import hexgrid
+from observatoire.events import queries as event_queries
+from observatoire.events import store as event_store
+from observatoire.events.filter import EventFilter
 from tests.events_helpers import CENTRE_L93, insert_pn_facts, new_batch
 
 FILTERS = [
@@ -77,10 +79,10 @@ def test_cells_totals_and_breakdowns_equal_the_sql(events_mixed, size):
         expected, got = _sql_and_memory(engine, cells)
         assert got == expected, f
         for role in (None, "conseil"):
-            expected, got = _sql_and_memory(engine, lambda f=f, role=role: events.summary(engine, f, role))
+            expected, got = _sql_and_memory(engine, lambda f=f, role=role: event_queries.summary(engine, f, role))
             assert got == expected, (f, role)
-        for by in events.BREAKDOWNS:
-            expected, got = _sql_and_memory(engine, lambda f=f, by=by: events.counts_by(engine, f, by))
+        for by in event_queries.BREAKDOWNS:
+            expected, got = _sql_and_memory(engine, lambda f=f, by=by: event_queries.counts_by(engine, f, by))
             assert got.to_dict("records") == expected.to_dict("records"), (f, by)
     event_store.disable(engine)
 
@@ -89,16 +91,16 @@ def test_the_copy_follows_imports_undo_and_nomenclature(engine):
     event_store.enable(engine)
     try:
         x0, y0 = CENTRE_L93
-        assert events.summary(engine, EventFilter())["total"] == 0
+        assert event_queries.summary(engine, EventFilter())["total"] == 0
         batch = insert_pn_facts(engine, [x0] * 40, [y0] * 40)
-        assert events.summary(engine, EventFilter())["total"] == 40
+        assert event_queries.summary(engine, EventFilter())["total"] == 40
         insert_pn_facts(engine, [x0 + 500] * 7, [y0] * 7, category="vols_simples")
-        table = events.counts_by(engine, EventFilter(), "category")
+        table = event_queries.counts_by(engine, EventFilter(), "category")
         assert dict(zip(table["key"], table["count"], strict=True)) == {"pn:cambriolages": 40, "pn:vols_simples": 7}
         # a nomenclature edit: the category becomes sensitive, so the totals' sensitive count follows
         with engine.begin() as conn:
             conn.execute(sa.text("UPDATE obs.pn_fact_category SET sensitive = true WHERE code = 'vols_simples'"))
-        assert events.summary(engine, EventFilter())["sensitive"] == 7
+        assert event_queries.summary(engine, EventFilter())["sensitive"] == 7
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM obs.pn_fact WHERE batch_id = :b"), {"b": batch})
         with engine.connect() as conn:
@@ -132,7 +134,7 @@ def test_the_server_preloads_the_events(events_mixed):
 
 
 def test_zone_counts_equal_the_sql(events_mixed):
-    from observatoire import spatial
+    from observatoire.events import spatial
     from tests.events_helpers import square_outline
 
     x0, y0 = CENTRE_L93

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from observatoire import batch_admin, events, hotspots, pn_catalogue, spatial
-from observatoire.events import EventFilter
+from observatoire.events import hotspots, spatial
+from observatoire.events import queries as event_queries
+from observatoire.events.filter import EventFilter
+from observatoire.imports import admin as batch_admin
+from observatoire.police_nationale import catalogue as pn_catalogue
 from sample_data import pn_faits
 
 FILES = Path(__file__).resolve().parents[1] / "sample_data" / "files"
@@ -42,10 +45,10 @@ def test_demo_loads_once_with_sensitive_facts_and_evening_hot_spots(engine):
     # the analyst finds them on the nomenclature page, most frequent first
     listed = pn_catalogue.unknown_labels(engine)
     assert set(listed["label"]) == set(pn_faits.UNKNOWN_WORDINGS) and listed["facts"].sum() == unknown
-    summary = events.summary(engine, EventFilter(sources=("pn",)))
+    summary = event_queries.summary(engine, EventFilter(sources=("pn",)))
     assert 100 < summary["sensitive"] < 400
     evenings = EventFilter(sources=("pn",), hours=(18, 6))
-    weekend = events.counts_by(engine, evenings, by="weekday")
+    weekend = event_queries.counts_by(engine, evenings, by="weekday")
     assert weekend.set_index("key")["count"][[6, 7]].mean() > weekend.set_index("key")["count"][[1, 2, 3]].mean()
     # « cambriolages, 2023, soirées », as the restricted council asks for it
     f = EventFilter(categories=("cambriolages",), start=date(2023, 1, 1), end=date(2023, 12, 31), hours=(18, 6))

@@ -126,7 +126,7 @@ def test_cli_import_and_dry_run(cli_env, engine, tmp_path):
 
 
 def test_an_extract_can_be_undone_by_an_analyst(engine, tmp_path):
-    from observatoire.batch_admin import undo_import
+    from observatoire.imports.admin import undo_import
 
     report = pn_faits.commit(engine, write_extract(tmp_path / "faits.csv"), commune="04112")
     assert undo_import(engine, report.batch_id, user="analyste1", role="analyste") == len(ROWS)
@@ -139,8 +139,8 @@ def test_an_analyst_attaches_an_unknown_wording_to_a_category(engine, tmp_path):
     """An unclassified fact is sensitive (never a point on the map) until its wording is attached: the stored
     facts then take the category and its sensitivity, a fact classified by its index keeps it, and the next
     extracts use the wording."""
-    from observatoire import pn_catalogue
     from observatoire.errors import PermissionDenied
+    from observatoire.police_nationale import catalogue as pn_catalogue
 
     rows = [*ROWS, ["18/03/2024", "10:00", "27", "Fait sans catégorie connue", "", "5,786", "43,833", "P-7"]]
     pn_faits.commit(engine, write_extract(tmp_path / "faits.csv", rows=rows), commune="04112")

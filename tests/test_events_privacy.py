@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from pyproj import Transformer
 
-from observatoire import hexgrid, hotspots, spatial
 from observatoire.errors import PermissionDenied
-from observatoire.events import EventFilter
+from observatoire.events import density, hexgrid, hotspots, spatial
+from observatoire.events.filter import EventFilter
 from observatoire.permissions import ROLES
 from tests.events_helpers import CENTRE_L93, insert_pn_facts, new_batch, square_outline
 
@@ -129,7 +129,7 @@ def test_conseil_never_gets_exact_small_counts(engine):
         "layers": spatial.map_layers(engine, f, "conseil", threshold=5),
         "iris": spatial.zone_counts(engine, f, "iris", "conseil", commune="04112", threshold=5),
         "gi": hotspots.getis_ord(engine, f, "conseil", cell=150, permutations=99, threshold=5),
-        "kde": hotspots.kernel_density(engine, f, "conseil", shape=(100, 100)),
+        "kde": density.kernel_density(engine, f, "conseil", shape=(100, 100)),
     }
     for name, answer in answers.items():
         for path, value in _numbers(answer):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from observatoire import choropleth, hexgrid, spatial
-from observatoire.events import EventFilter
+from observatoire.events import choropleth, hexgrid, spatial
+from observatoire.events.filter import EventFilter
 from tests.events_helpers import CENTRE_L93, insert_pn_facts, square_outline
 
 

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from ingest import pn_faits
-from observatoire import events
 from observatoire.errors import PermissionDenied
-from observatoire.events import EventFilter
+from observatoire.events import queries as event_queries
+from observatoire.events.filter import EventFilter
 from tests.events_helpers import CENTRE_L93, insert_pn_facts, new_batch, square_outline, write_extract
 
 
@@ -53,9 +53,9 @@ def test_the_view_unions_every_source(engine, tmp_path):
     sensitive = {(r.source, r.category) for r in rows if r.sensitive}
     assert sensitive == {("pn", "violences_intrafamiliales"), ("pn", "violences_sexuelles"), ("pn", None),
                          ("pm", "differends_familiaux")}
-    frame = events.counts_by(engine, EventFilter(), by="source")
+    frame = event_queries.counts_by(engine, EventFilter(), by="source")
     assert dict(zip(frame["key"], frame["count"], strict=True)) == {"pm": 2, "pn": 6, "routes": 2}
-    assert set(events.categories(engine)["source"]) == {"pn", "pm", "routes"}
+    assert set(event_queries.categories(engine)["source"]) == {"pn", "pm", "routes"}
 
 
 def test_catalogue_sensitivity_applies_to_facts_already_stored(engine, admin_engine, tmp_path):
@@ -80,7 +80,7 @@ def test_filters_period_hours_past_midnight_weekdays_and_categories(engine):
     insert_pn_facts(engine, [x0], [y0], category="vols_simples", when=[datetime(2024, 3, 1, 12)])
 
     def total(**kw) -> int:
-        return events.summary(engine, EventFilter(**kw))["total"]
+        return event_queries.summary(engine, EventFilter(**kw))["total"]
 
     assert total() == 49
     assert total(hours=(18, 6)) == 2 * 12  # 18:00–05:59
@@ -91,7 +91,7 @@ def test_filters_period_hours_past_midnight_weekdays_and_categories(engine):
     assert total(categories=("cambriolages",)) == 48
     assert total(categories=("pn:vols_simples",)) == 1
     assert total(families=("biens",), start=date(2024, 1, 1)) == 1
-    frame = events.counts_by(engine, EventFilter(hours=(18, 6)), by="hour")
+    frame = event_queries.counts_by(engine, EventFilter(hours=(18, 6)), by="hour")
     assert frame["key"].tolist() == [0, 1, 2, 3, 4, 5, 18, 19, 20, 21, 22, 23]
     assert frame["label"].iloc[0] == "0 h" and frame["count"].sum() == 24
 
@@ -100,30 +100,30 @@ def test_territory_filter_uses_the_outline(engine):
     x0, y0 = CENTRE_L93
     square_outline(engine, "COM:04112", x0 - 1000, y0 - 1000, x0 + 1000, y0 + 1000)
     insert_pn_facts(engine, [x0, x0 + 500, x0 + 5000], [y0, y0, y0])
-    assert events.summary(engine, EventFilter(territory="COM:04112"))["total"] == 2
+    assert event_queries.summary(engine, EventFilter(territory="COM:04112"))["total"] == 2
 
 
 def test_roles_choose_the_sources(engine, tmp_path):
     pn_faits.commit(engine, write_extract(tmp_path / "faits.csv"), commune="04112")
     _pm_and_road(engine)
-    assert events.summary(engine, EventFilter(), role="police_municipale")["total"] == 2
+    assert event_queries.summary(engine, EventFilter(), role="police_municipale")["total"] == 2
     with pytest.raises(PermissionDenied):
-        events.summary(engine, EventFilter(sources=("pn",)), role="police_municipale")
+        event_queries.summary(engine, EventFilter(sources=("pn",)), role="police_municipale")
     with pytest.raises(PermissionDenied):
-        events.summary(engine, EventFilter(), role="videoprotection")
-    assert events.summary(engine, EventFilter(), role="analyste")["total"] == 10
-    assert set(events.categories(engine, role="police_municipale")["source"]) == {"pm"}
+        event_queries.summary(engine, EventFilter(), role="videoprotection")
+    assert event_queries.summary(engine, EventFilter(), role="analyste")["total"] == 10
+    assert set(event_queries.categories(engine, role="police_municipale")["source"]) == {"pm"}
 
 
 def test_conseil_summary_masks_small_counts(engine):
     x0, y0 = CENTRE_L93
     insert_pn_facts(engine, [x0] * 12, [y0] * 12)
     insert_pn_facts(engine, [x0] * 3, [y0] * 3, category="violences_sexuelles")
-    s = events.summary(engine, EventFilter(), role="conseil", threshold=5)
+    s = event_queries.summary(engine, EventFilter(), role="conseil", threshold=5)
     assert (s["total"], s["sensitive"]) == (15, "< 5")  # one hexagon of 15: nothing masked on the map
     insert_pn_facts(engine, [x0 + 3000] * 2, [y0] * 2)
-    s = events.summary(engine, EventFilter(), role="conseil", threshold=5)
+    s = event_queries.summary(engine, EventFilter(), role="conseil", threshold=5)
     assert s["total"] == s["geolocated"] == "au moins 15"  # 17 would give the masked hexagon by subtraction
-    frame = events.counts_by(engine, EventFilter(), by="category", role="conseil", threshold=5)
+    frame = event_queries.counts_by(engine, EventFilter(), by="category", role="conseil", threshold=5)
     masked = frame[frame["masked"]]
     assert masked["count_label"].tolist() == ["< 5"] and masked["count"].isna().all()

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from observatoire import density, hexgrid, hotspots
-from observatoire.events import EventFilter
+from observatoire.events import density, hexgrid, hotspots
+from observatoire.events.filter import EventFilter
 from tests.conftest import run_cli
 from tests.events_helpers import CENTRE_L93, insert_pn_facts, square_outline
 
@@ -74,7 +74,7 @@ def test_too_few_events_say_so(engine):
 
 
 def test_kernel_density_peaks_on_the_planted_cluster(planted):
-    result = hotspots.kernel_density(planted, EventFilter(), "analyste", shape=(500, 500))
+    result = density.kernel_density(planted, EventFilter(), "analyste", shape=(500, 500))
     peak = result["peak"]
     assert np.hypot(peak["x"] - CLUSTER[0], peak["y"] - CLUSTER[1]) < 100
     method = result["method"]
@@ -84,7 +84,7 @@ def test_kernel_density_peaks_on_the_planted_cluster(planted):
     assert levels == sorted(levels) and 1 <= len(levels) <= density.DEFAULT_LEVELS
     top = result["features"][-1]["geometry"]
     assert top["type"] in ("Polygon", "MultiPolygon")
-    given = hotspots.kernel_density(planted, EventFilter(), bandwidth=250.0, shape=(200, 200))
+    given = density.kernel_density(planted, EventFilter(), bandwidth=250.0, shape=(200, 200))
     assert given["method"]["largeur_de_bande_m"] == 250.0 and "utilisateur" in given["method"]["regle_largeur_de_bande"]
 
 

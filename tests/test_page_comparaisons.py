@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from selenium.webdriver.common.by import By
 
 from dashboard import security
-from observatoire import rates
 from observatoire.auth import add_user
+from observatoire.police_nationale import rates
 from tests.helpers_web import PASSWORD, browser_login, dash_csrf, login
 
 

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from observatoire import batch_admin, pm_activity, pm_catalogue
+from observatoire.imports import admin as batch_admin
+from observatoire.police_municipale import activity as pm_activity
+from observatoire.police_municipale import catalogue as pm_catalogue
 
 FILES = Path(__file__).resolve().parents[1] / "sample_data" / "files"
 
@@ -107,7 +109,7 @@ def test_activity_counts_are_those_of_the_stored_rows(demo):
 def test_zone_counts_from_the_dashboard_copy_are_those_of_sql(demo, level):
     """The dashboard counts zones on its copy of the events in memory (as the map does), a command in SQL: the
     same figures, whatever the filter."""
-    from observatoire import event_store
+    from observatoire.events import store as event_store
 
     filters = [{}, {"start": date(2023, 1, 1), "end": date(2023, 12, 31), "types": ["nuisances_sonores"]},
                {"families": ["circulation"]}]
@@ -144,7 +146,7 @@ def test_nomenclature_editing(engine):
 def test_nomenclature_changes_are_audited(engine):
     import sqlalchemy as sa
 
-    from observatoire import pm_catalogue
+    from observatoire.police_municipale import catalogue as pm_catalogue
 
     families = pm_catalogue.list_families(engine)
     pm_catalogue.save_type(engine, "essai_type", "Type d'essai", families.code.iloc[0], ["essai"],

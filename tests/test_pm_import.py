@@ -85,7 +85,7 @@ def test_dry_run_and_validate_store_nothing(engine, tmp_path):
 
 
 def test_unknown_labels_are_kept_listed_with_a_suggestion_and_learnt(engine, tmp_path):
-    from observatoire import pm_catalogue
+    from observatoire.police_municipale import catalogue as pm_catalogue
 
     rows = [list(r) for r in ROWS]
     rows[0][2] = "Nuisance sonor"  # a typo
@@ -167,8 +167,8 @@ def test_imports_list_and_undo(engine, tmp_path, cli_env):
 
 
 def test_undo_refuses_a_role_without_the_right(engine, tmp_path):
-    from observatoire.batch_admin import undo_import
     from observatoire.errors import PermissionDenied
+    from observatoire.imports.admin import undo_import
 
     report = pm.commit(engine, write_export(tmp_path / "a.csv"), commune="04112")
     with pytest.raises(PermissionDenied):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from observatoire import indicators
+from observatoire.police_nationale import indicators
 
 
 def test_indicator_catalogue_in_database_matches_the_code(engine):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ingest.ssmsi import import_ssmsi
-from observatoire import comparisons, rates
 from observatoire.errors import NotFound
+from observatoire.police_nationale import comparisons, rates
 from tests.test_pn_ssmsi import DEP_2023
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from observatoire import evolution, rates
+from observatoire.police_nationale import evolution, rates
 from sample_data import etat4001, ssmsi
 
 FILES = Path(__file__).resolve().parents[1] / "sample_data" / "files"

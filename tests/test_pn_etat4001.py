@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from ingest.etat4001 import import_etat4001
-from observatoire import evolution, indicators
 from observatoire.errors import InputFileError, ValidationFailed
+from observatoire.police_nationale import evolution, indicators
 from tests.conftest import run_cli
 
 # Index → monthly count in 2019 and 2022 (every month the same, so yearly = 12 ×).

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from ingest.ssmsi import import_ssmsi
-from observatoire import rates
 from observatoire.errors import InputFileError, ValidationFailed
+from observatoire.police_nationale import rates
 from tests.conftest import run_cli
 
 DEP_2023 = "ssmsi/donnee-dep-data.gouv-2022-geographie2023-produit-le2023-07-17.csv"
@@ -35,7 +35,7 @@ def test_engine_rates_equal_the_9898_published_rates(engine, shared_data):
     assert report.rows_read == 9898 and report.inserted == 9898 and report.errors_total == 0
     assert report.extra["edition"] == "2023-07-17"
 
-    from observatoire import indicators
+    from observatoire.police_nationale import indicators
 
     frame = rates.level_values(engine, "2023-07-17", "departement")
     assert len(frame) == 9898

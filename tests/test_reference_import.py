@@ -7,8 +7,9 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from ingest.territories import import_territories
 from observatoire.errors import InputFileError, ValidationFailed
-from observatoire.territories import commune_overview, import_territories
+from observatoire.territories import commune_overview
 from tests.conftest import run_cli
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ingest.baac import import_baac
-from observatoire.road_breakdowns import accident_points, accidents_by, methodology_text, victims_by
-from observatoire.road_safety import yearly_indicators
-from observatoire.road_sites import dangerous_sites, sites_tables
+from observatoire.road.breakdowns import accident_points, accidents_by, methodology_text, victims_by
+from observatoire.road.indicators import yearly_indicators
+from observatoire.road.sites import dangerous_sites, sites_tables
 from sample_data.baac import synthetic_accident
 from sample_data.baac_writer import Accident, User, Vehicle, write_year
 from tests.conftest import run_cli

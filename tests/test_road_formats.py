@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from ingest.baac import import_baac
 from observatoire.errors import ValidationFailed
-from observatoire.road_safety import yearly_indicators
+from observatoire.road.indicators import yearly_indicators
 from sample_data.baac import synthetic_accident
 from sample_data.baac_writer import file_names, layout_of, write_year
 

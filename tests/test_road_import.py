@@ -16,7 +16,7 @@ def _count(engine, sql: str, **params) -> int:
 
 
 def test_national_2013_imports_and_manosque_has_7_accidents_of_unknown_gravity(engine, shared_data):
-    from observatoire.road_safety import yearly_indicators
+    from observatoire.road.indicators import yearly_indicators
 
     baac = shared_data / "baac"
     files = [baac / f"national_2013_{t}_2013.csv.gz" for t in ("vehicules", "lieux", "caracteristiques")]

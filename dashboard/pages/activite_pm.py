@@ -18,8 +18,9 @@ from dashboard.components.controls import dropdown
 from dashboard.components.maps import basemap, map_frame, outline_layers
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, current_role, guarded_callback, register_page
-from observatoire import pm_activity, pm_catalogue
 from observatoire.permissions import AGGREGATE_ONLY
+from observatoire.police_municipale import activity as pm_activity
+from observatoire.police_municipale import catalogue as pm_catalogue
 
 PERMISSION = "pm.voir"
 EXPORT = "stats.exporter"

@@ -1,5 +1,5 @@
 """Carte: where events concentrate, per source, with the aggregation, hot-spot and density methods of
-:mod:`observatoire.spatial`, :mod:`observatoire.hotspots` and :mod:`observatoire.density`.
+:mod:`observatoire.events.spatial`, :mod:`observatoire.events.hotspots` and :mod:`observatoire.events.density`.
 
 Everything is computed on the server for the current role (``current_role()`` is passed to every query):
 the police municipale sees its own source only, the council receives aggregates with small counts masked
@@ -26,9 +26,12 @@ from dashboard.components.maps import LEVEL_LABELS, OUTLINE_STYLES, basemap, vie
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, current_role, guarded_callback, register_page
-from observatoire import choropleth, events, hexgrid, hotspots, spatial
-from observatoire.density import kernel_density
+from observatoire import sources
 from observatoire.errors import ObservatoireError
+from observatoire.events import choropleth, hexgrid, hotspots, spatial
+from observatoire.events import filter as event_filter
+from observatoire.events import queries as event_queries
+from observatoire.events.density import kernel_density
 from observatoire.permissions import AGGREGATE_ONLY
 from observatoire.territories import commune_overview
 
@@ -56,8 +59,8 @@ HOUR_PRESETS = {
 SEQUENTIAL = ["#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154"]
 MASKED_FILL = "#bdbdbd"
 # Okabe–Ito, one colour per source for points.
-SOURCE_COLOURS = {"pn": "#0072B2", "pm": "#E69F00", "routes": "#009E73"}
-SHORT_SOURCES = {"pn": "PN", "pm": "PM", "routes": "Routes"}
+SOURCE_COLOURS = {s.event_code: s.colour for s in sources.event_sources()}
+SHORT_SOURCES = {s.event_code: s.short for s in sources.event_sources()}
 FILTERS = [Input("carte-sources", "value"), Input("carte-periode", "start_date"), Input("carte-periode", "end_date"),
            Input("carte-categories", "value"), Input("carte-familles", "value"),
            Input("carte-heure-debut", "value"), Input("carte-heure-fin", "value"), Input("carte-jours", "value"),
@@ -83,7 +86,7 @@ def _events_word(value: Any) -> str:
 
 
 def _years(role: str | None) -> list[int]:
-    period = events.summary(engine(), events.EventFilter(sources=events.allowed_sources(role)))
+    period = event_queries.summary(engine(), event_filter.EventFilter(sources=event_filter.allowed_sources(role)))
     if not period["first_day"]:
         return []
     return list(range(period["first_day"].year, period["last_day"].year + 1))
@@ -91,10 +94,10 @@ def _years(role: str | None) -> list[int]:
 
 def render(**_params) -> html.Div:
     role = current_role()
-    sources = events.allowed_sources(role)
+    sources = event_filter.allowed_sources(role)
     years = _years(role)
     latest = years[-1] if years else None
-    cats = events.categories(engine(), role)
+    cats = event_queries.categories(engine(), role)
     category_options = [{"label": f"{r.label} ({SHORT_SOURCES.get(r.source, r.source)})" + (" — sensible" if r.sensitive else ""),
                          "value": f"{r.source}:{r.category}"} for r in cats.itertuples()]
     families = cats.drop_duplicates("family")
@@ -104,7 +107,7 @@ def render(**_params) -> html.Div:
     controls = html.Div([
         html.Fieldset([html.Legend("Sources"), dcc.Checklist(
             id="carte-sources", value=list(sources), inline=True,
-            options=[{"label": f" {events.SOURCES[s]}", "value": s} for s in sources])], className="obs-carte-large"),
+            options=[{"label": f" {event_filter.SOURCES[s]}", "value": s} for s in sources])], className="obs-carte-large"),
         html.Label(["Année", dropdown(id="carte-annee", clearable=False, value=latest if latest else "tout",
                                       options=[{"label": "Toute la période", "value": "tout"}]
                                       + [{"label": str(y), "value": y} for y in years])]),
@@ -122,7 +125,7 @@ def render(**_params) -> html.Div:
         html.Label(["À (exclu)", dropdown(id="carte-heure-fin", options=hours, value=0, clearable=False)]),
         html.Fieldset([html.Legend("Jours"), dcc.Checklist(
             id="carte-jours", value=[], inline=True,
-            options=[{"label": f" {d[:3]}.", "value": i} for i, d in enumerate(events.WEEKDAYS, start=1)])]),
+            options=[{"label": f" {d[:3]}.", "value": i} for i, d in enumerate(event_filter.WEEKDAYS, start=1)])]),
         html.Label(["Représentation", dropdown(id="carte-mode", clearable=False, value="hexagones",
                                                options=[{"label": v, "value": k} for k, v in modes.items()])],
                    className="obs-carte-large"),
@@ -188,11 +191,11 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value[:10]) if value else None
 
 
-def _filter(sources, start, end, categories, families, first, last, weekdays) -> events.EventFilter:
+def _filter(sources, start, end, categories, families, first, last, weekdays) -> event_filter.EventFilter:
     if not sources:
         raise ObservatoireError("Choisissez au moins une source.")
     hours = (int(first), int(last)) if first is not None and last is not None and int(first) % 24 != int(last) % 24 else None
-    return events.EventFilter(sources=tuple(sources), categories=tuple(categories or ()), families=tuple(families or ()),
+    return event_filter.EventFilter(sources=tuple(sources), categories=tuple(categories or ()), families=tuple(families or ()),
                               start=_day(start), end=_day(end), hours=hours,
                               weekdays=tuple(int(d) for d in weekdays or ()))
 
@@ -373,7 +376,7 @@ def _points(f, role, cell, scheme) -> dict[str, Any]:
                                                children=dl.Tooltip(f"{p['label']} — {when}")))
             layers.append(dl.LayerGroup(markers, id="carte-points"))
             present = sorted({x["properties"]["source"] for x in layer["geojson"]["features"]})
-            items += [html.Li([_swatch(SOURCE_COLOURS.get(s, "#000"), "#222"), events.SOURCES[s]]) for s in present]
+            items += [html.Li([_swatch(SOURCE_COLOURS.get(s, "#000"), "#222"), event_filter.SOURCES[s]]) for s in present]
         elif layer["kind"] == "clusters":
             feats = layer["geojson"]["features"]
             top = max([x["properties"]["count"] for x in feats] or [1])
@@ -391,7 +394,7 @@ def _points(f, role, cell, scheme) -> dict[str, Any]:
                                                        f"carte-{layer['id']}", lambda p: _events_word(p["count"]))
             layers = hex_layers + layers  # under the points
             items += [html.Li(html.Strong(layer["label"]))] + hex_items
-    table = events.counts_by(engine(), f, "category", role, threshold=_threshold())
+    table = event_queries.counts_by(engine(), f, "category", role, threshold=_threshold())
     frame = pd.DataFrame({"Source": [SHORT_SOURCES.get(k.split(":")[0], "") for k in table["key"]],
                           "Événements": [_n(int(v)) if v.isdigit() else v for v in table["count_label"]]},
                          index=list(table["label"]))
@@ -400,7 +403,7 @@ def _points(f, role, cell, scheme) -> dict[str, Any]:
             "caption": "Événements par catégorie"}
 
 
-def _compute(mode: str, f: events.EventFilter, role: str | None, cell: float, scheme: str) -> dict[str, Any]:
+def _compute(mode: str, f: event_filter.EventFilter, role: str | None, cell: float, scheme: str) -> dict[str, Any]:
     if mode == "points" and role in AGGREGATE_ONLY:
         mode = "hexagones"  # the library refuses points to this role; the page does not offer them
     if mode in ("iris", "qpv"):
@@ -419,11 +422,11 @@ def _compute(mode: str, f: events.EventFilter, role: str | None, cell: float, sc
 def update(sources, start, end, categories, families, first, last, weekdays, mode, cell, scheme):
     role = current_role()
     try:
-        f = events.for_role(_filter(sources, start, end, categories, families, first, last, weekdays), role)
+        f = event_filter.for_role(_filter(sources, start, end, categories, families, first, last, weekdays), role)
         size = _cell(cell)
         scheme = scheme if scheme in choropleth.SCHEMES else "quantiles"
         drawn = _compute(mode or "hexagones", f, role, size, scheme)
-        totals = events.summary(engine(), f, role, threshold=_threshold(), cell=size)
+        totals = event_queries.summary(engine(), f, role, threshold=_threshold(), cell=size)
     except ObservatoireError as exc:
         message = html.Div(exc.message, className="obs-alerte obs-alerte-info", id="carte-message")
         return [], [html.Strong("Aucune couche")], message, message
@@ -451,15 +454,15 @@ def update(sources, start, end, categories, families, first, last, weekdays, mod
     return drawn["layers"], [x for x in legend if x is not None], table_block, summary
 
 
-def _used_sources(f: events.EventFilter) -> list[str]:
+def _used_sources(f: event_filter.EventFilter) -> list[str]:
     """The sources the legend names: those of the chosen categories when every one names its source."""
     chosen = list(f.sources)
     if f.categories and all(":" in c for c in f.categories):
         chosen = [s for s in f.sources if any(c.startswith(f"{s}:") for c in f.categories)] or chosen
-    return [events.SOURCES[s] for s in chosen]
+    return [event_filter.SOURCES[s] for s in chosen]
 
 
-def _export_cells(mode: str, f: events.EventFilter, role: str | None, cell: float) -> dict[str, Any]:
+def _export_cells(mode: str, f: event_filter.EventFilter, role: str | None, cell: float) -> dict[str, Any]:
     """Aggregated cells only (hexagons, hot-spot hexagons or zones), never points."""
     if mode in ("iris", "qpv"):
         return spatial.zone_counts(engine(), f, mode, role, commune=settings().commune, threshold=_threshold())
@@ -479,7 +482,7 @@ def download(_geojson, _csv, sources, start, end, categories, families, first, l
     if ctx.triggered_id not in ("carte-geojson", "carte-csv"):
         raise PreventUpdate
     role = current_role()
-    f = events.for_role(_filter(sources, start, end, categories, families, first, last, weekdays), role)
+    f = event_filter.for_role(_filter(sources, start, end, categories, families, first, last, weekdays), role)
     collection = _export_cells(mode or "hexagones", f, role, _cell(cell))
     as_csv = ctx.triggered_id == "carte-csv"
     audit_export("carte", {"format": "csv" if as_csv else "geojson", "cellules": len(collection["features"]),

@@ -12,8 +12,8 @@ from dashboard.components.controls import dropdown
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, guarded_callback, register_page
-from observatoire import comparisons, evolution, indicators, rates
 from observatoire.errors import ObservatoireError
+from observatoire.police_nationale import comparisons, evolution, indicators, rates
 
 PERMISSION = "stats.voir"
 EXPORT = "stats.exporter"

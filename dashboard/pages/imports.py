@@ -13,30 +13,25 @@ from dashboard.components.controls import dropdown
 from dashboard.components.import_report import report_view, status_label
 from dashboard.context import engine
 from dashboard.security import can, current_role, guarded_callback, register_page
-from observatoire import batch_admin
+from observatoire import sources
 from observatoire.errors import ObservatoireError
+from observatoire.imports import admin as batch_admin
 
 PERMISSION = "imports.voir"
 # The table's cells do not inherit the page font; the page's own stack, so figures read the same everywhere.
 FONT = '"Marianne", "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 UNDO = "imports.annuler"
 
-SOURCE_LABELS = {
-    "pm": "Police municipale",
-    "pn_faits": "Police nationale (faits géolocalisés)",
-    "ban": "Base Adresse Nationale",
-    "ssmsi": "Bases statistiques SSMSI",
-    "etat4001": "État 4001",
-    "onisr-baac": "Accidents corporels (ONISR)",
-    "insee-population": "Population INSEE",
-    "territoires-commune": "Contour de la commune",
-    "territoires-iris": "Contours IRIS",
-    "territoires-qpv": "Contours QPV",
-}
+LEVELS = {"commune": "commune", "departement": "département", "region": "région", "iris": "IRIS", "qpv": "QPV"}
 
 
 def _source_label(code: str | None) -> str:
-    return SOURCE_LABELS.get(code or "", code or "")
+    """The batch's source in French; a territories batch also names its level."""
+    source = sources.by_batch(code or "")
+    if source is None:
+        return code or ""
+    level = (code or "").removeprefix("territoires-")
+    return f"{source.label} ({LEVELS[level]})" if level in LEVELS and level != code else source.label
 
 
 def _visible_imports(source: str | None):
@@ -61,7 +56,7 @@ def render(**_params) -> html.Div:
         html.P(intro, className="obs-muted"),
         html.Div([
             html.Label(["Source", dropdown(id="imports-source", placeholder="Toutes les sources", options=[
-                {"label": label, "value": code} for code, label in SOURCE_LABELS.items()])]),
+                {"label": _source_label(b), "value": b} for s in sources.SOURCES for b in s.batches])]),
         ], className="obs-filtres"),
         html.Div(id="imports-compteur", className="obs-muted", role="status"),
         dash_table.DataTable(

@@ -12,7 +12,7 @@ from dashboard.components import formatting as fmt
 from dashboard.components import label_attach
 from dashboard.context import engine
 from dashboard.security import register_page
-from observatoire import pm_catalogue
+from observatoire.police_municipale import catalogue as pm_catalogue
 
 PERMISSION = "pm.nomenclature"
 

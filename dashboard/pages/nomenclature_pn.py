@@ -13,7 +13,7 @@ from dashboard.components import formatting as fmt
 from dashboard.components import label_attach
 from dashboard.context import engine
 from dashboard.security import register_page
-from observatoire import pn_catalogue
+from observatoire.police_nationale import catalogue as pn_catalogue
 
 PERMISSION = pn_catalogue.PERMISSION
 

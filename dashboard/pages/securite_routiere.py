@@ -19,10 +19,12 @@ from dashboard.components.maps import LEVEL_LABELS, OUTLINE_STYLES, basemap, map
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, current_role, guarded_callback, register_page
-from observatoire import road_breakdowns, road_safety, road_sites
 from observatoire.errors import ObservatoireError
 from observatoire.permissions import AGGREGATE_ONLY
-from observatoire.road_territory import departement_of, parse_scope, region_of
+from observatoire.road import breakdowns as road_breakdowns
+from observatoire.road import indicators as road_safety
+from observatoire.road import sites as road_sites
+from observatoire.road.scope import departement_of, parse_scope, region_of
 from observatoire.territories import commune_overview, outlines_geojson, territory_name
 
 PERMISSION = "routes.voir"

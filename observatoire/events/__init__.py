@@ -1,0 +1,1 @@
+"""Dated, placed events of every source: filter, queries, in-memory store, grids, hot spots, density."""

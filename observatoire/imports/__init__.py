@@ -1,0 +1,1 @@
+"""Import batches (one transaction per import), their list and undo, and retention."""

@@ -1,0 +1,1 @@
+"""Police municipale: interventions, their nomenclature, and the activity views."""

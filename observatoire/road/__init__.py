@@ -1,0 +1,1 @@
+"""Road safety: ONISR injury accidents, yearly indicators, breakdowns and dangerous sites."""
