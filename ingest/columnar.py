@@ -74,6 +74,8 @@ def read_regular(table: Table) -> Columns | None:
     if header != table.header:
         return None
     width = len(header)
+    if reading.CONTROL_BYTES.search(body):  # the row reader refuses them, naming the line and the column
+        return None
     if _LINE_ENDS_ONLY.fullmatch(body):  # a match stops at the first other byte: no copy of the file
         return Columns([pa.array([], pa.string()) for _ in range(width)], np.zeros(0, dtype=np.int64))
     names = [f"c{i}" for i in range(width)]

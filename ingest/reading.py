@@ -16,6 +16,10 @@ from observatoire.errors import InputFileError
 from observatoire.text import normalise_header
 
 _SNIFF_BYTES = 64 * 1024
+# Control characters other than tab and line ends: no office export writes them in a value; a NUL byte is
+# refused by PostgreSQL in text, and they hide in what a person reads. Same bytes in UTF-8 and cp1252.
+CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def open_bytes(path: Path) -> io.BufferedReader:
@@ -61,21 +65,15 @@ class TextTable:
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line number, fields) for each data row; blank lines skipped."""
-        with open_bytes(self.path) as raw:
-            text = io.TextIOWrapper(raw, encoding=self.encoding, errors="strict", newline="")
-            reader = csv.reader(text, delimiter=self.separator)
-            try:
-                for _ in range(self.header_line):
-                    next(reader)
-                for row in reader:
-                    if not row or all(not f.strip() for f in row):
-                        continue
-                    yield reader.line_num, row
-            except UnicodeDecodeError as exc:
-                raise InputFileError(
-                    f"{self.path.name} : caractère illisible en {self.encoding} vers la ligne {reader.line_num} ; "
-                    "enregistrez le fichier en UTF-8 ou en Windows-1252."
-                ) from exc
+        return iter_rows(self)
+
+    def _refuse_control(self, line: int, index: int, value: str) -> None:
+        byte = ord(_CONTROL_CHARS.search(value).group())  # type: ignore[union-attr]
+        column = self.header[index] if index < len(self.header) else f"n° {index + 1}"
+        raise InputFileError(
+            f"{self.path.name}, ligne {line}, colonne « {column[:60]} » : caractère de contrôle (code {byte:#04x}) "
+            "dans une valeur. Aucun export de logiciel de bureau n'en écrit : le fichier est peut-être endommagé ou "
+            "n'est pas un fichier texte. Réexportez-le depuis le logiciel d'origine.")
 
 
 def open_table(path: Path, *, expected: set[str] | None = None, max_header_search: int = 15) -> TextTable:
@@ -203,6 +201,9 @@ def iter_rows(table: TextTable, on_position: Callable[[float], None] | None = No
             for row in reader:
                 if not row or not "".join(row).strip():
                     continue
+                for i, value in enumerate(row):
+                    if _CONTROL_CHARS.search(value):
+                        table._refuse_control(reader.line_num, i, value)
                 yield reader.line_num, row
                 count += 1
                 if on_position is not None and count % every == 0:

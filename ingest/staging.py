@@ -60,16 +60,20 @@ class CopyWriter:
         return self
 
     def _copy(self) -> None:
+        ended = False  # whether the caller's end marker was taken: a failure after it must not wait for another
         try:
             with self.raw.cursor() as cur, cur.copy(self.sql) as copy:
                 copy.write(pgcopy.HEADER)
                 while (data := self.parts.get()) is not None:
                     for start in range(0, len(data), 1 << 20):
                         copy.write(data[start:start + (1 << 20)])
+                ended = True
                 copy.write(pgcopy.TRAILER)
         except BaseException as exc:  # handed to the caller's thread
             self.error = exc
-            while self.parts.get() is not None:  # the caller must never wait on a full queue
+            # PostgreSQL may refuse the rows only once it has read them all (a NUL byte in a text value): the
+            # end marker is then already taken. Before it, the caller must never wait on a full queue.
+            while not ended and self.parts.get() is not None:
                 pass
 
     def send(self, values: Mapping[str, pa.Array]) -> None:

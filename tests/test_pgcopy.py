@@ -75,3 +75,27 @@ def test_a_stream_of_parts_is_one_copy(engine):
 def test_a_type_without_binary_form_is_refused():
     with pytest.raises(TypeError):
         pgcopy.encode({"d": pa.array([1.5], pa.float32())})
+
+
+def test_a_refusal_after_the_last_part_ends_the_copy_instead_of_hanging(engine):
+    """PostgreSQL refuses a NUL byte in a text value only once it has read every row: the writer must then
+    hand the error back, not wait for a second end marker (a 66-byte upload used to hang the import)."""
+    import threading
+
+    outcome: list[BaseException | None] = []
+
+    def copy() -> None:
+        try:
+            with engine.begin() as conn:
+                staging.create_temp(conn, "nul", [("label", "text")])
+                with staging.CopyWriter(conn, "nul", ["label"]) as writer:
+                    writer.send({"label": pa.array(["Tapage\x00nocturne"])})
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=copy, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "the copy hangs"
+    assert outcome and outcome[0] is not None and "0x00" in str(outcome[0])

@@ -8,6 +8,7 @@ import pkgutil
 from typing import Any
 
 import click
+from sqlalchemy import exc as sa_exc
 
 from observatoire.cli.common import import_group
 from observatoire.errors import ObservatoireError
@@ -26,6 +27,22 @@ class _Group(click.Group):
             if exc.detail:
                 log.info("détail : %s", exc.detail)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # the last net: a French line, the traceback in the log, never on screen
+            log.debug("erreur inattendue", exc_info=True)
+            click.echo(f"Erreur : {unexpected_message(exc)}", err=True)
+            ctx.exit(1)
+
+
+def unexpected_message(exc: BaseException) -> str:
+    """What a person is told of a failure the product did not foresee."""
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return ("la base de données ne répond plus ou a interrompu l'opération. Une importation interrompue "
+                "n'enregistre rien : relancez-la quand la base est de nouveau disponible (observatoire db status).")
+    return (f"l'opération a échoué sur une erreur imprévue ({type(exc).__name__}). Une importation interrompue "
+            "n'enregistre rien. Relancez avec --verbose pour le détail technique et transmettez-le à "
+            "l'administrateur.")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
