@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import flask
 from flask_login import UserMixin, current_user, login_user, logout_user
 
@@ -61,9 +63,14 @@ _PAGE = """<!DOCTYPE html>
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Only a path of this site: browsers drop tabs and line breaks (``/%09/evil.example`` becomes
+    ``//evil.example``, another site), and a line break in a ``Location`` header is refused outright."""
+    if not target or any(ord(c) < 0x21 or c in "\\\x7f" for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
 
 
 def login_view() -> flask.Response | str:

@@ -154,3 +154,24 @@ def test_users_cli(cli_env, engine):
     with engine.connect() as conn:
         actions = conn.execute(sa.text("SELECT action FROM obs.audit_log ORDER BY id")).scalars().all()
     assert actions[:4] == ["utilisateur_cree", "role_modifie", "mot_de_passe_modifie", "utilisateur_desactive"]
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example", "/%0A/x", "//evil.example", "https://evil.example/",
+                                    "/%5Cevil.example", "%2F%2Fevil.example", "/%20/evil.example", "javascript:alert(1)"])
+def test_login_sends_back_only_to_a_page_of_this_site(client, engine, target):
+    """``next`` is followed only when it is a local path; anything a browser could read as another site
+    (a tab or a line break it drops, a backslash, a scheme) sends to the home page, never to a 500."""
+    add_user(engine, "admin1", "admin", PASSWORD)
+    form = client.get(f"/login?next={target}")
+    answer = client.post(f"/login?next={target}", data={
+        "username": "admin1", "password": PASSWORD, "csrf_token": csrf_from(form.get_data(as_text=True))})
+    assert answer.status_code == 302
+    assert answer.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_login_follows_a_local_next(client, engine):
+    add_user(engine, "admin1", "admin", PASSWORD)
+    form = client.get("/login?next=/carte%3Fmode%3Dhexagones")
+    answer = client.post("/login?next=/carte%3Fmode%3Dhexagones", data={
+        "username": "admin1", "password": PASSWORD, "csrf_token": csrf_from(form.get_data(as_text=True))})
+    assert answer.headers["Location"].endswith("/carte?mode=hexagones")
