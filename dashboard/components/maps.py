@@ -8,13 +8,15 @@ from typing import Any
 import dash_leaflet as dl
 from dash import html
 
+from dashboard.components.palette import OKABE_ITO
 from observatoire.settings import Settings
 
 # Colour-blind-safe outline colours (Okabe–Ito).
 OUTLINE_STYLES = {
-    "commune": {"color": "#000000", "weight": 3, "fill": False},
-    "iris": {"color": "#0072B2", "weight": 1.5, "fillColor": "#0072B2", "fillOpacity": 0.06, "dashArray": "4"},
-    "qpv": {"color": "#D55E00", "weight": 2.5, "fillColor": "#D55E00", "fillOpacity": 0.18},
+    "commune": {"color": OKABE_ITO["black"], "weight": 3, "fill": False},
+    "iris": {"color": OKABE_ITO["blue"], "weight": 1.5, "fillColor": OKABE_ITO["blue"], "fillOpacity": 0.06,
+             "dashArray": "4"},
+    "qpv": {"color": OKABE_ITO["vermillion"], "weight": 2.5, "fillColor": OKABE_ITO["vermillion"], "fillOpacity": 0.18},
 }
 LEVEL_LABELS = {"commune": "Limite communale", "iris": "IRIS", "qpv": "Quartier prioritaire (QPV)"}
 

@@ -23,6 +23,7 @@ from dash import Input, Output, State, dcc, html
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
 from dashboard.components.maps import LEVEL_LABELS, OUTLINE_STYLES, basemap, view_of
+from dashboard.components.palette import MASKED, OKABE_ITO, SEQUENTIAL, sequential
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, current_role, guarded_callback, register_page
@@ -55,9 +56,6 @@ HOUR_PRESETS = {
     "nuit": ("Nuit (22 h – 6 h)", (22, 6)),
     "journee": ("Journée (7 h – 19 h)", (7, 19)),
 }
-# Sequential viridis steps (light to dark), colour-blind safe; grey for masked counts.
-SEQUENTIAL = ["#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154"]
-MASKED_FILL = "#bdbdbd"
 # Okabe–Ito, one colour per source for points.
 SOURCE_COLOURS = {s.event_code: s.colour for s in sources.event_sources()}
 SHORT_SOURCES = {s.event_code: s.short for s in sources.event_sources()}
@@ -213,27 +211,20 @@ def _classed_layers(features: list[dict], key: str, scheme: str, layer_id: str, 
     values = [float("nan") if f["properties"].get("masked") or f["properties"].get(key) is None
               else float(f["properties"][key]) for f in features]
     classes = choropleth.classify(values, scheme, min(5, len(SEQUENTIAL)))
-    palette = _palette(classes["k"])
+    palette = sequential(classes["k"])
     groups: dict[str, list] = {}
     for feat, b in zip(features, classes["bins"], strict=True):
         group = "masque" if b is None else str(b)
         groups.setdefault(group, []).append({**feat, "properties": {**feat["properties"], "tooltip": tooltip(feat["properties"])}})
     layers = []
     for group, feats in sorted(groups.items()):
-        fill = MASKED_FILL if group == "masque" else palette[int(group)]
+        fill = MASKED if group == "masque" else palette[int(group)]
         layers.append(dl.GeoJSON(data={"type": "FeatureCollection", "features": feats}, id=f"{layer_id}-{group}",
                                  style={"color": "#444444", "weight": 0.6, "fillColor": fill, "fillOpacity": 0.72}))
     items = [html.Li([_swatch(palette[c]), c_info["label"]]) for c, c_info in enumerate(classes["classes"])]
     if "masque" in groups:
-        items.append(html.Li([_swatch(MASKED_FILL), f"moins de {_threshold()} (« < {_threshold()} », non détaillé)"]))
+        items.append(html.Li([_swatch(MASKED), f"moins de {_threshold()} (« < {_threshold()} », non détaillé)"]))
     return layers, items, classes
-
-
-def _palette(k: int) -> list[str]:
-    if k <= 1:
-        return [SEQUENTIAL[2]]
-    # Evenly spread over the ramp so that few classes stay far apart.
-    return [SEQUENTIAL[round(i * (len(SEQUENTIAL) - 1) / (k - 1))] for i in range(k)]
 
 
 def _hexagons(f, role, cell, scheme) -> dict[str, Any]:
@@ -369,24 +360,24 @@ def _points(f, role, cell, scheme) -> dict[str, Any]:
             for feat in layer["geojson"]["features"]:
                 p = feat["properties"]
                 lon, lat = feat["geometry"]["coordinates"]
-                colour = SOURCE_COLOURS.get(p["source"], "#000000")
+                colour = SOURCE_COLOURS.get(p["source"], OKABE_ITO["black"])
                 when = p["date"] + (f" {p['time']}" if p["time"] else "")
                 markers.append(dl.CircleMarker(center=[lat, lon], radius=5, color="#222222", weight=1,
                                                fillColor=colour, fillOpacity=0.85,
                                                children=dl.Tooltip(f"{p['label']} — {when}")))
             layers.append(dl.LayerGroup(markers, id="carte-points"))
             present = sorted({x["properties"]["source"] for x in layer["geojson"]["features"]})
-            items += [html.Li([_swatch(SOURCE_COLOURS.get(s, "#000"), "#222"), event_filter.SOURCES[s]]) for s in present]
+            items += [html.Li([_swatch(SOURCE_COLOURS.get(s, OKABE_ITO["black"]), "#222"), event_filter.SOURCES[s]]) for s in present]
         elif layer["kind"] == "clusters":
             feats = layer["geojson"]["features"]
             top = max([x["properties"]["count"] for x in feats] or [1])
             markers = [dl.CircleMarker(center=x["geometry"]["coordinates"][::-1],
                                        radius=4 + 16 * math.sqrt(x["properties"]["count"] / top), color="#222222",
-                                       weight=1, fillColor="#0072B2", fillOpacity=0.6,
+                                       weight=1, fillColor=OKABE_ITO["blue"], fillOpacity=0.6,
                                        children=dl.Tooltip(_events_word(x["properties"]["count"])))
                        for x in feats]
             layers.append(dl.LayerGroup(markers, id="carte-regroupements"))
-            items.append(html.Li([_swatch("#0072B2", "#222"),
+            items.append(html.Li([_swatch(OKABE_ITO["blue"], "#222"),
                                   f"Événements regroupés (grille de {_n(layer['geojson']['grid_m'])} m), "
                                   "surface selon le nombre"]))
         else:
