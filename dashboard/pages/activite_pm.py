@@ -15,7 +15,15 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
-from dashboard.components.maps import basemap, map_frame, outline_layers
+from dashboard.components.maps import (
+    basemap,
+    legend_box,
+    legend_item,
+    map_frame,
+    outline_layers,
+    source_line,
+    swatch,
+)
 from dashboard.components.palette import (
     CHART_BACKGROUND,
     CHART_GRID,
@@ -333,17 +341,12 @@ def _zone_map(frame: pd.DataFrame, level: str, threshold: int | None) -> html.Di
         feat for feat in overview["outlines"]["features"] if feat["properties"]["level"] == "commune"
         or (level == "iris" and feat["properties"]["level"] == "qpv")]}
     lows = [1] + [b + 1 for b in bounds[:-1]]
-    items = [html.Li([html.Span(className="obs-legende-symbole", style={"background": colour, "borderColor": "#333"}),
-                      f"{fmt.number(lo)} à {fmt.number(hi)}" if hi > lo else fmt.number(hi)])
+    items = [legend_item(swatch(colour), f"{fmt.number(lo)} à {fmt.number(hi)}" if hi > lo else fmt.number(hi))
              for colour, lo, hi in zip(steps, lows, bounds, strict=True) if hi >= lo]
     if threshold:
-        items.append(html.Li([html.Span(className="obs-legende-symbole", style={"background": MASKED,
-                                                                                 "borderColor": "#333"}),
-                              f"moins de {threshold} (masqué)"]))
-    legend = html.Div([html.Strong(f"Interventions par {LEVEL_LABELS[level]}"), html.Ul(items),
-                       html.Small("Source : police municipale · contours IGN, INSEE, ANCT"
-                                  + ("" if settings().tiles_enabled else " · fond de carte désactivé"))],
-                      className="obs-legende")
+        items.append(legend_item(swatch(MASKED), f"moins de {threshold} (masqué)"))
+    legend = legend_box(f"Interventions par {LEVEL_LABELS[level]}", items,
+                        source_line("Source : police municipale · contours IGN, INSEE, ANCT", settings()))
     return html.Div([map_frame(basemap(settings()) + layers + outline_layers(context, "activite"),
                                overview["bounds"], "activite-carte", height="420px"), legend],
                     className="obs-carte-bloc")

@@ -15,7 +15,17 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.components import formatting as fmt
-from dashboard.components.maps import LEVEL_LABELS, OUTLINE_STYLES, basemap, map_frame, outline_layers
+from dashboard.components.maps import (
+    LEVEL_LABELS,
+    basemap,
+    legend_box,
+    legend_item,
+    levels_in,
+    map_frame,
+    outline_items,
+    outline_layers,
+    source_line,
+)
 from dashboard.components.palette import CHART_BACKGROUND, CHART_GRID, OKABE_ITO
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
@@ -426,19 +436,12 @@ def _map_legend(title: str, levels: list[str], classes: list[str], with_sites: b
     for key, label in road_breakdowns.GRAVITY_CLASSES.items():
         if key in classes:
             size = 2 * GRAVITY_STYLE[key]["radius"]
-            items.append(html.Li([html.Span(className="obs-route-pastille", style={
-                "background": GRAVITY_STYLE[key]["color"], "width": f"{size}px", "height": f"{size}px"}), label]))
+            items.append(legend_item(html.Span(className="obs-route-pastille", style={
+                "background": GRAVITY_STYLE[key]["color"], "width": f"{size}px", "height": f"{size}px"}), label))
     if with_sites:
-        items.append(html.Li([html.Span(className="obs-route-pastille obs-route-pastille-site",
-                                        style={"borderColor": SITE_COLOR}), "Site dangereux (numéro = rang)"]))
-    for level in levels:
-        style = OUTLINE_STYLES[level]
-        items.append(html.Li([html.Span(className="obs-legende-symbole", style={
-            "borderColor": style["color"], "borderWidth": f"{max(2, style['weight'])}px",
-            "background": style.get("fillColor", "transparent") if style.get("fill", True) else "transparent",
-            "borderStyle": "dashed" if style.get("dashArray") else "solid"}), LEVEL_LABELS[level]]))
-    return html.Div([html.Strong(title), html.Ul(items), html.Small(source)], className="obs-legende",
-                    id="securite-legende")
+        items.append(legend_item(html.Span(className="obs-route-pastille obs-route-pastille-site",
+                                           style={"borderColor": SITE_COLOR}), "Site dangereux (numéro = rang)"))
+    return legend_box(title, items + outline_items(levels), source, "securite-legende")
 
 
 def _sites_view(sites_frame: pd.DataFrame, aggregate: bool) -> pd.DataFrame:
@@ -500,14 +503,13 @@ def show_map(territory, years, radius, minimum, period):
 
     commune = settings().commune_code
     outlines = outlines_geojson(engine(), commune)
-    levels = [lv for lv in ("commune", "iris", "qpv") if any(f["properties"]["level"] == lv for f in outlines["features"])]
+    levels = levels_in(outlines)
     bounds = _bounds(commune_overview(engine(), commune)["bounds"], points, sites)
     overlays = _point_layers(points) + _site_layer(sites)
     layers = basemap(settings()) + outline_layers(outlines, "securite")
     if overlays:
         layers.append(dl.LayersControl(overlays, position="topright", collapsed=False, id="securite-couches"))
-    source = ("Source : ONISR (BAAC) · contours IGN, INSEE, ANCT"
-              + ("" if settings().tiles_enabled else " · fond de carte désactivé"))
+    source = source_line("Source : ONISR (BAAC) · contours IGN, INSEE, ANCT", settings())
     title = f"Accidents corporels {_period_label(span)} — {_label(code)}"
     notes = []
     if aggregate:
