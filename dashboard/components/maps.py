@@ -8,7 +8,7 @@ from typing import Any
 import dash_leaflet as dl
 from dash import html
 
-from dashboard.components.palette import OKABE_ITO
+from dashboard.components.palette import OKABE_ITO, with_alpha
 from observatoire.settings import Settings
 
 # Colour-blind-safe outline colours (Okabe–Ito).
@@ -74,11 +74,13 @@ def swatch(colour: str, border: str = SWATCH_BORDER) -> html.Span:
 
 
 def outline_swatch(level: str) -> html.Span:
-    """A square drawn like the outline of ``level``: its line, its dashes, its fill."""
+    """A square drawn like the outline of ``level``: its line, its dashes, its fill at the map's opacity (an
+    opaque fill of the line's colour would hide the dashes and read as a filled zone)."""
     style = OUTLINE_STYLES[level]
+    filled = style.get("fill", True) and "fillColor" in style
     return html.Span(className="obs-legende-symbole", style={
         "borderColor": style["color"], "borderWidth": f"{max(2, style['weight'])}px",
-        "background": style.get("fillColor", "transparent") if style.get("fill", True) else "transparent",
+        "background": with_alpha(style["fillColor"], style.get("fillOpacity", 1)) if filled else "transparent",
         "borderStyle": "dashed" if style.get("dashArray") else "solid"})
 
 
