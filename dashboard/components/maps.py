@@ -8,15 +8,19 @@ from typing import Any
 import dash_leaflet as dl
 from dash import html
 
+from dashboard.components.palette import OKABE_ITO, with_alpha
 from observatoire.settings import Settings
 
 # Colour-blind-safe outline colours (Okabe–Ito).
 OUTLINE_STYLES = {
-    "commune": {"color": "#000000", "weight": 3, "fill": False},
-    "iris": {"color": "#0072B2", "weight": 1.5, "fillColor": "#0072B2", "fillOpacity": 0.06, "dashArray": "4"},
-    "qpv": {"color": "#D55E00", "weight": 2.5, "fillColor": "#D55E00", "fillOpacity": 0.18},
+    "commune": {"color": OKABE_ITO["black"], "weight": 3, "fill": False},
+    "iris": {"color": OKABE_ITO["blue"], "weight": 1.5, "fillColor": OKABE_ITO["blue"], "fillOpacity": 0.06,
+             "dashArray": "4"},
+    "qpv": {"color": OKABE_ITO["vermillion"], "weight": 2.5, "fillColor": OKABE_ITO["vermillion"], "fillOpacity": 0.18},
 }
 LEVEL_LABELS = {"commune": "Limite communale", "iris": "IRIS", "qpv": "Quartier prioritaire (QPV)"}
+LEVELS = tuple(OUTLINE_STYLES)  # drawn in this order: the commune under its zones
+SWATCH_BORDER = "#333333"
 
 
 def basemap(settings: Settings) -> list[Any]:
@@ -26,29 +30,85 @@ def basemap(settings: Settings) -> list[Any]:
     return [dl.TileLayer(url=settings.tiles_url, attribution=settings.tiles_attribution, maxZoom=19)]
 
 
-def outline_layers(collection: dict[str, Any], prefix: str) -> list[Any]:
-    layers = []
-    for level in ("commune", "iris", "qpv"):
-        features = [
-            {**f, "properties": {**f["properties"], "tooltip": f"{f['properties']['name']} ({f['properties']['code']})"}}
-            for f in collection["features"] if f["properties"]["level"] == level
-        ]
-        if features:
-            layers.append(dl.GeoJSON(data={"type": "FeatureCollection", "features": features},
-                                     style=OUTLINE_STYLES[level], id=f"{prefix}-contours-{level}"))
-    return layers
+# --- Territory outlines ---------------------------------------------------------------------------------
+
+def levels_in(collection: dict[str, Any]) -> list[str]:
+    """The outline levels that ``collection`` holds at least one feature of, in drawing order."""
+    present = {f["properties"]["level"] for f in collection["features"]}
+    return [level for level in LEVELS if level in present]
+
+
+def _outline(collection: dict[str, Any], level: str, prefix: str, style: dict[str, Any]) -> dl.GeoJSON | None:
+    features = [
+        {**f, "properties": {**f["properties"], "tooltip": f"{f['properties']['name']} ({f['properties']['code']})"}}
+        for f in collection["features"] if f["properties"]["level"] == level
+    ]
+    if not features:
+        return None
+    return dl.GeoJSON(data={"type": "FeatureCollection", "features": features}, style=style,
+                      id=f"{prefix}-contours-{level}")
+
+
+def outline_layers(collection: dict[str, Any], prefix: str) -> list[dl.GeoJSON]:
+    """Commune, IRIS and QPV outlines (``{prefix}-contours-{level}``), zones lightly filled."""
+    layers = [_outline(collection, level, prefix, OUTLINE_STYLES[level]) for level in LEVELS]
+    return [layer for layer in layers if layer is not None]
+
+
+def outline_overlays(collection: dict[str, Any], prefix: str, hidden: tuple[str, ...] = ("iris",)) -> list[dl.Overlay]:
+    """The outlines as lines only, one overlay a level for a ``dl.LayersControl``, the ``hidden`` levels
+    unticked: over classed cells a fill would change the cells' colours."""
+    overlays = []
+    for level in LEVELS:
+        layer = _outline(collection, level, prefix, {**OUTLINE_STYLES[level], "fillOpacity": 0, "fill": False})
+        if layer is not None:
+            overlays.append(dl.Overlay(layer, name=LEVEL_LABELS[level], checked=level not in hidden))
+    return overlays
+
+
+# --- Legend -----------------------------------------------------------------------------------------------
+
+def swatch(colour: str, border: str = SWATCH_BORDER) -> html.Span:
+    """A filled square: a class, a zone, a source."""
+    return html.Span(className="obs-legende-symbole", style={"background": colour, "borderColor": border})
+
+
+def outline_swatch(level: str) -> html.Span:
+    """A square drawn like the outline of ``level``: its line, its dashes, its fill at the map's opacity (an
+    opaque fill of the line's colour would hide the dashes and read as a filled zone)."""
+    style = OUTLINE_STYLES[level]
+    filled = style.get("fill", True) and "fillColor" in style
+    return html.Span(className="obs-legende-symbole", style={
+        "borderColor": style["color"], "borderWidth": f"{max(2, style['weight'])}px",
+        "background": with_alpha(style["fillColor"], style.get("fillOpacity", 1)) if filled else "transparent",
+        "borderStyle": "dashed" if style.get("dashArray") else "solid"})
+
+
+def legend_item(symbol: Any, text: Any) -> html.Li:
+    return html.Li([symbol, text])
+
+
+def outline_items(levels: list[str]) -> list[html.Li]:
+    return [legend_item(outline_swatch(level), LEVEL_LABELS[level]) for level in levels]
+
+
+def legend_box(title: str, items: list[Any], source: str, box_id: str | None = None) -> html.Div:
+    """The legend beside a map: its title, its items, its source line."""
+    extra = {"id": box_id} if box_id else {}
+    return html.Div([html.Strong(title), html.Ul(items), html.Small(source)], className="obs-legende", **extra)
 
 
 def legend(levels: list[str], title: str, source: str) -> html.Div:
-    items = []
-    for level in levels:
-        style = OUTLINE_STYLES[level]
-        swatch = {"borderColor": style["color"], "borderWidth": f"{max(2, style['weight'])}px",
-                  "background": style.get("fillColor", "transparent") if style.get("fill", True) else "transparent",
-                  "borderStyle": "dashed" if style.get("dashArray") else "solid"}
-        items.append(html.Li([html.Span(className="obs-legende-symbole", style=swatch), LEVEL_LABELS[level]]))
-    return html.Div([html.Strong(title), html.Ul(items), html.Small(source)], className="obs-legende")
+    """A legend of outlines only."""
+    return legend_box(title, outline_items(levels), source)
 
+
+def source_line(text: str, settings: Settings) -> str:
+    """A map's source line, which says so when the basemap is off: a blank map is then not missing data."""
+    return text + ("" if settings.tiles_enabled else " · fond de carte désactivé")
+
+
+# --- Framing ----------------------------------------------------------------------------------------------
 
 def view_of(bounds: list[list[float]] | None, width_px: int = 1100, height_px: int = 500) -> tuple[list[float], int]:
     """Centre and zoom that fit ``bounds`` [[south, west], [north, east]] in a map of about that size.

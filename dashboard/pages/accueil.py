@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import dash_table, html
 
 from dashboard.components import formatting as fmt
-from dashboard.components.maps import basemap, legend, map_frame, outline_layers
+from dashboard.components.maps import basemap, legend, levels_in, map_frame, outline_layers, source_line
 from dashboard.context import engine, settings
 from dashboard.security import register_page
 from observatoire.overview import data_freshness
@@ -35,8 +35,7 @@ def render(**_params) -> html.Div:
     else:
         map_block = html.Div([
             map_frame(basemap(cfg) + outline_layers(overview["outlines"], "accueil"), overview["bounds"], "accueil-carte"),
-            legend([lv for lv in ("commune", "iris", "qpv") if any(f["properties"]["level"] == lv for f in features)],
-                   f"{name} — contours", "Sources : IGN, INSEE, ANCT" + ("" if cfg.tiles_enabled else " · fond de carte désactivé")),
+            legend(levels_in(overview["outlines"]), f"{name} — contours", source_line("Sources : IGN, INSEE, ANCT", cfg)),
         ], className="obs-carte-bloc")
     table = dash_table.DataTable(
         id="accueil-table-zones",

@@ -15,7 +15,25 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
-from dashboard.components.maps import basemap, map_frame, outline_layers
+from dashboard.components.maps import (
+    basemap,
+    legend_box,
+    legend_item,
+    map_frame,
+    outline_layers,
+    source_line,
+    swatch,
+)
+from dashboard.components.palette import (
+    CHART_BACKGROUND,
+    CHART_GRID,
+    EMPTY,
+    MASKED,
+    OKABE_ITO,
+    SEQUENTIAL,
+    sequential,
+    text_on,
+)
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, current_role, guarded_callback, register_page
 from observatoire.permissions import AGGREGATE_ONLY
@@ -24,11 +42,9 @@ from observatoire.police_municipale import catalogue as pm_catalogue
 
 PERMISSION = "pm.voir"
 EXPORT = "stats.exporter"
-# Okabe–Ito (colour-blind safe) for families; viridis, light to dark, for every "how many" shading.
-FAMILY_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999"]
-SEQUENTIAL = ["#fde725", "#a0da39", "#4ac16d", "#1fa187", "#277f8e", "#365c8d", "#46327e"]
-DARK_FROM = 4  # classes from this one on are dark enough for white text
-MASKED_FILL = "#d9d9d9"
+# Okabe–Ito for families, the last (grey) for unclassified; every "how many" shading takes the palette's ramp.
+FAMILY_COLOURS = [OKABE_ITO[name] for name in ("blue", "orange", "bluish_green", "reddish_purple", "sky_blue",
+                                               "vermillion", "yellow", "black", "grey")]
 MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 ORIGIN_LABELS = {"initiative": "Initiative de la patrouille", "appel": "Appel (téléphone, 17, requérant)",
                  "demande": "Demande (mairie, partenaires, réquisition)", "autre": "Autre",
@@ -131,8 +147,8 @@ def _bar(labels: list[str], values: list, colours: list[str], title: str, chart_
     fig = go.Figure(go.Bar(y=labels, x=values, orientation="h", marker_color=colours,
                            hovertemplate="%{y} : %{x:,.0f}<extra></extra>"))
     fig.update_layout(title=title, separators=", ", height=height, margin={"l": 260, "r": 20, "t": 50, "b": 40},
-                      yaxis={"autorange": "reversed"}, plot_bgcolor="#ffffff", paper_bgcolor="#ffffff")
-    fig.update_xaxes(gridcolor="#e5e5e5", rangemode="tozero")
+                      yaxis={"autorange": "reversed"}, plot_bgcolor=CHART_BACKGROUND, paper_bgcolor=CHART_BACKGROUND)
+    fig.update_xaxes(gridcolor=CHART_GRID, rangemode="tozero")
     return dcc.Graph(figure=fig, id=chart_id, config={"displaylogo": False, "locale": "fr"})
 
 
@@ -198,8 +214,8 @@ def _months_block(f: dict, threshold: int | None) -> html.Section:
                              hovertemplate="%{x|%m/%Y} : %{y:,.0f}<extra>" + fam + "</extra>"))
     fig.update_layout(barmode="stack", title="Interventions par mois et par famille", separators=", ", height=380,
                       margin={"l": 50, "r": 20, "t": 50, "b": 40}, legend={"orientation": "h", "y": -0.2},
-                      plot_bgcolor="#ffffff", paper_bgcolor="#ffffff")
-    fig.update_yaxes(gridcolor="#e5e5e5", rangemode="tozero")
+                      plot_bgcolor=CHART_BACKGROUND, paper_bgcolor=CHART_BACKGROUND)
+    fig.update_yaxes(gridcolor=CHART_GRID, rangemode="tozero")
     pivot = shown.pivot_table(index="month", columns="family", values="count", aggfunc="sum", dropna=False)
     totals = raw.groupby("month")["count"].sum()
     header = [html.Th("Mois", scope="col")] + [html.Th(fam, scope="col") for fam in families] + [
@@ -246,13 +262,12 @@ def _heat_block(f: dict, threshold: int | None) -> html.Section:
             value = grid.get((day, hour), 0)
             if pd.isna(value):
                 cells.append(html.Td(f"< {threshold}", className="obs-pm-masque",
-                                     style={"background": MASKED_FILL}))
+                                     style={"background": MASKED}))
             elif not value:
                 cells.append(html.Td("0", className="obs-pm-zero"))
             else:
-                k = _class_of(value, bounds)
-                cells.append(html.Td(fmt.number(value), style={
-                    "background": SEQUENTIAL[k], "color": "#ffffff" if k >= DARK_FROM else "#161616"}))
+                fill = SEQUENTIAL[_class_of(value, bounds)]
+                cells.append(html.Td(fmt.number(value), style={"background": fill, "color": text_on(fill)}))
         rows.append(html.Tr(cells))
     header = [html.Th("Jour", scope="col")] + [html.Th(f"{h} h", scope="col") for h in range(24)]
     table = html.Table([html.Caption("Interventions par jour de la semaine et heure de début"),
@@ -263,7 +278,7 @@ def _heat_block(f: dict, threshold: int | None) -> html.Section:
                        f"{fmt.number(lo)} à {fmt.number(hi)}" if hi > lo else fmt.number(hi)])
               for colour, lo, hi in zip(SEQUENTIAL, lows, bounds, strict=True) if hi >= lo]
     if threshold:
-        legend.append(html.Li([html.Span(className="obs-pm-pastille", style={"background": MASKED_FILL}),
+        legend.append(html.Li([html.Span(className="obs-pm-pastille", style={"background": MASKED}),
                                f"moins de {threshold} (masqué)"]))
     return html.Section([
         html.H2("Jour de la semaine × heure"),
@@ -283,7 +298,7 @@ def _origins_block(f: dict, threshold: int | None) -> html.Section:
     table = html.Table([html.Caption("Interventions selon leur origine"),
                         html.Thead(html.Tr([html.Th("Origine", scope="col"), html.Th("Interventions", scope="col")])),
                         html.Tbody(rows)], className="obs-table", id="activite-table-origines")
-    chart = _bar(labels, [None if pd.isna(v) else v for v in frame["count"]], ["#0072B2"] * len(labels),
+    chart = _bar(labels, [None if pd.isna(v) else v for v in frame["count"]], [OKABE_ITO["blue"]] * len(labels),
                  "Origine des interventions", "activite-graphique-origines", max(220, 60 + 30 * len(labels)))
     return html.Section([html.H2("Origine"), html.Div([chart, table], className="obs-pm-deux-tables")],
                         className="obs-bloc")
@@ -306,8 +321,8 @@ def _zone_map(frame: pd.DataFrame, level: str, threshold: int | None) -> html.Di
         return None
     counts = {r.code: r.count for r in frame.itertuples()}
     values = [float(v) for v in counts.values() if not pd.isna(v)]
-    palette = SEQUENTIAL[::2]  # four well-separated steps read better on a map than seven
-    bounds = _classes(values, len(palette))
+    steps = sequential(4)  # four well-separated steps read better on a map than seven
+    bounds = _classes(values, len(steps))
     groups: dict[str, list] = {}
     for feat in zones:
         code = feat["properties"]["code"]
@@ -319,24 +334,19 @@ def _zone_map(frame: pd.DataFrame, level: str, threshold: int | None) -> html.Di
 
     layers = []
     for key, feats in groups.items():
-        fill = {"masque": MASKED_FILL, "zero": "#ffffff"}.get(key) or palette[int(key)]
+        fill = {"masque": MASKED, "zero": EMPTY}.get(key) or steps[int(key)]
         layers.append(dl.GeoJSON(data={"type": "FeatureCollection", "features": feats}, id=f"activite-zones-{key}",
                                  style={"color": "#333333", "weight": 1, "fillColor": fill, "fillOpacity": 0.75}))
     context = {"type": "FeatureCollection", "features": [
         feat for feat in overview["outlines"]["features"] if feat["properties"]["level"] == "commune"
         or (level == "iris" and feat["properties"]["level"] == "qpv")]}
     lows = [1] + [b + 1 for b in bounds[:-1]]
-    items = [html.Li([html.Span(className="obs-legende-symbole", style={"background": colour, "borderColor": "#333"}),
-                      f"{fmt.number(lo)} à {fmt.number(hi)}" if hi > lo else fmt.number(hi)])
-             for colour, lo, hi in zip(palette, lows, bounds, strict=True) if hi >= lo]
+    items = [legend_item(swatch(colour), f"{fmt.number(lo)} à {fmt.number(hi)}" if hi > lo else fmt.number(hi))
+             for colour, lo, hi in zip(steps, lows, bounds, strict=True) if hi >= lo]
     if threshold:
-        items.append(html.Li([html.Span(className="obs-legende-symbole", style={"background": MASKED_FILL,
-                                                                                 "borderColor": "#333"}),
-                              f"moins de {threshold} (masqué)"]))
-    legend = html.Div([html.Strong(f"Interventions par {LEVEL_LABELS[level]}"), html.Ul(items),
-                       html.Small("Source : police municipale · contours IGN, INSEE, ANCT"
-                                  + ("" if settings().tiles_enabled else " · fond de carte désactivé"))],
-                      className="obs-legende")
+        items.append(legend_item(swatch(MASKED), f"moins de {threshold} (masqué)"))
+    legend = legend_box(f"Interventions par {LEVEL_LABELS[level]}", items,
+                        source_line("Source : police municipale · contours IGN, INSEE, ANCT", settings()))
     return html.Div([map_frame(basemap(settings()) + layers + outline_layers(context, "activite"),
                                overview["bounds"], "activite-carte", height="420px"), legend],
                     className="obs-carte-bloc")

@@ -22,7 +22,8 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
-from dashboard.components.maps import LEVEL_LABELS, OUTLINE_STYLES, basemap, view_of
+from dashboard.components.maps import basemap, legend_item, outline_overlays, source_line, swatch, view_of
+from dashboard.components.palette import MASKED, OKABE_ITO, SEQUENTIAL, sequential
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, current_role, guarded_callback, register_page
@@ -55,9 +56,6 @@ HOUR_PRESETS = {
     "nuit": ("Nuit (22 h – 6 h)", (22, 6)),
     "journee": ("Journée (7 h – 19 h)", (7, 19)),
 }
-# Sequential viridis steps (light to dark), colour-blind safe; grey for masked counts.
-SEQUENTIAL = ["#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154"]
-MASKED_FILL = "#bdbdbd"
 # Okabe–Ito, one colour per source for points.
 SOURCE_COLOURS = {s.event_code: s.colour for s in sources.event_sources()}
 SHORT_SOURCES = {s.event_code: s.short for s in sources.event_sources()}
@@ -143,15 +141,7 @@ def render(**_params) -> html.Div:
             dcc.Download(id="carte-telechargement"),
         ], className="obs-actions")]
     overview = commune_overview(engine(), settings().commune_code)
-    outlines = []
-    for level in ("commune", "iris", "qpv"):
-        features = [{**f, "properties": {**f["properties"], "tooltip": f"{f['properties']['name']} ({f['properties']['code']})"}}
-                    for f in overview["outlines"]["features"] if f["properties"]["level"] == level]
-        if features:
-            style = {**OUTLINE_STYLES[level], "fillOpacity": 0, "fill": False}
-            outlines.append(dl.Overlay(dl.GeoJSON(data={"type": "FeatureCollection", "features": features},
-                                                  style=style, id=f"carte-contours-{level}"),
-                                       name=LEVEL_LABELS[level], checked=level != "iris"))
+    outlines = outline_overlays(overview["outlines"], "carte")
     center, zoom = view_of(overview["bounds"], width_px=820, height_px=640)  # the map's size beside its table
     children = basemap(settings()) + [dl.LayerGroup(id="carte-couches"), dl.LayersControl(outlines, position="topleft"),
                                       dl.ScaleControl(position="bottomleft", imperial=False)]
@@ -204,36 +194,25 @@ def _cell(value) -> float:
     return hexgrid.check_cell(float(value or hexgrid.DEFAULT_CELL))
 
 
-def _swatch(colour: str, border: str = "#333333") -> html.Span:
-    return html.Span(className="obs-legende-symbole", style={"background": colour, "borderColor": border})
-
-
 def _classed_layers(features: list[dict], key: str, scheme: str, layer_id: str, tooltip) -> tuple[list, list, dict]:
     """One GeoJSON per class of ``key`` (masked features apart, in grey): layers, legend items, class per feature."""
     values = [float("nan") if f["properties"].get("masked") or f["properties"].get(key) is None
               else float(f["properties"][key]) for f in features]
     classes = choropleth.classify(values, scheme, min(5, len(SEQUENTIAL)))
-    palette = _palette(classes["k"])
+    palette = sequential(classes["k"])
     groups: dict[str, list] = {}
     for feat, b in zip(features, classes["bins"], strict=True):
         group = "masque" if b is None else str(b)
         groups.setdefault(group, []).append({**feat, "properties": {**feat["properties"], "tooltip": tooltip(feat["properties"])}})
     layers = []
     for group, feats in sorted(groups.items()):
-        fill = MASKED_FILL if group == "masque" else palette[int(group)]
+        fill = MASKED if group == "masque" else palette[int(group)]
         layers.append(dl.GeoJSON(data={"type": "FeatureCollection", "features": feats}, id=f"{layer_id}-{group}",
                                  style={"color": "#444444", "weight": 0.6, "fillColor": fill, "fillOpacity": 0.72}))
-    items = [html.Li([_swatch(palette[c]), c_info["label"]]) for c, c_info in enumerate(classes["classes"])]
+    items = [legend_item(swatch(palette[c]), c_info["label"]) for c, c_info in enumerate(classes["classes"])]
     if "masque" in groups:
-        items.append(html.Li([_swatch(MASKED_FILL), f"moins de {_threshold()} (« < {_threshold()} », non détaillé)"]))
+        items.append(legend_item(swatch(MASKED), f"moins de {_threshold()} (« < {_threshold()} », non détaillé)"))
     return layers, items, classes
-
-
-def _palette(k: int) -> list[str]:
-    if k <= 1:
-        return [SEQUENTIAL[2]]
-    # Evenly spread over the ramp so that few classes stay far apart.
-    return [SEQUENTIAL[round(i * (len(SEQUENTIAL) - 1) / (k - 1))] for i in range(k)]
 
 
 def _hexagons(f, role, cell, scheme) -> dict[str, Any]:
@@ -316,7 +295,7 @@ def _hotspots(f, role, cell) -> dict[str, Any]:
                 style={"color": "#444444" if significant else "#9e9e9e", "weight": 0.8 if significant else 0.4,
                        "fillColor": entry["colour"], "fillOpacity": 0.8 if significant else 0.25}))
         if entry["cells"] or not significant:  # empty classes would only hide the map
-            items.append(html.Li([_swatch(entry["colour"]), f"{entry['label']} ({_n(entry['cells'])} hexagones)"]))
+            items.append(legend_item(swatch(entry["colour"]), f"{entry['label']} ({_n(entry['cells'])} hexagones)"))
     shown = [x for x in result["features"] if x["properties"]["class"] != "non_significatif"]
     order = {c: k for k, c in enumerate(hotspots.CLASSES)}
     shown.sort(key=lambda x: (order[x["properties"]["class"]], -x["properties"].get("z", 0)))
@@ -347,7 +326,7 @@ def _density(f, role) -> dict[str, Any]:
         layers.append(dl.GeoJSON(data={"type": "FeatureCollection", "features": [
             {**feat, "properties": {**p, "tooltip": text}}]}, id=f"carte-densite-{p['level']}",
             style={"color": p["colour"], "weight": 0.5, "fillColor": p["colour"], "fillOpacity": 0.45}))
-        items.append(html.Li([_swatch(p["colour"]), f"au moins {_n(p['min_density'], 1)} par km²"]))
+        items.append(legend_item(swatch(p["colour"]), f"au moins {_n(p['min_density'], 1)} par km²"))
         rows.append({"Densité minimale (événements par km²)": _n(p["min_density"], 1)})
     table = pd.DataFrame(rows, index=[f"Niveau {k}" for k in range(1, len(rows) + 1)])
     lines = ["Méthode : estimation de densité par noyau gaussien (binning et convolution FFT)"]
@@ -369,26 +348,27 @@ def _points(f, role, cell, scheme) -> dict[str, Any]:
             for feat in layer["geojson"]["features"]:
                 p = feat["properties"]
                 lon, lat = feat["geometry"]["coordinates"]
-                colour = SOURCE_COLOURS.get(p["source"], "#000000")
+                colour = SOURCE_COLOURS.get(p["source"], OKABE_ITO["black"])
                 when = p["date"] + (f" {p['time']}" if p["time"] else "")
                 markers.append(dl.CircleMarker(center=[lat, lon], radius=5, color="#222222", weight=1,
                                                fillColor=colour, fillOpacity=0.85,
                                                children=dl.Tooltip(f"{p['label']} — {when}")))
             layers.append(dl.LayerGroup(markers, id="carte-points"))
             present = sorted({x["properties"]["source"] for x in layer["geojson"]["features"]})
-            items += [html.Li([_swatch(SOURCE_COLOURS.get(s, "#000"), "#222"), event_filter.SOURCES[s]]) for s in present]
+            items += [legend_item(swatch(SOURCE_COLOURS.get(s, OKABE_ITO["black"]), "#222"), event_filter.SOURCES[s])
+                      for s in present]
         elif layer["kind"] == "clusters":
             feats = layer["geojson"]["features"]
             top = max([x["properties"]["count"] for x in feats] or [1])
             markers = [dl.CircleMarker(center=x["geometry"]["coordinates"][::-1],
                                        radius=4 + 16 * math.sqrt(x["properties"]["count"] / top), color="#222222",
-                                       weight=1, fillColor="#0072B2", fillOpacity=0.6,
+                                       weight=1, fillColor=OKABE_ITO["blue"], fillOpacity=0.6,
                                        children=dl.Tooltip(_events_word(x["properties"]["count"])))
                        for x in feats]
             layers.append(dl.LayerGroup(markers, id="carte-regroupements"))
-            items.append(html.Li([_swatch("#0072B2", "#222"),
-                                  f"Événements regroupés (grille de {_n(layer['geojson']['grid_m'])} m), "
-                                  "surface selon le nombre"]))
+            items.append(legend_item(swatch(OKABE_ITO["blue"], "#222"),
+                                     f"Événements regroupés (grille de {_n(layer['geojson']['grid_m'])} m), "
+                                     "surface selon le nombre"))
         else:
             hex_layers, hex_items, _ = _classed_layers(layer["geojson"]["features"], "count", scheme,
                                                        f"carte-{layer['id']}", lambda p: _events_word(p["count"]))
@@ -441,8 +421,7 @@ def update(sources, start, end, categories, families, first, last, weekdays, mod
             + [html.Li(f"Période : {words['periode']}, {words['heures']}, {', '.join(words['jours'])}"),
                html.Li(f"Événements géolocalisés : {_n(n_events)}")], className="obs-carte-legende-methode")],
             open=True),
-        html.Small("Source(s) : " + " ; ".join(_used_sources(f))
-                   + ("" if settings().tiles_enabled else " · fond de carte désactivé")),
+        html.Small(source_line("Source(s) : " + " ; ".join(_used_sources(f)), settings())),
     ]
     table_block = [frame_table(drawn["table"], drawn["caption"], "carte-table", index_header="")]
     if drawn["table"].empty:

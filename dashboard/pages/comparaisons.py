@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
 from dashboard.components.controls import dropdown
+from dashboard.components.palette import CHART_BACKGROUND, CHART_GRID, OKABE_ITO
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, guarded_callback, register_page
@@ -17,7 +18,7 @@ from observatoire.police_nationale import comparisons, evolution, indicators, ra
 
 PERMISSION = "stats.voir"
 EXPORT = "stats.exporter"
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000"]  # Okabe–Ito, colour-blind safe
+PALETTE = [OKABE_ITO[name] for name in ("blue", "vermillion", "bluish_green", "reddish_purple", "black")]
 FILTERS = [State("comparaisons-territoire", "value"), State("comparaisons-indicateurs", "value"),
            State("comparaisons-debut", "value"), State("comparaisons-fin", "value"),
            State("comparaisons-france", "value"), State("comparaisons-edition", "value"),
@@ -112,8 +113,8 @@ def _chart(records: list[dict], label: str, chart_id: str) -> dcc.Graph:
             hovertemplate="%{x} : %{y:.2f} ‰<extra>" + name + "</extra>"))
     fig.update_layout(title=label, separators=", ", height=360, margin={"l": 50, "r": 20, "t": 50, "b": 40},
                       yaxis_title="taux pour 1 000", xaxis={"dtick": 1}, legend={"orientation": "h", "y": -0.2},
-                      plot_bgcolor="#ffffff", paper_bgcolor="#ffffff")
-    fig.update_yaxes(gridcolor="#e5e5e5", rangemode="tozero")
+                      plot_bgcolor=CHART_BACKGROUND, paper_bgcolor=CHART_BACKGROUND)
+    fig.update_yaxes(gridcolor=CHART_GRID, rangemode="tozero")
     return dcc.Graph(figure=fig, id=chart_id, config={"displaylogo": False, "locale": "fr"})
 
 

@@ -1,30 +1,18 @@
 """Dépôt police municipale: drop an export, read its preview, confirm the column mapping, verify, commit.
 
-The uploaded bytes live in a private folder of ``OBS_HOME/uploads`` (a random folder name, mode 0700, the
-file 0600) only between the drop and the commit: they are deleted after the commit, on any refusal by the
-personal-data guard, and by a sweep of abandoned uploads. The browser only ever holds a random token.
-
-Verification and commit run in a thread so the page can poll their progress: the server is one process
-(waitress threads), so a dict guarded by a lock is enough to share it.
+The dropped file is kept by :mod:`dashboard.uploads` (a private folder, deleted after the commit, on any
+refusal by the personal-data guard, and when abandoned); verification and commit run there as jobs that the
+page polls. The browser only ever holds a random token.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import logging
-import os
-import re
-import secrets
-import shutil
-import threading
-import time
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
+from dashboard import uploads
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
 from dashboard.components.import_report import report_view
@@ -32,104 +20,20 @@ from dashboard.context import engine, settings
 from dashboard.security import guarded_callback, register_page
 from ingest import police_municipale as pm
 from ingest import profiles
-from observatoire.errors import InputFileError, ObservatoireError, PersonalDataRefused, ValidationFailed
-
-log = logging.getLogger(__name__)
+from observatoire.errors import ObservatoireError, PersonalDataRefused
 
 PERMISSION = "pm.importer"
 FIELDS = pm.FIELDS
 SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
-MAX_BYTES = 100 * 1024 * 1024  # base64 makes it ~133 MB, under the server's 200 MB request limit
-UPLOAD_TTL_SECONDS = 2 * 3600  # an upload never committed is swept after this
-JOB_TTL_SECONDS = 3600
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+MAX_BYTES = uploads.MAX_BYTES
+STORE = uploads.UploadStore(
+    suffixes=SUFFIXES, max_bytes=MAX_BYTES,
+    wrong_type="« {name} » n'est ni un CSV ni un classeur Excel .xlsx : exportez le fichier dans l'un de ces "
+               "formats depuis le logiciel de main courante.")
 STAGES = {"lecture": "lecture et contrôle des lignes", "validation": "rapprochement de la nomenclature",
           "geocodage": "géocodage des adresses", "ecriture": "écriture dans la base"}
 CRS_LABELS = {"auto": "reconnu automatiquement", "wgs84": "longitude / latitude (WGS84)",
               "lambert93": "X / Y Lambert-93"}
-
-_LOCK = threading.Lock()
-_JOBS: dict[str, dict[str, Any]] = {}
-_BUSY: set[str] = set()  # upload tokens a job is working on
-
-
-# --- Private upload folder -------------------------------------------------------------------------------
-
-def _uploads_root() -> Path:
-    root = Path(settings().home) / "uploads"
-    root.mkdir(parents=True, exist_ok=True)
-    root.chmod(0o700)
-    return root
-
-
-def _sweep(root: Path) -> None:
-    """Delete uploads abandoned for longer than the TTL (a user who never clicked « Enregistrer »)."""
-    limit = time.time() - UPLOAD_TTL_SECONDS
-    for folder in root.iterdir():
-        try:
-            if folder.is_dir() and folder.stat().st_mtime < limit and folder.name not in _BUSY:
-                shutil.rmtree(folder, ignore_errors=True)
-        except OSError:
-            continue
-
-
-def _safe_name(filename: str) -> str:
-    """The user's file name, kept for the batch and the report, without any path or odd character."""
-    name = Path(str(filename or "export.csv").replace("\\", "/")).name
-    name = re.sub(r"[^\w.\- ()]+", "_", name).strip(" .") or "export.csv"
-    stem, suffix = os.path.splitext(name)
-    return stem[:100] + suffix.lower()
-
-
-def _store(contents: str, filename: str, owner: str) -> tuple[str, Path]:
-    name = _safe_name(filename)
-    if not name.endswith(SUFFIXES):
-        raise InputFileError(f"« {name} » n'est ni un CSV ni un classeur Excel .xlsx : exportez le fichier dans "
-                             "l'un de ces formats depuis le logiciel de main courante.")
-    _, _, payload = (contents or "").partition(",")
-    try:
-        data = base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InputFileError("Le fichier n'a pas été reçu correctement : déposez-le de nouveau.") from exc
-    if not data:
-        raise InputFileError(f"« {name} » est vide.")
-    if len(data) > MAX_BYTES:
-        raise InputFileError(f"« {name} » dépasse {MAX_BYTES // (1024 * 1024)} Mo : découpez l'export par période.")
-    root = _uploads_root()
-    _sweep(root)
-    token = secrets.token_urlsafe(24)
-    folder = root / token
-    folder.mkdir(mode=0o700)
-    path = folder / name
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        (folder / ".proprietaire").write_text(json.dumps({"login": owner, "fichier": name}))
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return token, path
-
-
-def _upload(token: str | None, owner: str) -> Path:
-    """The uploaded file behind ``token`` if ``owner`` dropped it; a token from the browser proves nothing."""
-    if not token or not _TOKEN.match(str(token)):
-        raise InputFileError("Déposez d'abord un fichier.")
-    folder = _uploads_root() / token
-    try:
-        meta = json.loads((folder / ".proprietaire").read_text())
-    except (OSError, ValueError):
-        raise InputFileError("Le fichier déposé n'est plus disponible (déjà enregistré ou expiré) : "
-                             "déposez-le de nouveau.") from None
-    if meta.get("login") != owner:
-        raise InputFileError("Ce fichier a été déposé par un autre compte.")
-    return folder / meta["fichier"]
-
-
-def _discard(token: str | None) -> None:
-    if token and _TOKEN.match(str(token)):
-        shutil.rmtree(_uploads_root() / token, ignore_errors=True)
 
 
 # --- Layout --------------------------------------------------------------------------------------------
@@ -237,34 +141,25 @@ def receive(contents, filename, previous):
 
     if not contents:
         return no_update, no_update, no_update
-    if previous and previous not in _BUSY:
-        _discard(previous)  # one upload at a time per page: the earlier file goes
-    token = None
+    if previous:
+        STORE.delete(previous)  # one upload at a time per page: the earlier file goes (unless a job holds it)
+    upload = None
     try:
-        token, path = _store(contents, filename, current_user.login)
-        preview = pm.preview(path)
+        upload = STORE.save(contents, filename, current_user.login)
+        preview = pm.preview(upload.path)
     except ObservatoireError as exc:
-        _discard(token)  # refused: nothing of the file is kept
+        STORE.delete(upload and upload.token)  # refused: nothing of the file is kept
         kind = "refus" if isinstance(exc, PersonalDataRefused) else "erreur"
         return None, html.Div(exc.message, className="obs-alerte obs-alerte-erreur", id=f"depot-{kind}"), None
     except Exception:
-        _discard(token)
+        STORE.delete(upload and upload.token)
         raise
-    meta = {"fichier": preview.file_name}
     # Header and proposal only: the rows stay on the server, read again from the file when needed.
-    (path.parent / ".apercu").write_text(json.dumps({"header": preview.header, "proposal": {
-        k: list(v) for k, v in preview.proposal.items()}}))
-    return {"jeton": token, **meta}, _preview_table(preview), None
+    upload.write_note({"header": preview.header, "proposal": {k: list(v) for k, v in preview.proposal.items()}})
+    return {"jeton": upload.token, "fichier": preview.file_name}, _preview_table(preview), None
 
 
 # --- Step 2: the mapping ---------------------------------------------------------------------------------
-
-def _preview_meta(path: Path) -> dict:
-    try:
-        return json.loads((path.parent / ".apercu").read_text())
-    except (OSError, ValueError):
-        return {"header": [], "proposal": {}}
-
 
 def _confidence_text(score: float) -> str:
     strength = "sûr" if score >= 0.99 else ("probable" if score >= 0.7 else "incertain")
@@ -286,10 +181,10 @@ def fill_mapping(upload, profile):
     if not upload:
         return hidden
     try:
-        path = _upload(upload.get("jeton"), current_user.login)
+        stored = STORE.open(upload.get("jeton"), current_user.login)
     except ObservatoireError:
         return hidden
-    meta = _preview_meta(path)
+    meta = stored.read_note() or {"header": [], "proposal": {}}
     header = [h for h in meta["header"] if h]
     options = [{"label": h, "value": h} for h in header]
     values: dict[str, str | None] = {}
@@ -355,49 +250,16 @@ def save_profile(clicks, name, crs, *values):
                     className="obs-alerte obs-alerte-info", id="depot-profil-enregistre")
 
 
-# --- Step 3: verification and commit, in a thread ---------------------------------------------------------
+# --- Step 3: verification and commit, as jobs of dashboard.uploads -------------------------------------
 
-def _sweep_jobs() -> None:
-    limit = time.time() - JOB_TTL_SECONDS
-    for key in [k for k, j in _JOBS.items() if j["done"] and j["at"] < limit]:
-        del _JOBS[key]
-
-
-def _run(job_id: str, kind: str, token: str, path: Path, mapping: dict, user: str, accept: bool,
-         eng, commune: str) -> None:
-    def progress(stage: str, share: float) -> None:
-        with _LOCK:
-            _JOBS[job_id].update(stage=stage, share=max(0.0, min(1.0, share)))
-
-    result: dict[str, Any]
-    drop = kind == "enregistrement"  # committed or refused: the file is not needed any more
-    try:
-        if kind == "verification":
-            report = pm.validate(eng, path, mapping, user=user, progress=progress, commune=commune)
-        else:
-            report = pm.commit(eng, path, mapping=mapping, user=user, accept_valid=accept, progress=progress,
-                               commune=commune)
-        result = {"ok": True, "report": report.to_dict()}
-    except ValidationFailed as exc:
-        report = exc.report.to_dict() if exc.report is not None else None
-        result = {"ok": False, "message": exc.message, "report": report}
-    except PersonalDataRefused as exc:
-        drop = True
-        result = {"ok": False, "message": exc.message, "refus": True}
-    except ObservatoireError as exc:
-        result = {"ok": False, "message": exc.message}
-    except Exception:
-        log.exception("dépôt police municipale : erreur inattendue")
-        drop = True
-        result = {"ok": False, "message": "Une erreur inattendue est survenue ; elle a été consignée. Rien n'a été "
-                                         "enregistré. Réessayez ou prévenez l'administrateur."}
-    finally:
-        with _LOCK:
-            _BUSY.discard(token)
-    if drop:
-        shutil.rmtree(path.parent, ignore_errors=True)
-    with _LOCK:
-        _JOBS[job_id].update(done=True, result=result, at=time.time())
+def _check_or_commit(kind: str, mapping: dict, user: str, accept: bool, eng, commune: str, path: Path,
+                     progress: uploads.Progress) -> dict:
+    if kind == "verification":
+        report = pm.validate(eng, path, mapping, user=user, progress=progress, commune=commune)
+    else:
+        report = pm.commit(eng, path, mapping=mapping, user=user, accept_valid=accept, progress=progress,
+                           commune=commune)
+    return report.to_dict()
 
 
 @guarded_callback(PERMISSION, Output("depot-travail", "data"), Input("depot-verifier", "n_clicks"),
@@ -409,28 +271,12 @@ def start(_verify, _commit, upload, crs, accept, *values):
     if ctx.triggered_id not in ("depot-verifier", "depot-enregistrer"):
         return no_update
     kind = "verification" if ctx.triggered_id == "depot-verifier" else "enregistrement"
-    job_id = secrets.token_urlsafe(16)
-    job = {"owner": current_user.login, "kind": kind, "stage": "lecture", "share": 0.0, "done": False,
-           "result": None, "at": time.time()}
-    token = (upload or {}).get("jeton")
-    try:
-        path = _upload(token, current_user.login)
-        with _LOCK:
-            if token in _BUSY:
-                raise InputFileError("Ce fichier est déjà en cours de traitement : attendez la fin.")
-            _BUSY.add(token)
-    except ObservatoireError as exc:
-        job.update(done=True, result={"ok": False, "message": exc.message})
-        with _LOCK:
-            _sweep_jobs()
-            _JOBS[job_id] = job
-        return {"travail": job_id, "type": kind}
-    with _LOCK:
-        _sweep_jobs()
-        _JOBS[job_id] = job
-    threading.Thread(target=_run, name=f"depot-{kind}", daemon=True, args=(
-        job_id, kind, token, path, _mapping(values, crs), current_user.login, "oui" in (accept or []), engine(),
-        settings().commune)).start()
+    user = current_user.login
+    task = partial(_check_or_commit, kind, _mapping(values, crs), user, "oui" in (accept or []), engine(),
+                   settings().commune)
+    # A commit, done or refused, leaves nothing to keep; a verification keeps the file for the commit.
+    job_id = uploads.start_job(user, kind, task, store=STORE, token=(upload or {}).get("jeton"),
+                               first_stage="lecture", keep_upload=kind == "verification")
     return {"travail": job_id, "type": kind}
 
 
@@ -470,18 +316,16 @@ def follow(work, _ticks, _upload):
 
     if ctx.triggered_id == "depot-jeton" or not work:
         return "", True, None  # a new file: the previous report does not apply to it
-    with _LOCK:
-        job = dict(_JOBS.get(str(work.get("travail")), {}))
-    if not job or job["owner"] != current_user.login:
+    job = uploads.job(work.get("travail"), current_user.login)
+    if job is None:
         return "", True, html.Div("Ce traitement n'est plus suivi : relancez-le.", className="obs-alerte obs-alerte-info")
-    what = "Vérification" if job["kind"] == "verification" else "Enregistrement"
-    if not job["done"]:
-        share = job["share"]
+    what = "Vérification" if job.kind == "verification" else "Enregistrement"
+    if not job.done:
         return html.Div([
-            html.Label([f"{what} en cours : {STAGES.get(job['stage'], job['stage'])} ({fmt.number(100 * share)} %)",
-                        html.Progress(value=str(round(share, 3)), max="1", className="obs-pm-progression")]),
+            html.Label([f"{what} en cours : {STAGES.get(job.stage, job.stage)} ({fmt.number(100 * job.share)} %)",
+                        html.Progress(value=str(round(job.share, 3)), max="1", className="obs-pm-progression")]),
         ], id="depot-en-cours"), False, no_update
-    return "", True, _result_view(job["kind"], job["result"] or {})
+    return "", True, _result_view(job.kind, job.result or {})
 
 
 register_page(__name__, path="/police-municipale/depot", name="Dépôt police municipale", permission=PERMISSION,

@@ -15,7 +15,18 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.components import formatting as fmt
-from dashboard.components.maps import LEVEL_LABELS, OUTLINE_STYLES, basemap, map_frame, outline_layers
+from dashboard.components.maps import (
+    LEVEL_LABELS,
+    basemap,
+    legend_box,
+    legend_item,
+    levels_in,
+    map_frame,
+    outline_items,
+    outline_layers,
+    source_line,
+)
+from dashboard.components.palette import CHART_BACKGROUND, CHART_GRID, OKABE_ITO
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, current_role, guarded_callback, register_page
@@ -32,14 +43,15 @@ EXPORT = "stats.exporter"
 # Okabe–Ito, and none of the outline colours of components/maps (commune black line, IRIS blue, QPV vermillion
 # fill) so that a point never reads as a zone. Size grows with gravity too, for readers who cannot tell hues.
 GRAVITY_STYLE = {
-    "mortel": {"color": "#000000", "radius": 9},
-    "grave": {"color": "#E69F00", "radius": 7},
-    "leger": {"color": "#56B4E9", "radius": 5},
-    "inconnue": {"color": "#999999", "radius": 5},
+    "mortel": {"color": OKABE_ITO["black"], "radius": 9},
+    "grave": {"color": OKABE_ITO["orange"], "radius": 7},
+    "leger": {"color": OKABE_ITO["sky_blue"], "radius": 5},
+    "inconnue": {"color": OKABE_ITO["grey"], "radius": 5},
 }
-VICTIM_COLORS = {"Tué": "#000000", "Blessé hospitalisé": "#E69F00", "Blessé léger": "#56B4E9"}
+VICTIM_COLORS = {"Tué": OKABE_ITO["black"], "Blessé hospitalisé": OKABE_ITO["orange"],
+                 "Blessé léger": OKABE_ITO["sky_blue"]}
 VICTIM_PLURALS = {"Tué": "Tués", "Blessé hospitalisé": "Blessés hospitalisés", "Blessé léger": "Blessés légers"}
-SITE_COLOR = "#CC79A7"
+SITE_COLOR = OKABE_ITO["reddish_purple"]
 # The browser draws one SVG element per point: beyond this the page asks for a narrower period or territory.
 MAX_POINTS = 3000
 UNKNOWN = "inconnue"
@@ -170,9 +182,9 @@ def _count(value: Any) -> str:
 def _figure(title: str, height: int = 360) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(title=title, separators=", ", height=height, margin={"l": 50, "r": 20, "t": 50, "b": 40},
-                      legend={"orientation": "h", "y": -0.18, "traceorder": "normal"}, plot_bgcolor="#ffffff",
-                      paper_bgcolor="#ffffff", barmode="stack")
-    fig.update_yaxes(gridcolor="#e5e5e5", rangemode="tozero")
+                      legend={"orientation": "h", "y": -0.18, "traceorder": "normal"}, plot_bgcolor=CHART_BACKGROUND,
+                      paper_bgcolor=CHART_BACKGROUND, barmode="stack")
+    fig.update_yaxes(gridcolor=CHART_GRID, rangemode="tozero")
     return fig
 
 
@@ -235,7 +247,7 @@ def _yearly_chart(frame: pd.DataFrame, title: str) -> dcc.Graph:
                              hovertemplate="%{x} : %{y} " + VICTIM_PLURALS[name].lower() + "<extra></extra>"))
     fig.add_trace(go.Scatter(x=years, y=[None if pd.isna(v) else int(v) for v in frame.accidents],
                              name="Accidents corporels", mode="lines+markers",
-                             line={"color": "#0072B2", "width": 3}, marker={"symbol": "diamond", "size": 9},
+                             line={"color": OKABE_ITO["blue"], "width": 3}, marker={"symbol": "diamond", "size": 9},
                              hovertemplate="%{x} : %{y} accidents corporels<extra></extra>"))
     for row in frame.itertuples():
         if row.donnees_chargees and row.gravite_inconnue:
@@ -339,7 +351,7 @@ def show_moments(territory, years, by):
     labels = [str(v)[:1].upper() + str(v)[1:] for v in frame.libelle]
     title = f"Accidents corporels par {BREAKDOWNS[by].lower()} — {_label(code)}, {_period_label(span)}"
     fig = _figure(title)
-    fig.add_trace(go.Bar(x=labels, y=frame.accidents.tolist(), marker_color="#0072B2", name="Accidents corporels",
+    fig.add_trace(go.Bar(x=labels, y=frame.accidents.tolist(), marker_color=OKABE_ITO["blue"], name="Accidents corporels",
                          hovertemplate="%{x} : %{y} accidents<extra></extra>"))
     fig.update_layout(xaxis={"title": AXIS_TITLES[by], "type": "category"}, yaxis_title="accidents corporels",
                       showlegend=False)
@@ -424,19 +436,12 @@ def _map_legend(title: str, levels: list[str], classes: list[str], with_sites: b
     for key, label in road_breakdowns.GRAVITY_CLASSES.items():
         if key in classes:
             size = 2 * GRAVITY_STYLE[key]["radius"]
-            items.append(html.Li([html.Span(className="obs-route-pastille", style={
-                "background": GRAVITY_STYLE[key]["color"], "width": f"{size}px", "height": f"{size}px"}), label]))
+            items.append(legend_item(html.Span(className="obs-route-pastille", style={
+                "background": GRAVITY_STYLE[key]["color"], "width": f"{size}px", "height": f"{size}px"}), label))
     if with_sites:
-        items.append(html.Li([html.Span(className="obs-route-pastille obs-route-pastille-site",
-                                        style={"borderColor": SITE_COLOR}), "Site dangereux (numéro = rang)"]))
-    for level in levels:
-        style = OUTLINE_STYLES[level]
-        items.append(html.Li([html.Span(className="obs-legende-symbole", style={
-            "borderColor": style["color"], "borderWidth": f"{max(2, style['weight'])}px",
-            "background": style.get("fillColor", "transparent") if style.get("fill", True) else "transparent",
-            "borderStyle": "dashed" if style.get("dashArray") else "solid"}), LEVEL_LABELS[level]]))
-    return html.Div([html.Strong(title), html.Ul(items), html.Small(source)], className="obs-legende",
-                    id="securite-legende")
+        items.append(legend_item(html.Span(className="obs-route-pastille obs-route-pastille-site",
+                                           style={"borderColor": SITE_COLOR}), "Site dangereux (numéro = rang)"))
+    return legend_box(title, items + outline_items(levels), source, "securite-legende")
 
 
 def _sites_view(sites_frame: pd.DataFrame, aggregate: bool) -> pd.DataFrame:
@@ -498,14 +503,13 @@ def show_map(territory, years, radius, minimum, period):
 
     commune = settings().commune_code
     outlines = outlines_geojson(engine(), commune)
-    levels = [lv for lv in ("commune", "iris", "qpv") if any(f["properties"]["level"] == lv for f in outlines["features"])]
+    levels = levels_in(outlines)
     bounds = _bounds(commune_overview(engine(), commune)["bounds"], points, sites)
     overlays = _point_layers(points) + _site_layer(sites)
     layers = basemap(settings()) + outline_layers(outlines, "securite")
     if overlays:
         layers.append(dl.LayersControl(overlays, position="topright", collapsed=False, id="securite-couches"))
-    source = ("Source : ONISR (BAAC) · contours IGN, INSEE, ANCT"
-              + ("" if settings().tiles_enabled else " · fond de carte désactivé"))
+    source = source_line("Source : ONISR (BAAC) · contours IGN, INSEE, ANCT", settings())
     title = f"Accidents corporels {_period_label(span)} — {_label(code)}"
     notes = []
     if aggregate:
