@@ -7,6 +7,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends postgresql-clie
     && useradd --create-home --uid 1000 observatoire
 
 WORKDIR /app
+# The exact versions of requirements.lock first: this layer is rebuilt only when the lock changes.
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY observatoire ./observatoire
 COPY ingest ./ingest
@@ -15,7 +18,7 @@ COPY sample_data ./sample_data
 COPY migrations ./migrations
 COPY docker/entrypoint.sh /usr/local/bin/entrypoint.sh
 # Editable install: migrations/ is read beside the packages.
-RUN pip install -e . && mkdir -p /data && chown observatoire /data
+RUN pip install --no-deps -e . && mkdir -p /data && chown observatoire /data
 
 USER observatoire
 EXPOSE 8050
