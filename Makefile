@@ -11,7 +11,7 @@ DEV_LOCK := requirements-dev.lock
 COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --python-version 3.11.2 \
 	--python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock"
 
-.PHONY: demo test venv lock upgrade system lint bench clean-db
+.PHONY: demo test check venv lock upgrade system lint bench clean-db
 
 demo: venv
 	bash scripts/setup-system.sh postgis
@@ -20,6 +20,16 @@ demo: venv
 test: venv
 	bash scripts/setup-system.sh postgis browser
 	$(BIN)/pytest --headless -p no:cacheprovider
+
+# While working: lint, format, types and the tests that need no browser. Every step runs; any failure fails.
+check: venv
+	bash scripts/setup-system.sh postgis
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/mypy observatoire ingest || status=1; \
+	$(BIN)/pytest -m "not browser" -p no:cacheprovider || status=1; \
+	exit $$status
 
 venv: $(VENV)/.installed
 
