@@ -7,15 +7,19 @@ RUN apt-get update && apt-get install -y --no-install-recommends postgresql-clie
     && useradd --create-home --uid 1000 observatoire
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY observatoire ./observatoire
-COPY ingest ./ingest
-COPY dashboard ./dashboard
-COPY sample_data ./sample_data
-COPY migrations ./migrations
+# The exact versions of requirements.lock first: this layer is rebuilt only when the lock changes.
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
+# Then the product itself, a normal install: the migrations ship inside the package
+# (observatoire/migrations), so nothing is read from the sources, which go once installed.
+COPY pyproject.toml README.md /tmp/src/
+COPY observatoire /tmp/src/observatoire
+COPY ingest /tmp/src/ingest
+COPY dashboard /tmp/src/dashboard
+COPY sample_data /tmp/src/sample_data
+COPY migrations /tmp/src/migrations
+RUN pip install --no-deps /tmp/src && rm -rf /tmp/src && mkdir -p /data && chown observatoire /data
 COPY docker/entrypoint.sh /usr/local/bin/entrypoint.sh
-# Editable install: migrations/ is read beside the packages.
-RUN pip install -e . && mkdir -p /data && chown observatoire /data
 
 USER observatoire
 EXPOSE 8050

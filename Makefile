@@ -4,7 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OBS_HOME ?= $(CURDIR)/.observatoire
 
-.PHONY: demo test venv system lint bench clean-db
+# Exact versions: requirements.lock (runtime, the Docker image) and requirements-dev.lock (runtime + dev,
+# the .venv). Both are compiled from pyproject.toml for Debian 12's Python (3.11.2) on Linux.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --python-version 3.11.2 \
+	--python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock"
+
+.PHONY: demo test check venv lock upgrade system lint bench clean-db
 
 demo: venv
 	bash scripts/setup-system.sh postgis
@@ -14,14 +21,36 @@ test: venv
 	bash scripts/setup-system.sh postgis browser
 	$(BIN)/pytest --headless -p no:cacheprovider
 
+# While working: lint, format, types and the tests that need no browser. Every step runs; any failure fails.
+check: venv
+	bash scripts/setup-system.sh postgis
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/mypy observatoire ingest || status=1; \
+	$(BIN)/pytest -m "not browser" -p no:cacheprovider || status=1; \
+	exit $$status
+
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: $(DEV_LOCK) pyproject.toml
 	bash scripts/setup-system.sh python
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -r $(DEV_LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
+
+# After a change of dependencies in pyproject.toml: the locks follow, keeping every version they can.
+lock: venv
+	$(COMPILE) --extra dev -o $(DEV_LOCK)
+	$(COMPILE) -c $(DEV_LOCK) -o $(LOCK)
+
+# Every dependency to its newest allowed version, reinstalled, then the whole suite.
+upgrade: venv
+	$(COMPILE) --upgrade --extra dev -o $(DEV_LOCK)
+	$(COMPILE) -c $(DEV_LOCK) -o $(LOCK)
+	$(MAKE) test
 
 lint: venv
 	$(BIN)/ruff check .

@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from geoalchemy2 import alembic_helpers
 
+from observatoire.errors import ConfigurationError
 from observatoire.localdb import database_urls
 from observatoire.models import SCHEMA
 from observatoire.settings import Settings
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+
+def migrations_dir() -> Path:
+    """Alembic's script folder (``env.py``, ``versions/``).
+
+    An installed package carries it as package data, ``observatoire/migrations`` (pyproject.toml maps the
+    repository's top-level ``migrations/`` there); a checkout, editable install included, has it beside
+    the package. The folder is looked up next to the ``observatoire`` actually imported, never through
+    another install of it.
+    """
+    packaged = resources.files("observatoire") / "migrations"
+    checkout = Path(__file__).resolve().parents[1] / "migrations"
+    for folder in (packaged, checkout):
+        if isinstance(folder, Path) and (folder / "env.py").is_file():
+            return folder
+    raise ConfigurationError(
+        "Les migrations de la base sont introuvables : réinstallez l'observatoire.",
+        detail=f"ni {packaged} ni {checkout} ne contiennent env.py",
+    )
 
 
 def alembic_config(admin_url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", admin_url.replace("%", "%%"))
     return cfg
 

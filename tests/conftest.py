@@ -145,3 +145,11 @@ def pytest_sessionfinish(session, exitstatus):
     if skipped and session.exitstatus == 0:
         reporter.write_line(f"CI : {len(skipped)} test(s) ignoré(s), ce qui compte comme un échec.", red=True)
         session.exitstatus = 1
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test driving Chromium (the ``dash_duo`` fixture) is a ``browser`` test, marked or not:
+    ``pytest -m "not browser"`` (make check) never needs a browser."""
+    for item in items:
+        if "dash_duo" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)

@@ -10,9 +10,11 @@ import sqlalchemy as sa
 from selenium.webdriver.common.by import By
 
 from dashboard import security
+from ingest.ssmsi import import_ssmsi
 from observatoire.auth import add_user
 from observatoire.police_nationale import rates
 from tests.helpers_web import PASSWORD, browser_login, dash_csrf, login
+from tests.test_pn_ssmsi import DEP_2023
 
 
 @pytest.fixture
@@ -91,4 +93,52 @@ def test_analyst_reads_the_engine_figures_in_the_page(dash_duo, app, engine):
     dash_duo.wait_for_element("#comparaisons-table-evolution", timeout=20)
     assert "Violences physiques non crapuleuses" in dash_duo.find_element("#comparaisons-table-evolution").text
     assert "SSMSI" in dash_duo.find_element("#comparaisons-methodologie").text
+    assert dash_duo.get_logs() == []
+
+
+@pytest.fixture
+def diagnostic_app(loaded, engine, shared_data):
+    """The demo data plus the real 2023-07-17 edition, a départemental base without any commune row."""
+    from dashboard.app import create_app
+
+    import_ssmsi(engine, shared_data / DEP_2023)
+    return create_app(loaded)
+
+
+@pytest.mark.browser
+def test_analyst_asks_manosque_2020_2022_on_the_2023_07_17_edition(dash_duo, diagnostic_app, engine):
+    """The diagnostic's query: the commune is absent from that edition, its rates and vintages unknown."""
+    dash_duo.start_server(diagnostic_app, navigate=False)
+    browser_login(dash_duo, "page-analyste", then="/comparaisons")
+    dash_duo.wait_for_element("#comparaisons-table-cambriolages_logement", timeout=20)
+    territory = dash_duo.find_element("#comparaisons-territoire")
+    territory.clear()
+    territory.send_keys("04112")
+    dash_duo.select_dcc_dropdown("#comparaisons-edition", "SSMSI, édition du 17/07/2023")
+    dash_duo.select_dcc_dropdown("#comparaisons-debut", "2020")
+    dash_duo.select_dcc_dropdown("#comparaisons-fin", "2022")
+    dash_duo.find_element("#comparaisons-afficher").click()
+
+    dash_duo.wait_for_contains_text("#comparaisons-table-cambriolages_logement caption", "édition 2023-07-17",
+                                    timeout=30)
+    table = dash_duo.find_element("#comparaisons-table-cambriolages_logement")
+    assert [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")[1:]] == ["2020", "2021", "2022"]
+    records = rates.compare_records(engine, "cambriolages_logement", "COM:04112", [2020, 2021, 2022],
+                                    edition="2023-07-17")
+    expected = {}
+    for r in records:
+        expected.setdefault(r["level"], []).append(
+            "n.d." if r["rate_per_1000"] is None else f"{r['rate_per_1000']:.2f}".replace(".", ","))
+    rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
+    shown = [(row.find_element(By.TAG_NAME, "th").text, [td.text for td in row.find_elements(By.TAG_NAME, "td")])
+             for row in rows]
+    assert shown[0] == ("Commune — Manosque", ["n.d."] * 3)
+    assert shown[1] == ("Département — Alpes-de-Haute-Provence", expected["departement"])
+    assert shown[-1] == ("France — France entière", expected["france"])
+
+    method = dash_duo.find_element("#comparaisons-methodologie").text
+    assert "Édition utilisée : SSMSI, édition du 17/07/2023" in method
+    assert "Commune — Manosque : cambriolages_logement, pour 1 000 logements, millésime inconnu" in method
+    assert "Département — Alpes-de-Haute-Provence : cambriolages_logement, pour 1 000 logements, millésime 2020" in method
+    assert "Manosque, Cambriolages de logement, 2020 : absent de l'édition" in method
     assert dash_duo.get_logs() == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 import pytest
 
 from ingest.ssmsi import import_ssmsi
@@ -65,3 +68,30 @@ def test_unpublished_values_show_as_unknown(engine, tmp_path):
     method = comparisons.methodology(engine, records)
     assert method["non_publie"] == [{"territoire": "04006", "indicateur": "Vols avec armes", "annee": 2022,
                                      "raison": "non diffusée par le SSMSI"}]
+
+
+def test_methodology_of_the_diagnostic_query_without_the_commune_in_the_edition(engine, shared_data):
+    """Manosque 2020–2022 on the 2023-07-17 edition: the edition (a départemental base) has no row for the
+    commune, so its vintage, count and rate are unknown; with pandas 3 they come back as NaN, not None."""
+    import_ssmsi(engine, shared_data / DEP_2023)
+    ids = ("cbv", "violences_sexuelles", "cambriolages_logement")
+    records = [r for ind in ids for r in rates.compare_records(engine, ind, "04112", [2020, 2021, 2022],
+                                                                edition="2023-07-17")]
+    method = comparisons.methodology(engine, records)
+    json.dumps(method, allow_nan=False)  # nothing unknown leaks out as NaN
+    assert method["editions"] == [{"code": "2023-07-17", "libelle": "SSMSI, édition du 17/07/2023",
+                                   "date": "17/07/2023"}]
+    vintages = {(d["niveau"], d["indicateur"]): d["millesimes"] for d in method["denominateurs"]}
+    assert len(vintages) == 3 * 4  # commune, département, région, France; no size group without a population
+    assert {vintages["Commune", i] for i in ids} == {"inconnu"}
+    assert {vintages["Département", i] for i in ids} == {"2020"}
+    assert {vintages["France", i] for i in ids} == {"2017–2020"}
+    assert {d["denominateur"] for d in method["denominateurs"]} == {"habitants", "logements"}
+    assert {(c["niveau"], c["couverture"]) for c in method["couverture"]} == {
+        ("Région", "somme de 6/6 départements publiés"), ("France", "somme de 101/101 départements publiés")}
+    assert all(c["note"].startswith("reconstitué") for c in method["couverture"])
+    assert len(method["non_publie"]) == 3 * 3
+    assert {(u["territoire"], u["raison"]) for u in method["non_publie"]} == {("COM:04112", "absent de l'édition")}
+    # The same block from the DataFrame of rates.compare (nullable integer counts, NaN floats).
+    frame = pd.concat([rates.compare(engine, ind, "04112", [2020, 2021, 2022], edition="2023-07-17") for ind in ids])
+    assert comparisons.methodology(engine, frame) == method

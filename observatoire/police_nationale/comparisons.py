@@ -25,9 +25,20 @@ UNPUBLISHED_WHY = ("Le SSMSI ne diffuse pas les petits nombres communaux (secret
                    "restent inconnues, elles ne valent pas zéro.")
 
 
+def _missing(value: Any) -> bool:
+    """Unknown: None, NaN, NaT or pd.NA. A frame holds a missing number as NaN or pd.NA and, since pandas 3
+    (``str`` columns), a missing text as NaN too — a float, and truthy."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def _text(value: Any) -> str | None:
+    """A text cell of a frame or record; None when it is empty or unknown (None, NaN, pd.NA)."""
+    return value if isinstance(value, str) and value else None
+
+
 def fr_number(value: Any, decimals: int = 1, suffix: str = "") -> str:
     """``7.24`` → ``7,2`` (thin spaces between thousands); unknown → ``n.d.``."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+    if _missing(value):
         return NOT_AVAILABLE
     text = f"{float(value):,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
     return text + suffix
@@ -90,16 +101,16 @@ def methodology(engine: Engine, records: Sequence[dict[str, Any]] | pd.DataFrame
         eds = conn.execute(sa.text("SELECT code, label, produced_on FROM obs.pn_edition WHERE code = ANY(:c)"),
                            {"c": codes}).mappings().all()
     denominators = []
-    for (level, name, ind), part in frame.groupby(["level", "territory_name", "indicator"], sort=False):
-        vintages = sorted({v for v in part.denominator_vintage if v})
+    for (level, name, ind), part in frame.groupby(["level", "territory_name", "indicator"], sort=False, dropna=False):
+        vintages = sorted({v for v in map(_text, part.denominator_vintage) if v})
         denominators.append({"niveau": LEVEL_LABELS[level], "territoire": name, "indicateur": ind,
-                             "denominateur": part.denominator_kind.iloc[0],
+                             "denominateur": _text(part.denominator_kind.iloc[0]) or indicators.BY_ID[ind].denominator,
                              "millesimes": ", ".join(vintages) or "inconnu"})
     coverage = [{"niveau": LEVEL_LABELS[r.level], "territoire": r.territory_name, "annee": int(r.year),
-                 "couverture": r.coverage, "note": r.note if isinstance(r.note, str) else None}
-                for r in frame.itertuples() if r.level in ("region", "groupe", "france") or isinstance(r.note, str)]
+                 "couverture": _text(r.coverage), "note": _text(r.note)}
+                for r in frame.itertuples() if r.level in ("region", "groupe", "france") or _text(r.note)]
     unpublished = [{"territoire": r.territory_name, "indicateur": r.indicator_label, "annee": int(r.year),
-                    "raison": r.coverage} for r in frame.itertuples() if r.rate_per_1000 is None or pd.isna(r.rate_per_1000)]
+                    "raison": _text(r.coverage)} for r in frame.itertuples() if _missing(r.rate_per_1000)]
     used = [indicators.BY_ID[i] for i in dict.fromkeys(frame.indicator)]
     return {
         "source": SOURCE_LINE,
@@ -130,10 +141,10 @@ def text_table(records: Sequence[dict[str, Any]]) -> str:
             lines.append(f"\n{r['indicator_label']} — taux pour 1 000 {r['denominator_kind']} (édition {r['edition']})")
             lines.append(f"{'Territoire':<62} {'Année':>5} {'Nombre':>9} {'Dénominateur':>14} {'Taux':>8} "
                          f"{'IC 95 %':>17}  Millésime")
-        ci = (f"{fr_number(r['ci_low'], 2)}–{fr_number(r['ci_high'], 2)}" if r["ci_low"] is not None else "")
-        count = NOT_AVAILABLE if r["count"] is None else f"{r['count']:,}".replace(",", "\u202f")
+        ci = "" if _missing(r["ci_low"]) else f"{fr_number(r['ci_low'], 2)}–{fr_number(r['ci_high'], 2)}"
+        count = NOT_AVAILABLE if _missing(r["count"]) else f"{int(r['count']):,}".replace(",", "\u202f")
         lines.append(f"{(LEVEL_LABELS[r['level']] + ' — ' + r['territory_name'])[:62]:<62} {r['year']:>5} "
                      f"{count:>9} {fr_number(r['denominator'], 0):>14} {fr_number(r['rate_per_1000'], 2):>8} "
-                     f"{ci:>17}  {r['denominator_vintage'] or ''}")
+                     f"{ci:>17}  {_text(r['denominator_vintage']) or ''}")
     lines.append("\n" + SOURCE_LINE)
     return "\n".join(lines).lstrip("\n")
