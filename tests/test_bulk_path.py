@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from ingest import events, staging
+from ingest import event_exports, staging
 from ingest import police_municipale as pm
 from observatoire.imports.admin import undo_import
 from sample_data.demo import FILES
@@ -115,7 +115,7 @@ def test_bulk_path_keeps_the_first_of_keys_repeated_in_the_batch(engine, monkeyp
     kept = stored()
     undo_import(engine, ordinary.batch_id, user="test", role="analyste")
     monkeypatch.setattr(staging, "BULK_MIN_ROWS", 0)
-    monkeypatch.setattr(events, "PART_ROWS", 3)  # copies of a key fall in different parts
+    monkeypatch.setattr(event_exports, "PART_ROWS", 3)  # copies of a key fall in different parts
     steps = []
     bulk = pm.commit(engine, f, commune="04112", progress=lambda stage, share: steps.append((stage, share)))
     assert ("ecriture", 0.5) in steps  # the upload page moves on between the copy and the index rebuild

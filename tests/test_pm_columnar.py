@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from ingest import columnar, events, pn_faits, tabular
+from ingest import columnar, event_exports, pn_faits, tabular
 from ingest import police_municipale as pm
 from ingest.privacy import first_violation, value_rule
 from observatoire.errors import PersonalDataRefused, ValidationFailed
@@ -103,7 +103,7 @@ def test_a_file_parsed_in_many_blocks_keeps_its_line_numbers(engine, monkeypatch
     f = write_export(tmp_path / "messy.csv", rows=MESSY * 3)
     monkeypatch.setattr(columnar, "BLOCK", 512)
     monkeypatch.setattr(columnar, "SAMPLE", 4)
-    monkeypatch.setattr(events, "PART_ROWS", 7)  # checked, built and copied in parts of 7 rows
+    monkeypatch.setattr(event_exports, "PART_ROWS", 7)  # checked, built and copied in parts of 7 rows
     table = tabular.open_export(f, pm.FIELDS)
     data = columnar.read_regular(table)
     assert data is not None and len(data) == 3 * len(MESSY)
