@@ -121,7 +121,7 @@ def test_cli_import_stats_and_sites(cli_env, engine, tmp_path):
     assert geo.exit_code == 0, geo.output
     assert len(json.loads(geo.output)["features"]) == 2
     bad = run_cli("stats", "accidents", "--territory", "PARIS")
-    assert bad.exit_code == 1 and "Territoire non reconnu" in bad.output and "Traceback" not in bad.output
+    assert bad.exit_code == 1 and "Territoire invalide : « PARIS »" in bad.output and "Traceback" not in bad.output
 
 
 def test_cli_refuses_an_altered_subset_in_french(cli_env, shared_data):
