@@ -162,7 +162,7 @@ def _types_block(f: dict, threshold: int | None) -> html.Section:
     fam_rows = [html.Tr([html.Th([html.Span(className="obs-pm-pastille", style={"background": colour[fam]}), fam],
                                  scope="row"),
                          html.Td(_count_text(_mask(n, threshold), threshold)),
-                         html.Td("" if threshold and n < threshold else fmt.number(100 * n / total, 1) + " %")])
+                         html.Td("" if threshold and n < threshold else fmt.percent(100 * n / total))])
                 for fam, n in fam_totals.items()]
     fam_table = html.Table([html.Caption("Interventions par famille"),
                             html.Thead(html.Tr([html.Th("Famille", scope="col"), html.Th("Interventions", scope="col"),

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
+from dashboard.components import formatting
 from dashboard.components.controls import dropdown
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
@@ -175,12 +176,11 @@ def show_evolution(grouping, _clicks, territory, start, end):
         return html.Div(f"Aucun comptage état 4001 chargé pour {code} en {min(start, end)} et {max(start, end)} "
                         "(observatoire import etat4001 FICHIER).", className="obs-alerte obs-alerte-info",
                         id="comparaisons-evolution-vide")
-    fmt = lambda v: comparisons.fr_number(v, 0)  # noqa: E731
     view = pd.DataFrame({
-        str(frame.year_from.iloc[0]): frame.count_from.map(fmt),
-        str(frame.year_to.iloc[0]): frame.count_to.map(fmt),
-        "Différence": frame.difference.map(lambda v: comparisons.fr_number(v, 0) if v is None or pd.isna(v) else f"{int(v):+d}"),
-        "Évolution": frame.change_pct.map(lambda v: comparisons.fr_number(v, 1, " %")),
+        str(frame.year_from.iloc[0]): frame.count_from.map(formatting.number),
+        str(frame.year_to.iloc[0]): frame.count_to.map(formatting.number),
+        "Différence": frame.difference.map(formatting.signed),
+        "Évolution": frame.change_pct.map(formatting.percent),
         "Index de l'état 4001": frame["indexes"],
     })
     view.index = list(frame.label)

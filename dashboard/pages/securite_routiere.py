@@ -160,7 +160,7 @@ def _label(territory: str) -> str:
 
 
 def _percent(value: Any) -> str:
-    return "" if value is None or pd.isna(value) else f"{fmt.number(float(value) * 100, 1)} %"
+    return "" if value is None or pd.isna(value) else fmt.percent(float(value) * 100)
 
 
 def _count(value: Any) -> str:

@@ -19,7 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from observatoire import geo_codes
+from observatoire import french, geo_codes
 from observatoire.errors import NotFound
 from observatoire.geo_codes import TerritoryCode
 from observatoire.police_nationale import indicators
@@ -68,10 +68,8 @@ class SizeGroup:
 
     @property
     def name(self) -> str:
-        def fr(n: int) -> str:
-            return f"{n:,}".replace(",", "\u202f")
-
-        span = f"de {fr(self.low)} à {fr(self.high)}" if self.high else f"de {fr(self.low)} et plus"
+        low = french.number(self.low)
+        span = f"de {low} à {french.number(self.high)}" if self.high else f"de {low} et plus"
         return f"Communes {span} habitants" + (" (métropole)" if self.scope == "metropole" else "")
 
 
