@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
+from dashboard.components import downloads
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
 from dashboard.components.maps import basemap, map_frame, outline_layers
@@ -405,9 +406,7 @@ def download(clicks, start, end, families, types):
     frame = _export_frame(f, _threshold())
     audit_export("activite-police-municipale", {"format": "csv", "lignes": len(frame),
                                                 "debut": start or "", "fin": end or ""})
-    # French Excel opens UTF-8 with a BOM and ';' correctly.
-    text = frame.to_csv(sep=";", index=False)
-    return {"content": "\ufeff" + text, "filename": "activite_police_municipale.csv", "type": "text/csv"}
+    return downloads.csv_file(frame, "activite_police_municipale.csv")
 
 
 register_page(__name__, path="/police-municipale", name="Activité police municipale", permission=PERMISSION,

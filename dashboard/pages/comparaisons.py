@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
-from dashboard.components import formatting
+from dashboard.components import downloads, formatting
 from dashboard.components.controls import dropdown
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
@@ -200,13 +198,9 @@ def download(csv_clicks, xlsx_clicks, territory, ids, start, end, france, editio
     audit_export("comparaisons", {"format": "xlsx" if as_xlsx else "csv", "lignes": len(frame),
                                   "indicateurs": ",".join(ids or [])})
     if as_xlsx:
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            frame.to_excel(writer, index=False, sheet_name="comparaisons")
-        return dcc.send_bytes(buffer.getvalue(), "comparaisons.xlsx")
-    # French Excel opens UTF-8 with a BOM and ';' with decimal commas correctly.
-    text = frame.to_csv(sep=";", decimal=",", index=False)
-    return {"content": "\ufeff" + text, "filename": "comparaisons.csv", "type": "text/csv"}
+        return downloads.xlsx_file(frame, "comparaisons.xlsx", "comparaisons",
+                                   title="Comparaisons des taux pour 1 000", source=comparisons.SOURCE_LINE)
+    return downloads.csv_file(frame, "comparaisons.csv")
 
 
 register_page(__name__, path="/comparaisons", name="Comparaisons", permission=PERMISSION, render=render, order=20)
