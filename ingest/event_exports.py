@@ -93,7 +93,8 @@ def check_mapping(source: EventSource, header: Sequence[str], index: dict[str, i
 
 
 class _Parsers:
-    """Date, time and number parsing with one cache per distinct string (exports repeat them a lot)."""
+    """Date, time and number parsing with one cache per distinct string (exports repeat them a lot): each
+    string gives its ISO text, or the error to report."""
 
     def __init__(self) -> None:
         self.dates: dict[str, str | Exception] = {}
@@ -101,35 +102,36 @@ class _Parsers:
         self.latest = date.today() + timedelta(days=1)
 
     def day(self, raw: str) -> str | Exception:
-        try:
-            return self.dates[raw]
-        except KeyError:
-            pass
-        try:
-            value = reading.parse_date(raw)
-            assert value is not None
-            if not EARLIEST <= value <= self.latest:
-                result: str | Exception = ValueError(faults.message("date_implausible", first_year=EARLIEST.year))
-            else:
-                result = value.isoformat()
-        except ValueError:
-            result = ValueError(faults.message("date_unreadable"))
-        self.dates[raw] = result
-        return result
+        found = self.dates.get(raw)
+        if found is None:
+            found = self.dates[raw] = _read(raw, self._day, "date_unreadable")
+        return found
 
     def hour(self, raw: str) -> str | Exception:
-        try:
-            return self.times[raw]
-        except KeyError:
-            pass
-        try:
-            value = reading.parse_time(raw)
-            assert value is not None
-            result: str | Exception = value.strftime("%H:%M:%S")
-        except ValueError:
-            result = ValueError(faults.message("time_unreadable"))
-        self.times[raw] = result
-        return result
+        found = self.times.get(raw)
+        if found is None:
+            found = self.times[raw] = _read(raw, _hour, "time_unreadable")
+        return found
+
+    def _day(self, raw: str) -> str | Exception:
+        value = reading.parse_date(raw)
+        assert value is not None  # callers pass a non-blank string
+        if not EARLIEST <= value <= self.latest:
+            return ValueError(faults.message("date_implausible", first_year=EARLIEST.year))
+        return value.isoformat()
+
+
+def _hour(raw: str) -> str:
+    value = reading.parse_time(raw)
+    assert value is not None  # callers pass a non-blank string
+    return value.strftime("%H:%M:%S")
+
+
+def _read(raw: str, parse: Callable[[str], str | Exception], unreadable: str) -> str | Exception:
+    try:
+        return parse(raw)
+    except ValueError:
+        return ValueError(faults.message(unreadable))
 
 
 def _number(raw: str) -> float:

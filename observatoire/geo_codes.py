@@ -205,11 +205,13 @@ def _read(raw: str) -> tuple[TerritoryCode | None, str | None]:
     if level == "GRP":
         return (TerritoryCode("GRP", local), None) if local else (None, "nom du groupe absent")
     local = local.upper()
-    if level == "COM":
-        if not COMMUNE_RE.match(local):
-            return None, "un code commune a 5 caractères"
+    if level in ("COM", "IRIS"):  # a commune, or an IRIS: its commune and 4 digits
+        shape, why = ((COMMUNE_RE, "un code commune a 5 caractères") if level == "COM" else
+                      (_IRIS_RE, "un code IRIS a 9 caractères : code commune et 4 chiffres"))
+        if not shape.match(local):
+            return None, why
         dep = departement_of_commune(local)
-        return (TerritoryCode("COM", local), None) if dep in DEPARTEMENTS else (None, f"département {dep} inconnu")
+        return (TerritoryCode(level, local), None) if dep in DEPARTEMENTS else (None, f"département {dep} inconnu")
     if level == "DEP":
         known = normalise_departement(local)
         if known:
@@ -220,11 +222,6 @@ def _read(raw: str) -> tuple[TerritoryCode | None, str | None]:
         if _REGION_RE.match(local) and reg in REGIONS:
             return TerritoryCode("REG", reg), None
         return None, f"région {local} inconnue" if _REGION_RE.match(local) else None
-    if level == "IRIS":
-        if not _IRIS_RE.match(local):
-            return None, "un code IRIS a 9 caractères : code commune et 4 chiffres"
-        dep = departement_of_commune(local)
-        return (TerritoryCode("IRIS", local), None) if dep in DEPARTEMENTS else (None, f"département {dep} inconnu")
     if level == "QPV":
         return (TerritoryCode("QPV", local), None) if _QPV_RE.match(local) else (None, None)
     if level == "FRA":
