@@ -18,6 +18,7 @@ from ingest.reading import open_table
 from ingest.staging import copy_rows
 from observatoire import geo_codes
 from observatoire.errors import InputFileError
+from observatoire.geo_codes import TerritoryCode
 from observatoire.imports.batches import MAX_ERRORS_KEPT, ImportReport, run_import
 from observatoire.road.scope import Scope, parse_scope
 from observatoire.territories import ensure_territories
@@ -79,10 +80,9 @@ def plan_files(paths: Sequence[Path]) -> list[fmt.BaacFile]:
 
 
 def import_scope(territory: str | None) -> Scope:
-    scope = parse_scope(territory)
-    if scope.kind in ("IRIS", "QPV"):
-        raise InputFileError("--territory attend une commune, un département, une région ou FRA.")
-    return scope
+    """The accidents an import keeps: a commune, a département, a région or France (BAAC rows carry no
+    infra-communal zone)."""
+    return parse_scope(territory, ("COM", "DEP", "REG", "FRA"))
 
 
 def import_baac_file(engine: Engine, f: fmt.BaacFile, scope: Scope, *, user: str | None = None,
@@ -119,8 +119,7 @@ def _load_file(conn: Connection, batch_id: int, report: ImportReport, f: fmt.Baa
     conn.execute(sa.text(f"ANALYZE {stage}"))
     _refuse_duplicates(conn, stage, key, report)
     if f.kind == "caracteristiques":
-        known = {c for c in communes if geo_codes.is_commune_code(c)}
-        ensure_territories(conn, {geo_codes.commune_code(c) for c in known})
+        ensure_territories(conn, {str(TerritoryCode("COM", c)) for c in communes if geo_codes.is_commune_code(c)})
         joined = ""
     else:
         _check_accidents_known(conn, stage, scope, report)

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from ingest.reading import TextTable, parse_decimal, parse_time
+from observatoire import geo_codes
 from observatoire.errors import InputFileError
 from observatoire.imports.batches import ImportReport
-from observatoire.road.scope import Scope, departement_of, region_of
+from observatoire.road.scope import Scope
 
 TABLES = ("caracteristiques", "lieux", "vehicules", "usagers")
 
@@ -41,7 +42,6 @@ _REQUIRED = {
 OFFICIAL_SOURCE = ("les fichiers originaux de l'ONISR sur data.gouv.fr (« Bases de données annuelles des "
                    "accidents corporels de la circulation routière »)")
 
-_COM_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _SPACES = re.compile(r"\s+")  # \s covers the non-breaking spaces of ``id_vehicule``
 
 
@@ -166,14 +166,14 @@ def accident_rows(f: BaacFile, report: ImportReport, scope: Scope, communes: set
                 acc = None
         else:
             insee = get(row, "com").strip().upper()
-            if not _COM_RE.match(insee):
+            if not geo_codes.COMMUNE_RE.match(insee):
                 report.error(line, "com", insee, "code commune INSEE invalide (5 caractères, par ex. 04112)")
                 acc = None
         if acc is None:
             report.rejected += 1
             continue
-        dep = departement_of(insee)
-        reg = region_of(dep)
+        dep = geo_codes.departement_of_commune(insee)
+        reg = geo_codes.region_of_departement(dep)
         if not scope.keeps(insee, dep, reg):
             out_of_scope += 1
             continue

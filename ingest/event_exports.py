@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ingest import columnar, event_rows, privacy, reading, staging
+from ingest import columnar, event_rows, faults, privacy, reading, staging
 from ingest.event_rows import Staged
 from ingest.geocoding import Geocoder
 from ingest.tabular import ColumnMapping, Field, Table
@@ -53,8 +54,10 @@ class EventSource:
     # :func:`ingest.event_rows.event_columns` (after ``prepare``), and :batch_id bound.
     insert_sql: str
     table: str  # where ``insert_sql`` writes, keyed by ``natural_key``
-    # Shown on a row without a label, and when neither address nor coordinates are mapped.
-    missing_label: str = "nature de l'intervention absente ; renseignez-la (par ex. « Tapage nocturne »)"
+    # What a row's label is called and how to fill it (on a row without one), and what could not be done when
+    # neither address nor coordinates are mapped.
+    label_name: str = "nature de l'intervention"
+    label_advice: str = "renseignez-la (par ex. « Tapage nocturne »)"
     nothing_placed: str = "aucune intervention ne pourrait être placée"
     label_fallback: str | None = None  # field whose value stands in for an empty label (e.g. an index)
     # Ends the report's warning about labels outside the nomenclature.
@@ -67,6 +70,10 @@ class EventSource:
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
+
+    @property
+    def missing_label(self) -> str:
+        return faults.message("label_missing", label=self.label_name, advice=self.label_advice)
 
 
 def check_mapping(source: EventSource, header: Sequence[str], index: dict[str, int]) -> None:
@@ -86,7 +93,8 @@ def check_mapping(source: EventSource, header: Sequence[str], index: dict[str, i
 
 
 class _Parsers:
-    """Date, time and number parsing with one cache per distinct string (exports repeat them a lot)."""
+    """Date, time and number parsing with one cache per distinct string (exports repeat them a lot): each
+    string gives its ISO text, or the error to report."""
 
     def __init__(self) -> None:
         self.dates: dict[str, str | Exception] = {}
@@ -94,36 +102,36 @@ class _Parsers:
         self.latest = date.today() + timedelta(days=1)
 
     def day(self, raw: str) -> str | Exception:
-        try:
-            return self.dates[raw]
-        except KeyError:
-            pass
-        try:
-            value = reading.parse_date(raw)
-            assert value is not None
-            if not EARLIEST <= value <= self.latest:
-                result: str | Exception = ValueError(
-                    f"date hors de la période plausible ({EARLIEST.year} à aujourd'hui) ; vérifiez l'année")
-            else:
-                result = value.isoformat()
-        except ValueError:
-            result = ValueError("date non reconnue ; écrivez-la jj/mm/aaaa (par ex. 14/07/2024) ou aaaa-mm-jj")
-        self.dates[raw] = result
-        return result
+        found = self.dates.get(raw)
+        if found is None:
+            found = self.dates[raw] = _read(raw, self._day, "date_unreadable")
+        return found
 
     def hour(self, raw: str) -> str | Exception:
-        try:
-            return self.times[raw]
-        except KeyError:
-            pass
-        try:
-            value = reading.parse_time(raw)
-            assert value is not None
-            result: str | Exception = value.strftime("%H:%M:%S")
-        except ValueError:
-            result = ValueError("heure non reconnue ; écrivez-la HH:MM ou HHhMM (par ex. 22:15 ou 22h15)")
-        self.times[raw] = result
-        return result
+        found = self.times.get(raw)
+        if found is None:
+            found = self.times[raw] = _read(raw, _hour, "time_unreadable")
+        return found
+
+    def _day(self, raw: str) -> str | Exception:
+        value = reading.parse_date(raw)
+        assert value is not None  # callers pass a non-blank string
+        if not EARLIEST <= value <= self.latest:
+            return ValueError(faults.message("date_implausible", first_year=EARLIEST.year))
+        return value.isoformat()
+
+
+def _hour(raw: str) -> str:
+    value = reading.parse_time(raw)
+    assert value is not None  # callers pass a non-blank string
+    return value.strftime("%H:%M:%S")
+
+
+def _read(raw: str, parse: Callable[[str], str | Exception], unreadable: str) -> str | Exception:
+    try:
+        return parse(raw)
+    except ValueError:
+        return ValueError(faults.message(unreadable))
 
 
 def _number(raw: str) -> float:
@@ -136,19 +144,21 @@ def _number(raw: str) -> float:
         return value
 
 
+def _in(box: tuple[float, float, float, float], x: Any, y: Any) -> Any:
+    """Whether (x, y) lies in ``box`` (bounds included): numbers, or NumPy arrays element-wise."""
+    x_low, x_high, y_low, y_high = box
+    return (x_low <= x) & (x <= x_high) & (y_low <= y) & (y <= y_high)
+
+
 def _srid(x: float, y: float, crs: str) -> int | str:
     """EPSG code of a point, or the French reason it is refused."""
-    wgs = -180 <= x <= 180 and -90 <= y <= 90
-    l93 = 100_000 <= x <= 1_300_000 and 6_000_000 <= y <= 7_200_000
-    if wgs and crs != "lambert93":
-        if 41 <= x <= 52 and -6 <= y <= 10:
-            return "longitude et latitude semblent inversées ; échangez les colonnes X et Y"
-        return WGS84
-    if l93 and crs != "wgs84":
+    if _in(faults.WGS84_BOX, x, y) and crs != "lambert93":
+        return faults.message("coordinates_swapped") if _in(faults.SWAPPED_BOX, x, y) else WGS84
+    if _in(faults.LAMBERT93_BOX, x, y) and crs != "wgs84":
         return LAMBERT93
     expected = {"wgs84": "longitude/latitude en degrés (WGS84)", "lambert93": "X/Y Lambert-93 en mètres"}.get(
         crs, "longitude/latitude en degrés (WGS84) ou X/Y Lambert-93 en mètres")
-    return f"coordonnées hors de France dans le système attendu ; attendu : {expected}"
+    return faults.message("coordinates_outside", expected=expected)
 
 
 STAGED_TYPES = (("line", pa.int64()), ("occurred_at", pa.string()), ("time_known", pa.bool_()), ("label", pa.string()),
@@ -181,7 +191,7 @@ def _stage(source: EventSource, table: Table, index: dict[str, int], crs: str, r
         bad = False
         when = row[i_date].strip() if i_date is not None else ""
         if not when:
-            report.error(line, names["date"], None, "date absente ; renseignez la date (jj/mm/aaaa)")
+            report.error(line, names["date"], None, faults.message("date_missing"))
             bad = True
             day = None
         else:
@@ -212,8 +222,7 @@ def _stage(source: EventSource, table: Table, index: dict[str, int], crs: str, r
                     x, y = _number(rx), _number(ry)
                 except ValueError:
                     report.error(line, names["x"] if not _is_number(rx) else names["y"], f"{rx} ; {ry}",
-                                 "coordonnée absente ou non numérique ; renseignez X et Y avec un nombre "
-                                 "(virgule ou point décimal), ou laissez les deux vides")
+                                 faults.message("coordinates_unreadable"))
                     bad = True
                 else:
                     if x == 0 and y == 0:  # some software writes 0;0 for "no position"
@@ -298,7 +307,7 @@ def _stage_columns(source: EventSource, data: columnar.Columns, blank: np.ndarra
     day_bad = np.array([isinstance(d, Exception) for d, _, _ in dates], dtype=bool)[d_codes]
     when_empty = is_empty(when)
     for r in np.flatnonzero(when_empty & keep):
-        errors.append((int(r), 0, names["date"], None, "date absente ; renseignez la date (jj/mm/aaaa)"))
+        errors.append((int(r), 0, names["date"], None, faults.message("date_missing")))
     for r in np.flatnonzero(day_bad & keep):
         errors.append((int(r), 0, names["date"], when[int(r)].as_py(), str(dates[d_codes[r]][0])))
     day = pa.array([text(d) for d, _, _ in dates], pa.string()).take(d_take)
@@ -336,14 +345,12 @@ def _stage_columns(source: EventSource, data: columnar.Columns, blank: np.ndarra
         for r in np.flatnonzero(unreadable & keep):
             pair = f"{rx[int(r)].as_py()} ; {ry[int(r)].as_py()}"
             errors.append((int(r), 3, names["x"] if not x_ok[r] else names["y"], pair,
-                           "coordonnée absente ou non numérique ; renseignez X et Y avec un nombre "
-                           "(virgule ou point décimal), ou laissez les deux vides"))
+                           faults.message("coordinates_unreadable")))
         placed = given & ~unreadable & ~((x == 0) & (y == 0))  # some software writes 0;0 for "no position"
         with np.errstate(invalid="ignore"):
-            wgs = (-180 <= x) & (x <= 180) & (-90 <= y) & (y <= 90)
-            l93 = (100_000 <= x) & (x <= 1_300_000) & (6_000_000 <= y) & (y <= 7_200_000)
+            wgs, l93 = _in(faults.WGS84_BOX, x, y), _in(faults.LAMBERT93_BOX, x, y)
             as_wgs = placed & wgs & (crs != "lambert93")
-            swapped = as_wgs & (41 <= x) & (x <= 52) & (-6 <= y) & (y <= 10)
+            swapped = as_wgs & _in(faults.SWAPPED_BOX, x, y)
         as_l93 = placed & ~as_wgs & l93 & (crs != "wgs84")
         srid[as_wgs & ~swapped] = WGS84
         srid[as_l93] = LAMBERT93

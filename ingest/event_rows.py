@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from ingest import columnar
 from ingest.geocoding import Geocoder, normalise_address
 from observatoire import label_learning, projection
+from observatoire.geo_codes import TerritoryCode
 from observatoire.imports.batches import ImportReport
 from observatoire.label_learning import Classified
 from observatoire.text import normalise_header
@@ -57,7 +58,7 @@ class Builder:
                  progress: Any = None) -> None:
         self.source, self.geocoder, self.progress = source, geocoder, progress
         outline = conn.execute(sa.text("SELECT ST_AsBinary(geom) FROM obs.territory WHERE code = :c"),
-                               {"c": f"COM:{commune}"}).scalar()
+                               {"c": str(TerritoryCode("COM", commune))}).scalar()
         self.area = None
         if outline is not None:
             import shapely

@@ -76,8 +76,8 @@ SOURCE = EventSource(
     classify=classify_labels,
     insert_sql=INSERT_SQL,
     table="obs.pn_fact",
-    missing_label="qualification absente ; renseignez l'index de l'état 4001 ou la catégorie (par ex. "
-                  "« Cambriolage de logement »)",
+    label_name="qualification",
+    label_advice="renseignez l'index de l'état 4001 ou la catégorie (par ex. « Cambriolage de logement »)",
     nothing_placed="aucun fait ne pourrait être placé",
     label_fallback="etat4001_index",
     attach_hint="Un analyste peut les rattacher à une catégorie (page Nomenclature PN) ; d'ici là ces faits "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from ingest import faults
 from observatoire.errors import PersonalDataRefused
 from observatoire.text import normalise_header
 
@@ -105,9 +106,8 @@ class ContentGuard:
                 continue
             rule = value_rule(value)
             if rule:
-                raise PersonalDataRefused(
-                    f"Import refusé : la colonne « {self.header[i]} » contient, ligne {line}, une valeur qui "
-                    f"ressemble à une donnée personnelle (règle : {rule}). {ADVICE}")
+                raise PersonalDataRefused(faults.message("personal_value", column=self.header[i], line=line,
+                                                         rule=rule, advice=ADVICE))
             if len(seen) < 50_000:  # bounded memory on columns of unique values
                 seen.add(value)
 
@@ -165,6 +165,5 @@ def first_violation(header: Sequence[str], columns: Sequence[object], lines: obj
                 break
     if hits:
         row, i, rule = min(hits)
-        raise PersonalDataRefused(
-            f"Import refusé : la colonne « {header[i]} » contient, ligne {int(lines[row])}, une valeur qui "
-            f"ressemble à une donnée personnelle (règle : {rule}). {ADVICE}")
+        raise PersonalDataRefused(faults.message("personal_value", column=header[i], line=int(lines[row]),
+                                                 rule=rule, advice=ADVICE))

@@ -102,6 +102,7 @@ def _txt(i: int | None) -> str:
 
 
 def _code_sql(layout: Layout) -> str:
+    """The code column written as geo_codes.TerritoryCode.parse writes it (04, 2A, 93), in SQL."""
     c = _txt(layout.columns[layout.level])
     if layout.level == "commune":
         # Pandas re-saves drop leading zeros (1001 for 01001).
@@ -173,8 +174,8 @@ def _checks(layout: Layout) -> list[tuple[str, str, str, str]]:
     """(column, bad-row condition, shown value, message) — evaluated in one scan of ``ssmsi_rows``."""
     deps = ", ".join(_quote(d) for d in geo_codes.DEPARTEMENTS)
     if layout.level == "commune":
-        code_ok = (f"code ~ '^([0-9]{{5}}|2[AB][0-9]{{3}})$' AND (CASE WHEN left(code, 2) = '97' THEN left(code, 3) "
-                   f"ELSE left(code, 2) END) IN ({deps})")
+        # geo_codes.is_commune_code, in SQL.
+        code_ok = f"code ~ '{geo_codes.COMMUNE_PATTERN}' AND {geo_codes.departement_of_commune_sql('code')} IN ({deps})"
         what = "code commune INSEE invalide (5 caractères, par ex. 04112)"
     elif layout.level == "departement":
         code_ok, what = f"code IN ({deps})", "code de département inconnu"
@@ -258,7 +259,7 @@ def _year(expr: str) -> str:
 
 def _write(conn: Connection, layout: Layout, edition: str, batch_id: int, report: ImportReport,
            accept_valid: bool) -> None:
-    prefix = {"commune": "COM:", "departement": "DEP:", "region": "REG:"}[layout.level]
+    prefix = geo_codes.PREFIXES[layout.level] + ":"
     with timed(report, "conversion"):
         conn.exec_driver_sql(f"""
             CREATE TEMP TABLE ssmsi_clean ON COMMIT DROP AS

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from observatoire import geo_codes
 from observatoire.errors import InputFileError
+from observatoire.geo_codes import InvalidTerritory, TerritoryCode
 from observatoire.imports.batches import ImportReport, run_import
 from observatoire.territories import ensure_territories
 
@@ -68,6 +69,15 @@ def _pick(props: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any
     return None, None
 
 
+_BAD_CODE = {
+    "commune": "code INSEE de commune invalide (5 caractères, par ex. 04112)",
+    "departement": "code de département inconnu",
+    "region": "code de région inconnu",
+    "iris": "code IRIS invalide (9 caractères : code commune + 4 chiffres)",
+    "qpv": "code de quartier prioritaire invalide (lettres et chiffres, par ex. QN00402M)",
+}
+
+
 def _territory_row(level: str, props: dict[str, Any], line: int, report: ImportReport) -> dict[str, Any] | None:
     code_keys, name_keys = _PROPERTY_NAMES[level]
     _, raw_code = _pick(props, code_keys)
@@ -77,36 +87,20 @@ def _territory_row(level: str, props: dict[str, Any], line: int, report: ImportR
                      f"propriété de code absente (l'une de {', '.join(code_keys)} est attendue pour le niveau {level})")
         return None
     raw_code = str(raw_code).strip()
-    parent = None
-    if level == "commune":
-        if not geo_codes.is_commune_code(raw_code):
-            report.error(line, code_keys[0], raw_code, "code INSEE de commune invalide (5 caractères, par ex. 04112)")
-            return None
-        code, parent = geo_codes.commune_code(raw_code), geo_codes.departement_code(geo_codes.departement_of_commune(raw_code))
-    elif level == "departement":
-        dep = geo_codes.normalise_departement(raw_code)
-        if dep is None:
-            report.error(line, code_keys[0], raw_code, "code de département inconnu")
-            return None
-        code, parent = geo_codes.departement_code(dep), geo_codes.region_code(geo_codes.DEPARTEMENTS[dep][1])
-    elif level == "region":
-        reg = raw_code.zfill(2)
-        if reg not in geo_codes.REGIONS:
-            report.error(line, code_keys[0], raw_code, "code de région inconnu")
-            return None
-        code, parent = geo_codes.region_code(reg), geo_codes.FRANCE
-    elif level == "iris":
-        if len(raw_code) != 9 or not geo_codes.is_commune_code(raw_code[:5]):
-            report.error(line, code_keys[0], raw_code, "code IRIS invalide (9 caractères : code commune + 4 chiffres)")
-            return None
-        code, parent = f"IRIS:{raw_code}", geo_codes.commune_code(raw_code[:5])
-    else:  # qpv
-        code = f"QPV:{raw_code.upper()}"
+    prefix = geo_codes.PREFIXES[level]
+    try:
+        territory = TerritoryCode.parse(f"{prefix}:{raw_code}", (prefix,))
+    except InvalidTerritory:
+        report.error(line, code_keys[0], raw_code, _BAD_CODE[level])
+        return None
+    code, parent = str(territory), territory.parent
+    if level == "qpv":
         communes = props.get("com") or props.get("insee_com") or []
         if isinstance(communes, str):
             communes = [c.strip() for c in communes.replace(",", " ").split()]
-        parent = geo_codes.commune_code(communes[0]) if communes and geo_codes.is_commune_code(communes[0]) else None
-    return {"code": code, "level": level, "name": str(name or raw_code).strip(), "parent": parent}
+        parent = TerritoryCode("COM", communes[0]) if communes and geo_codes.is_commune_code(communes[0]) else None
+    return {"code": code, "level": level, "name": str(name or raw_code).strip(),
+            "parent": str(parent) if parent else None}
 
 
 def _geometry_wkt(geometry: dict[str, Any] | None, line: int, report: ImportReport, repair: bool) -> str | None:
@@ -225,7 +219,7 @@ def import_insee_population(engine: Engine, path: Path, *, user: str | None = No
                 report.error(idx, code_col, insee, "code commune INSEE invalide")
                 report.rejected += 1
                 continue
-            code = geo_codes.commune_code(insee)
+            code = str(TerritoryCode("COM", insee))
             if name_col:
                 names[code] = str(values[name_col]).strip()
             for col in pop_cols:

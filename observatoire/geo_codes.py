@@ -2,11 +2,20 @@
 
 Kept in code because every source needs them before any contour is loaded: a département met in an
 SSMSI file must get its name and its région without a geometry import.
+
+:class:`TerritoryCode` is the one reading of a territory code, whether written in full (``COM:04112``,
+``DEP:2A``, ``REG:93``, ``FRA``, ``IRIS:041120101``, ``QPV:QN00402M``, ``GRP:<nom>``) or typed as a bare
+INSEE code (``04112``, ``4``, ``2A``, ``971``, ``97411``). The département of a commune is
+:func:`departement_of_commune`: its first two characters, or three overseas (``97x``, and ``98x`` for the
+collectivités that road accident files hold).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+from observatoire.errors import NotFound
 
 REGIONS: dict[str, str] = {
     "01": "Guadeloupe", "02": "Martinique", "03": "Guyane", "04": "La Réunion", "06": "Mayotte",
@@ -45,7 +54,31 @@ for _item in _DEP.replace("\n", "").split("|"):
 OVERSEAS_DEPARTEMENTS = frozenset({"971", "972", "973", "974", "976"})
 FRANCE = "FRA"
 
-_COMMUNE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+# Written so that Python's ``re`` and PostgreSQL's ``~`` read them alike.
+COMMUNE_PATTERN = "^([0-9]{5}|2[AB][0-9]{3})$"
+COMMUNE_RE = re.compile(COMMUNE_PATTERN)
+_DEPARTEMENT_RE = re.compile("^([0-9]{1,2}|9[78][0-9]|2[AB])$")
+_REGION_RE = re.compile("^[0-9]{1,2}$")
+_IRIS_RE = re.compile("^([0-9]{5}|2[AB][0-9]{3})[0-9]{4}$")
+_QPV_RE = re.compile("^[A-Z0-9]+$")
+_OVERSEAS_PREFIXES = ("97", "98")
+
+
+def departement_of_commune(insee: str) -> str:
+    """``04112`` → ``04``, ``2A004`` → ``2A``, ``97411`` → ``974`` (``98735`` → ``987``)."""
+    return insee[:3] if insee[:2] in _OVERSEAS_PREFIXES else insee[:2]
+
+
+def departement_of_commune_sql(expr: str) -> str:
+    """:func:`departement_of_commune` as a PostgreSQL expression of the text expression ``expr``."""
+    prefixes = ", ".join(f"'{p}'" for p in _OVERSEAS_PREFIXES)
+    return f"(CASE WHEN left({expr}, 2) IN ({prefixes}) THEN left({expr}, 3) ELSE left({expr}, 2) END)"
+
+
+def region_of_departement(dep: str) -> str | None:
+    """``04`` → ``93``; ``None`` for a code outside the official list."""
+    known = DEPARTEMENTS.get(dep)
+    return known[1] if known else None
 
 
 def normalise_departement(raw: str) -> str | None:
@@ -56,21 +89,141 @@ def normalise_departement(raw: str) -> str | None:
     return value if value in DEPARTEMENTS else None
 
 
-def departement_of_commune(insee: str) -> str:
-    return insee[:3] if insee.startswith("97") else insee[:2]
-
-
 def is_commune_code(value: str) -> bool:
-    return bool(_COMMUNE_RE.match(value)) and departement_of_commune(value) in DEPARTEMENTS
+    """A commune code of a known département: ``04112``, ``2B033``, ``97411``."""
+    return bool(COMMUNE_RE.match(value)) and departement_of_commune(value) in DEPARTEMENTS
 
 
-def commune_code(insee: str) -> str:
-    return f"COM:{insee}"
+# Level of a code → the level of ``obs.territory``.
+LEVEL_NAMES = {"FRA": "pays", "REG": "region", "DEP": "departement", "COM": "commune", "IRIS": "iris",
+               "QPV": "qpv", "GRP": "groupe"}
+PREFIXES = {name: level for level, name in LEVEL_NAMES.items()}
+# Each level in words, and how it may be written, for the messages.
+_WORDS = {"COM": "commune", "DEP": "département", "REG": "région", "FRA": "France", "IRIS": "IRIS",
+          "QPV": "quartier prioritaire", "GRP": "groupe de comparaison"}
+_EXAMPLES = {"COM": "code INSEE 04112 ou COM:04112", "DEP": "04, 2A, 971 ou DEP:04", "REG": "REG:93", "FRA": "FRA",
+             "IRIS": "IRIS:041120101", "QPV": "QPV:QN00402M", "GRP": "GRP:<nom>"}
+FORMS = {level: f"{_WORDS[level]} ({_EXAMPLES[level]})" for level in LEVEL_NAMES}
 
 
-def departement_code(dep: str) -> str:
-    return f"DEP:{dep}"
+class InvalidTerritory(NotFound):
+    """A territory code that does not read, or of a level the caller does not take."""
 
 
-def region_code(reg: str) -> str:
-    return f"REG:{reg}"
+@dataclass(frozen=True)
+class TerritoryCode:
+    """A territory: ``level`` (``COM``, ``DEP``, ``REG``, ``FRA``, ``IRIS``, ``QPV``, ``GRP``) and ``code``,
+    the part after the colon (empty for ``FRA``). Built by :meth:`parse` from what a person or a file writes;
+    the constructor itself trusts its caller."""
+
+    level: str
+    code: str = ""
+
+    def __str__(self) -> str:
+        return FRANCE if self.level == "FRA" else f"{self.level}:{self.code}"
+
+    @classmethod
+    def parse(cls, text: object, levels: tuple[str, ...] | None = None) -> TerritoryCode:
+        """Read a full code or a bare INSEE code; :class:`InvalidTerritory` (French message naming the value
+        and the accepted forms) otherwise, or when its level is not among ``levels``."""
+        accepted = levels or tuple(FORMS)
+        raw = "" if text is None else str(text).strip()
+        found, why = _read(raw)
+        if found is not None and found.level in accepted:
+            return found
+        if found is not None:
+            why = f"niveau {_WORDS[found.level]} non accepté ici"
+        detail = f" ({why})" if why else ""
+        raise InvalidTerritory(f"Territoire invalide : « {raw} »{detail}. Formes acceptées : "
+                               + ", ".join(FORMS[lv] for lv in accepted) + ".")
+
+    @property
+    def level_name(self) -> str:
+        """The level as ``obs.territory`` names it: ``commune``, ``departement``…"""
+        return LEVEL_NAMES[self.level]
+
+    @property
+    def commune(self) -> TerritoryCode | None:
+        """The commune of a commune or an IRIS."""
+        if self.level == "COM":
+            return self
+        return TerritoryCode("COM", self.code[:5]) if self.level == "IRIS" else None
+
+    @property
+    def departement(self) -> TerritoryCode | None:
+        """The département of a commune, an IRIS or a département."""
+        if self.level == "DEP":
+            return self
+        commune = self.commune
+        return TerritoryCode("DEP", departement_of_commune(commune.code)) if commune else None
+
+    @property
+    def region(self) -> TerritoryCode | None:
+        """The région of a région, or of a département of the official list (and what lies in it)."""
+        if self.level == "REG":
+            return self
+        dep = self.departement
+        reg = region_of_departement(dep.code) if dep else None
+        return TerritoryCode("REG", reg) if reg else None
+
+    @property
+    def parent(self) -> TerritoryCode | None:
+        """The territory just above: IRIS → commune → département → région → France; none for a QPV or a group."""
+        if self.level == "IRIS":
+            return self.commune
+        if self.level == "COM":
+            return self.departement
+        if self.level == "DEP":
+            return self.region
+        return TerritoryCode("FRA") if self.level == "REG" else None
+
+    @property
+    def official_name(self) -> str | None:
+        """The name the built-in tables give (France, régions, départements), else ``None``."""
+        if self.level == "FRA":
+            return "France"
+        if self.level == "REG":
+            return REGIONS.get(self.code)
+        return DEPARTEMENTS[self.code][0] if self.level == "DEP" and self.code in DEPARTEMENTS else None
+
+
+def _read(raw: str) -> tuple[TerritoryCode | None, str | None]:
+    """(code, None), or (None, why it does not read)."""
+    if not raw:
+        return None, "code absent"
+    prefix, sep, local = raw.partition(":")
+    level, local = (prefix.strip().upper(), local.strip()) if sep else ("", raw)
+    if not sep:
+        if raw.upper() in ("FRA", "FRANCE"):
+            return TerritoryCode("FRA"), None
+        if len(raw) == 5:
+            level = "COM"
+        elif 1 <= len(raw) <= 3:
+            level = "DEP"
+        else:
+            return None, None
+    if level == "GRP":
+        return (TerritoryCode("GRP", local), None) if local else (None, "nom du groupe absent")
+    local = local.upper()
+    if level in ("COM", "IRIS"):  # a commune, or an IRIS: its commune and 4 digits
+        shape, why = ((COMMUNE_RE, "un code commune a 5 caractères") if level == "COM" else
+                      (_IRIS_RE, "un code IRIS a 9 caractères : code commune et 4 chiffres"))
+        if not shape.match(local):
+            return None, why
+        dep = departement_of_commune(local)
+        return (TerritoryCode(level, local), None) if dep in DEPARTEMENTS else (None, f"département {dep} inconnu")
+    if level == "DEP":
+        known = normalise_departement(local)
+        if known:
+            return TerritoryCode("DEP", known), None
+        return None, f"département {local} inconnu" if _DEPARTEMENT_RE.match(local) else None
+    if level == "REG":
+        reg = local.zfill(2)
+        if _REGION_RE.match(local) and reg in REGIONS:
+            return TerritoryCode("REG", reg), None
+        return None, f"région {local} inconnue" if _REGION_RE.match(local) else None
+    if level == "QPV":
+        return (TerritoryCode("QPV", local), None) if _QPV_RE.match(local) else (None, None)
+    if level == "FRA":
+        return (TerritoryCode("FRA"), None) if not local else (None, "FRA s'écrit sans code")
+    return None, f"niveau « {prefix} » inconnu" if sep else None

@@ -9,8 +9,9 @@ taking the entry's family (and sensitivity) from the catalogue.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -29,19 +30,49 @@ class Classified:
     suggestion: str | None = None  # label of the closest type when unknown
 
 
-def resolve_label(key: str, code: str | None, keywords: list[tuple], vocabulary: dict[str, str],
-                  family: dict[str, str]) -> Classified:
-    """The type already found (index, name, learnt label), else the first keyword contained in the
-    normalised label, else unclassified with the closest known label as a suggestion."""
-    if code is None:
-        padded = f" {key} "
-        code = next((c for *_, kk, c in keywords if f" {kk} " in padded), None)
-    if code is not None:
-        return Classified(code, family.get(code))
-    # Below 0.6 the "closest" label shares little more than a word (« Feu de broussailles » → « feu rouge »):
-    # no suggestion is better than a misleading one; typos score above 0.9.
-    close = difflib.get_close_matches(key, list(vocabulary), n=1, cutoff=0.6)
-    return Classified(None, None, vocabulary[close[0]] if close else None)
+class Vocabulary:
+    """What a nomenclature knows of wordings: the entries' names and codes, their keywords (longest first),
+    the wordings an analyst attached, and the known wordings a suggestion is taken from.
+
+    ``entries`` are catalogue rows with ``code``, ``label``, ``family_code`` and ``keywords``; ``names`` are
+    further wordings of entries (e.g. official index labels), which an entry's own name overrides;
+    ``keyword_suggestions`` lets a keyword be suggested too (as its entry's label).
+    """
+
+    def __init__(self, entries: Iterable[Any], learnt: dict[str, str], names: dict[str, str] | None = None,
+                 keyword_suggestions: bool = False) -> None:
+        entries = list(entries)
+        self.learnt = learnt
+        self.family = {e.code: e.family_code for e in entries}
+        self.by_name = dict(names or {})
+        self.keywords: list[tuple[int, int, str, str]] = []
+        for e in entries:
+            self.by_name[normalise_header(e.label)] = e.code
+            self.by_name[normalise_header(e.code.replace("_", " "))] = e.code
+            for k in e.keywords or []:
+                kk = normalise_header(k)
+                self.keywords.append((len(kk.split()), len(kk), kk, e.code))
+        self.keywords.sort(reverse=True)
+        self.suggestions = {normalise_header(e.label): e.label for e in entries}
+        if keyword_suggestions:
+            labels = {e.code: e.label for e in entries}
+            self.suggestions.update({kk: labels[code] for *_, kk, code in self.keywords})
+
+    def classify(self, label: str, code: str | None = None) -> Classified:
+        """The entry already found (``code``, e.g. by an index), else an attached wording, else the entry's
+        name, else the first keyword contained in the normalised label (the longest wins), else unclassified
+        with the closest known wording as a suggestion."""
+        key = normalise_header(label)
+        code = code or self.learnt.get(key) or self.by_name.get(key)
+        if code is None:
+            padded = f" {key} "
+            code = next((c for *_, kk, c in self.keywords if f" {kk} " in padded), None)
+        if code is not None:
+            return Classified(code, self.family.get(code))
+        # Below 0.6 the "closest" label shares little more than a word (« Feu de broussailles » → « feu rouge »):
+        # no suggestion is better than a misleading one; typos score above 0.9.
+        close = difflib.get_close_matches(key, list(self.suggestions), n=1, cutoff=0.6)
+        return Classified(None, None, self.suggestions[close[0]] if close else None)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from observatoire.errors import ConfigurationError
+from observatoire.geo_codes import InvalidTerritory, TerritoryCode
 
 DEFAULT_SECRET = "changez-moi-secret-de-developpement"
 IGN_PLAN_V2 = (
@@ -69,10 +70,10 @@ class Settings(BaseSettings):
     @field_validator("commune")
     @classmethod
     def _commune_code(cls, v: str) -> str:
-        v = v.strip().upper()
-        if len(v) != 5 or not (v[:2].isdigit() or v[:2] in ("2A", "2B")):
-            raise ValueError(f"code INSEE de commune invalide : {v!r} (5 caractères, par ex. 04112)")
-        return v
+        try:
+            return TerritoryCode.parse(v, ("COM",)).code
+        except InvalidTerritory as exc:
+            raise ValueError(exc.message) from None
 
     @property
     def tiles_enabled(self) -> bool:
@@ -80,7 +81,7 @@ class Settings(BaseSettings):
 
     @property
     def commune_code(self) -> str:
-        return f"COM:{self.commune}"
+        return str(TerritoryCode("COM", self.commune))
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,

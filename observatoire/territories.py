@@ -10,10 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from observatoire import geo_codes
-from observatoire.errors import InputFileError
+from observatoire.geo_codes import TerritoryCode
 
 log = logging.getLogger(__name__)
+
 
 def ensure_territories(conn: Connection, codes: set[str], names: dict[str, str] | None = None) -> None:
     """Create missing territories (and their parents) from their codes alone, geometry left empty.
@@ -24,38 +24,18 @@ def ensure_territories(conn: Connection, codes: set[str], names: dict[str, str] 
     names = names or {}
     wanted: dict[str, tuple[str, str, str | None]] = {}
 
-    def add(code: str) -> None:
+    def add(territory: TerritoryCode) -> None:
+        code = str(territory)
         if code in wanted:
             return
-        if code == geo_codes.FRANCE:
-            wanted[code] = ("pays", "France", None)
-            return
-        kind, _, local = code.partition(":")
-        if kind == "REG":
-            wanted[code] = ("region", names.get(code) or geo_codes.REGIONS.get(local, code), geo_codes.FRANCE)
-            add(geo_codes.FRANCE)
-        elif kind == "DEP":
-            name, reg = geo_codes.DEPARTEMENTS.get(local, (code, None))
-            parent = geo_codes.region_code(reg) if reg else None
-            wanted[code] = ("departement", names.get(code) or name, parent)
-            if parent:
-                add(parent)
-        elif kind == "COM":
-            parent = geo_codes.departement_code(geo_codes.departement_of_commune(local))
-            wanted[code] = ("commune", names.get(code) or local, parent)
+        parent = territory.parent
+        wanted[code] = (territory.level_name, names.get(code) or territory.official_name or territory.code or code,
+                        str(parent) if parent else None)
+        if parent:
             add(parent)
-        elif kind in ("IRIS", "QPV"):
-            parent = geo_codes.commune_code(local[:5]) if kind == "IRIS" else None
-            wanted[code] = (kind.lower(), names.get(code) or local, parent)
-            if parent:
-                add(parent)
-        elif kind == "GRP":
-            wanted[code] = ("groupe", names.get(code) or local, None)
-        else:
-            raise InputFileError(f"Code de territoire inconnu : {code!r} (attendu COM:, DEP:, REG:, FRA, IRIS:, QPV:, GRP:)")
 
     for code in codes:
-        add(code)
+        add(TerritoryCode.parse(code))
     existing = set(conn.execute(sa.text("SELECT code FROM obs.territory WHERE code = ANY(:c)"),
                                 {"c": list(wanted)}).scalars())
     # Parents first so the foreign key holds.

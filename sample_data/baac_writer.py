@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from observatoire.geo_codes import departement_of_commune
+
 NBSP = "\u00a0"
 
 
@@ -121,7 +123,7 @@ def _caract(accidents: Sequence[Accident], layout: str):
     key = "Num_Acc" if layout == "2019" else "Accident_Id"
     header = [key, *"jour mois an hrmn lum dep com agg int atm col adr lat long".split()]
     body = [[a.id, f"{a.day:02d}", f"{a.month:02d}", a.year, f"{a.hour:02d}:{a.minute:02d}", a.lighting,
-             a.insee[:3] if a.insee.startswith("97") else a.insee[:2], a.insee, a.built_up, a.intersection,
+             departement_of_commune(a.insee), a.insee, a.built_up, a.intersection,
              a.weather, a.collision, a.address, _num(a.lat, 10), _num(a.lon, 10)] for a in accidents]
     return header, body
 

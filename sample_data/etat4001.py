@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from observatoire.geo_codes import TerritoryCode
 from observatoire.police_nationale import indicators
 
 COMMUNE = "04112"
@@ -47,4 +48,4 @@ def generate(out_dir: Path, seed: int) -> None:
 def load(engine, out_dir: Path, user: str) -> None:
     from ingest.etat4001 import import_etat4001
 
-    import_etat4001(engine, out_dir / FILE, territory=f"COM:{COMMUNE}", user=user)
+    import_etat4001(engine, out_dir / FILE, territory=str(TerritoryCode("COM", COMMUNE)), user=user)

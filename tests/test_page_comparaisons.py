@@ -3,8 +3,11 @@ that may export, in French Excel's CSV dialect, and audited."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from selenium.webdriver.common.by import By
@@ -12,7 +15,7 @@ from selenium.webdriver.common.by import By
 from dashboard import security
 from ingest.ssmsi import import_ssmsi
 from observatoire.auth import add_user
-from observatoire.police_nationale import rates
+from observatoire.police_nationale import comparisons, rates
 from tests.helpers_web import PASSWORD, browser_login, dash_csrf, login
 from tests.test_pn_ssmsi import DEP_2023
 
@@ -67,7 +70,12 @@ def test_csv_download_for_analyst_refused_for_council(app, engine):
 
     xlsx = _download(analyst, app, "xlsx", ["cambriolages_logement"])
     assert xlsx.status_code == 200
-    assert xlsx.get_json()["response"]["comparaisons-telechargement"]["data"]["filename"] == "comparaisons.xlsx"
+    sheet = xlsx.get_json()["response"]["comparaisons-telechargement"]["data"]
+    assert sheet["filename"] == "comparaisons.xlsx" and sheet["base64"]
+    rows = list(openpyxl.load_workbook(io.BytesIO(base64.b64decode(sheet["content"])))["comparaisons"].iter_rows(
+        values_only=True))
+    assert rows[0][0].startswith("Comparaisons") and rows[1][:3] == ("territory", "territory_name", "level")
+    assert len(rows) == 2 + len(expected) + 2 and rows[-1][0] == comparisons.SOURCE_LINE
 
     council = app.server.test_client()
     login(council, "page-conseil")

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from ingest import columnar, event_exports, pn_faits, tabular
+from ingest import columnar, event_exports, faults, pn_faits, tabular
 from ingest import police_municipale as pm
 from ingest.privacy import first_violation, value_rule
 from observatoire.errors import PersonalDataRefused, ValidationFailed
@@ -122,6 +122,27 @@ def test_all_or_nothing_reports_the_same_errors_both_ways(engine, monkeypatch, t
     columns, by_rows = _both_ways(engine, monkeypatch, f)
     assert columns[0].status == "echec" and columns[1] == []
     _same(columns, by_rows)
+
+
+def test_every_fault_of_the_table_is_given_by_both_readers(engine, monkeypatch, tmp_path):
+    """Both readers take their messages from ingest.faults: each of its faults is met by the row reader and by
+    the column reader (the messy export holds them all, a second file a telephone number)."""
+    messy = write_export(tmp_path / "messy.csv", rows=MESSY)
+    rows = [list(r) for r in ROWS]
+    rows[1][6] = "joindre au 06 12 34 56 78"
+    personal = write_export(tmp_path / "personnel.csv", rows=rows)
+    given: dict[bool, set[str]] = {False: set(), True: set()}
+    original = faults.message
+    for by_rows in (False, True):
+        with monkeypatch.context() as m:
+            if by_rows:
+                _rows_read_by_rows(m)
+            m.setattr(faults, "message", lambda fault, by_rows=by_rows, **values: given[by_rows].add(fault) or original(fault, **values))
+            with pytest.raises(ValidationFailed):
+                pm.commit(engine, messy, commune="04112")
+            with pytest.raises(PersonalDataRefused):
+                pm.commit(engine, personal, commune="04112")
+    assert given[False] == given[True] == set(faults.MESSAGES)
 
 
 def test_a_regular_file_is_read_as_columns_and_an_irregular_one_row_by_row(engine, tmp_path):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -114,6 +116,11 @@ def test_period_column_and_cli(cli_env, tmp_path):
     table = run_cli("stats", "evolution", "--grouping", "biens", "--territory", "04112", "--from", "2019",
                     "--to", "2022")
     assert table.exit_code == 0 and "Cambriolages" in table.output and "+12" in table.output
+    exported = run_cli("stats", "evolution", "--grouping", "biens", "--territory", "04112", "--from", "2019",
+                       "--to", "2022", "--format", "csv")
+    assert exported.exit_code == 0 and exported.output.startswith("\ufeff")
+    back = pd.read_csv(io.StringIO(exported.output.lstrip("\ufeff")), sep=";", decimal=",")
+    assert back.set_index("category").loc["cambriolages_logements", "change_pct"] == pytest.approx(50.0)
 
 
 def test_groupings_agree_with_the_real_local_grid(shared_data):

@@ -115,13 +115,13 @@ def test_cli_import_stats_and_sites(cli_env, engine, tmp_path):
     table = run_cli("stats", "accidents", "--territory", "04112", "--years", "2021-2022")
     assert table.exit_code == 0 and "Tués" in table.output and "ONISR" in table.output
     csv = run_cli("stats", "accidents", "--territory", "04112", "--format", "csv")
-    assert csv.output.splitlines()[0].startswith("annee;accidents;")
+    assert csv.output.startswith("\ufeffannee;accidents;")  # the French CSV of every export
     geo = run_cli("accidents", "sites", "--territory", "COM:04112", "--radius", "50", "--min", "3",
                   "--years", "2021-2022", "--format", "geojson")
     assert geo.exit_code == 0, geo.output
     assert len(json.loads(geo.output)["features"]) == 2
     bad = run_cli("stats", "accidents", "--territory", "PARIS")
-    assert bad.exit_code == 1 and "Territoire non reconnu" in bad.output and "Traceback" not in bad.output
+    assert bad.exit_code == 1 and "Territoire invalide : « PARIS »" in bad.output and "Traceback" not in bad.output
 
 
 def test_cli_refuses_an_altered_subset_in_french(cli_env, shared_data):

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
+from dashboard.components import downloads
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
 from dashboard.components.maps import (
@@ -178,7 +179,7 @@ def _types_block(f: dict, threshold: int | None) -> html.Section:
     fam_rows = [html.Tr([html.Th([html.Span(className="obs-pm-pastille", style={"background": colour[fam]}), fam],
                                  scope="row"),
                          html.Td(_count_text(_mask(n, threshold), threshold)),
-                         html.Td("" if threshold and n < threshold else fmt.number(100 * n / total, 1) + " %")])
+                         html.Td("" if threshold and n < threshold else fmt.percent(100 * n / total))])
                 for fam, n in fam_totals.items()]
     fam_table = html.Table([html.Caption("Interventions par famille"),
                             html.Thead(html.Tr([html.Th("Famille", scope="col"), html.Th("Interventions", scope="col"),
@@ -415,9 +416,7 @@ def download(clicks, start, end, families, types):
     frame = _export_frame(f, _threshold())
     audit_export("activite-police-municipale", {"format": "csv", "lignes": len(frame),
                                                 "debut": start or "", "fin": end or ""})
-    # French Excel opens UTF-8 with a BOM and ';' correctly.
-    text = frame.to_csv(sep=";", index=False)
-    return {"content": "\ufeff" + text, "filename": "activite_police_municipale.csv", "type": "text/csv"}
+    return downloads.csv_file(frame, "activite_police_municipale.csv")
 
 
 register_page(__name__, path="/police-municipale", name="Activité police municipale", permission=PERMISSION,

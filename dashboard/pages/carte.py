@@ -20,6 +20,7 @@ import dash_leaflet as dl
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
+from dashboard.components import downloads
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
 from dashboard.components.maps import basemap, legend_item, outline_overlays, source_line, swatch, view_of
@@ -467,9 +468,7 @@ def download(_geojson, _csv, sources, start, end, categories, families, first, l
     audit_export("carte", {"format": "csv" if as_csv else "geojson", "cellules": len(collection["features"]),
                            "mode": mode or "hexagones"})
     if as_csv:
-        frame = pd.DataFrame([x["properties"] for x in collection["features"]])
-        return {"content": "\ufeff" + frame.to_csv(sep=";", decimal=",", index=False), "filename": "carte_cellules.csv",
-                "type": "text/csv"}
+        return downloads.csv_file(pd.DataFrame([x["properties"] for x in collection["features"]]), "carte_cellules.csv")
     data = {"type": "FeatureCollection", "features": collection["features"],
             "method": collection.get("method"), "filtres": f.describe()}
     return {"content": json.dumps(data, ensure_ascii=False, default=str), "filename": "carte_cellules.geojson",

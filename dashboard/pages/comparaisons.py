@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
+from dashboard.components import downloads, formatting
 from dashboard.components.controls import dropdown
 from dashboard.components.palette import CHART_BACKGROUND, CHART_GRID, OKABE_ITO
 from dashboard.components.tables import frame_table
@@ -176,12 +175,11 @@ def show_evolution(grouping, _clicks, territory, start, end):
         return html.Div(f"Aucun comptage état 4001 chargé pour {code} en {min(start, end)} et {max(start, end)} "
                         "(observatoire import etat4001 FICHIER).", className="obs-alerte obs-alerte-info",
                         id="comparaisons-evolution-vide")
-    fmt = lambda v: comparisons.fr_number(v, 0)  # noqa: E731
     view = pd.DataFrame({
-        str(frame.year_from.iloc[0]): frame.count_from.map(fmt),
-        str(frame.year_to.iloc[0]): frame.count_to.map(fmt),
-        "Différence": frame.difference.map(lambda v: comparisons.fr_number(v, 0) if v is None or pd.isna(v) else f"{int(v):+d}"),
-        "Évolution": frame.change_pct.map(lambda v: comparisons.fr_number(v, 1, " %")),
+        str(frame.year_from.iloc[0]): frame.count_from.map(formatting.number),
+        str(frame.year_to.iloc[0]): frame.count_to.map(formatting.number),
+        "Différence": frame.difference.map(formatting.signed),
+        "Évolution": frame.change_pct.map(formatting.percent),
         "Index de l'état 4001": frame["indexes"],
     })
     view.index = list(frame.label)
@@ -201,13 +199,9 @@ def download(csv_clicks, xlsx_clicks, territory, ids, start, end, france, editio
     audit_export("comparaisons", {"format": "xlsx" if as_xlsx else "csv", "lignes": len(frame),
                                   "indicateurs": ",".join(ids or [])})
     if as_xlsx:
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            frame.to_excel(writer, index=False, sheet_name="comparaisons")
-        return dcc.send_bytes(buffer.getvalue(), "comparaisons.xlsx")
-    # French Excel opens UTF-8 with a BOM and ';' with decimal commas correctly.
-    text = frame.to_csv(sep=";", decimal=",", index=False)
-    return {"content": "\ufeff" + text, "filename": "comparaisons.csv", "type": "text/csv"}
+        return downloads.xlsx_file(frame, "comparaisons.xlsx", "comparaisons",
+                                   title="Comparaisons des taux pour 1 000", source=comparisons.SOURCE_LINE)
+    return downloads.csv_file(frame, "comparaisons.csv")
 
 
 register_page(__name__, path="/comparaisons", name="Comparaisons", permission=PERMISSION, render=render, order=20)

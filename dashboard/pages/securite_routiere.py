@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from dashboard.components import downloads
 from dashboard.components import formatting as fmt
 from dashboard.components.maps import (
     LEVEL_LABELS,
@@ -172,7 +173,7 @@ def _label(territory: str) -> str:
 
 
 def _percent(value: Any) -> str:
-    return "" if value is None or pd.isna(value) else f"{fmt.number(float(value) * 100, 1)} %"
+    return "" if value is None or pd.isna(value) else fmt.percent(float(value) * 100)
 
 
 def _count(value: Any) -> str:
@@ -569,10 +570,8 @@ def download(clicks, territory, years):
     frame = road_safety.yearly_indicators(engine(), code, span)
     audit_export("securite-routiere", {"format": "csv", "territoire": code, "annees": _period_label(span),
                                        "lignes": len(frame)})
-    # French Excel opens UTF-8 with a BOM and ';' with decimal commas correctly.
-    text = _csv_frame(frame).to_csv(sep=";", decimal=",", index=False)
     name = f"securite-routiere-{code.replace(':', '-')}-{_period_label(span).replace('–', '-')}.csv"
-    return {"content": "\ufeff" + text, "filename": name, "type": "text/csv"}
+    return downloads.csv_file(_csv_frame(frame), name)
 
 
 register_page(__name__, path="/securite-routiere", name="Sécurité routière", permission=PERMISSION, render=render,

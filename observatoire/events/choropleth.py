@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from observatoire import french
 from observatoire.errors import InputFileError
 
 SCHEMES: dict[str, str] = {
@@ -21,10 +22,7 @@ _JENKS_MAX = 400
 
 
 def _number(value: float, integers: bool) -> str:
-    if integers:
-        return f"{int(round(value)):,}".replace(",", "\u202f")
-    text = f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
-    return text.replace(",", "\u202f").replace(".", ",")
+    return french.number(value, 0 if integers or abs(value) >= 100 else 1)
 
 
 def classify(values: list[float] | np.ndarray, scheme: str = "quantiles", k: int = 5) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from observatoire import disclosure, projection
+from observatoire import disclosure, french, projection
 from observatoire.errors import InputFileError
 from observatoire.events import hexgrid
 from observatoire.events import store as event_store
@@ -164,7 +164,7 @@ def kernel_density(engine: Engine, f: EventFilter, role: str | None = None, *,
     method.update({"largeur_de_bande_m": round(grid["bandwidth_m"], 1), "regle_largeur_de_bande": grid["rule"],
                    "taille_cellule_m": round((dx + dy) / 2, 1), "unite": "événements par km²",
                    "seuil_minimal": f"densité de {threshold} événements superposés "
-                                    f"({floor:.1f} par km²) : un événement isolé n'apparaît pas",
+                                    f"({french.number(floor, 1)} par km²) : un événement isolé n'apparaît pas",
                    "niveaux": "progression géométrique du seuil minimal au maximum"})
     features = []
     if peak > floor:

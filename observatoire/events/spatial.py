@@ -21,6 +21,7 @@ from observatoire.errors import InputFileError, PermissionDenied
 from observatoire.events import choropleth, hexgrid
 from observatoire.events import store as event_store
 from observatoire.events.filter import EventFilter, for_role, where
+from observatoire.geo_codes import TerritoryCode
 from observatoire.permissions import AGGREGATE_ONLY
 
 MAX_FEATURES = 3000
@@ -218,7 +219,7 @@ def zone_counts(engine: Engine, f: EventFilter, level: str = "iris", role: str |
             SELECT z.code, z.name, ST_AsGeoJSON(z.geom, 6) AS geometry, ST_AsBinary(z.geom_l93) AS wkb_l93,
                    p.inhabitants, p.year
             FROM zones z LEFT JOIN pop p ON p.territory_code = z.code ORDER BY z.code"""),
-            {"level": level, "com": f"COM:{commune}"}).all()
+            {"level": level, "com": str(TerritoryCode("COM", commune))}).all()
         n, _, located = tally_zones(conn, f, rows)
     limit = disclosure.threshold_for(role, threshold)
     with_rates = bool(rows) and all(r.inhabitants for r in rows)

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from observatoire.events.filter import EventFilter
 from observatoire.events.spatial import COMMUNE_ZONES, tally_zones
+from observatoire.geo_codes import TerritoryCode
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 UNCLASSIFIED = "Non classé"
@@ -115,7 +116,7 @@ def by_zone(engine: Engine, level: str = "iris", start: date | None = None, end:
     with engine.connect() as conn:
         zones = conn.execute(sa.text(f"""
             SELECT z.code, z.name, ST_AsBinary(ST_Transform(z.geom, 2154)) AS wkb_l93 FROM obs.territory z
-            WHERE {COMMUNE_ZONES} ORDER BY z.code"""), {"level": level, "com": f"COM:{commune}"}).all()
+            WHERE {COMMUNE_ZONES} ORDER BY z.code"""), {"level": level, "com": str(TerritoryCode("COM", commune))}).all()
         # The interventions as events of the map: the same filter, the same counting (in memory on the dashboard).
         f = EventFilter(sources=("pm",), categories=tuple(types or ()), families=tuple(families or ()),
                         start=start, end=end)

@@ -12,9 +12,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from observatoire import audit, label_learning
 from observatoire.errors import NotFound, ObservatoireError, PermissionDenied
-from observatoire.label_learning import Classified, resolve_label
+from observatoire.label_learning import Classified
 from observatoire.permissions import allowed
-from observatoire.text import normalise_header
 
 PERMISSION = "pm.nomenclature"  # analysts and administrators curate the nomenclature
 
@@ -98,23 +97,8 @@ def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified
         "SELECT code, label, family_code, keywords FROM obs.pm_intervention_type WHERE active")).all()
     learnt = dict(conn.execute(sa.text(
         "SELECT m.label_key, m.type_code FROM obs.pm_label_mapping m")).all())
-    family = {t.code: t.family_code for t in types}
-    by_name: dict[str, str] = {}
-    keywords: list[tuple[int, int, str, str]] = []
-    for t in types:
-        by_name[normalise_header(t.label)] = t.code
-        by_name[normalise_header(t.code.replace("_", " "))] = t.code
-        for k in t.keywords or []:
-            kk = normalise_header(k)
-            keywords.append((len(kk.split()), len(kk), kk, t.code))
-    keywords.sort(reverse=True)
-    vocabulary = {normalise_header(t.label): t.label for t in types}
-    vocabulary.update({kk: next(t.label for t in types if t.code == code) for _, _, kk, code in keywords})
-    result: dict[str, Classified] = {}
-    for label in labels:
-        key = normalise_header(label)
-        result[label] = resolve_label(key, learnt.get(key) or by_name.get(key), keywords, vocabulary, family)
-    return result
+    words = label_learning.Vocabulary(types, learnt, keyword_suggestions=True)
+    return {label: words.classify(label) for label in labels}
 
 
 def nomenclature():

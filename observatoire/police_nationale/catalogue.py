@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from observatoire import label_learning
-from observatoire.label_learning import Classified, resolve_label
+from observatoire.label_learning import Classified
 from observatoire.police_nationale.indicators import ETAT4001_LABELS, UNUSED_INDEXES
 from observatoire.text import normalise_header
 
@@ -30,25 +30,14 @@ def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified
     cats = conn.execute(sa.text(
         "SELECT code, label, family_code, etat4001_indexes, keywords FROM obs.pn_fact_category")).all()
     learnt = dict(conn.execute(sa.text("SELECT label_key, category_code FROM obs.pn_label_mapping")).all())
-    family = {c.code: c.family_code for c in cats}
     by_index = {n: c.code for c in cats for n in c.etat4001_indexes or []}
-    by_name: dict[str, str] = {normalise_header(lbl): by_index[n] for n, lbl in ETAT4001_LABELS.items()
-                               if n not in UNUSED_INDEXES and n in by_index}
-    keywords: list[tuple[int, int, str, str]] = []
-    for c in cats:
-        by_name[normalise_header(c.label)] = c.code
-        by_name[normalise_header(c.code.replace("_", " "))] = c.code
-        for k in c.keywords or []:
-            kk = normalise_header(k)
-            keywords.append((len(kk.split()), len(kk), kk, c.code))
-    keywords.sort(reverse=True)
-    vocabulary = {normalise_header(c.label): c.label for c in cats}
+    words = label_learning.Vocabulary(cats, learnt, names={
+        normalise_header(lbl): by_index[n] for n, lbl in ETAT4001_LABELS.items()
+        if n not in UNUSED_INDEXES and n in by_index})
     result: dict[str, Classified] = {}
     for label in labels:
         number = INDEX_PATTERN.match(label)
-        code = by_index.get(int(number.group(1))) if number else None
-        key = normalise_header(label)
-        result[label] = resolve_label(key, code or learnt.get(key) or by_name.get(key), keywords, vocabulary, family)
+        result[label] = words.classify(label, by_index.get(int(number.group(1))) if number else None)
     return result
 
 

@@ -13,35 +13,22 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from observatoire import french
 from observatoire.errors import NotFound
 from observatoire.police_nationale import indicators, rates
 
 LEVEL_LABELS = {"commune": "Commune", "departement": "Département", "region": "Région",
                 "groupe": "Communes de même taille", "france": "France"}
-NOT_AVAILABLE = "n.d."
+NOT_AVAILABLE = french.UNKNOWN
 SOURCE_LINE = ("Source : SSMSI, bases statistiques communale, départementale et régionale de la délinquance "
                "enregistrée par la police et la gendarmerie nationales (data.gouv.fr, Licence Ouverte)")
 UNPUBLISHED_WHY = ("Le SSMSI ne diffuse pas les petits nombres communaux (secret statistique) : ces valeurs "
                    "restent inconnues, elles ne valent pas zéro.")
 
 
-def _missing(value: Any) -> bool:
-    """Unknown: None, NaN, NaT or pd.NA. A frame holds a missing number as NaN or pd.NA and, since pandas 3
-    (``str`` columns), a missing text as NaN too — a float, and truthy."""
-    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
-
-
 def _text(value: Any) -> str | None:
     """A text cell of a frame or record; None when it is empty or unknown (None, NaN, pd.NA)."""
     return value if isinstance(value, str) and value else None
-
-
-def fr_number(value: Any, decimals: int = 1, suffix: str = "") -> str:
-    """``7.24`` → ``7,2`` (thin spaces between thousands); unknown → ``n.d.``."""
-    if _missing(value):
-        return NOT_AVAILABLE
-    text = f"{float(value):,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-    return text + suffix
 
 
 def available_indicators(engine: Engine, territory: str, edition: str | None = None) -> tuple[str, list[str]]:
@@ -75,7 +62,7 @@ def diagnostic_table(records: Sequence[dict[str, Any]] | pd.DataFrame, formatted
     table.index.name = None
     table.columns = [str(c) for c in table.columns]
     if formatted:
-        table = table.map(lambda v: fr_number(v, 2))
+        table = table.map(lambda v: french.number(v, 2))
     return table
 
 
@@ -110,7 +97,7 @@ def methodology(engine: Engine, records: Sequence[dict[str, Any]] | pd.DataFrame
                  "couverture": _text(r.coverage), "note": _text(r.note)}
                 for r in frame.itertuples() if r.level in ("region", "groupe", "france") or _text(r.note)]
     unpublished = [{"territoire": r.territory_name, "indicateur": r.indicator_label, "annee": int(r.year),
-                    "raison": _text(r.coverage)} for r in frame.itertuples() if _missing(r.rate_per_1000)]
+                    "raison": _text(r.coverage)} for r in frame.itertuples() if french.is_unknown(r.rate_per_1000)]
     used = [indicators.BY_ID[i] for i in dict.fromkeys(frame.indicator)]
     return {
         "source": SOURCE_LINE,
@@ -141,10 +128,10 @@ def text_table(records: Sequence[dict[str, Any]]) -> str:
             lines.append(f"\n{r['indicator_label']} — taux pour 1 000 {r['denominator_kind']} (édition {r['edition']})")
             lines.append(f"{'Territoire':<62} {'Année':>5} {'Nombre':>9} {'Dénominateur':>14} {'Taux':>8} "
                          f"{'IC 95 %':>17}  Millésime")
-        ci = "" if _missing(r["ci_low"]) else f"{fr_number(r['ci_low'], 2)}–{fr_number(r['ci_high'], 2)}"
-        count = NOT_AVAILABLE if _missing(r["count"]) else f"{int(r['count']):,}".replace(",", "\u202f")
+        ci = "" if french.is_unknown(r["ci_low"]) else f"{french.number(r['ci_low'], 2)}–{french.number(r['ci_high'], 2)}"
+        count = french.number(r["count"])
         lines.append(f"{(LEVEL_LABELS[r['level']] + ' — ' + r['territory_name'])[:62]:<62} {r['year']:>5} "
-                     f"{count:>9} {fr_number(r['denominator'], 0):>14} {fr_number(r['rate_per_1000'], 2):>8} "
+                     f"{count:>9} {french.number(r['denominator']):>14} {french.number(r['rate_per_1000'], 2):>8} "
                      f"{ci:>17}  {_text(r['denominator_vintage']) or ''}")
     lines.append("\n" + SOURCE_LINE)
     return "\n".join(lines).lstrip("\n")

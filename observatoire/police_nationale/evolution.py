@@ -8,8 +8,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from observatoire import french
 from observatoire.police_nationale import indicators
-from observatoire.police_nationale.comparisons import fr_number
 
 COLUMNS = ("grouping", "category", "label", "parent", "indexes", "year_from", "count_from", "year_to", "count_to",
            "difference", "change_pct", "months_from", "months_to", "source")
@@ -108,9 +108,9 @@ def text_table(frame: pd.DataFrame) -> str:
              f"{'Catégorie':<46} {'Index':<22} {y0:>7} {y1:>7} {'Écart':>7} {'Évol.':>9}"]
     for r in frame.itertuples():
         label = ("  " if r.parent else "") + r.label
-        pct = fr_number(r.change_pct, 1, " %") if r.change_pct is not None and not pd.isna(r.change_pct) else ""
-        lines.append(f"{label[:46]:<46} {r.indexes[:22]:<22} {_int(r.count_from):>7} {_int(r.count_to):>7} "
-                     f"{_signed(r.difference):>7} {pct:>9}")
+        pct = french.percent(r.change_pct, unknown="")
+        lines.append(f"{label[:46]:<46} {r.indexes[:22]:<22} {french.number(r.count_from):>7} {french.number(r.count_to):>7} "
+                     f"{french.signed(r.difference):>7} {pct:>9}")
     m0, m1 = int(first.months_from), int(first.months_to)
     if m0 < 12 or m1 < 12:
         lines.append(f"Attention : {m0} mois en {y0}, {m1} mois en {y1} — années incomplètes.")
@@ -119,10 +119,3 @@ def text_table(frame: pd.DataFrame) -> str:
     lines.append(SOURCE_LINE)
     return "\n".join(lines)
 
-
-def _int(v: Any) -> str:
-    return "n.d." if v is None or pd.isna(v) else f"{int(v):,}".replace(",", "\u202f")
-
-
-def _signed(v: Any) -> str:
-    return "n.d." if v is None or pd.isna(v) else f"{int(v):+d}"

@@ -19,8 +19,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from observatoire import geo_codes
+from observatoire import french, geo_codes
 from observatoire.errors import NotFound
+from observatoire.geo_codes import TerritoryCode
 from observatoire.police_nationale import indicators
 from observatoire.police_nationale.indicators import Indicator
 
@@ -63,14 +64,12 @@ class SizeGroup:
     @property
     def code(self) -> str:
         top = str(self.high) if self.high else "plus"
-        return f"GRP:communes-{self.low}-{top}" + ("-metropole" if self.scope == "metropole" else "")
+        return str(TerritoryCode("GRP", f"communes-{self.low}-{top}" + ("-metropole" if self.scope == "metropole" else "")))
 
     @property
     def name(self) -> str:
-        def fr(n: int) -> str:
-            return f"{n:,}".replace(",", "\u202f")
-
-        span = f"de {fr(self.low)} à {fr(self.high)}" if self.high else f"de {fr(self.low)} et plus"
+        low = french.number(self.low)
+        span = f"de {low} à {french.number(self.high)}" if self.high else f"de {low} et plus"
         return f"Communes {span} habitants" + (" (métropole)" if self.scope == "metropole" else "")
 
 
@@ -81,34 +80,22 @@ def size_group(inhabitants: float, scope: str = "entiere") -> SizeGroup:
     raise ValueError(inhabitants)
 
 
+# The levels the rate engine compares.
+TERRITORY_LEVELS = ("COM", "DEP", "REG", "FRA")
+
+
 def parse_territory(value: str) -> str:
     """``04112`` → ``COM:04112``, ``4``/``04`` → ``DEP:04``, ``REG:93``/``FRA`` kept; NotFound otherwise."""
-    raw = value.strip().upper()
-    if raw in ("FRA", "FRANCE"):
-        return geo_codes.FRANCE
-    kind, sep, local = raw.partition(":")
-    if sep:
-        if kind == "COM" and geo_codes.is_commune_code(local):
-            return raw
-        if kind == "DEP" and geo_codes.normalise_departement(local):
-            return geo_codes.departement_code(geo_codes.normalise_departement(local) or local)
-        if kind == "REG" and local.zfill(2) in geo_codes.REGIONS:
-            return geo_codes.region_code(local.zfill(2))
-    elif geo_codes.is_commune_code(raw):
-        return geo_codes.commune_code(raw)
-    elif geo_codes.normalise_departement(raw):
-        return geo_codes.departement_code(geo_codes.normalise_departement(raw) or raw)
-    raise NotFound(f"Territoire invalide : « {value} ». Attendu un code commune (04112 ou COM:04112), "
-                   "département (DEP:04), région (REG:93) ou FRA.")
+    return str(TerritoryCode.parse(value, TERRITORY_LEVELS))
 
 
 def departements_of(scope_code: str, france: str = "entiere") -> list[str]:
     """Département codes making up a région or France (entière or métropole)."""
     if scope_code == geo_codes.FRANCE:
-        return [geo_codes.departement_code(d) for d in geo_codes.DEPARTEMENTS
+        return [str(TerritoryCode("DEP", d)) for d in geo_codes.DEPARTEMENTS
                 if france == "entiere" or d not in geo_codes.OVERSEAS_DEPARTEMENTS]
-    reg = scope_code.partition(":")[2]
-    return [geo_codes.departement_code(d) for d, (_, r) in geo_codes.DEPARTEMENTS.items() if r == reg]
+    reg = TerritoryCode.parse(scope_code).code
+    return [str(TerritoryCode("DEP", d)) for d, (_, r) in geo_codes.DEPARTEMENTS.items() if r == reg]
 
 
 def _den_columns(indicator: Indicator) -> tuple[str, str]:
@@ -135,8 +122,9 @@ def pick_edition(conn: Connection, indicator: Indicator, territory: str, edition
             raise NotFound(f"Édition inconnue : « {edition} ». Éditions chargées : {known or 'aucune'}.")
         return edition
     anchors = [territory]
-    if territory.startswith("COM:"):
-        anchors.append(geo_codes.departement_code(geo_codes.departement_of_commune(territory[4:])))
+    parsed = TerritoryCode.parse(territory)
+    if parsed.level == "COM":
+        anchors.append(str(parsed.departement))
     for anchor in anchors:
         found = conn.execute(sa.text("""
             SELECT e.code FROM obs.pn_edition e WHERE EXISTS (SELECT 1 FROM obs.pn_stat s WHERE s.edition = e.code
@@ -244,22 +232,9 @@ def _names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
 
 def _chain(territory: str) -> dict[str, str]:
     """Level → territory code of the comparison chain of ``territory``."""
-    chain: dict[str, str] = {}
-    dep = reg = None
-    if territory.startswith("COM:"):
-        chain["commune"] = territory
-        dep = geo_codes.departement_of_commune(territory[4:])
-    elif territory.startswith("DEP:"):
-        dep = territory[4:]
-    elif territory.startswith("REG:"):
-        reg = territory[4:]
-    if dep:
-        chain["departement"] = geo_codes.departement_code(dep)
-        reg = geo_codes.DEPARTEMENTS[dep][1]
-    if reg:
-        chain["region"] = geo_codes.region_code(reg)
-    chain["france"] = geo_codes.FRANCE
-    return chain
+    parsed = TerritoryCode.parse(territory)
+    chain = {"commune": parsed.commune, "departement": parsed.departement, "region": parsed.region}
+    return {level: str(code) for level, code in chain.items() if code} | {"france": geo_codes.FRANCE}
 
 
 def compare_records(engine: Engine, indicator: str, territory: str, years: Sequence[int], *,
@@ -333,7 +308,7 @@ def compare(engine: Engine, indicator: str, territory: str, years: Sequence[int]
 
 def level_values(engine: Engine, edition: str, level: str = "departement") -> pd.DataFrame:
     """Every value of an edition at one level, with the engine's rate next to the published one."""
-    prefix = {"commune": "COM:", "departement": "DEP:", "region": "REG:"}[level]
+    prefix = geo_codes.PREFIXES[level] + ":"
     with engine.connect() as conn:
         frame = pd.read_sql(sa.text("""
             SELECT s.territory_code, s.indicator_id, s.year, s.count, s.published, s.published_rate,

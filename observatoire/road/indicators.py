@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from observatoire.errors import InputFileError
+from observatoire.geo_codes import TerritoryCode
 from observatoire.road.scope import Scope, parse_scope
 
 SOURCE_LINE = ("Source : ONISR, bases de données annuelles des accidents corporels de la circulation routière "
@@ -52,7 +53,7 @@ def _parent_commune(conn: Connection, scope: Scope) -> str | None:
     if scope.kind != "QPV":
         return None
     parent = conn.execute(sa.text("SELECT parent_code FROM obs.territory WHERE code = :c"), {"c": scope.code}).scalar()
-    return parent.partition(":")[2] if parent else None
+    return TerritoryCode.parse(parent).code if parent else None
 
 
 def loaded_years(conn: Connection, scope: Scope) -> dict[int, dict[str, bool]]:

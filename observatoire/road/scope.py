@@ -2,36 +2,34 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from observatoire import geo_codes
 from observatoire.errors import InputFileError
+from observatoire.geo_codes import TerritoryCode
 
-_DEP_RE = re.compile(r"^(\d{2,3}|2[AB])$")
-_COM_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
-
-
-def departement_of(insee: str) -> str:
-    """Département of a commune code, overseas collectivities (``987…``, ``975…``) included."""
-    return insee[:3] if insee[:2] in ("97", "98") else insee[:2]
-
-
-def region_of(dep: str) -> str | None:
-    known = geo_codes.DEPARTEMENTS.get(dep)
-    return known[1] if known else None
+# The département and région of an accident's commune: the rules of :mod:`observatoire.geo_codes`.
+departement_of = geo_codes.departement_of_commune
+region_of = geo_codes.region_of_departement
 
 
 @dataclass(frozen=True)
 class Scope:
     """A commune, département, région, France, or (queries only) an IRIS or QPV."""
 
-    kind: str  # COM, DEP, REG, FRA, IRIS, QPV
-    local: str
+    territory: TerritoryCode
+
+    @property
+    def kind(self) -> str:  # COM, DEP, REG, FRA, IRIS, QPV
+        return self.territory.level
+
+    @property
+    def local(self) -> str:
+        return self.territory.code
 
     @property
     def code(self) -> str:
-        return "FRA" if self.kind == "FRA" else f"{self.kind}:{self.local}"
+        return str(self.territory)
 
     def keeps(self, insee: str, dep: str, reg: str | None) -> bool:
         """Whether an accident of this commune belongs to the scope (import filter)."""
@@ -61,38 +59,27 @@ class Scope:
 
     def covered_by(self, other_code: str, parent_commune: str | None = None) -> bool:
         """Whether an import limited to ``other_code`` loaded everything of this scope."""
-        other = parse_scope(other_code)
-        if other.kind == "FRA":
+        other = parse_scope(other_code).territory
+        own = self.territory
+        if other.level == "FRA":
             return True
-        if self.kind in ("IRIS", "QPV"):
-            commune = self.local[:5] if self.kind == "IRIS" else parent_commune
-            return commune is not None and Scope("COM", commune).covered_by(other_code)
-        if self.kind == "FRA":
+        if own.level in ("IRIS", "QPV"):
+            commune = own.commune or (TerritoryCode("COM", parent_commune) if parent_commune else None)
+            return commune is not None and Scope(commune).covered_by(other_code)
+        if own.level == "FRA":
             return False
-        if other.kind == self.kind:
-            return other.local == self.local
-        dep = self.local if self.kind == "DEP" else departement_of(self.local) if self.kind == "COM" else None
-        if other.kind == "DEP":
-            return self.kind == "COM" and dep == other.local
-        if other.kind == "REG":
-            return dep is not None and region_of(dep) == other.local
+        if other.level == own.level:
+            return other == own
+        if other.level == "DEP":
+            return own.level == "COM" and own.departement == other
+        if other.level == "REG":
+            return own.region == other
         return False
 
 
-def parse_scope(code: str | None) -> Scope:
-    """``COM:04112``, ``04112``, ``DEP:04``, ``04``, ``REG:93``, ``FRA``, ``IRIS:…``, ``QPV:…``."""
-    if code is None or not str(code).strip() or str(code).strip().upper() in ("FRA", "FRANCE"):
-        return Scope("FRA", "")
-    value = str(code).strip().upper()
-    kind, sep, local = value.partition(":")
-    if not sep:
-        kind, local = ("COM" if _COM_RE.match(value) else "DEP" if _DEP_RE.match(value) else "?"), value
-    if kind == "DEP" and local.isdigit() and len(local) == 1:
-        local = "0" + local
-    ok = ((kind == "COM" and _COM_RE.match(local)) or (kind == "DEP" and _DEP_RE.match(local))
-          or (kind == "REG" and local.isdigit() and len(local) == 2) or (kind in ("IRIS", "QPV") and local))
-    if not ok:
-        raise InputFileError(
-            f"Territoire non reconnu : {code!r}. Attendu par exemple COM:04112 (ou 04112), DEP:04 (ou 04), "
-            "REG:93 ou FRA.")
-    return Scope(kind, local)
+def parse_scope(code: str | None, levels: tuple[str, ...] | None = None) -> Scope:
+    """A territory code as :class:`TerritoryCode` reads it (``COM:04112``, ``04112``, ``DEP:04``, ``04``,
+    ``REG:93``, ``FRA``, ``IRIS:…``, ``QPV:…``); nothing means France."""
+    if code is None or not str(code).strip():
+        return Scope(TerritoryCode("FRA"))
+    return Scope(TerritoryCode.parse(code, levels))

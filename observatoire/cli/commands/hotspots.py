@@ -47,7 +47,7 @@ def _hours(value: str | None) -> tuple[int, int] | None:
 @click.option("--to", "end", metavar="DATE", help="Dernier jour, inclus (aaaa-mm-jj).")
 @click.option("--heures", "hours", metavar="H1-H2", help="Plage horaire, par ex. 18-6 (soirées et nuits).")
 @click.option("--jours", "weekdays", metavar="1,2…", help="Jours de semaine (1 = lundi … 7 = dimanche).")
-@click.option("--territory", metavar="CODE", help="Territoire (COM:04112, IRIS:…, QPV:…).")
+@click.option("--territory", metavar="CODE", help="Territoire (COM:04112 ou 04112, IRIS:…, QPV:…).")
 @click.option("--cell", default=150.0, show_default=True, type=float, help="Côté des hexagones, en mètres (Gi*).")
 @click.option("--method", "method", type=click.Choice(["gi", "kde"]), default="gi", show_default=True,
               help="gi : points chauds Getis-Ord Gi* ; kde : densité par noyau.")
@@ -60,11 +60,12 @@ def hotspots(ctx: Context, sources, categories, families, start, end, hours, wee
     """Points chauds (Gi*, avec correction du taux de fausses découvertes) ou densité des événements."""
     from observatoire.events import density, hotspots
     from observatoire.events.filter import EventFilter
+    from observatoire.geo_codes import TerritoryCode
 
     days = tuple(int(d) for d in weekdays.split(",")) if weekdays else ()
     f = EventFilter(sources=tuple(sources), categories=tuple(categories), families=tuple(families),
                     start=_day(start, "--from"), end=_day(end, "--to"), hours=_hours(hours), weekdays=days,
-                    territory=territory)
+                    territory=str(TerritoryCode.parse(territory)) if territory else None)
     engine = ctx.engine()
     if method == "gi":
         result = hotspots.getis_ord(engine, f, cell=cell, permutations=permutations)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from pathlib import Path
@@ -83,12 +81,11 @@ def _emit(records: list[dict[str, Any]], fmt: str, table: Any) -> None:
     if fmt == "json":
         click.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
     elif fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(records[0]) if records else [], delimiter=";",
-                                lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-        click.echo(out.getvalue(), nl=False)
+        import pandas as pd
+
+        from observatoire.tables import to_csv_bytes
+
+        click.echo(to_csv_bytes(pd.DataFrame.from_records(records)), nl=False)
     else:
         click.echo(table())
 

@@ -55,13 +55,14 @@ _HEADERS = ("Année", "Accidents", "Mortels", "Graves", "Tués", "Hospitalisés"
 def stats_accidents(ctx: Context, territory: str, years: str | None, fmt: str) -> None:
     """Accidents corporels, tués, hospitalisés et blessés légers par année."""
     from observatoire.road.indicators import records, yearly_indicators
+    from observatoire.tables import to_csv_bytes
 
     frame = yearly_indicators(ctx.engine(), territory, years)
     if fmt == "json":
         click.echo(json.dumps(records(frame), ensure_ascii=False, indent=2, default=str))
         return
     if fmt == "csv":
-        click.echo(frame.to_csv(index=False, sep=";", decimal=","), nl=False)
+        click.echo(to_csv_bytes(frame), nl=False)
         return
     click.echo(f"Accidents corporels de la circulation — {frame.attrs['territoire']}")
     click.echo("  ".join(f"{h:>14}" for h in _HEADERS))
@@ -90,6 +91,7 @@ def accidents() -> None:
 def sites(ctx: Context, territory: str, radius: float, min_accidents: int, years: str | None, fmt: str) -> None:
     """Sites accidentogènes : groupes d'accidents proches, classés par gravité."""
     from observatoire.road.sites import dangerous_sites, sites_tables
+    from observatoire.tables import to_csv_bytes
 
     collection = dangerous_sites(ctx.engine(), territory, years, radius_m=radius, min_accidents=min_accidents)
     if fmt == "geojson":
@@ -97,7 +99,7 @@ def sites(ctx: Context, territory: str, radius: float, min_accidents: int, years
         return
     table, _ = sites_tables(collection)
     if fmt == "csv":
-        click.echo(table.to_csv(index=False, sep=";", decimal=","), nl=False)
+        click.echo(to_csv_bytes(table), nl=False)
         return
     meta = collection["metadata"]
     click.echo(f"{len(table)} site(s) d'au moins {min_accidents} accidents à moins de {radius:g} m, "
