@@ -138,19 +138,21 @@ def _csp(settings) -> str:
     if settings.tiles_enabled:
         parsed = urlparse(settings.tiles_url.replace("{s}", "a"))
         img.append(f"{parsed.scheme}://{parsed.hostname}")
-    return "; ".join([
-        "default-src 'self'",
-        # Dash's renderer boots from one inline script; plotly compiles some code at run time.
-        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
-        "style-src 'self' 'unsafe-inline'",  # Leaflet and React set inline styles
-        f"img-src {' '.join(img)}",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-        "base-uri 'self'",
-        "object-src 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            # Dash's renderer boots from one inline script; plotly compiles some code at run time.
+            "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+            "style-src 'self' 'unsafe-inline'",  # Leaflet and React set inline styles
+            f"img-src {' '.join(img)}",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+            "base-uri 'self'",
+            "object-src 'none'",
+        ]
+    )
 
 
 def security_headers(response: flask.Response) -> flask.Response:
@@ -164,15 +166,20 @@ def security_headers(response: flask.Response) -> flask.Response:
         # Nothing restricted may come back from the browser's cache after logout (back button).
         response.headers["Cache-Control"] = "no-store"
     if current_user and current_user.is_authenticated:
-        response.set_cookie(CSRF_COOKIE, csrf_token(), samesite="Strict", secure=flask.request.is_secure,
-                            httponly=False)  # the Dash renderer must read it to send it back as a header
+        response.set_cookie(
+            CSRF_COOKIE, csrf_token(), samesite="Strict", secure=flask.request.is_secure, httponly=False
+        )  # the Dash renderer must read it to send it back as a header
     return response
 
 
 def _output_key(output: Any) -> str:
     outputs = output if isinstance(output, list | tuple) else [output]
     parts = [f"{o.component_id}.{o.component_property}" for o in outputs]
-    return ("..{}..".format("...".join(parts))) if isinstance(output, list | tuple) and len(parts) > 1 else parts[0]
+    return (
+        ("..{}..".format("...".join(parts)))
+        if isinstance(output, list | tuple) and len(parts) > 1
+        else parts[0]
+    )
 
 
 def guarded_callback(permission: str, output: Any, *args: Any, **kwargs: Any) -> Callable:
@@ -203,8 +210,17 @@ def bind_callbacks(app: dash.Dash) -> None:
         app.callback(output, *args, **kwargs)(func)
 
 
-def register_page(module: str, *, path: str, name: str, permission: str, render: Callable[..., Any],
-                  order: int = 50, restricted: bool = True, **kwargs: Any) -> None:
+def register_page(
+    module: str,
+    *,
+    path: str,
+    name: str,
+    permission: str,
+    render: Callable[..., Any],
+    order: int = 50,
+    restricted: bool = True,
+    **kwargs: Any,
+) -> None:
     """``dash.register_page`` whose layout is refused to roles without ``permission`` and whose
     views are audited when the page is restricted."""
     if permission not in PERMISSIONS:
@@ -214,13 +230,24 @@ def register_page(module: str, *, path: str, name: str, permission: str, render:
         from dash import html
 
         if not can(permission):
-            return html.Div(className="obs-alerte obs-alerte-erreur", role="alert",
-                            children="Votre rôle ne donne pas accès à cette page.")
+            return html.Div(
+                className="obs-alerte obs-alerte-erreur",
+                role="alert",
+                children="Votre rôle ne donne pas accès à cette page.",
+            )
         if restricted:
             from dashboard.context import audit_view
 
             audit_view(path)
         return render(**params)
 
-    dash.register_page(module, path=path, name=name, title=f"{name} – Observatoire", order=order,
-                       layout=layout, permission=permission, **kwargs)
+    dash.register_page(
+        module,
+        path=path,
+        name=name,
+        title=f"{name} – Observatoire",
+        order=order,
+        layout=layout,
+        permission=permission,
+        **kwargs,
+    )

@@ -42,8 +42,10 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 100 * 1024 * 1024  # base64 makes it ~133 MB, under the server's 200 MB request limit
 UPLOAD_TTL_SECONDS = 2 * 3600  # an upload never committed is swept after this
 JOB_TTL_SECONDS = 3600  # a finished job is forgotten after this
-UNEXPECTED = ("Une erreur inattendue est survenue ; elle a été consignée. Rien n'a été enregistré. Réessayez ou "
-              "prévenez l'administrateur.")
+UNEXPECTED = (
+    "Une erreur inattendue est survenue ; elle a été consignée. Rien n'a été enregistré. Réessayez ou "
+    "prévenez l'administrateur."
+)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _OWNER = ".proprietaire"
 _NOTE = ".note"
@@ -56,6 +58,7 @@ Progress = Callable[[str, float], None]
 
 
 # --- Store ----------------------------------------------------------------------------------------------
+
 
 def safe_name(filename: str | None, default: str = "export.csv") -> str:
     """The user's file name, kept for the batch and the report, without any path or odd character."""
@@ -113,8 +116,9 @@ class UploadStore:
         if not data:
             raise InputFileError(f"« {name} » est vide.")
         if len(data) > self.max_bytes:
-            raise InputFileError(f"« {name} » dépasse {self.max_bytes // (1024 * 1024)} Mo : découpez l'export "
-                                 "par période.")
+            raise InputFileError(
+                f"« {name} » dépasse {self.max_bytes // (1024 * 1024)} Mo : découpez l'export par période."
+            )
         root = _root()
         self.sweep(root)
         token = secrets.token_urlsafe(24)
@@ -139,8 +143,9 @@ class UploadStore:
         try:
             meta = json.loads((folder / _OWNER).read_text())
         except (OSError, ValueError):
-            raise InputFileError("Le fichier déposé n'est plus disponible (déjà enregistré ou expiré) : "
-                                 "déposez-le de nouveau.") from None
+            raise InputFileError(
+                "Le fichier déposé n'est plus disponible (déjà enregistré ou expiré) : déposez-le de nouveau."
+            ) from None
         if meta.get("login") != owner:
             raise InputFileError("Ce fichier a été déposé par un autre compte.")
         return Upload(token, folder / meta["fichier"])
@@ -169,6 +174,7 @@ def busy(token: str | None) -> bool:
 
 # --- Jobs -----------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Job:
     """Where a job stands. ``result`` once ``done``: ``{"ok": True, "report": …}`` or ``{"ok": False,
@@ -196,8 +202,16 @@ def _update(job_id: str, **changes: Any) -> None:
         _JOBS[job_id] = replace(_JOBS[job_id], **changes)
 
 
-def start_job(owner: str, kind: str, task: Callable[[Path, Progress], dict[str, Any]], *, store: UploadStore,
-              token: str | None, first_stage: str, keep_upload: bool = True) -> str:
+def start_job(
+    owner: str,
+    kind: str,
+    task: Callable[[Path, Progress], dict[str, Any]],
+    *,
+    store: UploadStore,
+    token: str | None,
+    first_stage: str,
+    keep_upload: bool = True,
+) -> str:
     """Run ``task(path, progress)`` on ``owner``'s upload ``token`` in a thread; return the job's id at once.
 
     ``task`` reports ``progress(stage, share)`` and returns the report (a dict). Its errors become the job's
@@ -217,13 +231,15 @@ def start_job(owner: str, kind: str, task: Callable[[Path, Progress], dict[str, 
         _record(job_id, replace(job, done=True, result={"ok": False, "message": exc.message}))
         return job_id
     _record(job_id, job)
-    threading.Thread(target=_run, name=f"depot-{kind}", daemon=True,
-                     args=(job_id, kind, task, upload, keep_upload)).start()
+    threading.Thread(
+        target=_run, name=f"depot-{kind}", daemon=True, args=(job_id, kind, task, upload, keep_upload)
+    ).start()
     return job_id
 
 
-def _run(job_id: str, kind: str, task: Callable[[Path, Progress], dict[str, Any]], upload: Upload,
-         keep: bool) -> None:
+def _run(
+    job_id: str, kind: str, task: Callable[[Path, Progress], dict[str, Any]], upload: Upload, keep: bool
+) -> None:
     def progress(stage: str, share: float) -> None:
         _update(job_id, stage=stage, share=max(0.0, min(1.0, share)))
 

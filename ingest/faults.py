@@ -16,11 +16,11 @@ MESSAGES: dict[str, str] = {
     "time_unreadable": "heure non reconnue ; écrivez-la HH:MM ou HHhMM (par ex. 22:15 ou 22h15)",
     "label_missing": "{label} absente ; {advice}",
     "coordinates_unreadable": "coordonnée absente ou non numérique ; renseignez X et Y avec un nombre "
-                              "(virgule ou point décimal), ou laissez les deux vides",
+    "(virgule ou point décimal), ou laissez les deux vides",
     "coordinates_swapped": "longitude et latitude semblent inversées ; échangez les colonnes X et Y",
     "coordinates_outside": "coordonnées hors de France dans le système attendu ; attendu : {expected}",
     "personal_value": "Import refusé : la colonne « {column} » contient, ligne {line}, une valeur qui ressemble "
-                      "à une donnée personnelle (règle : {rule}). {advice}",
+    "à une donnée personnelle (règle : {rule}). {advice}",
 }
 
 # Boxes (x low, x high, y low, y high) in which a position reads as WGS84 degrees or Lambert-93 metres, and in

@@ -18,11 +18,24 @@ from dataclasses import dataclass
 from observatoire.errors import NotFound
 
 REGIONS: dict[str, str] = {
-    "01": "Guadeloupe", "02": "Martinique", "03": "Guyane", "04": "La Réunion", "06": "Mayotte",
-    "11": "Île-de-France", "24": "Centre-Val de Loire", "27": "Bourgogne-Franche-Comté", "28": "Normandie",
-    "32": "Hauts-de-France", "44": "Grand Est", "52": "Pays de la Loire", "53": "Bretagne",
-    "75": "Nouvelle-Aquitaine", "76": "Occitanie", "84": "Auvergne-Rhône-Alpes",
-    "93": "Provence-Alpes-Côte d'Azur", "94": "Corse",
+    "01": "Guadeloupe",
+    "02": "Martinique",
+    "03": "Guyane",
+    "04": "La Réunion",
+    "06": "Mayotte",
+    "11": "Île-de-France",
+    "24": "Centre-Val de Loire",
+    "27": "Bourgogne-Franche-Comté",
+    "28": "Normandie",
+    "32": "Hauts-de-France",
+    "44": "Grand Est",
+    "52": "Pays de la Loire",
+    "53": "Bretagne",
+    "75": "Nouvelle-Aquitaine",
+    "76": "Occitanie",
+    "84": "Auvergne-Rhône-Alpes",
+    "93": "Provence-Alpes-Côte d'Azur",
+    "94": "Corse",
 }
 
 _DEP = """
@@ -95,14 +108,35 @@ def is_commune_code(value: str) -> bool:
 
 
 # Level of a code → the level of ``obs.territory``.
-LEVEL_NAMES = {"FRA": "pays", "REG": "region", "DEP": "departement", "COM": "commune", "IRIS": "iris",
-               "QPV": "qpv", "GRP": "groupe"}
+LEVEL_NAMES = {
+    "FRA": "pays",
+    "REG": "region",
+    "DEP": "departement",
+    "COM": "commune",
+    "IRIS": "iris",
+    "QPV": "qpv",
+    "GRP": "groupe",
+}
 PREFIXES = {name: level for level, name in LEVEL_NAMES.items()}
 # Each level in words, and how it may be written, for the messages.
-_WORDS = {"COM": "commune", "DEP": "département", "REG": "région", "FRA": "France", "IRIS": "IRIS",
-          "QPV": "quartier prioritaire", "GRP": "groupe de comparaison"}
-_EXAMPLES = {"COM": "code INSEE 04112 ou COM:04112", "DEP": "04, 2A, 971 ou DEP:04", "REG": "REG:93", "FRA": "FRA",
-             "IRIS": "IRIS:041120101", "QPV": "QPV:QN00402M", "GRP": "GRP:<nom>"}
+_WORDS = {
+    "COM": "commune",
+    "DEP": "département",
+    "REG": "région",
+    "FRA": "France",
+    "IRIS": "IRIS",
+    "QPV": "quartier prioritaire",
+    "GRP": "groupe de comparaison",
+}
+_EXAMPLES = {
+    "COM": "code INSEE 04112 ou COM:04112",
+    "DEP": "04, 2A, 971 ou DEP:04",
+    "REG": "REG:93",
+    "FRA": "FRA",
+    "IRIS": "IRIS:041120101",
+    "QPV": "QPV:QN00402M",
+    "GRP": "GRP:<nom>",
+}
 FORMS = {level: f"{_WORDS[level]} ({_EXAMPLES[level]})" for level in LEVEL_NAMES}
 
 
@@ -134,8 +168,11 @@ class TerritoryCode:
         if found is not None:
             why = f"niveau {_WORDS[found.level]} non accepté ici"
         detail = f" ({why})" if why else ""
-        raise InvalidTerritory(f"Territoire invalide : « {raw} »{detail}. Formes acceptées : "
-                               + ", ".join(FORMS[lv] for lv in accepted) + ".")
+        raise InvalidTerritory(
+            f"Territoire invalide : « {raw} »{detail}. Formes acceptées : "
+            + ", ".join(FORMS[lv] for lv in accepted)
+            + "."
+        )
 
     @property
     def level_name(self) -> str:
@@ -206,12 +243,19 @@ def _read(raw: str) -> tuple[TerritoryCode | None, str | None]:
         return (TerritoryCode("GRP", local), None) if local else (None, "nom du groupe absent")
     local = local.upper()
     if level in ("COM", "IRIS"):  # a commune, or an IRIS: its commune and 4 digits
-        shape, why = ((COMMUNE_RE, "un code commune a 5 caractères") if level == "COM" else
-                      (_IRIS_RE, "un code IRIS a 9 caractères : code commune et 4 chiffres"))
+        shape, why = (
+            (COMMUNE_RE, "un code commune a 5 caractères")
+            if level == "COM"
+            else (_IRIS_RE, "un code IRIS a 9 caractères : code commune et 4 chiffres")
+        )
         if not shape.match(local):
             return None, why
         dep = departement_of_commune(local)
-        return (TerritoryCode(level, local), None) if dep in DEPARTEMENTS else (None, f"département {dep} inconnu")
+        return (
+            (TerritoryCode(level, local), None)
+            if dep in DEPARTEMENTS
+            else (None, f"département {dep} inconnu")
+        )
     if level == "DEP":
         known = normalise_departement(local)
         if known:

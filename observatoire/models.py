@@ -93,9 +93,7 @@ class Territory(Base):
     geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", 4326, spatial_index=True), nullable=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
 
-    __table_args__ = (
-        CheckConstraint("level IN " + str(TERRITORY_LEVELS), name="level"),
-    )
+    __table_args__ = (CheckConstraint("level IN " + str(TERRITORY_LEVELS), name="level"),)
 
 
 class Population(Base):

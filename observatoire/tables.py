@@ -24,7 +24,9 @@ BOM = "\ufeff"
 
 def to_csv_text(frame: pd.DataFrame) -> str:
     """The CSV as text, its byte order mark first (what a Dash download sends as is)."""
-    return BOM + _french_values(frame).to_csv(sep=SEPARATOR, decimal=DECIMAL, index=False, lineterminator="\n")
+    return BOM + _french_values(frame).to_csv(
+        sep=SEPARATOR, decimal=DECIMAL, index=False, lineterminator="\n"
+    )
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -32,8 +34,9 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     return to_csv_text(frame).encode("utf-8")
 
 
-def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "donnees", title: str | None = None,
-                  source: str | None = None) -> bytes:
+def to_xlsx_bytes(
+    frame: pd.DataFrame, sheet: str = "donnees", title: str | None = None, source: str | None = None
+) -> bytes:
     """One sheet: ``title`` on the first line (when given), the table, then ``source`` under it."""
     from openpyxl import Workbook
     from openpyxl.styles import Font

@@ -14,11 +14,22 @@ from observatoire import french
 NNBSP = "\u202f"
 
 
-@pytest.mark.parametrize("value, decimals, expected", [
-    (22926, 0, f"22{NNBSP}926"), (1234567, 0, f"1{NNBSP}234{NNBSP}567"), (7.24, 1, "7,2"), (7.25, 2, "7,25"),
-    (0, 0, "0"), (-1204.5, 1, f"-1{NNBSP}204,5"), (np.int64(5000), 0, f"5{NNBSP}000"), (np.float64(0.5), 2, "0,50"),
-    (Decimal("12.345"), 1, "12,3"), ("3.5", 1, "3,5"), (True, 0, "1"),
-])
+@pytest.mark.parametrize(
+    "value, decimals, expected",
+    [
+        (22926, 0, f"22{NNBSP}926"),
+        (1234567, 0, f"1{NNBSP}234{NNBSP}567"),
+        (7.24, 1, "7,2"),
+        (7.25, 2, "7,25"),
+        (0, 0, "0"),
+        (-1204.5, 1, f"-1{NNBSP}204,5"),
+        (np.int64(5000), 0, f"5{NNBSP}000"),
+        (np.float64(0.5), 2, "0,50"),
+        (Decimal("12.345"), 1, "12,3"),
+        ("3.5", 1, "3,5"),
+        (True, 0, "1"),
+    ],
+)
 def test_number(value, decimals, expected):
     assert french.number(value, decimals) == expected
 

@@ -25,8 +25,11 @@ SETUPTOOLS_FLOOR = 77  # [build-system] requires
 
 
 def _files(folder: Path) -> list[Path]:
-    return sorted(p.relative_to(folder) for p in folder.rglob("*")
-                  if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    return sorted(
+        p.relative_to(folder)
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
 
 
 def _run(args: list[str], **kwargs) -> str:
@@ -87,7 +90,20 @@ def test_the_wheel_holds_every_module_asset_demo_file_and_migration(wheel):
 
 def test_the_installed_package_upgrades_the_database_from_its_own_migrations(wheel, tmp_path, cli_env):
     site = tmp_path / "site"
-    _run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target", str(site), str(wheel)])
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(site),
+            str(wheel),
+        ]
+    )
     probe = (
         "import json, sys\n"
         "from alembic.script import ScriptDirectory\n"
@@ -109,6 +125,14 @@ def test_the_installed_package_upgrades_the_database_from_its_own_migrations(whe
     assert sorted(Path(p).name for p in found["revisions"]) == _revisions(ROOT / "migrations")
 
     # `observatoire db upgrade` from the installed copy, against the (already migrated) test database.
-    upgrade = _run([sys.executable, "-c", "import sys; from observatoire.cli.main import main; "
-                                          "sys.argv = ['observatoire', 'db', 'upgrade']; main()"], cwd=tmp_path, env=env)
+    upgrade = _run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from observatoire.cli.main import main; "
+            "sys.argv = ['observatoire', 'db', 'upgrade']; main()",
+        ],
+        cwd=tmp_path,
+        env=env,
+    )
     assert "Schéma à jour." in upgrade

@@ -42,16 +42,29 @@ def app(loaded):
 def _download(client, app, button: str, indicators: list[str], years=(2020, 2024)):
     key = "comparaisons-telechargement.data"
     callback = app.callback_map[key]
-    values = {"comparaisons-csv": 1 if button == "csv" else None, "comparaisons-xlsx": 1 if button == "xlsx" else None,
-              "comparaisons-territoire": "04112", "comparaisons-indicateurs": indicators,
-              "comparaisons-debut": years[0], "comparaisons-fin": years[1], "comparaisons-france": "entiere",
-              "comparaisons-edition": None, "comparaisons-niveaux": list(rates.LEVELS)}
-    body = {"output": key, "outputs": {"id": "comparaisons-telechargement", "property": "data"},
-            "inputs": [{**i, "value": values[i["id"]]} for i in callback["inputs"]],
-            "state": [{**s, "value": values[s["id"]]} for s in callback["state"]],
-            "changedPropIds": [f"comparaisons-{button}.n_clicks"]}
-    return client.post("/_dash-update-component", data=json.dumps(body),
-                       headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)})
+    values = {
+        "comparaisons-csv": 1 if button == "csv" else None,
+        "comparaisons-xlsx": 1 if button == "xlsx" else None,
+        "comparaisons-territoire": "04112",
+        "comparaisons-indicateurs": indicators,
+        "comparaisons-debut": years[0],
+        "comparaisons-fin": years[1],
+        "comparaisons-france": "entiere",
+        "comparaisons-edition": None,
+        "comparaisons-niveaux": list(rates.LEVELS),
+    }
+    body = {
+        "output": key,
+        "outputs": {"id": "comparaisons-telechargement", "property": "data"},
+        "inputs": [{**i, "value": values[i["id"]]} for i in callback["inputs"]],
+        "state": [{**s, "value": values[s["id"]]} for s in callback["state"]],
+        "changedPropIds": [f"comparaisons-{button}.n_clicks"],
+    }
+    return client.post(
+        "/_dash-update-component",
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)},
+    )
 
 
 def test_csv_download_for_analyst_refused_for_council(app, engine):
@@ -72,8 +85,11 @@ def test_csv_download_for_analyst_refused_for_council(app, engine):
     assert xlsx.status_code == 200
     sheet = xlsx.get_json()["response"]["comparaisons-telechargement"]["data"]
     assert sheet["filename"] == "comparaisons.xlsx" and sheet["base64"]
-    rows = list(openpyxl.load_workbook(io.BytesIO(base64.b64decode(sheet["content"])))["comparaisons"].iter_rows(
-        values_only=True))
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(base64.b64decode(sheet["content"])))["comparaisons"].iter_rows(
+            values_only=True
+        )
+    )
     assert rows[0][0].startswith("Comparaisons") and rows[1][:3] == ("territory", "territory_name", "level")
     assert len(rows) == 2 + len(expected) + 2 and rows[-1][0] == comparisons.SOURCE_LINE
 
@@ -81,7 +97,9 @@ def test_csv_download_for_analyst_refused_for_council(app, engine):
     login(council, "page-conseil")
     assert _download(council, app, "csv", ["cambriolages_logement"]).status_code == 403
     with engine.connect() as conn:
-        exports = conn.execute(sa.text("SELECT user_login, detail->>'format' FROM obs.audit_log WHERE action = 'export'")).all()
+        exports = conn.execute(
+            sa.text("SELECT user_login, detail->>'format' FROM obs.audit_log WHERE action = 'export'")
+        ).all()
     assert [tuple(e) for e in exports] == [("page-analyste", "csv"), ("page-analyste", "xlsx")]
 
 
@@ -94,12 +112,18 @@ def test_analyst_reads_the_engine_figures_in_the_page(dash_duo, app, engine):
     years = [int(th.text) for th in table.find_elements(By.CSS_SELECTOR, "thead th")[1:]]
     records = rates.compare_records(engine, "cambriolages_logement", "COM:04112", years)
     commune = {r["year"]: r["rate_per_1000"] for r in records if r["level"] == "commune"}
-    first_row = [td.text for td in table.find_elements(By.CSS_SELECTOR, "tbody tr")[0].find_elements(By.TAG_NAME, "td")]
-    assert first_row == [("n.d." if commune[y] is None else f"{commune[y]:.2f}".replace(".", ",")) for y in years]
+    first_row = [
+        td.text for td in table.find_elements(By.CSS_SELECTOR, "tbody tr")[0].find_elements(By.TAG_NAME, "td")
+    ]
+    assert first_row == [
+        ("n.d." if commune[y] is None else f"{commune[y]:.2f}".replace(".", ",")) for y in years
+    ]
     rows = [th.text for th in table.find_elements(By.CSS_SELECTOR, "tbody th")]
     assert rows[0].startswith("Commune — Manosque") and rows[-1].startswith("France")
     dash_duo.wait_for_element("#comparaisons-table-evolution", timeout=20)
-    assert "Violences physiques non crapuleuses" in dash_duo.find_element("#comparaisons-table-evolution").text
+    assert (
+        "Violences physiques non crapuleuses" in dash_duo.find_element("#comparaisons-table-evolution").text
+    )
     assert "SSMSI" in dash_duo.find_element("#comparaisons-methodologie").text
     assert dash_duo.get_logs() == []
 
@@ -127,19 +151,28 @@ def test_analyst_asks_manosque_2020_2022_on_the_2023_07_17_edition(dash_duo, dia
     dash_duo.select_dcc_dropdown("#comparaisons-fin", "2022")
     dash_duo.find_element("#comparaisons-afficher").click()
 
-    dash_duo.wait_for_contains_text("#comparaisons-table-cambriolages_logement caption", "édition 2023-07-17",
-                                    timeout=30)
+    dash_duo.wait_for_contains_text(
+        "#comparaisons-table-cambriolages_logement caption", "édition 2023-07-17", timeout=30
+    )
     table = dash_duo.find_element("#comparaisons-table-cambriolages_logement")
-    assert [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")[1:]] == ["2020", "2021", "2022"]
-    records = rates.compare_records(engine, "cambriolages_logement", "COM:04112", [2020, 2021, 2022],
-                                    edition="2023-07-17")
+    assert [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")[1:]] == [
+        "2020",
+        "2021",
+        "2022",
+    ]
+    records = rates.compare_records(
+        engine, "cambriolages_logement", "COM:04112", [2020, 2021, 2022], edition="2023-07-17"
+    )
     expected = {}
     for r in records:
         expected.setdefault(r["level"], []).append(
-            "n.d." if r["rate_per_1000"] is None else f"{r['rate_per_1000']:.2f}".replace(".", ","))
+            "n.d." if r["rate_per_1000"] is None else f"{r['rate_per_1000']:.2f}".replace(".", ",")
+        )
     rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
-    shown = [(row.find_element(By.TAG_NAME, "th").text, [td.text for td in row.find_elements(By.TAG_NAME, "td")])
-             for row in rows]
+    shown = [
+        (row.find_element(By.TAG_NAME, "th").text, [td.text for td in row.find_elements(By.TAG_NAME, "td")])
+        for row in rows
+    ]
     assert shown[0] == ("Commune — Manosque", ["n.d."] * 3)
     assert shown[1] == ("Département — Alpes-de-Haute-Provence", expected["departement"])
     assert shown[-1] == ("France — France entière", expected["france"])
@@ -147,6 +180,9 @@ def test_analyst_asks_manosque_2020_2022_on_the_2023_07_17_edition(dash_duo, dia
     method = dash_duo.find_element("#comparaisons-methodologie").text
     assert "Édition utilisée : SSMSI, édition du 17/07/2023" in method
     assert "Commune — Manosque : cambriolages_logement, pour 1 000 logements, millésime inconnu" in method
-    assert "Département — Alpes-de-Haute-Provence : cambriolages_logement, pour 1 000 logements, millésime 2020" in method
+    assert (
+        "Département — Alpes-de-Haute-Provence : cambriolages_logement, pour 1 000 logements, millésime 2020"
+        in method
+    )
     assert "Manosque, Cambriolages de logement, 2020 : absent de l'édition" in method
     assert dash_duo.get_logs() == []

@@ -12,16 +12,18 @@ from observatoire import tables
 
 
 def _frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "territoire": ["COM:04112", "DEP:04", "REG:93"],
-        "nombre": pd.array([1204, None, 35_000], dtype="Int64"),
-        "taux": [7.25, float("nan"), 12.5],
-        "gravite": [0.125, "inconnue", 0.5],  # numbers and words in one column
-        "jour": pd.to_datetime(["2024-07-14", "2024-01-02", None]),
-        "moment": pd.to_datetime(["2024-07-14 20:05", "2024-01-02 08:00", None]).tz_localize("UTC"),
-        "date_python": [date(2024, 3, 1), None, date(2023, 12, 31)],
-        "publie": [True, False, True],
-    })
+    return pd.DataFrame(
+        {
+            "territoire": ["COM:04112", "DEP:04", "REG:93"],
+            "nombre": pd.array([1204, None, 35_000], dtype="Int64"),
+            "taux": [7.25, float("nan"), 12.5],
+            "gravite": [0.125, "inconnue", 0.5],  # numbers and words in one column
+            "jour": pd.to_datetime(["2024-07-14", "2024-01-02", None]),
+            "moment": pd.to_datetime(["2024-07-14 20:05", "2024-01-02 08:00", None]).tz_localize("UTC"),
+            "date_python": [date(2024, 3, 1), None, date(2023, 12, 31)],
+            "publie": [True, False, True],
+        }
+    )
 
 
 def test_csv_bytes_open_in_french_excel_and_read_back():

@@ -64,12 +64,15 @@ def test_a_file_is_kept_privately_for_the_account_that_dropped_it(home):
     assert _files(home) == []
 
 
-@pytest.mark.parametrize("contents, name, message", [
-    (_data_url("a;b"), "export.pdf", "« export.pdf » n'est pas un CSV."),
-    ("data:text/csv;base64,!!!", "export.csv", "n'a pas été reçu correctement"),
-    ("data:text/csv;base64,", "export.csv", "« export.csv » est vide."),
-    (_data_url("x" * 65), "export.csv", "dépasse"),
-])
+@pytest.mark.parametrize(
+    "contents, name, message",
+    [
+        (_data_url("a;b"), "export.pdf", "« export.pdf » n'est pas un CSV."),
+        ("data:text/csv;base64,!!!", "export.csv", "n'a pas été reçu correctement"),
+        ("data:text/csv;base64,", "export.csv", "« export.csv » est vide."),
+        (_data_url("x" * 65), "export.csv", "dépasse"),
+    ],
+)
 def test_what_the_store_refuses_leaves_nothing(home, contents, name, message):
     with pytest.raises(InputFileError, match=re.escape(message)):
         STORE.save(contents, name, "agent")
@@ -82,8 +85,14 @@ def test_abandoned_uploads_are_swept_but_not_one_a_job_holds(home):
     for upload in (old, held):
         os.utime(upload.path.parent, (past, past))
     release = threading.Event()
-    job_id = uploads.start_job("agent", "verification", lambda path, progress: release.wait(10) and {},
-                               store=STORE, token=held.token, first_stage="lecture")
+    job_id = uploads.start_job(
+        "agent",
+        "verification",
+        lambda path, progress: release.wait(10) and {},
+        store=STORE,
+        token=held.token,
+        first_stage="lecture",
+    )
     assert uploads.busy(held.token)
     STORE.delete(held.token)  # a new drop does not take the file from under a job either
     STORE.save(_data_url("a;b"), "nouveau.csv", "agent")  # a save sweeps
@@ -105,15 +114,31 @@ def test_a_job_reports_progress_then_its_result_to_its_owner_only(home):
         finish.wait(10)
         return {"inserted": 3}
 
-    job_id = uploads.start_job("agent", "enregistrement", task, store=STORE, token=upload.token,
-                               first_stage="lecture", keep_upload=False)
+    job_id = uploads.start_job(
+        "agent",
+        "enregistrement",
+        task,
+        store=STORE,
+        token=upload.token,
+        first_stage="lecture",
+        keep_upload=False,
+    )
     assert step.wait(10)
     running = uploads.job(job_id, "agent")
-    assert (running.kind, running.stage, running.share, running.done) == ("enregistrement", "validation", 1.0, False)
+    assert (running.kind, running.stage, running.share, running.done) == (
+        "enregistrement",
+        "validation",
+        1.0,
+        False,
+    )
     assert uploads.job(job_id, "collegue") is None and uploads.job("inconnu", "agent") is None
-    again = uploads.start_job("agent", "enregistrement", task, store=STORE, token=upload.token, first_stage="lecture")
+    again = uploads.start_job(
+        "agent", "enregistrement", task, store=STORE, token=upload.token, first_stage="lecture"
+    )
     assert _wait(again, "agent").result == {
-        "ok": False, "message": "Ce fichier est déjà en cours de traitement : attendez la fin."}
+        "ok": False,
+        "message": "Ce fichier est déjà en cours de traitement : attendez la fin.",
+    }
     finish.set()
     assert _wait(job_id, "agent").result == {"ok": True, "report": {"inserted": 3}}
     assert _files(home) == []  # committed: the file is gone
@@ -122,21 +147,36 @@ def test_a_job_reports_progress_then_its_result_to_its_owner_only(home):
 def _failing(exc):
     def task(path, progress):
         raise exc
+
     return task
 
 
-@pytest.mark.parametrize("error, result, kept", [
-    (ValidationFailed("3 lignes en erreur", SimpleNamespace(to_dict=lambda: {"errors_total": 3})),
-     {"ok": False, "message": "3 lignes en erreur", "report": {"errors_total": 3}}, True),
-    (ObservatoireError("Colonne « Date » absente"), {"ok": False, "message": "Colonne « Date » absente"}, True),
-    (PersonalDataRefused("Colonne « Nom » refusée"),
-     {"ok": False, "message": "Colonne « Nom » refusée", "refus": True}, False),
-    (RuntimeError("bug"), {"ok": False, "message": uploads.UNEXPECTED}, False),
-])
+@pytest.mark.parametrize(
+    "error, result, kept",
+    [
+        (
+            ValidationFailed("3 lignes en erreur", SimpleNamespace(to_dict=lambda: {"errors_total": 3})),
+            {"ok": False, "message": "3 lignes en erreur", "report": {"errors_total": 3}},
+            True,
+        ),
+        (
+            ObservatoireError("Colonne « Date » absente"),
+            {"ok": False, "message": "Colonne « Date » absente"},
+            True,
+        ),
+        (
+            PersonalDataRefused("Colonne « Nom » refusée"),
+            {"ok": False, "message": "Colonne « Nom » refusée", "refus": True},
+            False,
+        ),
+        (RuntimeError("bug"), {"ok": False, "message": uploads.UNEXPECTED}, False),
+    ],
+)
 def test_a_failed_check_says_why_and_drops_the_file_when_it_must(home, error, result, kept):
     upload = STORE.save(_data_url("a;b"), "export.csv", "agent")
-    job_id = uploads.start_job("agent", "verification", _failing(error), store=STORE, token=upload.token,
-                               first_stage="lecture")
+    job_id = uploads.start_job(
+        "agent", "verification", _failing(error), store=STORE, token=upload.token, first_stage="lecture"
+    )
     assert _wait(job_id, "agent").result == result
     assert upload.path.exists() is kept
     assert not uploads.busy(upload.token)
@@ -145,9 +185,15 @@ def test_a_failed_check_says_why_and_drops_the_file_when_it_must(home, error, re
 def test_a_job_on_a_missing_or_foreign_upload_ends_at_once(home):
     upload = STORE.save(_data_url("a;b"), "export.csv", "agent")
     never = _failing(AssertionError("ne doit pas tourner"))
-    foreign = uploads.start_job("collegue", "verification", never, store=STORE, token=upload.token,
-                                first_stage="lecture")
-    assert _wait(foreign, "collegue").result == {"ok": False, "message": "Ce fichier a été déposé par un autre compte."}
-    missing = uploads.start_job("agent", "verification", never, store=STORE, token=None, first_stage="lecture")
+    foreign = uploads.start_job(
+        "collegue", "verification", never, store=STORE, token=upload.token, first_stage="lecture"
+    )
+    assert _wait(foreign, "collegue").result == {
+        "ok": False,
+        "message": "Ce fichier a été déposé par un autre compte.",
+    }
+    missing = uploads.start_job(
+        "agent", "verification", never, store=STORE, token=None, first_stage="lecture"
+    )
     assert _wait(missing, "agent").result == {"ok": False, "message": "Déposez d'abord un fichier."}
     assert upload.path.exists()

@@ -15,7 +15,8 @@ def csv_file(frame: pd.DataFrame, filename: str) -> dict[str, Any]:
     return {"content": tables.to_csv_text(frame), "filename": filename, "type": "text/csv"}
 
 
-def xlsx_file(frame: pd.DataFrame, filename: str, sheet: str, title: str | None = None,
-              source: str | None = None) -> dict[str, Any]:
+def xlsx_file(
+    frame: pd.DataFrame, filename: str, sheet: str, title: str | None = None, source: str | None = None
+) -> dict[str, Any]:
     """The table as one sheet of a workbook, its title above and its source under it."""
     return dcc.send_bytes(tables.to_xlsx_bytes(frame, sheet, title=title, source=source), filename)

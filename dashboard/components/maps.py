@@ -14,9 +14,19 @@ from observatoire.settings import Settings
 # Colour-blind-safe outline colours (Okabe–Ito).
 OUTLINE_STYLES = {
     "commune": {"color": OKABE_ITO["black"], "weight": 3, "fill": False},
-    "iris": {"color": OKABE_ITO["blue"], "weight": 1.5, "fillColor": OKABE_ITO["blue"], "fillOpacity": 0.06,
-             "dashArray": "4"},
-    "qpv": {"color": OKABE_ITO["vermillion"], "weight": 2.5, "fillColor": OKABE_ITO["vermillion"], "fillOpacity": 0.18},
+    "iris": {
+        "color": OKABE_ITO["blue"],
+        "weight": 1.5,
+        "fillColor": OKABE_ITO["blue"],
+        "fillOpacity": 0.06,
+        "dashArray": "4",
+    },
+    "qpv": {
+        "color": OKABE_ITO["vermillion"],
+        "weight": 2.5,
+        "fillColor": OKABE_ITO["vermillion"],
+        "fillOpacity": 0.18,
+    },
 }
 LEVEL_LABELS = {"commune": "Limite communale", "iris": "IRIS", "qpv": "Quartier prioritaire (QPV)"}
 LEVELS = tuple(OUTLINE_STYLES)  # drawn in this order: the commune under its zones
@@ -32,6 +42,7 @@ def basemap(settings: Settings) -> list[Any]:
 
 # --- Territory outlines ---------------------------------------------------------------------------------
 
+
 def levels_in(collection: dict[str, Any]) -> list[str]:
     """The outline levels that ``collection`` holds at least one feature of, in drawing order."""
     present = {f["properties"]["level"] for f in collection["features"]}
@@ -40,13 +51,21 @@ def levels_in(collection: dict[str, Any]) -> list[str]:
 
 def _outline(collection: dict[str, Any], level: str, prefix: str, style: dict[str, Any]) -> dl.GeoJSON | None:
     features = [
-        {**f, "properties": {**f["properties"], "tooltip": f"{f['properties']['name']} ({f['properties']['code']})"}}
-        for f in collection["features"] if f["properties"]["level"] == level
+        {
+            **f,
+            "properties": {
+                **f["properties"],
+                "tooltip": f"{f['properties']['name']} ({f['properties']['code']})",
+            },
+        }
+        for f in collection["features"]
+        if f["properties"]["level"] == level
     ]
     if not features:
         return None
-    return dl.GeoJSON(data={"type": "FeatureCollection", "features": features}, style=style,
-                      id=f"{prefix}-contours-{level}")
+    return dl.GeoJSON(
+        data={"type": "FeatureCollection", "features": features}, style=style, id=f"{prefix}-contours-{level}"
+    )
 
 
 def outline_layers(collection: dict[str, Any], prefix: str) -> list[dl.GeoJSON]:
@@ -55,18 +74,23 @@ def outline_layers(collection: dict[str, Any], prefix: str) -> list[dl.GeoJSON]:
     return [layer for layer in layers if layer is not None]
 
 
-def outline_overlays(collection: dict[str, Any], prefix: str, hidden: tuple[str, ...] = ("iris",)) -> list[dl.Overlay]:
+def outline_overlays(
+    collection: dict[str, Any], prefix: str, hidden: tuple[str, ...] = ("iris",)
+) -> list[dl.Overlay]:
     """The outlines as lines only, one overlay a level for a ``dl.LayersControl``, the ``hidden`` levels
     unticked: over classed cells a fill would change the cells' colours."""
     overlays = []
     for level in LEVELS:
-        layer = _outline(collection, level, prefix, {**OUTLINE_STYLES[level], "fillOpacity": 0, "fill": False})
+        layer = _outline(
+            collection, level, prefix, {**OUTLINE_STYLES[level], "fillOpacity": 0, "fill": False}
+        )
         if layer is not None:
             overlays.append(dl.Overlay(layer, name=LEVEL_LABELS[level], checked=level not in hidden))
     return overlays
 
 
 # --- Legend -----------------------------------------------------------------------------------------------
+
 
 def swatch(colour: str, border: str = SWATCH_BORDER) -> html.Span:
     """A filled square: a class, a zone, a source."""
@@ -78,10 +102,17 @@ def outline_swatch(level: str) -> html.Span:
     opaque fill of the line's colour would hide the dashes and read as a filled zone)."""
     style = OUTLINE_STYLES[level]
     filled = style.get("fill", True) and "fillColor" in style
-    return html.Span(className="obs-legende-symbole", style={
-        "borderColor": style["color"], "borderWidth": f"{max(2, style['weight'])}px",
-        "background": with_alpha(style["fillColor"], style.get("fillOpacity", 1)) if filled else "transparent",
-        "borderStyle": "dashed" if style.get("dashArray") else "solid"})
+    return html.Span(
+        className="obs-legende-symbole",
+        style={
+            "borderColor": style["color"],
+            "borderWidth": f"{max(2, style['weight'])}px",
+            "background": with_alpha(style["fillColor"], style.get("fillOpacity", 1))
+            if filled
+            else "transparent",
+            "borderStyle": "dashed" if style.get("dashArray") else "solid",
+        },
+    )
 
 
 def legend_item(symbol: Any, text: Any) -> html.Li:
@@ -95,7 +126,9 @@ def outline_items(levels: list[str]) -> list[html.Li]:
 def legend_box(title: str, items: list[Any], source: str, box_id: str | None = None) -> html.Div:
     """The legend beside a map: its title, its items, its source line."""
     extra = {"id": box_id} if box_id else {}
-    return html.Div([html.Strong(title), html.Ul(items), html.Small(source)], className="obs-legende", **extra)
+    return html.Div(
+        [html.Strong(title), html.Ul(items), html.Small(source)], className="obs-legende", **extra
+    )
 
 
 def legend(levels: list[str], title: str, source: str) -> html.Div:
@@ -110,7 +143,10 @@ def source_line(text: str, settings: Settings) -> str:
 
 # --- Framing ----------------------------------------------------------------------------------------------
 
-def view_of(bounds: list[list[float]] | None, width_px: int = 1100, height_px: int = 500) -> tuple[list[float], int]:
+
+def view_of(
+    bounds: list[list[float]] | None, width_px: int = 1100, height_px: int = 500
+) -> tuple[list[float], int]:
     """Centre and zoom that fit ``bounds`` [[south, west], [north, east]] in a map of about that size.
 
     Computed on the server: handing Leaflet a ``bounds`` prop before it has laid the map out makes it
@@ -127,7 +163,16 @@ def view_of(bounds: list[list[float]] | None, width_px: int = 1100, height_px: i
     return [(south + north) / 2, (west + east) / 2], max(1, min(18, math.floor(min(zoom_x, zoom_y))))
 
 
-def map_frame(children: list[Any], bounds: list[list[float]] | None, map_id: str, height: str = "520px") -> dl.Map:
+def map_frame(
+    children: list[Any], bounds: list[list[float]] | None, map_id: str, height: str = "520px"
+) -> dl.Map:
     center, zoom = view_of(bounds)
-    return dl.Map(children=children, id=map_id, center=center, zoom=zoom, style={"height": height, "width": "100%"},
-                  className="obs-carte", scrollWheelZoom=True)
+    return dl.Map(
+        children=children,
+        id=map_id,
+        center=center,
+        zoom=zoom,
+        style={"height": height, "width": "100%"},
+        className="obs-carte",
+        scrollWheelZoom=True,
+    )

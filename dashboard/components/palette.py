@@ -53,7 +53,7 @@ def sequential(k: int) -> list[str]:
 
 def with_alpha(colour: str, alpha: float) -> str:
     """``#0072B2`` at 0.18 → ``rgba(0, 114, 178, 0.18)``: a fill drawn as the map draws it."""
-    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r}, {g}, {b}, {alpha:g})"
 
 

@@ -24,10 +24,18 @@ def purge_source_data(engine: Engine, settings: Settings, by_login: str | None) 
             years = getattr(settings, rule.years_setting)
             if years < 1:
                 raise ObservatoireError(f"Durée de conservation invalide : {years} an(s).")
-            count = conn.execute(sa.text(
-                f"DELETE FROM {rule.table} WHERE {rule.date_column} < now() - make_interval(years => :y)"),
-                {"y": years}).rowcount
+            count = conn.execute(
+                sa.text(
+                    f"DELETE FROM {rule.table} WHERE {rule.date_column} < now() - make_interval(years => :y)"
+                ),
+                {"y": years},
+            ).rowcount
             removed[rule.table] = (count, years)
-            audit.record(conn, "purge", user_login=by_login, target=rule.table,
-                         detail={"lignes_supprimees": count, "conservation_ans": years})
+            audit.record(
+                conn,
+                "purge",
+                user_login=by_login,
+                target=rule.table,
+                detail={"lignes_supprimees": count, "conservation_ans": years},
+            )
     return removed

@@ -54,8 +54,10 @@ class Scope:
         if self.kind == "REG":
             return f"{alias}.region = :scope_local", {"scope_local": self.local}
         # Infra-communal zones have no code in the BAAC: only geolocated accidents can be placed in them.
-        return (f"ST_Intersects({alias}.geom, (SELECT geom FROM obs.territory WHERE code = :scope_code))",
-                {"scope_code": self.code})
+        return (
+            f"ST_Intersects({alias}.geom, (SELECT geom FROM obs.territory WHERE code = :scope_code))",
+            {"scope_code": self.code},
+        )
 
     def covered_by(self, other_code: str, parent_commune: str | None = None) -> bool:
         """Whether an import limited to ``other_code`` loaded everything of this scope."""
