@@ -39,6 +39,7 @@ def import_ban(
         idx = {c: positions.get(c) for c in REQUIRED + OPTIONAL}
         keys: dict[str, str] = {}
         raw = conn.connection.driver_connection
+        assert raw is not None  # set while the connection is checked out
         with raw.cursor() as cur:
             cur.execute(
                 "CREATE TEMP TABLE ban_stage (id text, code_insee text, numero int, rep text, nom_voie text, "

@@ -82,6 +82,7 @@ def _copy_raw(
 ) -> int:
     cols = ", ".join(f"c{i} text" for i in range(width))
     raw = conn.connection.driver_connection
+    assert raw is not None  # set while the connection is checked out
     with raw.cursor() as cur:
         cur.execute(
             f"CREATE TEMP TABLE ssmsi_raw (line bigint GENERATED ALWAYS AS IDENTITY, {cols}) ON COMMIT DROP"

@@ -28,6 +28,7 @@ def copy_rows(
     ``rows`` into it through psycopg 3. Returns the number of rows copied."""
     cols_sql = ", ".join(f"{name} {sqltype}" for name, sqltype in columns)
     raw = conn.connection.driver_connection
+    assert raw is not None  # set while the connection is checked out
     count = 0
     with raw.cursor() as cur:
         if temporary:
@@ -56,7 +57,9 @@ class CopyWriter:
     is then rolled back)."""
 
     def __init__(self, conn: Connection, table: str, names: Sequence[str]) -> None:
-        self.raw = conn.connection.driver_connection
+        raw = conn.connection.driver_connection
+        assert raw is not None  # set while the connection is checked out
+        self.raw = raw
         self.names = list(names)
         self.sql = f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT binary)"
         self.parts: queue.Queue[memoryview | None] = queue.Queue(
@@ -134,7 +137,7 @@ def bulk_worthwhile(conn: Connection, table: str, staged: int) -> bool:
     # Counting stops at ``staged``: a large table is not scanned to the end to learn it is large.
     existing = conn.exec_driver_sql(
         f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT {int(staged)}) t"
-    ).scalar()
+    ).scalar_one()
     return existing < staged
 
 

@@ -279,6 +279,7 @@ def import_insee_population(
                 records.append((code, vintage, inhabitants, vintage, "insee-rp", batch_id))
         ensure_territories(conn, {r[0] for r in records} | set(names), names)
         raw_conn = conn.connection.driver_connection
+        assert raw_conn is not None  # set while the connection is checked out
         with raw_conn.cursor() as cur:
             cur.execute(
                 "CREATE TEMP TABLE stage_population (territory_code text, year int, inhabitants int, "

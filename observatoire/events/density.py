@@ -158,7 +158,9 @@ def kernel_density(
                 .bindparams(**{k: v for k, v in params.items() if k.startswith("ev_")})
                 .compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
             )
-            with conn.connection.driver_connection.cursor() as cur:
+            raw = conn.connection.driver_connection
+            assert raw is not None  # set while the connection is checked out
+            with raw.cursor() as cur:
                 cur.execute(str(compiled), compiled.params)
                 xy = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
         box = conn.execute(

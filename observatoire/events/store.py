@@ -286,6 +286,7 @@ def load(engine: Engine) -> Snapshot:
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         at = version(conn)
         raw = conn.connection.driver_connection
+        assert raw is not None  # set while the connection is checked out
         buffer = io.BytesIO()
         with raw.cursor() as cur, cur.copy(_LOAD_SQL) as copy:
             for block in copy:
