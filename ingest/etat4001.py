@@ -101,7 +101,8 @@ def import_etat4001(
             report.warnings.append(
                 "Colonnes ignorées : " + ", ".join(ignored) + (" (inconnues)" if unknown else "")
             )
-        rows, seen = [], {}
+        rows = []
+        seen: dict[tuple[str, int, int, int], int] = {}  # (service, year, month, index) → first line
         for line, fields in table.rows():
             report.rows_read += 1
 

@@ -129,7 +129,7 @@ def commune_overview(engine: Engine, commune: str) -> dict[str, Any]:
             ),
             {"c": commune},
         ).first()
-        counts = dict(
+        counts: dict[str, int] = dict(
             conn.execute(
                 sa.text(
                     "SELECT level, count(*) FROM obs.territory WHERE parent_code = :c AND level IN ('iris', 'qpv') "

@@ -88,7 +88,8 @@ def for_role(f: EventFilter, role: str | None) -> EventFilter:
 def where(f: EventFilter, alias: str = "e") -> tuple[str, dict[str, Any]]:
     """SQL condition on ``obs.event`` (aliased) and its parameters."""
     a = alias
-    clauses, params = ["true"], {}
+    clauses = ["true"]
+    params: dict[str, Any] = {}
     if f.sources:
         clauses.append(f"{a}.source = ANY(:ev_sources)")
         params["ev_sources"] = list(f.sources)

@@ -25,7 +25,8 @@ ZONE_LEVELS = ("iris", "qpv", "secteur")
 def _where(
     start: date | None, end: date | None, families: list[str] | None, types: list[str] | None
 ) -> tuple[str, dict[str, Any]]:
-    clauses, params = ["true"], {}
+    clauses = ["true"]
+    params: dict[str, Any] = {}
     if start:
         clauses.append("i.occurred_at >= :start")
         params["start"] = start

@@ -143,7 +143,9 @@ def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified
     types = conn.execute(
         sa.text("SELECT code, label, family_code, keywords FROM obs.pm_intervention_type WHERE active")
     ).all()
-    learnt = dict(conn.execute(sa.text("SELECT m.label_key, m.type_code FROM obs.pm_label_mapping m")).all())
+    learnt: dict[str, str] = dict(
+        conn.execute(sa.text("SELECT m.label_key, m.type_code FROM obs.pm_label_mapping m")).all()
+    )
     words = label_learning.Vocabulary(types, learnt, keyword_suggestions=True)
     return {label: words.classify(label) for label in labels}
 

@@ -30,7 +30,9 @@ def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified
     cats = conn.execute(
         sa.text("SELECT code, label, family_code, etat4001_indexes, keywords FROM obs.pn_fact_category")
     ).all()
-    learnt = dict(conn.execute(sa.text("SELECT label_key, category_code FROM obs.pn_label_mapping")).all())
+    learnt: dict[str, str] = dict(
+        conn.execute(sa.text("SELECT label_key, category_code FROM obs.pn_label_mapping")).all()
+    )
     by_index = {n: c.code for c in cats for n in c.etat4001_indexes or []}
     words = label_learning.Vocabulary(
         cats,

@@ -44,7 +44,7 @@ def _counts(
             conn,
             params=params,
         )
-        months = dict(
+        months: dict[int, int] = dict(
             conn.execute(
                 sa.text(
                     f"SELECT year, count(DISTINCT month) FROM obs.etat4001_count WHERE {where} GROUP BY year"
@@ -141,7 +141,7 @@ def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Plain Python records (JSON-ready): unknown values as None, counts as int."""
     out = []
     for row in frame.to_dict(orient="records"):
-        rec = {}
+        rec: dict[str, Any] = {}
         for key, value in row.items():
             if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
                 rec[key] = None

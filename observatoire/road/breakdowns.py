@@ -92,7 +92,7 @@ def accidents_by(engine: Engine, territory: str, years=None, by: str = "heure") 
     where, params = scope.predicate("a")
     expr, classes = _ACCIDENT_GROUPS[by]
     with engine.connect() as conn:
-        counts = dict(
+        counts: dict[int | None, int] = dict(
             conn.execute(
                 sa.text(f"""
             SELECT {expr} AS k, count(*) FROM obs.road_accident a
@@ -107,7 +107,9 @@ def accidents_by(engine: Engine, territory: str, years=None, by: str = "heure") 
                     sa.text("SELECT code, label FROM obs.road_code WHERE list_name = 'lum' ORDER BY code")
                 )
             ]
-    rows = [(code, label, int(counts.get(code, 0))) for code, label in classes]
+    rows: list[tuple[int | None, str, int]] = [
+        (code, label, int(counts.get(code, 0))) for code, label in classes
+    ]
     if counts.get(None):
         rows.append((None, "Non renseigné", int(counts[None])))
     frame = pd.DataFrame(rows, columns=["code", "libelle", "accidents"])

@@ -99,7 +99,7 @@ def dangerous_sites(
                 "lat": r["lat"],
             }
         )
-    features = []
+    features: list[dict[str, Any]] = []
     for site in sites.values():
         accs = site["accidents"]
         totals = {k: sum(a[k] or 0 for a in accs) for k in WEIGHTS}
@@ -148,7 +148,8 @@ def dangerous_sites(
 
 def sites_tables(collection: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(one row per site, one row per accident of a site) — the table alternatives of the map."""
-    sites, accidents = [], []
+    sites: list[dict[str, Any]] = []
+    accidents: list[dict[str, Any]] = []
     for feature in collection["features"]:
         props = feature["properties"]
         lon, lat = feature["geometry"]["coordinates"]
