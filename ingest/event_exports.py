@@ -421,9 +421,9 @@ def _stage_columns(
         srid[~keep] = 0
     bad = np.zeros(n, dtype=bool)
     errors.sort(key=lambda e: (e[0], e[1]))
-    for r, _, name, value, reason in errors:
-        report.error(int(lines[r]), name, value, reason)
-        bad[r] = True
+    for pos, _, name, value, reason in errors:
+        report.error(int(lines[pos]), name, value, reason)
+        bad[pos] = True
     report.rejected += int((bad & keep).sum())
     good = keep & ~bad
     # As the row reader counts them: every readable position, the row refused for another reason or not.

@@ -333,17 +333,18 @@ class Geocoder:
             return None
         key, street_score = street
         numbers = self.streets[key]
-        if parsed.numero is not None:
-            point = numbers.get((parsed.numero, parsed.rep))
+        numero = parsed.numero
+        if numero is not None:
+            point = numbers.get((numero, parsed.rep))
             if point:
                 return self._keep(Match(point[0], point[1], street_score, "numero"))
-            point = numbers.get((parsed.numero, None))
+            point = numbers.get((numero, None))
             if point:
                 return self._keep(Match(point[0], point[1], street_score * 0.95, "numero"))
             numbered = [(n, r) for n, r in numbers if n is not None]
             if numbered:
                 # Same side of the street first (parity), then the closest number.
-                best = min(numbered, key=lambda nr: ((nr[0] - parsed.numero) % 2, abs(nr[0] - parsed.numero)))
+                best = min(numbered, key=lambda nr: ((nr[0] - numero) % 2, abs(nr[0] - numero)))
                 lon, lat = numbers[best]
                 return self._keep(Match(lon, lat, street_score * 0.8, "numero_proche"))
         lon, lat = self._centroid(key)

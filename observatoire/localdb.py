@@ -64,13 +64,13 @@ def find_bindir() -> Path:
             "Les programmes PostgreSQL (initdb, pg_ctl) sont introuvables. " + INSTALL_HINT
         )
     candidates.sort(reverse=True)
-    has_postgis, version, bindir = candidates[0]
+    has_postgis, newest, newest_bindir = candidates[0]
     if not has_postgis:
         raise MissingSystemPackage(
-            f"PostgreSQL {version:g} est installé mais pas l'extension PostGIS. "
-            f"Installez-la avec : sudo apt-get install postgresql-{version:g}-postgis-3"
+            f"PostgreSQL {newest:g} est installé mais pas l'extension PostGIS. "
+            f"Installez-la avec : sudo apt-get install postgresql-{newest:g}-postgis-3"
         )
-    return bindir
+    return newest_bindir
 
 
 def _as_root() -> bool:

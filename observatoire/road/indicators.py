@@ -57,8 +57,8 @@ def parse_years(value: str | tuple[int, int] | None) -> tuple[int, int] | None:
     else:
         text = str(value).replace("–", "-").strip()
         try:
-            first, _, last = text.partition("-")
-            first, last = int(first), int(last or first)
+            head, _, tail = text.partition("-")
+            first, last = int(head), int(tail or head)
         except ValueError as exc:
             raise InputFileError(
                 f"Période non reconnue : {value!r} (attendu par ex. 2015-2023 ou 2021)."
