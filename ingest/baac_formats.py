@@ -183,7 +183,7 @@ def accident_rows(f: BaacFile, report: ImportReport, scope: Scope, communes: set
             if not geo_codes.COMMUNE_RE.match(insee):
                 report.error(line, "com", insee, "code commune INSEE invalide (5 caractères, par ex. 04112)")
                 acc = None
-        if acc is None:
+        if acc is None or insee is None:  # an invalid commune code has already set acc to None
             report.rejected += 1
             continue
         dep = geo_codes.departement_of_commune(insee)

@@ -129,8 +129,7 @@ class Builder:
         lon, lat, score = (np.full(len(texts), np.nan) for _ in range(3))
         for i, text in enumerate(texts):
             if text not in self.places:
-                parsed = normalise_address(text, name) if text else None
-                place = (parsed.text or text.lower()) if text else None
+                place = (normalise_address(text, name).text or text.lower()) if text else None
                 self.places[text] = (place, normalise_header(place) if place is not None else None)
             place, key = self.places[text]
             places.append(place)

@@ -53,11 +53,11 @@ def grid_counts(conn: Connection, f: EventFilter, cell: float, area_code: str | 
     params.update(hex_size=cell, area_code=area_code or f.territory or "")
     area = study_area_sql(f).format(cond=cond)
     # The outline's fingerprint: the grid of an outline is the same for every filter, so it is kept.
-    outlined = conn.execute(
+    outlined: str | None = conn.execute(
         sa.text("SELECT md5(ST_AsBinary(geom)) FROM obs.territory WHERE code = :area_code"), params
     ).scalar()
-    key = (outlined, float(cell))
-    grid = _grids.get(key) if outlined else None
+    key = (outlined, float(cell)) if outlined else None
+    grid = _grids.get(key) if key else None
     if grid is None:
         grid = pd.DataFrame(
             conn.execute(
@@ -68,7 +68,7 @@ def grid_counts(conn: Connection, f: EventFilter, cell: float, area_code: str | 
             ).all(),
             columns=["i", "j"],
         )
-        if outlined:
+        if key:
             remember(_grids, key, grid, size=16)
     counts = hexgrid.count_cells(conn, f, cell)
     merged = grid.merge(counts, on=["i", "j"], how="left")

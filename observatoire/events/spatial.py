@@ -9,6 +9,7 @@ every count under the threshold given as « < 5 » (no exact value anywhere in t
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -34,10 +35,10 @@ def _geolocated(engine: Engine, f: EventFilter) -> dict[bool, int]:
         snap = event_store.snapshot(conn, f)
         if snap is not None:
             placed = snap.mask(f) & snap.located
-            rows = [
-                (True, int((placed & snap.sensitive).sum())),
-                (False, int((placed & ~snap.sensitive).sum())),
-            ]
+            found = {
+                True: int((placed & snap.sensitive).sum()),
+                False: int((placed & ~snap.sensitive).sum()),
+            }
         else:
             rows = conn.execute(
                 sa.text(
@@ -46,7 +47,7 @@ def _geolocated(engine: Engine, f: EventFilter) -> dict[bool, int]:
                 ),
                 params,
             ).all()
-    found = {bool(s): int(n) for s, n in rows}
+            found = {bool(s): int(n) for s, n in rows}
     return {False: found.get(False, 0), True: found.get(True, 0)}
 
 
@@ -180,6 +181,7 @@ def map_layers(
     f = for_role(f, role)
     if role in AGGREGATE_ONLY:
         limit = disclosure.threshold_for(role, threshold)
+        assert limit is not None  # an aggregate-only role always has a threshold
         layer = _hexagons_within(engine, f, cell, role, threshold, max_features)
         return {
             "layers": [
@@ -253,7 +255,7 @@ COMMUNE_ZONES = """z.level = :level AND z.geom IS NOT NULL
                                          AND ST_Intersects(z.geom, c.geom)))"""
 
 
-def tally_zones(conn: Connection, f: EventFilter, zones: list[Any]) -> tuple[dict[str, int], int, int]:
+def tally_zones(conn: Connection, f: EventFilter, zones: Sequence[Any]) -> tuple[dict[str, int], int, int]:
     """Events of ``f`` per zone (rows with ``code`` and ``wkb_l93``, boundary included), then how many events
     ``f`` selects and how many of them are geolocated.
 

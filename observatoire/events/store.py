@@ -375,17 +375,16 @@ def counts(snap: Snapshot, f: EventFilter, by: str) -> pd.DataFrame:
     if by == "hour":
         keep = keep & snap.time_known
     if by in ("source", "category", "family"):
-        codes, names = {
-            "source": (snap.source, snap.sources),
-            "category": (snap.pair, snap.pairs),
-            "family": (snap.family, snap.families),
-        }[by]
-        n = np.bincount(codes[keep], minlength=len(names))
-        present = np.flatnonzero(n)
-        if by == "category":
-            keys = [f"{names[k][0]}:{names[k][1] or ''}" for k in present]
+        labels: list[str]
+        if by == "source":
+            codes, labels = snap.source, list(snap.sources)
+        elif by == "category":
+            codes, labels = snap.pair, [f"{s}:{c or ''}" for s, c in snap.pairs]
         else:
-            keys = [names[k] or "" for k in present]
+            codes, labels = snap.family, [fam or "" for fam in snap.families]
+        n = np.bincount(codes[keep], minlength=len(labels))
+        present = np.flatnonzero(n)
+        keys = [labels[k] for k in present]
         frame = pd.DataFrame({"key": keys, "count": n[present].astype(int), "code": present})
         return frame.sort_values("key", ignore_index=True)
     values = {

@@ -14,7 +14,7 @@ def register(cli: click.Group) -> None:
     import_group.add_command(baac)
     # Another module may have created the ``stats`` group already: share it rather than replace it.
     stats = cli.commands.get("stats")
-    if stats is None:
+    if not isinstance(stats, click.Group):
         stats = click.Group("stats", help="Statistiques et comparaisons.")
         cli.add_command(stats)
     stats.add_command(stats_accidents)
