@@ -53,6 +53,7 @@ ACTION_LABELS = {
     "mot_de_passe_modifie": "Mot de passe modifié",
     "purge": "Purge de conservation",
     "nomenclature_modifiee": "Nomenclature modifiée",
+    "acces_refuse": "Accès refusé",
 }
 
 
