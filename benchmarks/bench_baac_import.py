@@ -31,20 +31,40 @@ def national_year(n_accidents: int, seed: int = 1) -> list[Accident]:
         dep = rng.choice(deps)
         insee = dep + f"{rng.randint(1, 400):03d}"
         located = rng.random() < 0.95
-        acc = Accident(id=YEAR * 10**8 + n, year=YEAR, month=rng.randint(1, 12), day=rng.randint(1, 28),
-                       hour=rng.randint(0, 23), minute=rng.randint(0, 59), insee=insee,
-                       lat=rng.uniform(42.5, 50.9) if located else None, lon=rng.uniform(-4.5, 7.9) if located else None,
-                       lighting=rng.randint(1, 5), collision=rng.randint(1, 7), address=f"Route {rng.randint(1, 999)}")
+        acc = Accident(
+            id=YEAR * 10**8 + n,
+            year=YEAR,
+            month=rng.randint(1, 12),
+            day=rng.randint(1, 28),
+            hour=rng.randint(0, 23),
+            minute=rng.randint(0, 59),
+            insee=insee,
+            lat=rng.uniform(42.5, 50.9) if located else None,
+            lon=rng.uniform(-4.5, 7.9) if located else None,
+            lighting=rng.randint(1, 5),
+            collision=rng.randint(1, 7),
+            address=f"Route {rng.randint(1, 999)}",
+        )
         for k in range(rng.choice((1, 2, 2, 2))):
             vehicle_ref += 1
             acc.vehicles.append(Vehicle(f"{'ABC'[k]}01", rng.choice((7, 7, 7, 33, 1, 10, 30)), vehicle_ref))
             for category in [1] + [2] * rng.choice((0, 0, 0, 1)):
                 user_ref += 1
-                acc.users.append(User(acc.vehicles[-1].letter, category, rng.choice((1, 1, 4, 4, 3, 2)),
-                                      YEAR - rng.randint(15, 90), user_ref, vehicle_ref))
+                acc.users.append(
+                    User(
+                        acc.vehicles[-1].letter,
+                        category,
+                        rng.choice((1, 1, 4, 4, 3, 2)),
+                        YEAR - rng.randint(15, 90),
+                        user_ref,
+                        vehicle_ref,
+                    )
+                )
         if rng.random() < 0.05:
             user_ref += 1
-            acc.users.append(User("A01", 3, rng.choice((3, 4)), YEAR - rng.randint(6, 90), user_ref, vehicle_ref))
+            acc.users.append(
+                User("A01", 3, rng.choice((3, 4)), YEAR - rng.randint(6, 90), user_ref, vehicle_ref)
+            )
         accidents.append(acc)
     return accidents
 
@@ -59,8 +79,12 @@ def bare_copy(engine, paths: list[Path]) -> int:
                 header = path.open(encoding="utf-8").readline().strip().replace('"', "").split(";")
                 table = f"bench_copy_{i}"
                 cur.execute(f"CREATE TEMP TABLE {table} ({', '.join(f'c_{c.lower()} text' for c in header)})")
-                with cur.copy(f"COPY {table} FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true)") as copy, \
-                        open(path, "rb") as fh:
+                with (
+                    cur.copy(
+                        f"COPY {table} FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true)"
+                    ) as copy,
+                    open(path, "rb") as fh,
+                ):
                     while chunk := fh.read(1 << 20):
                         copy.write(chunk)
                 rows += cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -87,9 +111,11 @@ def main() -> None:
         accidents = national_year(args.accidents)
         paths = write_year(work / "files", YEAR, accidents)
         size = sum(p.stat().st_size for p in paths) / 1e6
-        print(f"fichiers générés en {time.perf_counter() - t0:.1f} s : {len(accidents)} accidents, "
-              f"{sum(len(a.vehicles) for a in accidents)} véhicules, {sum(len(a.users) for a in accidents)} usagers "
-              f"({size:.1f} Mo)")
+        print(
+            f"fichiers générés en {time.perf_counter() - t0:.1f} s : {len(accidents)} accidents, "
+            f"{sum(len(a.vehicles) for a in accidents)} véhicules, {sum(len(a.users) for a in accidents)} usagers "
+            f"({size:.1f} Mo)"
+        )
         cluster.start()
         settings = Settings(environment="test", home=work / "home", tiles_url="none")
         migrate.upgrade(settings)
@@ -105,8 +131,12 @@ def main() -> None:
         inserted = sum(r.inserted for r in reports)
         assert inserted == copied, (inserted, copied)
 
-        print(f"COPY brut            : {copied:>8} lignes en {t_copy:6.2f} s  ({copied / t_copy:>9,.0f} lignes/s)")
-        print(f"import observatoire  : {inserted:>8} lignes en {t_import:6.2f} s  ({inserted / t_import:>9,.0f} lignes/s)")
+        print(
+            f"COPY brut            : {copied:>8} lignes en {t_copy:6.2f} s  ({copied / t_copy:>9,.0f} lignes/s)"
+        )
+        print(
+            f"import observatoire  : {inserted:>8} lignes en {t_import:6.2f} s  ({inserted / t_import:>9,.0f} lignes/s)"
+        )
         for r in reports:
             print(f"    {r.file_name:<28} {r.inserted:>8} insérées")
         print(f"rapport import / COPY brut : {t_import / t_copy:.1f}")

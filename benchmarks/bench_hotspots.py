@@ -45,12 +45,29 @@ from pathlib import Path
 import numpy as np
 
 CENTRE = (5.787, 43.834)
-HOTSPOTS = [((5.7870, 43.8340), 0.0013, 0.25), ((5.7985, 43.8250), 0.0010, 0.10),
-            ((5.7680, 43.8270), 0.0018, 0.10), ((5.7970, 43.8345), 0.0012, 0.05)]
-PN_CATEGORIES = ["cambriolages", "vols_simples", "vols_dans_vehicules", "destructions_degradations",
-                 "violences_physiques", "stupefiants", "vols_vehicules", "menaces", "violences_intrafamiliales"]
-PM_TYPES = [("nuisances_sonores", "tranquillite"), ("stationnement_genant", "circulation"),
-            ("depots_sauvages", "cadre_de_vie"), ("rassemblements", "tranquillite")]
+HOTSPOTS = [
+    ((5.7870, 43.8340), 0.0013, 0.25),
+    ((5.7985, 43.8250), 0.0010, 0.10),
+    ((5.7680, 43.8270), 0.0018, 0.10),
+    ((5.7970, 43.8345), 0.0012, 0.05),
+]
+PN_CATEGORIES = [
+    "cambriolages",
+    "vols_simples",
+    "vols_dans_vehicules",
+    "destructions_degradations",
+    "violences_physiques",
+    "stupefiants",
+    "vols_vehicules",
+    "menaces",
+    "violences_intrafamiliales",
+]
+PM_TYPES = [
+    ("nuisances_sonores", "tranquillite"),
+    ("stationnement_genant", "circulation"),
+    ("depots_sauvages", "cadre_de_vie"),
+    ("rassemblements", "tranquillite"),
+]
 
 
 def _positions(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -70,7 +87,10 @@ def _positions(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray
 def _copy(engine, table: str, columns: str, text: str) -> None:
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY obs.{table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY obs.{table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
+        ):
             copy.write(text)
 
 
@@ -81,27 +101,45 @@ def load_events(engine, n: int, seed: int = 1) -> None:
 
     rng = np.random.default_rng(seed)
     with engine.begin() as conn:
-        batch = conn.execute(sa.text("INSERT INTO obs.import_batch (source, file_name, sha256, status) "
-                                     "VALUES ('bench', 'synthetique', 'x', 'importe') RETURNING id")).scalar_one()
+        batch = conn.execute(
+            sa.text(
+                "INSERT INTO obs.import_batch (source, file_name, sha256, status) "
+                "VALUES ('bench', 'synthetique', 'x', 'importe') RETURNING id"
+            )
+        ).scalar_one()
     seconds = int((datetime(2025, 1, 1) - datetime(2019, 1, 1)).total_seconds())
     for table, share in (("pn_fact", 0.7), ("pm_intervention", 0.3)):
         m = int(n * share)
         lon, lat = _positions(rng, m)
         # sorted: exports are imported in chronological order, so a period is a range of neighbouring pages
-        when = pd.to_datetime(datetime(2019, 1, 1)) + pd.to_timedelta(np.sort(rng.integers(0, seconds, m)), unit="s")
+        when = pd.to_datetime(datetime(2019, 1, 1)) + pd.to_timedelta(
+            np.sort(rng.integers(0, seconds, m)), unit="s"
+        )
         frame = pd.DataFrame({"occurred_at": when.strftime("%Y-%m-%d %H:%M:%S"), "time_known": "t"})
         if table == "pn_fact":
             cats = np.array(PN_CATEGORIES)[rng.integers(0, len(PN_CATEGORIES), m)]
-            family = np.where(np.isin(cats, ["violences_physiques", "menaces", "violences_intrafamiliales"]), "avip",
-                              np.where(cats == "stupefiants", "stupefiants", "biens"))
-            frame = frame.assign(label=cats, label_key=cats, category_code=cats, family_code=family,
-                                 sensitive=np.where(cats == "violences_intrafamiliales", "t", "f"))
+            family = np.where(
+                np.isin(cats, ["violences_physiques", "menaces", "violences_intrafamiliales"]),
+                "avip",
+                np.where(cats == "stupefiants", "stupefiants", "biens"),
+            )
+            frame = frame.assign(
+                label=cats,
+                label_key=cats,
+                category_code=cats,
+                family_code=family,
+                sensitive=np.where(cats == "violences_intrafamiliales", "t", "f"),
+            )
             columns = "occurred_at, time_known, label, label_key, category_code, family_code, sensitive"
         else:
             pick = rng.integers(0, len(PM_TYPES), m)
             types = np.array([t for t, _ in PM_TYPES])[pick]
-            frame = frame.assign(label=types, label_key=types, type_code=types,
-                                 family_code=np.array([f for _, f in PM_TYPES])[pick])
+            frame = frame.assign(
+                label=types,
+                label_key=types,
+                type_code=types,
+                family_code=np.array([f for _, f in PM_TYPES])[pick],
+            )
             columns = "occurred_at, time_known, label, label_key, type_code, family_code"
         frame["geom"] = [f"SRID=4326;POINT({a:.6f} {b:.6f})" for a, b in zip(lon, lat, strict=True)]
         frame["geocoding_status"] = "coordonnees"
@@ -122,10 +160,20 @@ def _filters(runs: int):
     from observatoire.events.filter import EventFilter
 
     variety = [
-        (EventFilter(), 150), (EventFilter(sources=("pn",), categories=("cambriolages",),
-                                           start=date(2023, 1, 1), end=date(2023, 12, 31), hours=(18, 6)), 150),
+        (EventFilter(), 150),
+        (
+            EventFilter(
+                sources=("pn",),
+                categories=("cambriolages",),
+                start=date(2023, 1, 1),
+                end=date(2023, 12, 31),
+                hours=(18, 6),
+            ),
+            150,
+        ),
         (EventFilter(families=("biens",), start=date(2022, 1, 1), end=date(2023, 12, 31)), 150),
-        (EventFilter(weekdays=(6, 7), hours=(20, 4)), 100), (EventFilter(sources=("pm",)), 250),
+        (EventFilter(weekdays=(6, 7), hours=(20, 4)), 100),
+        (EventFilter(sources=("pm",)), 250),
         (EventFilter(categories=("vols_simples",), hours=(8, 12)), 150),
         (EventFilter(start=date(2024, 6, 1), end=date(2024, 8, 31)), 100),
         (EventFilter(sources=("pn",), families=("avip",)), 150),
@@ -149,19 +197,26 @@ def bench_hexagons(engine, runs: int) -> None:
             cells.append(layer["cells"])
         times.sort()
         p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-        print(f"hexagones ({role:<8}) : {len(times)} filtres, médiane {statistics.median(times) * 1000:6.0f} ms, "
-              f"p95 {p95 * 1000:6.0f} ms, max {times[-1] * 1000:6.0f} ms ({min(cells)} à {max(cells)} cellules)")
+        print(
+            f"hexagones ({role:<8}) : {len(times)} filtres, médiane {statistics.median(times) * 1000:6.0f} ms, "
+            f"p95 {p95 * 1000:6.0f} ms, max {times[-1] * 1000:6.0f} ms ({min(cells)} à {max(cells)} cellules)"
+        )
     print("  pair : jointure spatiale sur ST_HexagonGrid (mêmes filtres, comptages seuls)")
     for f, size in _filters(runs)[1:3]:
         cond, params = where(f)
         params["s"] = size
         ours, _ = _timed(lambda f=f, size=size: hexgrid.count_cells(engine.connect(), f, size))
         with engine.connect() as conn:
-            peer, _ = _timed(lambda cond=cond, params=params, conn=conn: conn.execute(sa.text(f"""
+            peer, _ = _timed(
+                lambda cond=cond, params=params, conn=conn: conn.execute(
+                    sa.text(f"""
                 WITH ev AS MATERIALIZED (SELECT e.geom_l93 FROM obs.event e WHERE {cond} AND e.geom_l93 IS NOT NULL)
                 SELECT g.i, g.j, count(*) FROM ev
                 JOIN ST_HexagonGrid(:s, (SELECT ST_SetSRID(ST_Extent(geom_l93)::geometry, 2154) FROM ev)) g
-                  ON ST_Intersects(g.geom, ev.geom_l93) GROUP BY 1, 2"""), params).all())
+                  ON ST_Intersects(g.geom, ev.geom_l93) GROUP BY 1, 2"""),
+                    params,
+                ).all()
+            )
         print(f"    {ours * 1000:7.0f} ms contre {peer * 1000:7.0f} ms : ×{peer / ours:.1f}")
 
 
@@ -173,32 +228,51 @@ def bench_memory(engine, runs: int) -> None:
     event_store.enable(engine)
     with engine.connect() as conn:
         t_load, snap = _timed(event_store.snapshot, conn)
-    print(f"  en mémoire : chargement de {len(snap)} événements {t_load:.1f} s (une fois par version des données)")
+    print(
+        f"  en mémoire : chargement de {len(snap)} événements {t_load:.1f} s (une fois par version des données)"
+    )
     for role in ("analyste", "conseil"):
         times = sorted(_timed(hexgrid.hex_counts, engine, f, size, role)[0] for f, size in _filters(runs))
         p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-        print(f"hexagones en mémoire ({role:<8}) : médiane {statistics.median(times) * 1000:5.0f} ms, "
-              f"p95 {p95 * 1000:5.0f} ms, max {times[-1] * 1000:5.0f} ms")
+        print(
+            f"hexagones en mémoire ({role:<8}) : médiane {statistics.median(times) * 1000:5.0f} ms, "
+            f"p95 {p95 * 1000:5.0f} ms, max {times[-1] * 1000:5.0f} ms"
+        )
     event_store.disable(engine)
 
 
 def _callback_body(app, f, size: int, mode: str = "hexagones") -> dict:
     callback = app.callback_map[next(k for k in app.callback_map if "carte-couches.children" in k)]
-    values = {"carte-sources": list(f.sources) or ["pn", "pm", "routes"],
-              "carte-periode": {"start_date": f.start.isoformat() if f.start else None,
-                                "end_date": f.end.isoformat() if f.end else None},
-              "carte-categories": list(f.categories), "carte-familles": list(f.families),
-              "carte-heure-debut": f.hours[0] if f.hours else 0, "carte-heure-fin": f.hours[1] if f.hours else 0,
-              "carte-jours": list(f.weekdays), "carte-mode": mode, "carte-cellule": size, "carte-classes": "quantiles"}
+    values = {
+        "carte-sources": list(f.sources) or ["pn", "pm", "routes"],
+        "carte-periode": {
+            "start_date": f.start.isoformat() if f.start else None,
+            "end_date": f.end.isoformat() if f.end else None,
+        },
+        "carte-categories": list(f.categories),
+        "carte-familles": list(f.families),
+        "carte-heure-debut": f.hours[0] if f.hours else 0,
+        "carte-heure-fin": f.hours[1] if f.hours else 0,
+        "carte-jours": list(f.weekdays),
+        "carte-mode": mode,
+        "carte-cellule": size,
+        "carte-classes": "quantiles",
+    }
 
     def value(i):
         v = values[i["id"]]
         return v[i["property"]] if isinstance(v, dict) else v
 
     key = next(k for k in app.callback_map if "carte-couches.children" in k)
-    return {"output": key, "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]}
-                                       for o in key.strip(".").split("...")],
-            "inputs": [{**i, "value": value(i)} for i in callback["inputs"]], "state": [], "changedPropIds": ["carte-jours.value"]}
+    return {
+        "output": key,
+        "outputs": [
+            {"id": o.split(".")[0], "property": o.split(".")[1]} for o in key.strip(".").split("...")
+        ],
+        "inputs": [{**i, "value": value(i)} for i in callback["inputs"]],
+        "state": [],
+        "changedPropIds": ["carte-jours.value"],
+    }
 
 
 def bench_http(settings, runs: int) -> None:
@@ -226,14 +300,19 @@ def bench_http(settings, runs: int) -> None:
     try:
         for role in ("analyste", "conseil"):
             session = requests.Session()
-            token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(base + "/login").text).group(1)
-            session.post(base + "/login", data={"username": f"banc-{role}", "password": password, "csrf_token": token})
+            token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(base + "/login").text).group(
+                1
+            )
+            session.post(
+                base + "/login", data={"username": f"banc-{role}", "password": password, "csrf_token": token}
+            )
             session.get(base + "/carte")
             headers = {"Content-Type": "application/json", CSRF_HEADER: session.cookies.get(CSRF_COOKIE)}
 
             def post(f, size, mode="hexagones", session=session, headers=headers):
-                answer = session.post(base + "/_dash-update-component", headers=headers,
-                                      json=_callback_body(app, f, size, mode))
+                answer = session.post(
+                    base + "/_dash-update-component", headers=headers, json=_callback_body(app, f, size, mode)
+                )
                 assert answer.status_code == 200, answer.text[:300]
                 return answer
 
@@ -245,14 +324,18 @@ def bench_http(settings, runs: int) -> None:
                 sizes.append(len(answer.content))
             times.sort()
             p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-            print(f"HTTP, changement de filtre ({role:<8}) : {len(times)} requêtes, médiane "
-                  f"{statistics.median(times) * 1000:5.0f} ms, p95 {p95 * 1000:5.0f} ms, max {times[-1] * 1000:5.0f} ms "
-                  f"(réponses de {min(sizes) // 1024} à {max(sizes) // 1024} Kio ; première requête, chargement "
-                  f"compris : {t_first:.1f} s)")
+            print(
+                f"HTTP, changement de filtre ({role:<8}) : {len(times)} requêtes, médiane "
+                f"{statistics.median(times) * 1000:5.0f} ms, p95 {p95 * 1000:5.0f} ms, max {times[-1] * 1000:5.0f} ms "
+                f"(réponses de {min(sizes) // 1024} à {max(sizes) // 1024} Kio ; première requête, chargement "
+                f"compris : {t_first:.1f} s)"
+            )
             for mode in ("points_chauds", "densite", "iris"):
                 t_mode = sorted(_timed(post, f, size, mode)[0] for f, size in _filters(min(runs, 10)))
-                print(f"    mode {mode:<13} : médiane {statistics.median(t_mode) * 1000:5.0f} ms, "
-                      f"max {t_mode[-1] * 1000:5.0f} ms")
+                print(
+                    f"    mode {mode:<13} : médiane {statistics.median(t_mode) * 1000:5.0f} ms, "
+                    f"max {t_mode[-1] * 1000:5.0f} ms"
+                )
     finally:
         server.close()
 
@@ -274,14 +357,20 @@ def bench_gi(engine) -> None:
     t_gi0, _ = _timed(hotspots.gi_star, grid["count"].to_numpy(), w, 0)
     t_all, result = _timed(hotspots.getis_ord, engine, f, "analyste", cell=100.0, permutations=999)
     print(f"Gi* : {int(grid['count'].sum())} événements, {len(grid)} hexagones de 100 m")
-    print(f"    requête {t_query * 1000:.0f} ms, poids {t_w * 1000:.0f} ms, statistique (999 permutations) "
-          f"{t_gi * 1000:.0f} ms, (analytique) {t_gi0 * 1000:.0f} ms")
-    print(f"    bout en bout (getis_ord, GeoJSON compris, {len(result['features'])} cellules) : {t_all * 1000:.0f} ms")
+    print(
+        f"    requête {t_query * 1000:.0f} ms, poids {t_w * 1000:.0f} ms, statistique (999 permutations) "
+        f"{t_gi * 1000:.0f} ms, (analytique) {t_gi0 * 1000:.0f} ms"
+    )
+    print(
+        f"    bout en bout (getis_ord, GeoJSON compris, {len(result['features'])} cellules) : {t_all * 1000:.0f} ms"
+    )
     frame = gpd.GeoDataFrame(geometry=[shapely.geometry.shape(g) for g in outlines], crs=4326).to_crs(2154)
     t_queen, queen = _timed(Queen.from_dataframe, frame, use_index=False, silence_warnings=True)
     same = all(set(queen.neighbors[k]) == set(w.neighbors[k]) for k in range(len(grid)))
-    print(f"    poids : grille (i, j) {t_w * 1000:.0f} ms contre libpysal Queen.from_dataframe "
-          f"{t_queen * 1000:.0f} ms : ×{t_queen / t_w:.0f} (mêmes voisins : {'oui' if same else 'non'})")
+    print(
+        f"    poids : grille (i, j) {t_w * 1000:.0f} ms contre libpysal Queen.from_dataframe "
+        f"{t_queen * 1000:.0f} ms : ×{t_queen / t_w:.0f} (mêmes voisins : {'oui' if same else 'non'})"
+    )
 
 
 def bench_kde(engine, subsample: int) -> None:
@@ -293,9 +382,14 @@ def bench_kde(engine, subsample: int) -> None:
 
     f = EventFilter(sources=("pn",), start=date(2023, 1, 1), end=date(2023, 12, 31))
     with engine.connect() as conn:
-        xy = np.array(conn.execute(sa.text(
-            "SELECT ST_X(geom_l93), ST_Y(geom_l93) FROM obs.event e WHERE e.source = 'pn' "
-            "AND e.occurred_at >= '2023-01-01' AND e.occurred_at < '2024-01-01'")).all())
+        xy = np.array(
+            conn.execute(
+                sa.text(
+                    "SELECT ST_X(geom_l93), ST_Y(geom_l93) FROM obs.event e WHERE e.source = 'pn' "
+                    "AND e.occurred_at >= '2023-01-01' AND e.occurred_at < '2024-01-01'"
+                )
+            ).all()
+        )
     x, y = xy[:, 0], xy[:, 1]
     bounds = (x.min(), y.min(), x.max(), y.max())
     times = [_timed(density.density_grid, x, y, bounds, (500, 500))[0] for _ in range(5)]
@@ -312,11 +406,15 @@ def bench_kde(engine, subsample: int) -> None:
     corr = float(np.corrcoef(values, grid["density"].ravel())[0, 1])
     t_all, result = _timed(density.kernel_density, engine, f, "analyste")
     print(f"KDE 500 × 500 : {len(x)} événements, largeur de bande {grid['bandwidth_m']:.0f} m (Scott)")
-    print(f"    binning + FFT {t_fft * 1000:.1f} ms (meilleur de 5) ; scipy.stats.gaussian_kde sur {len(sample)} "
-          f"événements {t_scipy * 1000:.0f} ms : ×{t_scipy / t_fft:.0f} "
-          f"(×{t_scipy / t_fft * len(x) / len(sample):.0f} extrapolé à tous) ; corrélation des deux grilles {corr:.3f}")
-    print(f"    bout en bout (kernel_density : requête, grille, {len(result['features'])} polygones) : "
-          f"{t_all * 1000:.0f} ms")
+    print(
+        f"    binning + FFT {t_fft * 1000:.1f} ms (meilleur de 5) ; scipy.stats.gaussian_kde sur {len(sample)} "
+        f"événements {t_scipy * 1000:.0f} ms : ×{t_scipy / t_fft:.0f} "
+        f"(×{t_scipy / t_fft * len(x) / len(sample):.0f} extrapolé à tous) ; corrélation des deux grilles {corr:.3f}"
+    )
+    print(
+        f"    bout en bout (kernel_density : requête, grille, {len(result['features'])} polygones) : "
+        f"{t_all * 1000:.0f} ms"
+    )
 
 
 def main() -> None:
@@ -336,8 +434,12 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="obs-bench-hotspots-"))
     work.chmod(0o755)  # the server account must reach the cluster when run as root
-    os.environ.update(OBS_ENVIRONMENT="test", OBS_HOME=str(work / "home"), OBS_TILES_URL="none",
-                      OBS_SECRET_KEY="banc-d-essai-" + "x" * 32)
+    os.environ.update(
+        OBS_ENVIRONMENT="test",
+        OBS_HOME=str(work / "home"),
+        OBS_TILES_URL="none",
+        OBS_SECRET_KEY="banc-d-essai-" + "x" * 32,
+    )
     cluster = LocalCluster(work / "home")
     try:
         cluster.start()

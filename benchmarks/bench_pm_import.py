@@ -85,10 +85,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-LABELS = ["Tapage nocturne", "Stationnement gênant", "Dépôt sauvage", "Rassemblement", "Ivresse publique",
-          "Rodéo urbain", "Assistance à personne", "Différend de voisinage", "Animal errant", "Excès de vitesse"]
-STREETS = ["avenue Jean Giono", "rue Grande", "bd Casimir Pelloutier", "place du Terreau", "rue Voltaire",
-           "chemin de la Forestière", "av. Frédéric Mistral", "bd des Tilleuls", "rue Saint-Lazare", "route de Volx"]
+LABELS = [
+    "Tapage nocturne",
+    "Stationnement gênant",
+    "Dépôt sauvage",
+    "Rassemblement",
+    "Ivresse publique",
+    "Rodéo urbain",
+    "Assistance à personne",
+    "Différend de voisinage",
+    "Animal errant",
+    "Excès de vitesse",
+]
+STREETS = [
+    "avenue Jean Giono",
+    "rue Grande",
+    "bd Casimir Pelloutier",
+    "place du Terreau",
+    "rue Voltaire",
+    "chemin de la Forestière",
+    "av. Frédéric Mistral",
+    "bd des Tilleuls",
+    "rue Saint-Lazare",
+    "route de Volx",
+]
 
 
 def write_export(path: Path, rows: int, seed: int = 1) -> None:
@@ -100,10 +120,12 @@ def write_export(path: Path, rows: int, seed: int = 1) -> None:
             day = 1 + rng.randrange(28)
             month = 1 + rng.randrange(12)
             year = 2019 + rng.randrange(6)
-            buf.append(f"{day:02d}/{month:02d}/{year};{rng.randrange(24):02d}:{rng.randrange(0, 60, 5):02d};"
-                       f"{rng.choice(LABELS)};{1 + rng.randrange(120)} {rng.choice(STREETS)};"
-                       f"{5.74 + rng.random() * 0.1:.6f};{43.79 + rng.random() * 0.08:.6f};Centre;Appel;PV;"
-                       f"B{i:08d}\n")
+            buf.append(
+                f"{day:02d}/{month:02d}/{year};{rng.randrange(24):02d}:{rng.randrange(0, 60, 5):02d};"
+                f"{rng.choice(LABELS)};{1 + rng.randrange(120)} {rng.choice(STREETS)};"
+                f"{5.74 + rng.random() * 0.1:.6f};{43.79 + rng.random() * 0.08:.6f};Centre;Appel;PV;"
+                f"B{i:08d}\n"
+            )
             if len(buf) == 50_000:
                 fh.write("".join(buf))
                 buf = []
@@ -144,15 +166,22 @@ def main() -> None:
         export = work / "interventions.csv"
         t0 = time.perf_counter()
         write_export(export, args.rows)
-        print(f"fichier : {args.rows:,} lignes, {export.stat().st_size / 1e6:.0f} Mo "
-              f"(écrit en {time.perf_counter() - t0:.0f} s)\n", flush=True)
+        print(
+            f"fichier : {args.rows:,} lignes, {export.stat().st_size / 1e6:.0f} Mo "
+            f"(écrit en {time.perf_counter() - t0:.0f} s)\n",
+            flush=True,
+        )
         results: dict[str, float] = {}
 
         from ingest import police_municipale as pm
 
         reports = []
-        timed("observatoire (import pm)", lambda: reports.append(pm.commit(engine, export, commune="04112")),
-              args.rows, results)
+        timed(
+            "observatoire (import pm)",
+            lambda: reports.append(pm.commit(engine, export, commune="04112")),
+            args.rows,
+            results,
+        )
         print("  étapes (s) :", reports[0].extra.get("durees_s"), flush=True)
         with engine.connect() as conn:
             stored = conn.execute(sa.text("SELECT count(*) FROM obs.pm_intervention")).scalar()
@@ -163,8 +192,12 @@ def main() -> None:
 
         def bare_copy() -> None:
             with admin.begin() as conn:
-                conn.execute(sa.text("CREATE TABLE bench.bare (date text, heure text, nature text, adresse text, "
-                                     "x text, y text, secteur text, origine text, suite text, numero text)"))
+                conn.execute(
+                    sa.text(
+                        "CREATE TABLE bench.bare (date text, heure text, nature text, adresse text, "
+                        "x text, y text, secteur text, origine text, suite text, numero text)"
+                    )
+                )
                 raw = conn.connection.driver_connection
                 with raw.cursor() as cur, open(export, "rb") as fh:
                     with cur.copy("COPY bench.bare FROM STDIN (FORMAT csv, DELIMITER ';', HEADER)") as copy:
@@ -174,12 +207,19 @@ def main() -> None:
         timed("COPY nu (texte)", bare_copy, args.rows, results)
 
         with admin.connect() as conn:
-            columns = ", ".join(conn.execute(sa.text(
-                "SELECT attname FROM pg_attribute WHERE attrelid = 'obs.pm_intervention'::regclass AND attnum > 0 "
-                "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum")).scalars())
+            columns = ", ".join(
+                conn.execute(
+                    sa.text(
+                        "SELECT attname FROM pg_attribute WHERE attrelid = 'obs.pm_intervention'::regclass AND attnum > 0 "
+                        "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum"
+                    )
+                ).scalars()
+            )
             stored_rows = bytearray()
-            with conn.connection.driver_connection.cursor() as cur, cur.copy(
-                    f"COPY obs.pm_intervention ({columns}) TO STDOUT (FORMAT binary)") as copy:
+            with (
+                conn.connection.driver_connection.cursor() as cur,
+                cur.copy(f"COPY obs.pm_intervention ({columns}) TO STDOUT (FORMAT binary)") as copy,
+            ):
                 for data in copy:
                     stored_rows += data
 
@@ -189,15 +229,27 @@ def main() -> None:
             column computed, then build the table's indexes. Nothing is read, checked or looked up."""
             with admin.begin() as conn:
                 conn.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
-                conn.execute(sa.text("CREATE TABLE bench.floor (LIKE obs.pm_intervention INCLUDING DEFAULTS "
-                                     "INCLUDING GENERATED)"))
-                with conn.connection.driver_connection.cursor() as cur, cur.copy(
-                        f"COPY bench.floor ({columns}) FROM STDIN (FORMAT binary)") as copy:
+                conn.execute(
+                    sa.text(
+                        "CREATE TABLE bench.floor (LIKE obs.pm_intervention INCLUDING DEFAULTS "
+                        "INCLUDING GENERATED)"
+                    )
+                )
+                with (
+                    conn.connection.driver_connection.cursor() as cur,
+                    cur.copy(f"COPY bench.floor ({columns}) FROM STDIN (FORMAT binary)") as copy,
+                ):
                     for start in range(0, len(stored_rows), 1 << 20):
-                        copy.write(stored_rows[start:start + (1 << 20)])
-                for sql in conn.execute(sa.text(
-                        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'obs' AND tablename = 'pm_intervention'")
-                        ).scalars().all():
+                        copy.write(stored_rows[start : start + (1 << 20)])
+                for sql in (
+                    conn.execute(
+                        sa.text(
+                            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'obs' AND tablename = 'pm_intervention'"
+                        )
+                    )
+                    .scalars()
+                    .all()
+                ):
                     conn.execute(sa.text(sql.replace(" ON obs.pm_intervention ", " ON bench.floor ")))
 
         timed("plancher : lignes écrites + index", floor, args.rows, results)
@@ -206,13 +258,33 @@ def main() -> None:
         if ogr:
             _, admin_url = database_urls(settings)
             url = sa.engine.make_url(admin_url)
-            pg = (f"PG:host={url.host} port={url.port} dbname={url.database} user={url.username} "
-                  f"password={url.password}")
+            pg = (
+                f"PG:host={url.host} port={url.port} dbname={url.database} user={url.username} "
+                f"password={url.password}"
+            )
 
             def run_ogr() -> None:
-                subprocess.run([ogr, "-f", "PostgreSQL", pg, str(export), "-nln", "bench.ogr", "-a_srs", "EPSG:4326",
-                                "-oo", "X_POSSIBLE_NAMES=x", "-oo", "Y_POSSIBLE_NAMES=y",
-                                "-lco", "GEOMETRY_NAME=geom"], check=True, env={**os.environ, "PG_USE_COPY": "YES"})
+                subprocess.run(
+                    [
+                        ogr,
+                        "-f",
+                        "PostgreSQL",
+                        pg,
+                        str(export),
+                        "-nln",
+                        "bench.ogr",
+                        "-a_srs",
+                        "EPSG:4326",
+                        "-oo",
+                        "X_POSSIBLE_NAMES=x",
+                        "-oo",
+                        "Y_POSSIBLE_NAMES=y",
+                        "-lco",
+                        "GEOMETRY_NAME=geom",
+                    ],
+                    check=True,
+                    env={**os.environ, "PG_USE_COPY": "YES"},
+                )
 
             timed("ogr2ogr (PG_USE_COPY=YES)", run_ogr, args.rows, results)
         else:
@@ -223,8 +295,11 @@ def main() -> None:
             import pandas as pd
 
             frame = pd.read_csv(export, sep=";", dtype=str)
-            geo = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["x"].astype(float),
-                                                                     frame["y"].astype(float)), crs=4326)
+            geo = gpd.GeoDataFrame(
+                frame,
+                geometry=gpd.points_from_xy(frame["x"].astype(float), frame["y"].astype(float)),
+                crs=4326,
+            )
             geo.to_postgis("gpd", admin, schema="bench", chunksize=100_000)
 
         timed("geopandas.to_postgis", run_geopandas, args.rows, results)
@@ -234,11 +309,15 @@ def main() -> None:
         for label, seconds in results.items():
             if label != "observatoire (import pm)":
                 print(f"  {label:<32} {seconds / ours:5.2f}×")
-        print(f"  objectif : ≥ 2× ogr2ogr, et observatoire ≤ 1,2 × COPY nu "
-              f"(ici {ours / results['COPY nu (texte)']:.2f} × COPY nu)")
+        print(
+            f"  objectif : ≥ 2× ogr2ogr, et observatoire ≤ 1,2 × COPY nu "
+            f"(ici {ours / results['COPY nu (texte)']:.2f} × COPY nu)"
+        )
         if "ogr2ogr (PG_USE_COPY=YES)" in results:
-            print(f"  le plancher seul prend {results['plancher : lignes écrites + index']:.1f} s, "
-                  f"le budget de l'objectif ≥ 2× ogr2ogr est de {results['ogr2ogr (PG_USE_COPY=YES)'] / 2:.1f} s")
+            print(
+                f"  le plancher seul prend {results['plancher : lignes écrites + index']:.1f} s, "
+                f"le budget de l'objectif ≥ 2× ogr2ogr est de {results['ogr2ogr (PG_USE_COPY=YES)'] / 2:.1f} s"
+            )
 
         geocoding(args.addresses)
     finally:
@@ -253,22 +332,39 @@ def geocoding(count: int) -> None:
 
     rng = random.Random(2)
     types = ["Avenue", "Rue", "Boulevard", "Chemin", "Impasse", "Place", "Allée", "Route"]
-    abbrev = {"Avenue": "av.", "Rue": "r.", "Boulevard": "bd", "Chemin": "ch.", "Impasse": "imp.", "Place": "pl.",
-              "Allée": "all.", "Route": "rte"}
-    names = [f"{rng.choice(['des', 'de la', 'du'])} {w}" for w in
-             (f"Lieu{n:03d}" for n in range(250))]
+    abbrev = {
+        "Avenue": "av.",
+        "Rue": "r.",
+        "Boulevard": "bd",
+        "Chemin": "ch.",
+        "Impasse": "imp.",
+        "Place": "pl.",
+        "Allée": "all.",
+        "Route": "rte",
+    }
+    names = [f"{rng.choice(['des', 'de la', 'du'])} {w}" for w in (f"Lieu{n:03d}" for n in range(250))]
     streets = [(rng.choice(types), name) for name in names]
     rows = []
     for t, name in streets:
         for n in range(1, 81):
-            rows.append((n, None, street_key(f"{t} {name}"), 5.7 + rng.random() / 10, 43.8 + rng.random() / 10))
+            rows.append(
+                (n, None, street_key(f"{t} {name}"), 5.7 + rng.random() / 10, 43.8 + rng.random() / 10)
+            )
     texts = []
     for _ in range(count):
         t, name = rng.choice(streets)
         n = rng.randrange(1, 120)
         street = f"{abbrev[t] if rng.random() < 0.5 else t} {name}"
-        texts.append(rng.choice([f"{n} {street}", f"{n} bis {street}", f"{n}, {street}, 04100 Manosque",
-                                 f"{n} {street.upper()}"]))
+        texts.append(
+            rng.choice(
+                [
+                    f"{n} {street}",
+                    f"{n} bis {street}",
+                    f"{n}, {street}, 04100 Manosque",
+                    f"{n} {street.upper()}",
+                ]
+            )
+        )
     start = time.perf_counter()
     geocoder = Geocoder(rows, "Manosque")
     built = time.perf_counter() - start
@@ -279,9 +375,13 @@ def geocoding(count: int) -> None:
     start = time.perf_counter()
     placed = sum(1 for text in texts if geocoder.match(text))
     matched = time.perf_counter() - start
-    print(f"\ngéocodage : {count:,} adresses ({len(set(texts)):,} distinctes) contre {len(rows):,} adresses BAN")
-    print(f"  index construit en {built:.2f} s ; normalisation seule {count / normalised:,.0f} adresses/s ; "
-          f"rapprochement {count / matched:,.0f} adresses/s ; placées {placed / count:.1%}")
+    print(
+        f"\ngéocodage : {count:,} adresses ({len(set(texts)):,} distinctes) contre {len(rows):,} adresses BAN"
+    )
+    print(
+        f"  index construit en {built:.2f} s ; normalisation seule {count / normalised:,.0f} adresses/s ; "
+        f"rapprochement {count / matched:,.0f} adresses/s ; placées {placed / count:.1%}"
+    )
 
 
 if __name__ == "__main__":

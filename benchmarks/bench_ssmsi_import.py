@@ -32,8 +32,10 @@ from pathlib import Path
 from observatoire import geo_codes
 from observatoire.police_nationale import indicators
 
-HEADER = ("CODGEO_2024;annee;classe;unité.de.compte;valeur.publiée;faits;tauxpourmille;complementinfoval;"
-          "complementinfotaux;POP;millPOP;LOG;millLOG\n")
+HEADER = (
+    "CODGEO_2024;annee;classe;unité.de.compte;valeur.publiée;faits;tauxpourmille;complementinfoval;"
+    "complementinfotaux;POP;millPOP;LOG;millLOG\n"
+)
 YEARS = range(16, 25)
 LABELS = [i for i in indicators.INDICATORS if i.nomenclature in ("2024", "toutes")]
 
@@ -63,10 +65,14 @@ def build(path: Path, n_communes: int, seed: int = 1) -> int:
                 for ind in LABELS:
                     count = int(pop * rng.random() * 0.01)
                     if count < 3 and pop < 2000:
-                        buf.write(f"{code};{year};{ind.label};{ind.unit};ndiff;NA;NA;1,2;0,8;{pop};21;{log};21\n")
+                        buf.write(
+                            f"{code};{year};{ind.label};{ind.unit};ndiff;NA;NA;1,2;0,8;{pop};21;{log};21\n"
+                        )
                     else:
                         rate = f"{count / pop * 1000:.6f}".replace(".", ",")
-                        buf.write(f"{code};{year};{ind.label};{ind.unit};diff;{count};{rate};NA;NA;{pop};21;{log};21\n")
+                        buf.write(
+                            f"{code};{year};{ind.label};{ind.unit};diff;{count};{rate};NA;NA;{pop};21;{log};21\n"
+                        )
                     rows += 1
             if buf.tell() > 1 << 22:
                 fh.write(buf.getvalue())
@@ -83,8 +89,10 @@ def bare_copy(engine, path: Path) -> float:
         raw = conn.connection.driver_connection
         with raw.cursor() as cur:
             cur.execute(f"CREATE TABLE obs.bench_copy ({cols})")
-            with open(path, encoding="utf-8-sig", newline="") as fh, \
-                    cur.copy("COPY obs.bench_copy FROM STDIN (FORMAT csv, DELIMITER ';', HEADER)") as copy:
+            with (
+                open(path, encoding="utf-8-sig", newline="") as fh,
+                cur.copy("COPY obs.bench_copy FROM STDIN (FORMAT csv, DELIMITER ';', HEADER)") as copy,
+            ):
                 while chunk := fh.read(1 << 20):
                     copy.write(chunk)
     elapsed = time.perf_counter() - start
@@ -127,8 +135,10 @@ def main() -> None:
         path = home / "donnee-data.gouv-2024-geographie2024-produit-le2099-01-01.csv"
         t0 = time.perf_counter()
         rows = build(path, args.communes)
-        print(f"fichier synthétique : {rows:,} lignes, {path.stat().st_size / 1e6:.0f} Mo, "
-              f"construit en {time.perf_counter() - t0:.1f} s")
+        print(
+            f"fichier synthétique : {rows:,} lignes, {path.stat().st_size / 1e6:.0f} Mo, "
+            f"construit en {time.perf_counter() - t0:.1f} s"
+        )
         _start(cluster)
         settings = Settings(environment="test", home=home / "cluster", tiles_url="none", secret_key="b" * 40)
         migrate.upgrade(settings)
@@ -141,9 +151,11 @@ def main() -> None:
         assert report.inserted == rows, report.summary()
 
         print(f"COPY brut (pair)       : {peer:7.1f} s  {rows / peer:>10,.0f} lignes/s")
-        print(f"import_ssmsi (produit) : {ours:7.1f} s  {rows / ours:>10,.0f} lignes/s  "
-              f"(valeurs {report.inserted:,}, non diffusées {report.extra['non_diffusees']:,}, "
-              f"dénominateurs {report.extra['denominateurs']:,})")
+        print(
+            f"import_ssmsi (produit) : {ours:7.1f} s  {rows / ours:>10,.0f} lignes/s  "
+            f"(valeurs {report.inserted:,}, non diffusées {report.extra['non_diffusees']:,}, "
+            f"dénominateurs {report.extra['denominateurs']:,})"
+        )
         print("étapes (s) :", report.extra.get("durees_s"))
         print(f"rapport import / COPY brut : {ours / peer:.2f} × le temps du COPY")
         engine.dispose()

@@ -28,7 +28,9 @@ class _SessionInterface(SecureCookieSessionInterface):
     """Secure cookie whenever the request itself came over HTTPS (directly or through a proxy)."""
 
     def get_cookie_secure(self, app: flask.Flask) -> bool:
-        return bool(app.config["SESSION_COOKIE_SECURE"] or (flask.has_request_context() and flask.request.is_secure))
+        return bool(
+            app.config["SESSION_COOKIE_SECURE"] or (flask.has_request_context() and flask.request.is_secure)
+        )
 
 
 def _on_error(err: Exception) -> None:
@@ -48,8 +50,14 @@ def _navigation() -> list:
     for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order", 50)):
         permission = page.get("permission")
         if permission and allowed(role, permission) and not page.get("hidden"):
-            links.append(dcc.Link(page["name"], href=page["relative_path"], className="obs-nav-lien",
-                                  id=f"nav-{page['module'].rsplit('.', 1)[-1]}"))
+            links.append(
+                dcc.Link(
+                    page["name"],
+                    href=page["relative_path"],
+                    className="obs-nav-lien",
+                    id=f"nav-{page['module'].rsplit('.', 1)[-1]}",
+                )
+            )
     return links
 
 
@@ -63,24 +71,48 @@ def _shell() -> html.Div:
     name = territory_name(engine(), commune) or settings().commune
     banner = []
     if is_demo(engine()):
-        banner = [html.Div("Données fictives de démonstration : aucun chiffre affiché ici n'est réel.",
-                           className="obs-bandeau-demo", id="shell-demo")]
-    return html.Div([
-        html.Header([
-            html.Div([
-                html.Span("Observatoire de la tranquillité publique", className="obs-titre"),
-                html.Span(name, className="obs-commune", id="shell-commune"),
-            ]),
-            html.Div([
-                html.Span(f"{current_user.login} · {current_user.role_label}", id="shell-utilisateur"),
-                html.A("Se déconnecter", href="/logout", className="obs-bouton-secondaire", id="shell-deconnexion"),
-            ], className="obs-compte"),
-        ], className="obs-entete"),
-        html.Nav(_navigation(), className="obs-nav", id="shell-nav", **{"aria-label": "Navigation principale"}),
-        *banner,
-        html.Div(id="shell-alerte", role="alert"),
-        html.Main(dash.page_container, className="obs-contenu"),
-    ])
+        banner = [
+            html.Div(
+                "Données fictives de démonstration : aucun chiffre affiché ici n'est réel.",
+                className="obs-bandeau-demo",
+                id="shell-demo",
+            )
+        ]
+    return html.Div(
+        [
+            html.Header(
+                [
+                    html.Div(
+                        [
+                            html.Span("Observatoire de la tranquillité publique", className="obs-titre"),
+                            html.Span(name, className="obs-commune", id="shell-commune"),
+                        ]
+                    ),
+                    html.Div(
+                        [
+                            html.Span(
+                                f"{current_user.login} · {current_user.role_label}", id="shell-utilisateur"
+                            ),
+                            html.A(
+                                "Se déconnecter",
+                                href="/logout",
+                                className="obs-bouton-secondaire",
+                                id="shell-deconnexion",
+                            ),
+                        ],
+                        className="obs-compte",
+                    ),
+                ],
+                className="obs-entete",
+            ),
+            html.Nav(
+                _navigation(), className="obs-nav", id="shell-nav", **{"aria-label": "Navigation principale"}
+            ),
+            *banner,
+            html.Div(id="shell-alerte", role="alert"),
+            html.Main(dash.page_container, className="obs-contenu"),
+        ]
+    )
 
 
 def _import_pages() -> None:
@@ -119,10 +151,18 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.after_request(security.security_headers)
 
     app = dash.Dash(
-        "observatoire", server=server, use_pages=True, pages_folder="", title="Observatoire de la tranquillité publique",
-        assets_folder=str(__import__("pathlib").Path(__file__).parent / "assets"), serve_locally=True,
-        suppress_callback_exceptions=True, on_error=_on_error, update_title=None,
-        csrf_token_name=security.CSRF_COOKIE, csrf_header_name=security.CSRF_HEADER,
+        "observatoire",
+        server=server,
+        use_pages=True,
+        pages_folder="",
+        title="Observatoire de la tranquillité publique",
+        assets_folder=str(__import__("pathlib").Path(__file__).parent / "assets"),
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        on_error=_on_error,
+        update_title=None,
+        csrf_token_name=security.CSRF_COOKIE,
+        csrf_header_name=security.CSRF_HEADER,
     )
     app.index_string = app.index_string.replace("<html>", '<html lang="fr">')
     _import_pages()

@@ -24,10 +24,23 @@ def client_ip() -> str | None:
 
 def audit_view(target: str) -> None:
     """A view of a restricted page, written to the audit log."""
-    audit.record_now(engine(), "consultation", user_login=current_user.login, role=current_user.role,
-                     target=target, ip=client_ip())
+    audit.record_now(
+        engine(),
+        "consultation",
+        user_login=current_user.login,
+        role=current_user.role,
+        target=target,
+        ip=client_ip(),
+    )
 
 
 def audit_export(target: str, detail: dict | None = None) -> None:
-    audit.record_now(engine(), "export", user_login=current_user.login, role=current_user.role,
-                     target=target, ip=client_ip(), detail=detail)
+    audit.record_now(
+        engine(),
+        "export",
+        user_login=current_user.login,
+        role=current_user.role,
+        target=target,
+        ip=client_ip(),
+        detail=detail,
+    )

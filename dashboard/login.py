@@ -87,8 +87,13 @@ def login_view() -> flask.Response | str:
             status = 400
         else:
             try:
-                user = authenticate(engine, settings, username, flask.request.form.get("password", ""),
-                                    ip=flask.request.remote_addr)
+                user = authenticate(
+                    engine,
+                    settings,
+                    username,
+                    flask.request.form.get("password", ""),
+                    ip=flask.request.remote_addr,
+                )
             except AuthenticationFailed as exc:
                 error = exc.message
                 status = 401
@@ -104,15 +109,25 @@ def login_view() -> flask.Response | str:
     elif current_user.is_authenticated:
         return flask.redirect(_safe_next(next_url))
     html = flask.render_template_string(
-        _PAGE, csrf=csrf_token(), error=error, next=next_url, username=username,
-        messages=flask.get_flashed_messages())
+        _PAGE,
+        csrf=csrf_token(),
+        error=error,
+        next=next_url,
+        username=username,
+        messages=flask.get_flashed_messages(),
+    )
     return flask.make_response(html, status)
 
 
 def logout_view() -> flask.Response:
     if current_user.is_authenticated:
-        audit.record_now(flask.current_app.config["OBS_ENGINE"], "deconnexion", user_login=current_user.login,
-                         role=current_user.role, ip=flask.request.remote_addr)
+        audit.record_now(
+            flask.current_app.config["OBS_ENGINE"],
+            "deconnexion",
+            user_login=current_user.login,
+            role=current_user.role,
+            ip=flask.request.remote_addr,
+        )
     logout_user()
     flask.session.clear()
     flask.flash("Vous êtes déconnecté.")

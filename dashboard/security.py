@@ -82,7 +82,9 @@ class RefusalThrottle:
     ``per_address`` per address and minute, so a script knocking on every door cannot flood the log.
     The count restarts at each minute of the clock."""
 
-    def __init__(self, per_address: int = 20, window_seconds: int = 60, clock: Callable[[], float] = time.time):
+    def __init__(
+        self, per_address: int = 20, window_seconds: int = 60, clock: Callable[[], float] = time.time
+    ):
         self.per_address = per_address
         self.window_seconds = window_seconds
         self.clock = clock
@@ -102,8 +104,11 @@ class RefusalThrottle:
             count = self._per_address.get(address, 0)
             if count >= self.per_address:
                 if count == self.per_address:
-                    log.warning("refus de %s non journalisés jusqu'à la minute suivante (plus de %d)",
-                                address, self.per_address)
+                    log.warning(
+                        "refus de %s non journalisés jusqu'à la minute suivante (plus de %d)",
+                        address,
+                        self.per_address,
+                    )
                     self._per_address[address] = count + 1
                 return False
             self._seen.add(key)
@@ -132,10 +137,14 @@ def audit_refusal(status: int, reason: str, target: str | None = None, **detail:
     logged_in = current_user.is_authenticated
     try:
         audit.record_now(
-            flask.current_app.config["OBS_ENGINE"], "acces_refuse",
-            user_login=current_user.login if logged_in else None, role=current_user.role if logged_in else None,
-            target=target, ip=request.remote_addr,
-            detail={"statut": status, "methode": request.method, "motif": reason, **detail})
+            flask.current_app.config["OBS_ENGINE"],
+            "acces_refuse",
+            user_login=current_user.login if logged_in else None,
+            role=current_user.role if logged_in else None,
+            target=target,
+            ip=request.remote_addr,
+            detail={"statut": status, "methode": request.method, "motif": reason, **detail},
+        )
     except Exception:
         log.exception("refus non journalisé : %s %s", status, target)
 
@@ -196,8 +205,12 @@ def guard_request() -> flask.Response | None:
             log.error("callback sans permission déclarée : %s", body.get("output"))
             return _refuse(403, "Action non autorisée.", callback=str(body.get("output", ""))[:300])
         if permission != SESSION and not can(permission):
-            return _refuse(403, "Votre rôle ne permet pas cette action.", callback=str(body.get("output", ""))[:300],
-                           permission=permission)
+            return _refuse(
+                403,
+                "Votre rôle ne permet pas cette action.",
+                callback=str(body.get("output", ""))[:300],
+                permission=permission,
+            )
     return None
 
 
@@ -206,19 +219,21 @@ def _csp(settings) -> str:
     if settings.tiles_enabled:
         parsed = urlparse(settings.tiles_url.replace("{s}", "a"))
         img.append(f"{parsed.scheme}://{parsed.hostname}")
-    return "; ".join([
-        "default-src 'self'",
-        # Dash's renderer boots from one inline script; plotly compiles some code at run time.
-        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
-        "style-src 'self' 'unsafe-inline'",  # Leaflet and React set inline styles
-        f"img-src {' '.join(img)}",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-        "base-uri 'self'",
-        "object-src 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            # Dash's renderer boots from one inline script; plotly compiles some code at run time.
+            "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+            "style-src 'self' 'unsafe-inline'",  # Leaflet and React set inline styles
+            f"img-src {' '.join(img)}",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+            "base-uri 'self'",
+            "object-src 'none'",
+        ]
+    )
 
 
 def security_headers(response: flask.Response) -> flask.Response:
@@ -232,15 +247,20 @@ def security_headers(response: flask.Response) -> flask.Response:
         # Nothing restricted may come back from the browser's cache after logout (back button).
         response.headers["Cache-Control"] = "no-store"
     if current_user and current_user.is_authenticated:
-        response.set_cookie(CSRF_COOKIE, csrf_token(), samesite="Strict", secure=flask.request.is_secure,
-                            httponly=False)  # the Dash renderer must read it to send it back as a header
+        response.set_cookie(
+            CSRF_COOKIE, csrf_token(), samesite="Strict", secure=flask.request.is_secure, httponly=False
+        )  # the Dash renderer must read it to send it back as a header
     return response
 
 
 def _output_key(output: Any) -> str:
     outputs = output if isinstance(output, list | tuple) else [output]
     parts = [f"{o.component_id}.{o.component_property}" for o in outputs]
-    return ("..{}..".format("...".join(parts))) if isinstance(output, list | tuple) and len(parts) > 1 else parts[0]
+    return (
+        ("..{}..".format("...".join(parts)))
+        if isinstance(output, list | tuple) and len(parts) > 1
+        else parts[0]
+    )
 
 
 def guarded_callback(permission: str, output: Any, *args: Any, **kwargs: Any) -> Callable:
@@ -271,8 +291,17 @@ def bind_callbacks(app: dash.Dash) -> None:
         app.callback(output, *args, **kwargs)(func)
 
 
-def register_page(module: str, *, path: str, name: str, permission: str, render: Callable[..., Any],
-                  order: int = 50, restricted: bool = True, **kwargs: Any) -> None:
+def register_page(
+    module: str,
+    *,
+    path: str,
+    name: str,
+    permission: str,
+    render: Callable[..., Any],
+    order: int = 50,
+    restricted: bool = True,
+    **kwargs: Any,
+) -> None:
     """``dash.register_page`` whose layout is refused to roles without ``permission`` and whose
     views are audited when the page is restricted."""
     if permission not in PERMISSIONS:
@@ -282,14 +311,27 @@ def register_page(module: str, *, path: str, name: str, permission: str, render:
         from dash import html
 
         if not can(permission):
-            audit_refusal(403, "Votre rôle ne donne pas accès à cette page.", target=path, permission=permission)
-            return html.Div(className="obs-alerte obs-alerte-erreur", role="alert",
-                            children="Votre rôle ne donne pas accès à cette page.")
+            audit_refusal(
+                403, "Votre rôle ne donne pas accès à cette page.", target=path, permission=permission
+            )
+            return html.Div(
+                className="obs-alerte obs-alerte-erreur",
+                role="alert",
+                children="Votre rôle ne donne pas accès à cette page.",
+            )
         if restricted:
             from dashboard.context import audit_view
 
             audit_view(path)
         return render(**params)
 
-    dash.register_page(module, path=path, name=name, title=f"{name} – Observatoire", order=order,
-                       layout=layout, permission=permission, **kwargs)
+    dash.register_page(
+        module,
+        path=path,
+        name=name,
+        title=f"{name} – Observatoire",
+        order=order,
+        layout=layout,
+        permission=permission,
+        **kwargs,
+    )

@@ -29,23 +29,64 @@ _SUFFIXES = (".csv", ".csv.gz", ".txt", ".txt.gz")
 
 _STAGE_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "caracteristiques": [
-        ("line", "int"), ("id", "bigint"), ("year", "smallint"), ("accident_date", "date"),
-        ("accident_time", "time"), ("lighting", "smallint"), ("built_up", "smallint"), ("intersection", "smallint"),
-        ("weather", "smallint"), ("collision", "smallint"), ("commune_insee", "text"), ("departement", "text"),
-        ("region", "text"), ("address", "text"), ("lat", "float8"), ("lon", "float8")],
+        ("line", "int"),
+        ("id", "bigint"),
+        ("year", "smallint"),
+        ("accident_date", "date"),
+        ("accident_time", "time"),
+        ("lighting", "smallint"),
+        ("built_up", "smallint"),
+        ("intersection", "smallint"),
+        ("weather", "smallint"),
+        ("collision", "smallint"),
+        ("commune_insee", "text"),
+        ("departement", "text"),
+        ("region", "text"),
+        ("address", "text"),
+        ("lat", "float8"),
+        ("lon", "float8"),
+    ],
     "lieux": [
-        ("line", "int"), ("accident_id", "bigint"), ("road_category", "smallint"), ("road_number", "text"),
-        ("traffic_regime", "smallint"), ("lanes", "smallint"), ("reserved_lane", "smallint"), ("profile", "smallint"),
-        ("layout", "smallint"), ("surface", "smallint"), ("infrastructure", "smallint"), ("situation", "smallint"),
-        ("speed_limit", "smallint")],
+        ("line", "int"),
+        ("accident_id", "bigint"),
+        ("road_category", "smallint"),
+        ("road_number", "text"),
+        ("traffic_regime", "smallint"),
+        ("lanes", "smallint"),
+        ("reserved_lane", "smallint"),
+        ("profile", "smallint"),
+        ("layout", "smallint"),
+        ("surface", "smallint"),
+        ("infrastructure", "smallint"),
+        ("situation", "smallint"),
+        ("speed_limit", "smallint"),
+    ],
     "vehicules": [
-        ("line", "int"), ("accident_id", "bigint"), ("vehicle_letter", "text"), ("vehicle_ref", "text"),
-        ("direction", "smallint"), ("category", "smallint"), ("fixed_obstacle", "smallint"),
-        ("mobile_obstacle", "smallint"), ("impact", "smallint"), ("manoeuvre", "smallint"), ("motor", "smallint")],
+        ("line", "int"),
+        ("accident_id", "bigint"),
+        ("vehicle_letter", "text"),
+        ("vehicle_ref", "text"),
+        ("direction", "smallint"),
+        ("category", "smallint"),
+        ("fixed_obstacle", "smallint"),
+        ("mobile_obstacle", "smallint"),
+        ("impact", "smallint"),
+        ("manoeuvre", "smallint"),
+        ("motor", "smallint"),
+    ],
     "usagers": [
-        ("line", "int"), ("accident_id", "bigint"), ("rank_in_accident", "smallint"), ("vehicle_letter", "text"),
-        ("vehicle_ref", "text"), ("user_ref", "text"), ("seat", "smallint"), ("category", "smallint"), ("gravity", "smallint"),
-        ("birth_year", "smallint"), ("trip_purpose", "smallint")],
+        ("line", "int"),
+        ("accident_id", "bigint"),
+        ("rank_in_accident", "smallint"),
+        ("vehicle_letter", "text"),
+        ("vehicle_ref", "text"),
+        ("user_ref", "text"),
+        ("seat", "smallint"),
+        ("category", "smallint"),
+        ("gravity", "smallint"),
+        ("birth_year", "smallint"),
+        ("trip_purpose", "smallint"),
+    ],
 }
 # Target table and natural key of each BAAC table.
 _TARGET = {
@@ -61,7 +102,9 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(_SUFFIXES)))
+            found.extend(
+                sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(_SUFFIXES))
+            )
         elif path.is_file():
             found.append(path)
         else:
@@ -74,7 +117,9 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
 def plan_files(paths: Sequence[Path]) -> list[fmt.BaacFile]:
     """Recognise every file first (refusing altered or unknown ones before anything is written), then
     order them accidents → places → vehicles → users."""
-    described = [fmt.describe(open_table(p, expected={"num_acc", "accident_id"})) for p in collect_files(paths)]
+    described = [
+        fmt.describe(open_table(p, expected={"num_acc", "accident_id"})) for p in collect_files(paths)
+    ]
     return sorted(described, key=lambda f: fmt.TABLES.index(f.kind))
 
 
@@ -85,35 +130,61 @@ def import_scope(territory: str | None) -> Scope:
     return scope
 
 
-def import_baac_file(engine: Engine, f: fmt.BaacFile, scope: Scope, *, user: str | None = None,
-                     accept_valid: bool = False, dry_run: bool = False) -> ImportReport:
+def import_baac_file(
+    engine: Engine,
+    f: fmt.BaacFile,
+    scope: Scope,
+    *,
+    user: str | None = None,
+    accept_valid: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
     """One file, one batch, one transaction."""
+
     def load(conn: Connection, batch_id: int, report: ImportReport) -> None:
         _load_file(conn, batch_id, report, f, scope)
 
-    return run_import(engine, SOURCE, f.table.path, load, user=user, accept_valid=accept_valid, dry_run=dry_run)
+    return run_import(
+        engine, SOURCE, f.table.path, load, user=user, accept_valid=accept_valid, dry_run=dry_run
+    )
 
 
-def import_baac(engine: Engine, paths: Sequence[Path], *, territory: str | None = None, user: str | None = None,
-                accept_valid: bool = False, dry_run: bool = False) -> list[ImportReport]:
+def import_baac(
+    engine: Engine,
+    paths: Sequence[Path],
+    *,
+    territory: str | None = None,
+    user: str | None = None,
+    accept_valid: bool = False,
+    dry_run: bool = False,
+) -> list[ImportReport]:
     """Import BAAC files (any year, any layout); ``territory`` keeps one commune, département or région.
 
     Each file is all-or-nothing; a refused file stops the run (files already done stay imported).
     """
     scope = import_scope(territory)
-    return [import_baac_file(engine, f, scope, user=user, accept_valid=accept_valid, dry_run=dry_run)
-            for f in plan_files(paths)]
+    return [
+        import_baac_file(engine, f, scope, user=user, accept_valid=accept_valid, dry_run=dry_run)
+        for f in plan_files(paths)
+    ]
 
 
 def _load_file(conn: Connection, batch_id: int, report: ImportReport, f: fmt.BaacFile, scope: Scope) -> None:
-    report.extra.update(table=f.kind, format="avant 2019" if f.legacy and f.kind == "caracteristiques" else
-                        ("2019 et après" if f.kind == "caracteristiques" else None), territoire=scope.code)
+    report.extra.update(
+        table=f.kind,
+        format="avant 2019"
+        if f.legacy and f.kind == "caracteristiques"
+        else ("2019 et après" if f.kind == "caracteristiques" else None),
+        territoire=scope.code,
+    )
     stage = f"stage_baac_{f.kind}"
     communes: set[str] = set()
     if f.kind == "caracteristiques":
         rows = fmt.accident_rows(f, report, scope, communes)
     else:
-        rows = {"lieux": fmt.place_rows, "vehicules": fmt.vehicle_rows, "usagers": fmt.user_rows}[f.kind](f, report)
+        rows = {"lieux": fmt.place_rows, "vehicules": fmt.vehicle_rows, "usagers": fmt.user_rows}[f.kind](
+            f, report
+        )
     copy_rows(conn, stage, _STAGE_COLUMNS[f.kind], rows)
     table, key = _TARGET[f.kind]
     conn.execute(sa.text(f"ANALYZE {stage}"))
@@ -127,30 +198,40 @@ def _load_file(conn: Connection, batch_id: int, report: ImportReport, f: fmt.Baa
         joined = "JOIN obs.road_accident a ON a.id = s.accident_id"
     # Refused rows (in-file duplicates, unknown accidents) leave the stage, so the insert needs no sort or
     # join: on a national year that halves its time.
-    conn.execute(sa.text(f"DELETE FROM {stage} WHERE line = ANY(:lines)"), {"lines": report.extra.pop("_drop", [])})
+    conn.execute(
+        sa.text(f"DELETE FROM {stage} WHERE line = ANY(:lines)"), {"lines": report.extra.pop("_drop", [])}
+    )
     conn.execute(sa.text(f"ANALYZE {stage}"))
     names = [n for n, _ in _STAGE_COLUMNS[f.kind] if n not in ("line", "lat", "lon")]
     select = ", ".join(f"s.{n}" for n in names)
     if f.kind == "caracteristiques":
         names.append("geom")
-        select += (", CASE WHEN s.lat IS NOT NULL THEN ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) END")
-    inserted = conn.execute(sa.text(f"""
-        INSERT INTO obs.{table} ({', '.join(names)}, batch_id)
-        SELECT {select}, :batch FROM {stage} s ON CONFLICT DO NOTHING"""), {"batch": batch_id}).rowcount
+        select += ", CASE WHEN s.lat IS NOT NULL THEN ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) END"
+    inserted = conn.execute(
+        sa.text(f"""
+        INSERT INTO obs.{table} ({", ".join(names)}, batch_id)
+        SELECT {select}, :batch FROM {stage} s ON CONFLICT DO NOTHING"""),
+        {"batch": batch_id},
+    ).rowcount
     staged = conn.execute(sa.text(f"SELECT count(*) FROM {stage}")).scalar_one()
     report.inserted = inserted
     report.duplicates = staged - inserted
     year = "s.year" if f.kind == "caracteristiques" else "a.year"
-    conn.execute(sa.text(f"""
+    conn.execute(
+        sa.text(f"""
         INSERT INTO obs.road_file (year, table_name, scope, rows, batch_id)
         SELECT {year}, :kind, :scope, count(*), :batch FROM {stage} s {joined} GROUP BY {year}"""),
-                 {"kind": f.kind, "scope": scope.code, "batch": batch_id})
-    report.extra["annees"] = conn.execute(sa.text(
-        "SELECT array_agg(year ORDER BY year) FROM obs.road_file WHERE batch_id = :b"), {"b": batch_id}).scalar()
+        {"kind": f.kind, "scope": scope.code, "batch": batch_id},
+    )
+    report.extra["annees"] = conn.execute(
+        sa.text("SELECT array_agg(year ORDER BY year) FROM obs.road_file WHERE batch_id = :b"),
+        {"b": batch_id},
+    ).scalar()
 
 
-def _add_sql_errors(conn: Connection, sql: str, params: dict, column: str, message: str,
-                    report: ImportReport) -> int:
+def _add_sql_errors(
+    conn: Connection, sql: str, params: dict, column: str, message: str, report: ImportReport
+) -> int:
     """Report rows found by ``sql`` (columns line, value), the first ones in detail, and count them."""
     found = conn.execute(sa.text(f"{sql} ORDER BY 1"), params).all()
     for line, value in found[:MAX_ERRORS_KEPT]:
@@ -163,24 +244,39 @@ def _add_sql_errors(conn: Connection, sql: str, params: dict, column: str, messa
 
 def _refuse_duplicates(conn: Connection, stage: str, key: tuple[str, ...], report: ImportReport) -> int:
     cols = ", ".join(key)
-    return _add_sql_errors(conn, f"""
+    return _add_sql_errors(
+        conn,
+        f"""
         SELECT line, concat_ws(' / ', {cols}) FROM (
             SELECT line, {cols}, row_number() OVER (PARTITION BY {cols} ORDER BY line) AS n FROM {stage}) d
-        WHERE n > 1""", {}, "/".join(key), "ligne en double dans le fichier (même accident, même clé) : "
-                   "seule la première est gardée", report)
+        WHERE n > 1""",
+        {},
+        "/".join(key),
+        "ligne en double dans le fichier (même accident, même clé) : seule la première est gardée",
+        report,
+    )
 
 
 def _check_accidents_known(conn: Connection, stage: str, scope: Scope, report: ImportReport) -> int:
     """Rows of places/vehicles/users need their accident. With a territory filter the others are dropped."""
     if scope.kind != "FRA":
         where, params = scope.predicate("a")
-        outside = conn.execute(sa.text(f"""
+        outside = conn.execute(
+            sa.text(f"""
             DELETE FROM {stage} s WHERE NOT EXISTS (
-                SELECT 1 FROM obs.road_accident a WHERE a.id = s.accident_id AND {where})"""), params).rowcount
+                SELECT 1 FROM obs.road_accident a WHERE a.id = s.accident_id AND {where})"""),
+            params,
+        ).rowcount
         report.extra["hors_territoire"] = outside
         return 0
-    return _add_sql_errors(conn, f"""
+    return _add_sql_errors(
+        conn,
+        f"""
         SELECT s.line, s.accident_id::text FROM {stage} s
-        WHERE NOT EXISTS (SELECT 1 FROM obs.road_accident a WHERE a.id = s.accident_id)""", {},
-        "Num_Acc", "accident absent de la base : importez d'abord le fichier caracteristiques de la même année "
-        "(avec le même filtre de territoire), ou donnez les quatre fichiers ensemble", report)
+        WHERE NOT EXISTS (SELECT 1 FROM obs.road_accident a WHERE a.id = s.accident_id)""",
+        {},
+        "Num_Acc",
+        "accident absent de la base : importez d'abord le fichier caracteristiques de la même année "
+        "(avec le même filtre de territoire), ou donnez les quatre fichiers ensemble",
+        report,
+    )

@@ -38,8 +38,10 @@ _REQUIRED = {
     "vehicules": ("num_veh", "catv"),
     "usagers": ("catu", "grav"),
 }
-OFFICIAL_SOURCE = ("les fichiers originaux de l'ONISR sur data.gouv.fr (« Bases de données annuelles des "
-                   "accidents corporels de la circulation routière »)")
+OFFICIAL_SOURCE = (
+    "les fichiers originaux de l'ONISR sur data.gouv.fr (« Bases de données annuelles des "
+    "accidents corporels de la circulation routière »)"
+)
 
 _COM_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _SPACES = re.compile(r"\s+")  # \s covers the non-breaking spaces of ``id_vehicule``
@@ -62,13 +64,15 @@ def describe(table: TextTable) -> BaacFile:
         raise InputFileError(
             f"{name} : la première colonne n'a pas de nom (colonne d'index ajoutée par un logiciel comme pandas). "
             "Ce fichier a été ré-enregistré et modifié (zéros de tête perdus, valeurs converties, souvent un "
-            f"extrait partiel) : ce n'est pas un fichier BAAC original. Importez {OFFICIAL_SOURCE}.")
+            f"extrait partiel) : ce n'est pas un fichier BAAC original. Importez {OFFICIAL_SOURCE}."
+        )
     columns = {h: i for i, h in enumerate(header)}
     kinds = [k for k, sig in _SIGNATURES.items() if sig <= columns.keys()]
     if len(kinds) != 1:
         raise InputFileError(
             f"{name} : ce n'est pas une table BAAC reconnue (caracteristiques, lieux, vehicules ou usagers). "
-            f"Colonnes trouvées : {', '.join(table.header[:20])}.")
+            f"Colonnes trouvées : {', '.join(table.header[:20])}."
+        )
     kind = kinds[0]
     key = "accident_id" if "accident_id" in columns else "num_acc"
     missing = [c for c in (key, *_REQUIRED[kind]) if c not in columns]
@@ -93,6 +97,7 @@ def _getter(columns: dict[str, int]):
     def get(row: list[str], name: str) -> str:
         idx = columns.get(name)
         return row[idx] if idx is not None and idx < len(row) else ""
+
     return get
 
 
@@ -111,7 +116,12 @@ def _padded(row: list[str], width: int) -> list[str]:
 def _accident_id(raw: str, line: int, column: str, report: ImportReport) -> int | None:
     value = raw.strip()
     if not (len(value) == 12 and value.isascii() and value.isdigit() and value.startswith("20")):
-        report.error(line, column, value, "identifiant d'accident invalide (12 chiffres attendus, par ex. 201300007333)")
+        report.error(
+            line,
+            column,
+            value,
+            "identifiant d'accident invalide (12 chiffres attendus, par ex. 201300007333)",
+        )
         return None
     return int(value)
 
@@ -160,9 +170,13 @@ def accident_rows(f: BaacFile, report: ImportReport, scope: Scope, communes: set
         if f.legacy:
             insee = _legacy_commune(get(row, "dep"), get(row, "com"))
             if insee is None:
-                report.error(line, "dep/com", f"{get(row, 'dep')}/{get(row, 'com')}",
-                             "code commune invalide : avant 2019, dep sur 3 caractères (040, 201) et com sur 3 "
-                             "chiffres (112) sont attendus ; des zéros de tête ont-ils été perdus ?")
+                report.error(
+                    line,
+                    "dep/com",
+                    f"{get(row, 'dep')}/{get(row, 'com')}",
+                    "code commune invalide : avant 2019, dep sur 3 caractères (040, 201) et com sur 3 "
+                    "chiffres (112) sont attendus ; des zéros de tête ont-ils été perdus ?",
+                )
                 acc = None
         else:
             insee = get(row, "com").strip().upper()
@@ -183,21 +197,43 @@ def accident_rows(f: BaacFile, report: ImportReport, scope: Scope, communes: set
         except ValueError:
             moment = None
         lat, lon = _coordinate(get(row, "lat"), f.legacy), _coordinate(get(row, "long"), f.legacy)
-        if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        if (
+            lat is None
+            or lon is None
+            or not (-90 <= lat <= 90 and -180 <= lon <= 180)
+            or (lat == 0 and lon == 0)
+        ):
             lat = lon = None
             without_point += 1
         address = get(row, "adr").strip() or None
-        yield (line, acc, year, day, moment, _code(get(row, "lum")), _code(get(row, "agg")),
-               _code(get(row, "int")), _code(get(row, "atm")), _code(get(row, "col")), insee, dep, reg,
-               address, lat, lon)
+        yield (
+            line,
+            acc,
+            year,
+            day,
+            moment,
+            _code(get(row, "lum")),
+            _code(get(row, "agg")),
+            _code(get(row, "int")),
+            _code(get(row, "atm")),
+            _code(get(row, "col")),
+            insee,
+            dep,
+            reg,
+            address,
+            lat,
+            lon,
+        )
     report.extra["hors_territoire"] = out_of_scope
     report.extra["sans_coordonnees"] = without_point
 
 
 def place_rows(f: BaacFile, report: ImportReport) -> Iterator[tuple]:
     """(line, accident, catr, voie, circ, nbv, vosp, prof, plan, surf, infra, situ, vma)."""
-    (key, catr, voie, *coded), width = _positions(f, (f.key_column, "catr", "voie", "circ", "nbv", "vosp", "prof",
-                                                       "plan", "surf", "infra", "situ", "vma"))
+    (key, catr, voie, *coded), width = _positions(
+        f,
+        (f.key_column, "catr", "voie", "circ", "nbv", "vosp", "prof", "plan", "surf", "infra", "situ", "vma"),
+    )
     code = _code
     for line, row in f.table.rows():
         report.rows_read += 1
@@ -211,8 +247,9 @@ def place_rows(f: BaacFile, report: ImportReport) -> Iterator[tuple]:
 
 def vehicle_rows(f: BaacFile, report: ImportReport) -> Iterator[tuple]:
     """(line, accident, num_veh, id_vehicule, senc, catv, obs, obsm, choc, manv, motor)."""
-    (key, num_veh, ref, *coded), width = _positions(f, (f.key_column, "num_veh", "id_vehicule", "senc", "catv",
-                                                         "obs", "obsm", "choc", "manv", "motor"))
+    (key, num_veh, ref, *coded), width = _positions(
+        f, (f.key_column, "num_veh", "id_vehicule", "senc", "catv", "obs", "obsm", "choc", "manv", "motor")
+    )
     code, spaces = _code, _SPACES.sub
     for line, row in f.table.rows():
         report.rows_read += 1
@@ -231,7 +268,8 @@ def vehicle_rows(f: BaacFile, report: ImportReport) -> Iterator[tuple]:
 def user_rows(f: BaacFile, report: ImportReport) -> Iterator[tuple]:
     """(line, accident, rank, num_veh, id_vehicule, id_usager, place, catu, grav, an_nais, trajet)."""
     (key, num_veh, vref, uref, seat, catu, grav, born_at, trip), width = _positions(
-        f, (f.key_column, "num_veh", "id_vehicule", "id_usager", "place", "catu", "grav", "an_nais", "trajet"))
+        f, (f.key_column, "num_veh", "id_vehicule", "id_usager", "place", "catu", "grav", "an_nais", "trajet")
+    )
     code, spaces = _code, _SPACES.sub
     ranks: dict[int, int] = {}
     for line, row in f.table.rows():
@@ -246,6 +284,16 @@ def user_rows(f: BaacFile, report: ImportReport) -> Iterator[tuple]:
         born = code(row[born_at])
         if born is not None and not 1880 <= born <= 2100:
             born = None
-        yield (line, acc, rank, row[num_veh].strip()[:5] or None, spaces("", row[vref])[:20] or None,
-               spaces("", row[uref])[:20] or None, code(row[seat]), code(row[catu]), code(row[grav]), born,
-               code(row[trip]))
+        yield (
+            line,
+            acc,
+            rank,
+            row[num_veh].strip()[:5] or None,
+            spaces("", row[vref])[:20] or None,
+            spaces("", row[uref])[:20] or None,
+            code(row[seat]),
+            code(row[catu]),
+            code(row[grav]),
+            born,
+            code(row[trip]),
+        )

@@ -26,8 +26,16 @@ SOURCE = "etat4001"
 _ALIASES = {
     "year": ("annee", "an", "year"),
     "month": ("mois", "month", "periode"),
-    "index": ("index", "numindex", "nindex", "noindex", "numeroindex", "index4001", "indexetat4001",
-              "numerodindex"),
+    "index": (
+        "index",
+        "numindex",
+        "nindex",
+        "noindex",
+        "numeroindex",
+        "index4001",
+        "indexetat4001",
+        "numerodindex",
+    ),
     "count": ("nombre", "faits", "faitsconstates", "nb", "count", "valeur"),
     "service": ("service", "circonscription", "csp", "unite"),
 }
@@ -50,7 +58,8 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
         raise InputFileError(
             "Extraction état 4001 non reconnue. Colonnes attendues : annee, mois, index (numéro 1 à 107), nombre "
             "(et, si besoin, service ou circonscription) ; « mois » peut aussi valoir 2023-06 sans colonne annee. "
-            "Colonnes trouvées : " + ", ".join(header) + ".")
+            "Colonnes trouvées : " + ", ".join(header) + "."
+        )
     return found, ignored
 
 
@@ -71,8 +80,16 @@ def _period(year_raw: str | None, month_raw: str) -> tuple[int, int]:
     return year, month
 
 
-def import_etat4001(engine: Engine, path: Path, *, territory: str, service: str = "", user: str | None = None,
-                    accept_valid: bool = False, dry_run: bool = False) -> ImportReport:
+def import_etat4001(
+    engine: Engine,
+    path: Path,
+    *,
+    territory: str,
+    service: str = "",
+    user: str | None = None,
+    accept_valid: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
     """Import monthly état 4001 counts for ``territory`` (``COM:04112``…)."""
     path = Path(path)
     table = open_table(path, expected={"index", "mois", "annee", "nombre"})
@@ -81,8 +98,9 @@ def import_etat4001(engine: Engine, path: Path, *, territory: str, service: str 
     def load(conn: Connection, batch_id: int, report: ImportReport) -> None:
         if ignored:
             unknown = [c for c in ignored if header_key(c) not in _KNOWN_EXTRAS]
-            report.warnings.append("Colonnes ignorées : " + ", ".join(ignored)
-                                   + (" (inconnues)" if unknown else ""))
+            report.warnings.append(
+                "Colonnes ignorées : " + ", ".join(ignored) + (" (inconnues)" if unknown else "")
+            )
         rows, seen = [], {}
         for line, fields in table.rows():
             report.rows_read += 1
@@ -94,7 +112,9 @@ def import_etat4001(engine: Engine, path: Path, *, territory: str, service: str 
             try:
                 year, month = _period(get("year"), get("month") or "")
             except ValueError as exc:
-                report.error(line, "annee/mois", f"{get('year') or ''} {get('month') or ''}".strip(), str(exc))
+                report.error(
+                    line, "annee/mois", f"{get('year') or ''} {get('month') or ''}".strip(), str(exc)
+                )
                 report.rejected += 1
                 continue
             raw_index = get("index") or ""
@@ -113,13 +133,17 @@ def import_etat4001(engine: Engine, path: Path, *, territory: str, service: str 
             except ValueError:
                 count = -1
             if count is None or count < 0:
-                report.error(line, "nombre", get("count"), "nombre de faits invalide (entier positif ou nul attendu)")
+                report.error(
+                    line, "nombre", get("count"), "nombre de faits invalide (entier positif ou nul attendu)"
+                )
                 report.rejected += 1
                 continue
             svc = (get("service") or service or "").strip()[:120]
             key = (svc, year, month, index)
             if key in seen:
-                report.error(line, "index", raw_index, f"même service, mois et index qu'à la ligne {seen[key]}")
+                report.error(
+                    line, "index", raw_index, f"même service, mois et index qu'à la ligne {seen[key]}"
+                )
                 report.rejected += 1
                 continue
             seen[key] = line
@@ -127,9 +151,20 @@ def import_etat4001(engine: Engine, path: Path, *, territory: str, service: str 
         if not rows or (report.errors_total and not accept_valid):
             return
         ensure_territories(conn, {territory})
-        copy_rows(conn, "stage_etat4001", [("territory_code", "text"), ("service", "text"), ("year", "int"),
-                                           ("month", "int"), ("index_number", "int"), ("count", "int"),
-                                           ("batch_id", "int")], rows)
+        copy_rows(
+            conn,
+            "stage_etat4001",
+            [
+                ("territory_code", "text"),
+                ("service", "text"),
+                ("year", "int"),
+                ("month", "int"),
+                ("index_number", "int"),
+                ("count", "int"),
+                ("batch_id", "int"),
+            ],
+            rows,
+        )
         changed = conn.exec_driver_sql("""
             SELECT count(*) FROM stage_etat4001 s JOIN obs.etat4001_count c USING
                 (territory_code, service, year, month, index_number) WHERE c.count <> s.count""").scalar_one()
@@ -141,9 +176,16 @@ def import_etat4001(engine: Engine, path: Path, *, territory: str, service: str 
         if changed:
             report.warnings.append(
                 f"{changed} comptage(s) déjà enregistré(s) diffèrent de ce fichier : les valeurs existantes sont "
-                "conservées ; annulez l'import précédent pour les remplacer.")
+                "conservées ; annulez l'import précédent pour les remplacer."
+            )
         months = sorted({(y, m) for _, _, y, m, _, _, _ in rows})
-        report.extra.update({"territoire": territory, "premier_mois": f"{months[0][1]:02d}/{months[0][0]}",
-                             "dernier_mois": f"{months[-1][1]:02d}/{months[-1][0]}", "mois": len(months)})
+        report.extra.update(
+            {
+                "territoire": territory,
+                "premier_mois": f"{months[0][1]:02d}/{months[0][0]}",
+                "dernier_mois": f"{months[-1][1]:02d}/{months[-1][0]}",
+                "mois": len(months),
+            }
+        )
 
     return run_import(engine, SOURCE, path, load, user=user, accept_valid=accept_valid, dry_run=dry_run)

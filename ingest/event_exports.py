@@ -74,15 +74,21 @@ def check_mapping(source: EventSource, header: Sequence[str], index: dict[str, i
     missing = [f for f in source.fields if f.required and f.name not in index]
     if missing:
         raise InputFileError(
-            "Colonnes obligatoires non trouvées : " + ", ".join(f"« {f.label} »" for f in missing)
+            "Colonnes obligatoires non trouvées : "
+            + ", ".join(f"« {f.label} »" for f in missing)
             + f". Colonnes du fichier : {', '.join(h for h in header if h)}. Indiquez la correspondance "
-            "(profil de correspondance, ou --mapping) ou renommez les colonnes comme dans le modèle.")
+            "(profil de correspondance, ou --mapping) ou renommez les colonnes comme dans le modèle."
+        )
     if ("x" in index) != ("y" in index):
-        raise InputFileError("Une seule colonne de coordonnées est associée : associez X et Y (ou longitude "
-                             "et latitude), ou aucune des deux.")
+        raise InputFileError(
+            "Une seule colonne de coordonnées est associée : associez X et Y (ou longitude "
+            "et latitude), ou aucune des deux."
+        )
     if "address" not in index and "x" not in index:
-        raise InputFileError("Ni adresse ni coordonnées : associez une colonne « Adresse » (ou « Lieu ») ou les "
-                             f"colonnes X et Y, sinon {source.nothing_placed}.")
+        raise InputFileError(
+            "Ni adresse ni coordonnées : associez une colonne « Adresse » (ou « Lieu ») ou les "
+            f"colonnes X et Y, sinon {source.nothing_placed}."
+        )
 
 
 class _Parsers:
@@ -103,11 +109,14 @@ class _Parsers:
             assert value is not None
             if not EARLIEST <= value <= self.latest:
                 result: str | Exception = ValueError(
-                    f"date hors de la période plausible ({EARLIEST.year} à aujourd'hui) ; vérifiez l'année")
+                    f"date hors de la période plausible ({EARLIEST.year} à aujourd'hui) ; vérifiez l'année"
+                )
             else:
                 result = value.isoformat()
         except ValueError:
-            result = ValueError("date non reconnue ; écrivez-la jj/mm/aaaa (par ex. 14/07/2024) ou aaaa-mm-jj")
+            result = ValueError(
+                "date non reconnue ; écrivez-la jj/mm/aaaa (par ex. 14/07/2024) ou aaaa-mm-jj"
+            )
         self.dates[raw] = result
         return result
 
@@ -147,17 +156,32 @@ def _srid(x: float, y: float, crs: str) -> int | str:
     if l93 and crs != "wgs84":
         return LAMBERT93
     expected = {"wgs84": "longitude/latitude en degrés (WGS84)", "lambert93": "X/Y Lambert-93 en mètres"}.get(
-        crs, "longitude/latitude en degrés (WGS84) ou X/Y Lambert-93 en mètres")
+        crs, "longitude/latitude en degrés (WGS84) ou X/Y Lambert-93 en mètres"
+    )
     return f"coordonnées hors de France dans le système attendu ; attendu : {expected}"
 
 
-STAGED_TYPES = (("line", pa.int64()), ("occurred_at", pa.string()), ("time_known", pa.bool_()), ("label", pa.string()),
-                ("address", pa.string()), ("x", pa.float64()), ("y", pa.float64()), ("srid", pa.int64()),
-                ("record_id", pa.string()))
+STAGED_TYPES = (
+    ("line", pa.int64()),
+    ("occurred_at", pa.string()),
+    ("time_known", pa.bool_()),
+    ("label", pa.string()),
+    ("address", pa.string()),
+    ("x", pa.float64()),
+    ("y", pa.float64()),
+    ("srid", pa.int64()),
+    ("record_id", pa.string()),
+)
 
 
-def _stage(source: EventSource, table: Table, index: dict[str, int], crs: str, report: ImportReport,
-           progress: Progress | None) -> Staged:
+def _stage(
+    source: EventSource,
+    table: Table,
+    index: dict[str, int],
+    crs: str,
+    report: ImportReport,
+    progress: Progress | None,
+) -> Staged:
     """The valid rows of any readable export, checked one by one; bad rows are reported, not kept."""
     extras = source.extra_fields
     header = table.header
@@ -211,9 +235,13 @@ def _stage(source: EventSource, table: Table, index: dict[str, int], crs: str, r
                 try:
                     x, y = _number(rx), _number(ry)
                 except ValueError:
-                    report.error(line, names["x"] if not _is_number(rx) else names["y"], f"{rx} ; {ry}",
-                                 "coordonnée absente ou non numérique ; renseignez X et Y avec un nombre "
-                                 "(virgule ou point décimal), ou laissez les deux vides")
+                    report.error(
+                        line,
+                        names["x"] if not _is_number(rx) else names["y"],
+                        f"{rx} ; {ry}",
+                        "coordonnée absente ou non numérique ; renseignez X et Y avec un nombre "
+                        "(virgule ou point décimal), ou laissez les deux vides",
+                    )
                     bad = True
                 else:
                     if x == 0 and y == 0:  # some software writes 0;0 for "no position"
@@ -230,8 +258,17 @@ def _stage(source: EventSource, table: Table, index: dict[str, int], crs: str, r
             report.rejected += 1
             continue
         stamp = f"{day} {hour}" if hour else day
-        values = [line, stamp, hour is not None, label[:300], row[i_addr].strip()[:300] if i_addr is not None else None,
-                  x, y, srid, row[i_id].strip()[:100] if i_id is not None and row[i_id].strip() else None]
+        values = [
+            line,
+            stamp,
+            hour is not None,
+            label[:300],
+            row[i_addr].strip()[:300] if i_addr is not None else None,
+            x,
+            y,
+            srid,
+            row[i_id].strip()[:100] if i_id is not None and row[i_id].strip() else None,
+        ]
         values += [row[i].strip()[:150] or None if i is not None else None for i in i_extras]
         kept.append(values)
     _add_systems(report, counts)
@@ -258,8 +295,16 @@ def _screen(data: columnar.Columns, header: list[str], index: dict[str, int]) ->
     return blank
 
 
-def _stage_columns(source: EventSource, data: columnar.Columns, blank: np.ndarray, header: list[str],
-                   index: dict[str, int], crs: str, report: ImportReport, parse: _Parsers) -> Staged:
+def _stage_columns(
+    source: EventSource,
+    data: columnar.Columns,
+    blank: np.ndarray,
+    header: list[str],
+    index: dict[str, int],
+    crs: str,
+    report: ImportReport,
+    parse: _Parsers,
+) -> Staged:
     """What :func:`_stage` does, over whole columns of a regular export (``blank``: its rows of blanks only,
     see :func:`_screen`): the same rows are refused with the same errors, the same values kept. Each distinct
     date, time or label is checked once, numbers and coordinates at C speed."""
@@ -281,7 +326,9 @@ def _stage_columns(source: EventSource, data: columnar.Columns, blank: np.ndarra
     keep = ~blank
     report.rows_read += int(keep.sum())
 
-    errors: list[tuple[int, int, str | None, str | None, str]] = []  # (row, order in the row, column, value, reason)
+    errors: list[
+        tuple[int, int, str | None, str | None, str]
+    ] = []  # (row, order in the row, column, value, reason)
 
     def split(value: str) -> tuple[str | Exception | None, str, str | Exception | None]:
         if not value:
@@ -309,15 +356,22 @@ def _stage_columns(source: EventSource, data: columnar.Columns, blank: np.ndarra
     from_time_column = ~is_empty(hour_raw)
     if from_time_column.any():
         hours, h_codes = columnar.by_distinct(hour_raw, lambda v: parse.hour(v) if v else None)
-        hour = pc.if_else(pa.array(from_time_column), pa.array([text(h) for h in hours], pa.string()).take(
-            pa.array(h_codes)), hour)
-        hour_bad = np.where(from_time_column, np.array([isinstance(h, Exception) for h in hours], dtype=bool)[h_codes],
-                            hour_bad)
+        hour = pc.if_else(
+            pa.array(from_time_column),
+            pa.array([text(h) for h in hours], pa.string()).take(pa.array(h_codes)),
+            hour,
+        )
+        hour_bad = np.where(
+            from_time_column,
+            np.array([isinstance(h, Exception) for h in hours], dtype=bool)[h_codes],
+            hour_bad,
+        )
     hour = pc.if_else(pa.array(when_empty), pa.nulls(n, pa.string()), hour)
     for r in np.flatnonzero(hour_bad & ~when_empty & keep):
         raw_time = hour_raw[int(r)].as_py() if from_time_column[r] else dates[d_codes[r]][1]
-        errors.append((int(r), 1, names["time" if from_time_column[r] else "date"], raw_time,
-                       str(parse.hour(raw_time))))
+        errors.append(
+            (int(r), 1, names["time" if from_time_column[r] else "date"], raw_time, str(parse.hour(raw_time)))
+        )
 
     label = _wordings(source, column, n)
     for r in np.flatnonzero(is_empty(label) & keep):
@@ -335,9 +389,16 @@ def _stage_columns(source: EventSource, data: columnar.Columns, blank: np.ndarra
         unreadable = given & ~(x_ok & y_ok)
         for r in np.flatnonzero(unreadable & keep):
             pair = f"{rx[int(r)].as_py()} ; {ry[int(r)].as_py()}"
-            errors.append((int(r), 3, names["x"] if not x_ok[r] else names["y"], pair,
-                           "coordonnée absente ou non numérique ; renseignez X et Y avec un nombre "
-                           "(virgule ou point décimal), ou laissez les deux vides"))
+            errors.append(
+                (
+                    int(r),
+                    3,
+                    names["x"] if not x_ok[r] else names["y"],
+                    pair,
+                    "coordonnée absente ou non numérique ; renseignez X et Y avec un nombre "
+                    "(virgule ou point décimal), ou laissez les deux vides",
+                )
+            )
         placed = given & ~unreadable & ~((x == 0) & (y == 0))  # some software writes 0;0 for "no position"
         with np.errstate(invalid="ignore"):
             wgs = (-180 <= x) & (x <= 180) & (-90 <= y) & (y <= 90)
@@ -350,7 +411,9 @@ def _stage_columns(source: EventSource, data: columnar.Columns, blank: np.ndarra
         outside = placed & ~as_wgs & ~as_l93
         for r in np.flatnonzero((swapped | outside) & keep):
             reason = _srid(float(x[r]), float(y[r]), crs)
-            errors.append((int(r), 3, names["x"], f"{rx[int(r)].as_py()} ; {ry[int(r)].as_py()}", str(reason)))
+            errors.append(
+                (int(r), 3, names["x"], f"{rx[int(r)].as_py()} ; {ry[int(r)].as_py()}", str(reason))
+            )
         srid[~keep] = 0
     bad = np.zeros(n, dtype=bool)
     errors.sort(key=lambda e: (e[0], e[1]))
@@ -414,15 +477,38 @@ def _is_number(raw: str) -> bool:
 PART_ROWS = 250_000  # rows of a part: checked and built while the previous one is being copied
 
 # Types of the rows written to the temporary table read by a source's INSERT.
-EVENT_TYPES = (("line", "bigint"), ("occurred_at", "timestamp"), ("time_known", "bool"), ("label", "text"),
-               ("label_key", "text"), ("type_code", "text"), ("family_code", "text"), ("place", "text"),
-               ("geom", "geometry(Point, 4326)"), ("geocoding_status", "text"), ("geocoding_score", "float8"),
-               ("record_id", "text"), ("natural_key", 'text COLLATE "C"'))
+EVENT_TYPES = (
+    ("line", "bigint"),
+    ("occurred_at", "timestamp"),
+    ("time_known", "bool"),
+    ("label", "text"),
+    ("label_key", "text"),
+    ("type_code", "text"),
+    ("family_code", "text"),
+    ("place", "text"),
+    ("geom", "geometry(Point, 4326)"),
+    ("geocoding_status", "text"),
+    ("geocoding_score", "float8"),
+    ("record_id", "text"),
+    ("natural_key", 'text COLLATE "C"'),
+)
 
 
-def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source: EventSource, table: Table,
-                index: dict[str, int], mapping: ColumnMapping, commune: str, geocoder: Geocoder | None,
-                accept_valid: bool, progress: Progress | None = None, dry_run: bool = False) -> None:
+def load_events(
+    conn: Connection,
+    batch_id: int,
+    report: ImportReport,
+    *,
+    source: EventSource,
+    table: Table,
+    index: dict[str, int],
+    mapping: ColumnMapping,
+    commune: str,
+    geocoder: Geocoder | None,
+    accept_valid: bool,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+) -> None:
     """The loader given to :func:`observatoire.imports.batches.run_import`.
 
     A regular file is checked and built part by part while the previous part is being copied (one core each).
@@ -434,8 +520,12 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
     # costs more than the query on an import.
     conn.exec_driver_sql("SET LOCAL jit = off")
     report.extra["correspondance"] = {name: table.header[i] for name, i in index.items()}
-    report.extra["format"] = {"type": table.kind, "encodage": table.encoding, "separateur": table.separator,
-                              "ligne_en_tete": table.header_line}
+    report.extra["format"] = {
+        "type": table.kind,
+        "encodage": table.encoding,
+        "separateur": table.separator,
+        "ligne_en_tete": table.header_line,
+    }
     with staging.timed(report, "lecture"):
         data = columnar.read_regular(table)
         if data is not None:
@@ -451,10 +541,20 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
             yield whole
             return
         for start in range(0, max(total, 1), PART_ROWS):
-            part = columnar.Columns([c.slice(start, PART_ROWS) for c in data.columns], data.lines[start:start + PART_ROWS])
+            part = columnar.Columns(
+                [c.slice(start, PART_ROWS) for c in data.columns], data.lines[start : start + PART_ROWS]
+            )
             with staging.timed(report, "verification"):
-                staged = _stage_columns(source, part, blank[start:start + PART_ROWS], table.header, index,
-                                        mapping.crs, report, parse)
+                staged = _stage_columns(
+                    source,
+                    part,
+                    blank[start : start + PART_ROWS],
+                    table.header,
+                    index,
+                    mapping.crs,
+                    report,
+                    parse,
+                )
             yield staged
             if progress:
                 progress("lecture", min(1.0, (start + PART_ROWS) / max(total, 1)))
@@ -472,7 +572,9 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
         next_id = staging.open_bulk_window(conn, source.table, total)
         target, names = source.table, ["id"] + [column for column, _ in source.bulk_columns] + ["batch_id"]
     else:
-        staging.create_temp(conn, "ev_events", list(EVENT_TYPES) + [(name, "text") for name in source.extra_fields])
+        staging.create_temp(
+            conn, "ev_events", list(EVENT_TYPES) + [(name, "text") for name in source.extra_fields]
+        )
         target, names = "ev_events", [name for name, _ in EVENT_TYPES] + list(source.extra_fields)
     kept = 0
     with staging.CopyWriter(conn, target, names) as writer:
@@ -487,17 +589,21 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
                     source.prepare(rows)
                 if bulk:
                     count = len(staged["line"])
-                    rows = {"id": pa.array(np.arange(next_id, next_id + count, dtype=np.int64)),
-                            **{column: rows[name] for column, name in source.bulk_columns},
-                            "batch_id": pa.array(np.full(count, batch_id, dtype=np.int32))}
+                    rows = {
+                        "id": pa.array(np.arange(next_id, next_id + count, dtype=np.int64)),
+                        **{column: rows[name] for column, name in source.bulk_columns},
+                        "batch_id": pa.array(np.full(count, batch_id, dtype=np.int32)),
+                    }
                     next_id += count
             if progress:
                 progress("validation", min(1.0, kept / max(total, 1)))
             writer.send({name: rows[name] for name in names})
     builder.finish(report)
     if not report.rows_read:
-        raise InputFileError("Le fichier ne contient aucune ligne sous l'en-tête : rien à importer. Vérifiez la "
-                             "période ou les filtres choisis dans le logiciel au moment de l'export.")
+        raise InputFileError(
+            "Le fichier ne contient aucune ligne sous l'en-tête : rien à importer. Vérifiez la "
+            "période ou les filtres choisis dans le logiciel au moment de l'export."
+        )
     if report.errors_total and not accept_valid:
         return  # run_import refuses the whole file and rolls back what was written
     if progress:
@@ -506,12 +612,16 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
         if bulk:
             report.inserted = staging.close_bulk_window(conn, source.table)
         elif dry_run:
-            report.inserted = conn.execute(sa.text(
-                f"SELECT count(*) FROM (SELECT DISTINCT natural_key FROM ev_events) e "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {source.table} t WHERE t.natural_key = e.natural_key)")).scalar_one()
+            report.inserted = conn.execute(
+                sa.text(
+                    f"SELECT count(*) FROM (SELECT DISTINCT natural_key FROM ev_events) e "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {source.table} t WHERE t.natural_key = e.natural_key)"
+                )
+            ).scalar_one()
         else:
-            result = conn.execute(sa.text(source.insert_sql.format(events="SELECT * FROM ev_events")),
-                                  {"batch_id": batch_id})
+            result = conn.execute(
+                sa.text(source.insert_sql.format(events="SELECT * FROM ev_events")), {"batch_id": batch_id}
+            )
             report.inserted = result.rowcount
     report.duplicates = kept - report.inserted
     if progress:

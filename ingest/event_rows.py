@@ -53,11 +53,13 @@ class Builder:
     busy copying while the parts are built.
     """
 
-    def __init__(self, conn: Connection, source: Any, geocoder: Geocoder | None, commune: str,
-                 progress: Any = None) -> None:
+    def __init__(
+        self, conn: Connection, source: Any, geocoder: Geocoder | None, commune: str, progress: Any = None
+    ) -> None:
         self.source, self.geocoder, self.progress = source, geocoder, progress
-        outline = conn.execute(sa.text("SELECT ST_AsBinary(geom) FROM obs.territory WHERE code = :c"),
-                               {"c": f"COM:{commune}"}).scalar()
+        outline = conn.execute(
+            sa.text("SELECT ST_AsBinary(geom) FROM obs.territory WHERE code = :c"), {"c": f"COM:{commune}"}
+        ).scalar()
         self.area = None
         if outline is not None:
             import shapely
@@ -83,13 +85,17 @@ class Builder:
             import shapely
 
             inside = np.ones(len(lon), dtype=bool)
-            inside[placed] = shapely.intersects_xy(self.area, lon[placed], lat[placed])  # boundary in, as ST_Covers
+            inside[placed] = shapely.intersects_xy(
+                self.area, lon[placed], lat[placed]
+            )  # boundary in, as ST_Covers
             self.outside.append(lines[~inside])
         return event_columns(staged, labels, places, lon, lat, status, self.source.extra_fields)
 
     def classify(self, conn: Connection, labels: list[str]) -> None:
         """Classify every wording of the file at once, before its rows are copied."""
-        self.found.update(self.source.classify(conn, [label for label in labels if label and label not in self.found]))
+        self.found.update(
+            self.source.classify(conn, [label for label in labels if label and label not in self.found])
+        )
 
     def _classify(self, staged: Staged) -> dict[str, pa.Array]:
         labels, codes = columnar.by_distinct(staged["label"], str)
@@ -105,9 +111,11 @@ class Builder:
             seen = self.seen.setdefault(label, [0, int(lines[first_row[i]])])
             seen[0] += int(counts[i])
         take = pa.array(codes)
-        return {"label_key": pa.array(keys, pa.string()).take(take),
-                "type_code": pa.array(types, pa.string()).take(take),
-                "family_code": pa.array(families, pa.string()).take(take)}
+        return {
+            "label_key": pa.array(keys, pa.string()).take(take),
+            "type_code": pa.array(types, pa.string()).take(take),
+            "family_code": pa.array(families, pa.string()).take(take),
+        }
 
     def _place(self, staged: Staged) -> Places:
         n = len(staged["line"])
@@ -134,28 +142,49 @@ class Builder:
             if self.progress and i % 5000 == 0:
                 self.progress("geocodage", i / max(len(texts), 1))
         take = pa.array(codes) if n else pa.array([], pa.int64())
-        return Places(pa.array(places, pa.string()).take(take), pa.array(keys, pa.string()).take(take),
-                      lon[codes], lat[codes], score[codes])
+        return Places(
+            pa.array(places, pa.string()).take(take),
+            pa.array(keys, pa.string()).take(take),
+            lon[codes],
+            lat[codes],
+            score[codes],
+        )
 
     def finish(self, report: ImportReport) -> None:
         """The report's lists and warnings: labels outside the nomenclature (most frequent first, with a
         suggestion; kept unclassified), no BAN, rows placed nowhere, points outside the commune."""
-        unknown = [{"libelle": label, "lignes": n, "premiere_ligne": first, "suggestion": self.found[label].suggestion}
-                   for label, (n, first) in self.seen.items()
-                   if label in self.found and self.found[label].type_code is None]
-        unknown += [{"libelle": label, "lignes": n, "premiere_ligne": first, "suggestion": None}
-                    for label, (n, first) in self.seen.items() if label not in self.found]
+        unknown = [
+            {
+                "libelle": label,
+                "lignes": n,
+                "premiere_ligne": first,
+                "suggestion": self.found[label].suggestion,
+            }
+            for label, (n, first) in self.seen.items()
+            if label in self.found and self.found[label].type_code is None
+        ]
+        unknown += [
+            {"libelle": label, "lignes": n, "premiere_ligne": first, "suggestion": None}
+            for label, (n, first) in self.seen.items()
+            if label not in self.found
+        ]
         if unknown:
             unknown.sort(key=lambda u: (-u["lignes"], u["premiere_ligne"]))
             report.extra["libelles_inconnus"] = unknown[:LISTED_MAX]
             report.warnings.append(
                 f"{len(unknown)} libellé(s) absent(s) de la nomenclature, gardé(s) « non classé(s) » : "
-                + "; ".join(f"« {u['libelle']} » ({u['lignes']} ligne(s))"
-                            + (f", peut-être « {u['suggestion']} »" if u["suggestion"] else "") for u in unknown[:10])
-                + f". {self.source.attach_hint}")
+                + "; ".join(
+                    f"« {u['libelle']} » ({u['lignes']} ligne(s))"
+                    + (f", peut-être « {u['suggestion']} »" if u["suggestion"] else "")
+                    for u in unknown[:10]
+                )
+                + f". {self.source.attach_hint}"
+            )
         if self.geocoder is None or not len(self.geocoder):
-            report.warnings.append("La Base Adresse Nationale de la commune n'est pas chargée (observatoire import "
-                                   "ban) : les adresses sans coordonnées restent non géolocalisées.")
+            report.warnings.append(
+                "La Base Adresse Nationale de la commune n'est pas chargée (observatoire import "
+                "ban) : les adresses sans coordonnées restent non géolocalisées."
+            )
         unplaced = np.concatenate(self.unplaced) if self.unplaced else np.zeros(0, dtype=np.int64)
         report.extra["non_geolocalises"] = len(unplaced)
         if len(unplaced):
@@ -163,7 +192,9 @@ class Builder:
             report.warnings.append(
                 f"{len(unplaced)} ligne(s) non géolocalisée(s) (adresse absente ou introuvable dans la BAN) : gardées, "
                 f"comptées dans les statistiques mais absentes des cartes. Lignes : "
-                + ", ".join(map(str, unplaced[:30].tolist())) + (" …" if len(unplaced) > 30 else ""))
+                + ", ".join(map(str, unplaced[:30].tolist()))
+                + (" …" if len(unplaced) > 30 else "")
+            )
         if self.area is None:
             report.extra["controle_commune"] = "contour de la commune non chargé : positions non contrôlées"
             return
@@ -171,9 +202,10 @@ class Builder:
         report.extra["hors_commune"] = len(outside)
         if len(outside):
             report.extra["lignes_hors_commune"] = outside[:LISTED_MAX].tolist()
-            report.warnings.append(f"{len(outside)} point(s) hors de la commune (gardés ; vérifiez les coordonnées) : "
-                                   "lignes " + ", ".join(map(str, outside[:30].tolist()))
-                                   + (" …" if len(outside) > 30 else ""))
+            report.warnings.append(
+                f"{len(outside)} point(s) hors de la commune (gardés ; vérifiez les coordonnées) : "
+                "lignes " + ", ".join(map(str, outside[:30].tolist())) + (" …" if len(outside) > 30 else "")
+            )
 
 
 STATUSES = pa.array(["coordonnees", "geocode", "non_geolocalise"])
@@ -204,8 +236,9 @@ def ewkb_points(lon: np.ndarray, lat: np.ndarray) -> pa.Array:
     offsets = np.arange(0, (n + 1) * record.itemsize, record.itemsize, dtype=np.int32)
     valid = ~(np.isnan(lon) | np.isnan(lat))
     mask = pa.array(valid).buffers()[1] if not valid.all() else None
-    return pa.Array.from_buffers(pa.binary(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(points)],
-                                 null_count=int((~valid).sum()))
+    return pa.Array.from_buffers(
+        pa.binary(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(points)], null_count=int((~valid).sum())
+    )
 
 
 def _float_text(value: float) -> str:
@@ -219,12 +252,15 @@ def natural_keys(staged: Staged, label_key: pa.Array, place_key: pa.Array) -> pa
     """The deduplication key: ``n:`` and the software's record id, else ``k:`` with the minute, the label
     and the place (or the coordinates as written)."""
     when = staged["occurred_at"]
-    minute = pc.if_else(pc.greater(pc.utf8_length(when), 10),
-                        pc.utf8_slice_codeunits(pc.replace_substring(when, " ", "T", max_replacements=1), 0, 16),
-                        pc.binary_join_element_wise(when, "T00:00", ""))
+    minute = pc.if_else(
+        pc.greater(pc.utf8_length(when), 10),
+        pc.utf8_slice_codeunits(pc.replace_substring(when, " ", "T", max_replacements=1), 0, 16),
+        pc.binary_join_element_wise(when, "T00:00", ""),
+    )
     where = place_key
     no_place = place_key.is_null().to_numpy(zero_copy_only=False) & staged["x"].is_valid().to_numpy(
-        zero_copy_only=False)
+        zero_copy_only=False
+    )
     if no_place.any():
         rows = np.flatnonzero(no_place)
         x, y = staged["x"].to_numpy(zero_copy_only=False), staged["y"].to_numpy(zero_copy_only=False)
@@ -236,24 +272,36 @@ def natural_keys(staged: Staged, label_key: pa.Array, place_key: pa.Array) -> pa
         filled = np.array(place_key.to_pylist(), dtype=object)
         filled[rows] = [texts[(x[r], y[r])] for r in rows]
         where = pa.array(filled, pa.string())
-    key = pc.binary_join_element_wise(pa.scalar("k:"), minute, pa.scalar("|"), label_key, pa.scalar("|"),
-                                      pc.fill_null(where, ""), "")
+    key = pc.binary_join_element_wise(
+        pa.scalar("k:"), minute, pa.scalar("|"), label_key, pa.scalar("|"), pc.fill_null(where, ""), ""
+    )
     record = staged["record_id"]
     by_record = pc.binary_join_element_wise(pa.scalar("n:"), record, "")
     return pc.if_else(record.is_valid(), by_record, key)
 
 
-def event_columns(staged: Staged, labels: dict[str, pa.Array], places: Places, lon: np.ndarray, lat: np.ndarray,
-                  status: pa.Array, extra_fields: tuple[str, ...]) -> dict[str, pa.Array]:
+def event_columns(
+    staged: Staged,
+    labels: dict[str, pa.Array],
+    places: Places,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    status: pa.Array,
+    extra_fields: tuple[str, ...],
+) -> dict[str, pa.Array]:
     """The rows a source inserts: line, occurred_at (timestamp), time_known, label, label_key, type_code,
     family_code, place, geom (EWKB), geocoding_status, geocoding_score, record_id, natural_key and the extra
     fields."""
     own = staged["srid"].is_valid().to_numpy(zero_copy_only=False)
     score = np.where(own, np.nan, places.score)
     columns = {
-        "line": staged["line"], "occurred_at": staged["occurred_at"].cast(pa.timestamp("us")),
+        "line": staged["line"],
+        "occurred_at": staged["occurred_at"].cast(pa.timestamp("us")),
         "time_known": staged["time_known"],
-        "label": staged["label"], **labels, "place": places.place, "geom": ewkb_points(lon, lat),
+        "label": staged["label"],
+        **labels,
+        "place": places.place,
+        "geom": ewkb_points(lon, lat),
         "geocoding_status": status,
         "geocoding_score": pa.array(score, mask=np.isnan(score)),
         "record_id": staged["record_id"],

@@ -47,9 +47,19 @@ def mapping_from(engine: Engine, source: EventSource, mapping: MappingArg) -> Co
     return ColumnMapping.from_dict(mapping)
 
 
-def commit(engine: Engine, source: EventSource, path: Path, *, mapping: MappingArg = None, user: str | None = None,
-           accept_valid: bool = False, dry_run: bool = False, progress: Progress | None = None,
-           commune: str | None = None, adjust_index: IndexHook | None = None) -> ImportReport:
+def commit(
+    engine: Engine,
+    source: EventSource,
+    path: Path,
+    *,
+    mapping: MappingArg = None,
+    user: str | None = None,
+    accept_valid: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    commune: str | None = None,
+    adjust_index: IndexHook | None = None,
+) -> ImportReport:
     """Validate and import an export in one transaction; see :func:`validate` for a dry run."""
     path = Path(path)
     if commune is None:
@@ -67,32 +77,69 @@ def commit(engine: Engine, source: EventSource, path: Path, *, mapping: MappingA
 
         def load(conn: Connection, batch_id: int, report: ImportReport) -> None:
             geocoder = load_geocoder(conn, commune)
-            load_events(conn, batch_id, report, source=source, table=table, index=index,
-                        mapping=chosen or ColumnMapping(), commune=commune, geocoder=geocoder,
-                        accept_valid=accept_valid, progress=progress, dry_run=dry_run)
+            load_events(
+                conn,
+                batch_id,
+                report,
+                source=source,
+                table=table,
+                index=index,
+                mapping=chosen or ColumnMapping(),
+                commune=commune,
+                geocoder=geocoder,
+                accept_valid=accept_valid,
+                progress=progress,
+                dry_run=dry_run,
+            )
 
-        return run_import(engine, source.name, path, load, user=user, accept_valid=accept_valid, dry_run=dry_run)
+        return run_import(
+            engine, source.name, path, load, user=user, accept_valid=accept_valid, dry_run=dry_run
+        )
     except PersonalDataRefused as exc:
         from observatoire import audit
 
         # The refusal is logged by file name and rule only: the message holds no value of the file.
-        audit.record_now(engine, "import_refuse", user_login=user, target=source.name,
-                         detail={"fichier": path.name, "motif": exc.message})
+        audit.record_now(
+            engine,
+            "import_refuse",
+            user_login=user,
+            target=source.name,
+            detail={"fichier": path.name, "motif": exc.message},
+        )
         raise
 
 
-def validate(engine: Engine, source: EventSource, path: Path, mapping: MappingArg = None, *,
-             user: str | None = None, progress: Progress | None = None, commune: str | None = None,
-             adjust_index: IndexHook | None = None) -> ImportReport:
+def validate(
+    engine: Engine,
+    source: EventSource,
+    path: Path,
+    mapping: MappingArg = None,
+    *,
+    user: str | None = None,
+    progress: Progress | None = None,
+    commune: str | None = None,
+    adjust_index: IndexHook | None = None,
+) -> ImportReport:
     """Everything :func:`commit` checks, nothing kept: the full report, errors included, never raised."""
-    report = commit(engine, source, path, mapping=mapping, user=user, accept_valid=True, dry_run=True,
-                    progress=progress, commune=commune, adjust_index=adjust_index)
+    report = commit(
+        engine,
+        source,
+        path,
+        mapping=mapping,
+        user=user,
+        accept_valid=True,
+        dry_run=True,
+        progress=progress,
+        commune=commune,
+        adjust_index=adjust_index,
+    )
     report.extra["refuse_sans_acceptation"] = report.errors_total > 0
     return report
 
 
-def save_used_mapping(engine: Engine, source: EventSource, path: Path, mapping: MappingArg, name: str,
-                      user: str | None = None) -> ColumnMapping:
+def save_used_mapping(
+    engine: Engine, source: EventSource, path: Path, mapping: MappingArg, name: str, user: str | None = None
+) -> ColumnMapping:
     """Save as profile ``name`` the mapping given, or the one proposed for the file's header."""
     chosen = mapping_from(engine, source, mapping)
     if chosen is None:

@@ -16,38 +16,153 @@ from sqlalchemy.engine import Connection
 
 # First word of the street: its abbreviations as officers and software write them.
 STREET_TYPES = {
-    "av": "avenue", "ave": "avenue", "avn": "avenue", "avenue": "avenue",
-    "bd": "boulevard", "bld": "boulevard", "blvd": "boulevard", "boul": "boulevard", "boulevard": "boulevard",
-    "r": "rue", "rue": "rue", "ch": "chemin", "che": "chemin", "chem": "chemin", "chemin": "chemin",
-    "pl": "place", "place": "place", "imp": "impasse", "impasse": "impasse", "all": "allee", "al": "allee",
-    "allee": "allee", "allees": "allees", "rte": "route", "rt": "route", "route": "route",
-    "fg": "faubourg", "fbg": "faubourg", "faubourg": "faubourg", "sq": "square", "square": "square",
-    "crs": "cours", "cours": "cours", "qu": "quai", "quai": "quai", "lot": "lotissement",
-    "lotissement": "lotissement", "res": "residence", "resid": "residence", "residence": "residence",
-    "tra": "traverse", "trav": "traverse", "traverse": "traverse", "mte": "montee", "montee": "montee",
-    "pass": "passage", "passage": "passage", "prom": "promenade", "promenade": "promenade",
-    "rpt": "rond-point", "rdpt": "rond-point", "esp": "esplanade", "esplanade": "esplanade",
-    "ham": "hameau", "hameau": "hameau", "pkg": "parking", "parking": "parking", "cite": "cite",
-    "sen": "sentier", "sentier": "sentier", "quartier": "quartier", "qua": "quartier", "qrt": "quartier",
-    "za": "zone", "zac": "zone", "zi": "zone", "zone": "zone", "vla": "villa", "villa": "villa",
-    "pont": "pont", "rampe": "rampe", "draille": "draille", "carraire": "carraire", "clos": "clos",
-    "domaine": "domaine", "dom": "domaine", "parc": "parc", "port": "porte", "pte": "porte", "porte": "porte",
+    "av": "avenue",
+    "ave": "avenue",
+    "avn": "avenue",
+    "avenue": "avenue",
+    "bd": "boulevard",
+    "bld": "boulevard",
+    "blvd": "boulevard",
+    "boul": "boulevard",
+    "boulevard": "boulevard",
+    "r": "rue",
+    "rue": "rue",
+    "ch": "chemin",
+    "che": "chemin",
+    "chem": "chemin",
+    "chemin": "chemin",
+    "pl": "place",
+    "place": "place",
+    "imp": "impasse",
+    "impasse": "impasse",
+    "all": "allee",
+    "al": "allee",
+    "allee": "allee",
+    "allees": "allees",
+    "rte": "route",
+    "rt": "route",
+    "route": "route",
+    "fg": "faubourg",
+    "fbg": "faubourg",
+    "faubourg": "faubourg",
+    "sq": "square",
+    "square": "square",
+    "crs": "cours",
+    "cours": "cours",
+    "qu": "quai",
+    "quai": "quai",
+    "lot": "lotissement",
+    "lotissement": "lotissement",
+    "res": "residence",
+    "resid": "residence",
+    "residence": "residence",
+    "tra": "traverse",
+    "trav": "traverse",
+    "traverse": "traverse",
+    "mte": "montee",
+    "montee": "montee",
+    "pass": "passage",
+    "passage": "passage",
+    "prom": "promenade",
+    "promenade": "promenade",
+    "rpt": "rond-point",
+    "rdpt": "rond-point",
+    "esp": "esplanade",
+    "esplanade": "esplanade",
+    "ham": "hameau",
+    "hameau": "hameau",
+    "pkg": "parking",
+    "parking": "parking",
+    "cite": "cite",
+    "sen": "sentier",
+    "sentier": "sentier",
+    "quartier": "quartier",
+    "qua": "quartier",
+    "qrt": "quartier",
+    "za": "zone",
+    "zac": "zone",
+    "zi": "zone",
+    "zone": "zone",
+    "vla": "villa",
+    "villa": "villa",
+    "pont": "pont",
+    "rampe": "rampe",
+    "draille": "draille",
+    "carraire": "carraire",
+    "clos": "clos",
+    "domaine": "domaine",
+    "dom": "domaine",
+    "parc": "parc",
+    "port": "porte",
+    "pte": "porte",
+    "porte": "porte",
 }
 TITLES = {
-    "st": "saint", "ste": "sainte", "sts": "saints", "gal": "general", "gl": "general", "mal": "marechal",
-    "pdt": "president", "pres": "president", "dr": "docteur", "doct": "docteur", "prof": "professeur",
-    "cdt": "commandant", "lt": "lieutenant", "cpt": "capitaine", "cap": "capitaine", "mgr": "monseigneur",
-    "ns": "notre", "nd": "notre dame", "vx": "vieux", "gd": "grand", "gde": "grande", "pt": "petit",
+    "st": "saint",
+    "ste": "sainte",
+    "sts": "saints",
+    "gal": "general",
+    "gl": "general",
+    "mal": "marechal",
+    "pdt": "president",
+    "pres": "president",
+    "dr": "docteur",
+    "doct": "docteur",
+    "prof": "professeur",
+    "cdt": "commandant",
+    "lt": "lieutenant",
+    "cpt": "capitaine",
+    "cap": "capitaine",
+    "mgr": "monseigneur",
+    "ns": "notre",
+    "nd": "notre dame",
+    "vx": "vieux",
+    "gd": "grand",
+    "gde": "grande",
+    "pt": "petit",
 }
 STOPWORDS = {"de", "du", "des", "la", "le", "les", "l", "d", "et", "a", "au", "aux", "en", "sur", "sous"}
-REPETITIONS = {"b": "bis", "bis": "bis", "t": "ter", "ter": "ter", "q": "quater", "qua": "quater",
-               "quater": "quater", "quinquies": "quinquies"}
-_LEADING_JUNK = {"angle", "carrefour", "face", "devant", "pres", "proche", "proximite", "niveau", "hauteur",
-                 "vers", "entree", "sortie", "au", "aux", "du", "de", "la", "le", "l", "d", "n", "no", "num"}
+REPETITIONS = {
+    "b": "bis",
+    "bis": "bis",
+    "t": "ter",
+    "ter": "ter",
+    "q": "quater",
+    "qua": "quater",
+    "quater": "quater",
+    "quinquies": "quinquies",
+}
+_LEADING_JUNK = {
+    "angle",
+    "carrefour",
+    "face",
+    "devant",
+    "pres",
+    "proche",
+    "proximite",
+    "niveau",
+    "hauteur",
+    "vers",
+    "entree",
+    "sortie",
+    "au",
+    "aux",
+    "du",
+    "de",
+    "la",
+    "le",
+    "l",
+    "d",
+    "n",
+    "no",
+    "num",
+}
 
-_NUMBER = re.compile(r"^(\d{1,5})(?!\d)(?:\s+\d{1,5}(?=\s+[a-z]))?"  # 12, 12-14
-                     r"(?:\s*(bis|ter|quater|quinquies|qua)(?![a-z])|([a-z])(?![a-z])|\s+([a-h])(?![a-z]))?"  # 12 bis, 366k, 12 b
-                     r"\s*(.*)$")
+_NUMBER = re.compile(
+    r"^(\d{1,5})(?!\d)(?:\s+\d{1,5}(?=\s+[a-z]))?"  # 12, 12-14
+    r"(?:\s*(bis|ter|quater|quinquies|qua)(?![a-z])|([a-z])(?![a-z])|\s+([a-h])(?![a-z]))?"  # 12 bis, 366k, 12 b
+    r"\s*(.*)$"
+)
 _POSTCODE_TAIL = re.compile(r"(?<=[a-z])\s+\d{4,5}(?:\s+[a-z][a-z ]*)?$")  # "… giono 04100 manosque"
 
 
@@ -88,8 +203,22 @@ def street_key(street: str) -> str:
     return " ".join(w for w in fold(street).split() if w not in STOPWORDS)
 
 
-_ADJECTIVES = {"vieux", "vieille", "ancien", "ancienne", "grand", "grande", "petit", "petite", "nouveau",
-               "nouvelle", "haut", "haute", "bas", "basse"}
+_ADJECTIVES = {
+    "vieux",
+    "vieille",
+    "ancien",
+    "ancienne",
+    "grand",
+    "grande",
+    "petit",
+    "petite",
+    "nouveau",
+    "nouvelle",
+    "haut",
+    "haute",
+    "bas",
+    "basse",
+}
 
 
 def _expand(words: list[str]) -> list[str]:
@@ -147,8 +276,12 @@ class Match:
 class Geocoder:
     """Matches address strings to the addresses of one commune."""
 
-    def __init__(self, addresses: Iterable[tuple[int | None, str | None, str, float, float]],
-                 commune_name: str | None = None, threshold: float = 0.5):
+    def __init__(
+        self,
+        addresses: Iterable[tuple[int | None, str | None, str, float, float]],
+        commune_name: str | None = None,
+        threshold: float = 0.5,
+    ):
         self.commune_name = commune_name
         self.threshold = threshold
         self.streets: dict[str, dict[tuple[int | None, str | None], tuple[float, float]]] = {}
@@ -184,7 +317,10 @@ class Geocoder:
     def _centroid(self, key: str) -> tuple[float, float]:
         if key not in self._centre:
             points = list(self.streets[key].values())
-            self._centre[key] = (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+            self._centre[key] = (
+                sum(p[0] for p in points) / len(points),
+                sum(p[1] for p in points) / len(points),
+            )
         return self._centre[key]
 
     def match(self, raw: str) -> Match | None:
@@ -221,10 +357,15 @@ def load_geocoder(conn: Connection, code_insee: str, commune_name: str | None = 
     """The geocoder of one commune from ``obs.ban_address`` (empty when the BAN is not loaded)."""
     import sqlalchemy as sa
 
-    rows = conn.execute(sa.text(
-        "SELECT numero, rep, street_key, ST_X(geom), ST_Y(geom) FROM obs.ban_address WHERE code_insee = :c"),
-        {"c": code_insee}).all()
+    rows = conn.execute(
+        sa.text(
+            "SELECT numero, rep, street_key, ST_X(geom), ST_Y(geom) FROM obs.ban_address WHERE code_insee = :c"
+        ),
+        {"c": code_insee},
+    ).all()
     if commune_name is None:
-        commune_name = conn.execute(sa.text(
-            "SELECT nom_commune FROM obs.ban_address WHERE code_insee = :c LIMIT 1"), {"c": code_insee}).scalar()
+        commune_name = conn.execute(
+            sa.text("SELECT nom_commune FROM obs.ban_address WHERE code_insee = :c LIMIT 1"),
+            {"c": code_insee},
+        ).scalar()
     return Geocoder((tuple(r) for r in rows), commune_name)

@@ -86,4 +86,4 @@ def encode(columns: Mapping[str, pa.Array]) -> memoryview:
         parts.extend(_column(array))
     joined = pc.binary_join_element_wise(*parts, b"", null_handling="replace", null_replacement=b"")
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32, count=n + 1, offset=joined.offset * 4)
-    return memoryview(joined.buffers()[2])[offsets[0]:offsets[-1]]
+    return memoryview(joined.buffers()[2])[offsets[0] : offsets[-1]]

@@ -23,29 +23,133 @@ from observatoire.police_nationale.catalogue import classify_labels
 SOURCE_NAME = "pn_faits"
 
 FIELDS: tuple[Field, ...] = (
-    Field("date", "Date des faits (ou date et heure)", (
-        "date", "date des faits", "date faits", "date de commission", "date de debut des faits", "date debut faits",
-        "date debut", "date de debut", "date constatation", "date de constatation", "date enregistrement",
-        "date d enregistrement", "date heure", "date et heure", "horodatage", "jour", "date fait"),
-        kind="date", required=True),
-    Field("time", "Heure des faits", ("heure", "heure des faits", "heure faits", "heure de debut", "heure debut",
-                                      "horaire", "heure de commission", "heure fait"), kind="time"),
-    Field("label", "Qualification ou catégorie", (
-        "qualification", "nature", "nature de l infraction", "nature infraction", "nature des faits", "infraction",
-        "libelle", "libelle infraction", "libelle de l infraction", "categorie", "type", "type de faits", "faits",
-        "libelle index", "intitule"), required=True),
-    Field("etat4001_index", "Index de l'état 4001", (
-        "index", "index 4001", "index etat 4001", "etat 4001", "n index", "numero index", "numero d index",
-        "code index", "index 4001 numero"), kind="id"),
-    Field("address", "Adresse ou lieu des faits", ("adresse", "lieu", "lieu des faits", "adresse des faits",
-                                                   "localisation", "voie", "rue", "adresse faits", "lieu faits")),
-    Field("x", "X ou longitude", ("x", "longitude", "lon", "lng", "long", "coord x", "coordonnee x", "x lambert",
-                                  "x l93", "gps x"), kind="number"),
-    Field("y", "Y ou latitude", ("y", "latitude", "lat", "coord y", "coordonnee y", "y lambert", "y l93",
-                                 "gps y"), kind="number"),
-    Field("record_id", "Référence du fait (numéro de procédure)", (
-        "reference", "ref", "numero", "n", "num", "id", "identifiant", "numero de procedure", "n procedure",
-        "n de procedure", "numero procedure", "n pv", "numero pv", "numero du fait", "n fait"), kind="id"),
+    Field(
+        "date",
+        "Date des faits (ou date et heure)",
+        (
+            "date",
+            "date des faits",
+            "date faits",
+            "date de commission",
+            "date de debut des faits",
+            "date debut faits",
+            "date debut",
+            "date de debut",
+            "date constatation",
+            "date de constatation",
+            "date enregistrement",
+            "date d enregistrement",
+            "date heure",
+            "date et heure",
+            "horodatage",
+            "jour",
+            "date fait",
+        ),
+        kind="date",
+        required=True,
+    ),
+    Field(
+        "time",
+        "Heure des faits",
+        (
+            "heure",
+            "heure des faits",
+            "heure faits",
+            "heure de debut",
+            "heure debut",
+            "horaire",
+            "heure de commission",
+            "heure fait",
+        ),
+        kind="time",
+    ),
+    Field(
+        "label",
+        "Qualification ou catégorie",
+        (
+            "qualification",
+            "nature",
+            "nature de l infraction",
+            "nature infraction",
+            "nature des faits",
+            "infraction",
+            "libelle",
+            "libelle infraction",
+            "libelle de l infraction",
+            "categorie",
+            "type",
+            "type de faits",
+            "faits",
+            "libelle index",
+            "intitule",
+        ),
+        required=True,
+    ),
+    Field(
+        "etat4001_index",
+        "Index de l'état 4001",
+        (
+            "index",
+            "index 4001",
+            "index etat 4001",
+            "etat 4001",
+            "n index",
+            "numero index",
+            "numero d index",
+            "code index",
+            "index 4001 numero",
+        ),
+        kind="id",
+    ),
+    Field(
+        "address",
+        "Adresse ou lieu des faits",
+        (
+            "adresse",
+            "lieu",
+            "lieu des faits",
+            "adresse des faits",
+            "localisation",
+            "voie",
+            "rue",
+            "adresse faits",
+            "lieu faits",
+        ),
+    ),
+    Field(
+        "x",
+        "X ou longitude",
+        ("x", "longitude", "lon", "lng", "long", "coord x", "coordonnee x", "x lambert", "x l93", "gps x"),
+        kind="number",
+    ),
+    Field(
+        "y",
+        "Y ou latitude",
+        ("y", "latitude", "lat", "coord y", "coordonnee y", "y lambert", "y l93", "gps y"),
+        kind="number",
+    ),
+    Field(
+        "record_id",
+        "Référence du fait (numéro de procédure)",
+        (
+            "reference",
+            "ref",
+            "numero",
+            "n",
+            "num",
+            "id",
+            "identifiant",
+            "numero de procedure",
+            "n procedure",
+            "n de procedure",
+            "numero procedure",
+            "n pv",
+            "numero pv",
+            "numero du fait",
+            "n fait",
+        ),
+        kind="id",
+    ),
 )
 
 # The index as files write it: ``27``, ``Index 27``, ``27 - Cambriolages de locaux d'habitations principales``.
@@ -77,11 +181,11 @@ SOURCE = EventSource(
     insert_sql=INSERT_SQL,
     table="obs.pn_fact",
     missing_label="qualification absente ; renseignez l'index de l'état 4001 ou la catégorie (par ex. "
-                  "« Cambriolage de logement »)",
+    "« Cambriolage de logement »)",
     nothing_placed="aucun fait ne pourrait être placé",
     label_fallback="etat4001_index",
     attach_hint="Un analyste peut les rattacher à une catégorie (page Nomenclature PN) ; d'ici là ces faits "
-                "restent sensibles, jamais dessinés comme des points.",
+    "restent sensibles, jamais dessinés comme des points.",
 )
 
 
@@ -96,16 +200,49 @@ def preview(path: Path, n: int = 10, sheet: str | None = None) -> Preview:
     return event_upload.preview(SOURCE, path, n=n, sheet=sheet)
 
 
-def commit(engine: Engine, path: Path, *, mapping: ColumnMapping | dict[str, Any] | str | None = None,
-           user: str | None = None, accept_valid: bool = False, dry_run: bool = False,
-           progress: Progress | None = None, commune: str | None = None) -> ImportReport:
+def commit(
+    engine: Engine,
+    path: Path,
+    *,
+    mapping: ColumnMapping | dict[str, Any] | str | None = None,
+    user: str | None = None,
+    accept_valid: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    commune: str | None = None,
+) -> ImportReport:
     """Validate and import an extract in one transaction; see :func:`validate` for a dry run."""
-    return event_upload.commit(engine, SOURCE, path, mapping=mapping, user=user, accept_valid=accept_valid,
-                               dry_run=dry_run, progress=progress, commune=commune, adjust_index=_index_as_label)
+    return event_upload.commit(
+        engine,
+        SOURCE,
+        path,
+        mapping=mapping,
+        user=user,
+        accept_valid=accept_valid,
+        dry_run=dry_run,
+        progress=progress,
+        commune=commune,
+        adjust_index=_index_as_label,
+    )
 
 
-def validate(engine: Engine, path: Path, mapping: ColumnMapping | dict[str, Any] | str | None = None, *,
-             user: str | None = None, progress: Progress | None = None, commune: str | None = None) -> ImportReport:
+def validate(
+    engine: Engine,
+    path: Path,
+    mapping: ColumnMapping | dict[str, Any] | str | None = None,
+    *,
+    user: str | None = None,
+    progress: Progress | None = None,
+    commune: str | None = None,
+) -> ImportReport:
     """Everything :func:`commit` checks, nothing kept: the full report, errors included, never raised."""
-    return event_upload.validate(engine, SOURCE, path, mapping, user=user, progress=progress, commune=commune,
-                                 adjust_index=_index_as_label)
+    return event_upload.validate(
+        engine,
+        SOURCE,
+        path,
+        mapping,
+        user=user,
+        progress=progress,
+        commune=commune,
+        adjust_index=_index_as_label,
+    )

@@ -13,8 +13,26 @@ from observatoire.errors import PersonalDataRefused
 from observatoire.text import normalise_header
 
 # (rule shown to the user, test on the normalised header's words)
-_PLACE_WORDS = {"voie", "rue", "commune", "lieu", "lieudit", "quartier", "secteur", "ville", "site", "zone",
-                "etablissement", "afnor", "ancienne", "ld", "service", "agent", "equipe", "patrouille"}
+_PLACE_WORDS = {
+    "voie",
+    "rue",
+    "commune",
+    "lieu",
+    "lieudit",
+    "quartier",
+    "secteur",
+    "ville",
+    "site",
+    "zone",
+    "etablissement",
+    "afnor",
+    "ancienne",
+    "ld",
+    "service",
+    "agent",
+    "equipe",
+    "patrouille",
+}
 
 
 def _has(words: list[str], *phrases: str) -> bool:
@@ -23,19 +41,67 @@ def _has(words: list[str], *phrases: str) -> bool:
 
 
 HEADER_RULES: tuple[tuple[str, object], ...] = (
-    ("nom de personne", lambda w: ("nom" in w or "noms" in w or "patronyme" in w) and not (set(w) & _PLACE_WORDS)),
+    (
+        "nom de personne",
+        lambda w: ("nom" in w or "noms" in w or "patronyme" in w) and not (set(w) & _PLACE_WORDS),
+    ),
     ("prénom", lambda w: bool({"prenom", "prenoms"} & set(w))),
-    ("date ou lieu de naissance", lambda w: "naissance" in w or _has(w, "ne le", "nee le", "ne e le", "ne a")),
+    (
+        "date ou lieu de naissance",
+        lambda w: "naissance" in w or _has(w, "ne le", "nee le", "ne e le", "ne a"),
+    ),
     ("numéro de téléphone", lambda w: bool({"telephone", "tel", "portable", "mobile", "gsm"} & set(w))),
-    ("adresse électronique", lambda w: bool({"courriel", "email", "mail", "mel"} & set(w)) or _has(w, "e mail")),
+    (
+        "adresse électronique",
+        lambda w: bool({"courriel", "email", "mail", "mel"} & set(w)) or _has(w, "e mail"),
+    ),
     ("immatriculation ou plaque", lambda w: bool({"immatriculation", "immat", "plaque", "plaques"} & set(w))),
-    ("texte libre (observations, commentaires)", lambda w: bool(
-        {"observation", "observations", "commentaire", "commentaires", "remarque", "remarques", "recit",
-         "narration", "note", "notes", "details", "precisions"} & set(w)) or _has(w, "compte rendu")),
-    ("identité d'une personne", lambda w: bool(
-        {"identite", "victime", "victimes", "requerant", "contrevenant", "auteur", "auteurs", "interpelle"}
-        & set(w)) or _has(w, "mis en cause", "personne concernee")),
-    ("numéro de sécurité sociale ou de permis", lambda w: _has(w, "securite sociale", "permis de conduire", "nir")),
+    (
+        "texte libre (observations, commentaires)",
+        lambda w: (
+            bool(
+                {
+                    "observation",
+                    "observations",
+                    "commentaire",
+                    "commentaires",
+                    "remarque",
+                    "remarques",
+                    "recit",
+                    "narration",
+                    "note",
+                    "notes",
+                    "details",
+                    "precisions",
+                }
+                & set(w)
+            )
+            or _has(w, "compte rendu")
+        ),
+    ),
+    (
+        "identité d'une personne",
+        lambda w: (
+            bool(
+                {
+                    "identite",
+                    "victime",
+                    "victimes",
+                    "requerant",
+                    "contrevenant",
+                    "auteur",
+                    "auteurs",
+                    "interpelle",
+                }
+                & set(w)
+            )
+            or _has(w, "mis en cause", "personne concernee")
+        ),
+    ),
+    (
+        "numéro de sécurité sociale ou de permis",
+        lambda w: _has(w, "securite sociale", "permis de conduire", "nir"),
+    ),
 )
 
 _PHONE = re.compile(r"(?<![\d])(?:(?:\+|00)\s?33\s?\(?0?\)?\s?|0)[1-9](?:[\s.\-]?\d{2}){4}(?![\d])")
@@ -49,11 +115,15 @@ CONTENT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("immatriculation", _PLATE_FNI),
 )
 # One pass over a value that is none of the above (the usual case) instead of one per rule.
-_ANY = re.compile("|".join(f"(?{'i' if p.flags & re.IGNORECASE else ''}:{p.pattern})" for _, p in CONTENT_RULES))
+_ANY = re.compile(
+    "|".join(f"(?{'i' if p.flags & re.IGNORECASE else ''}:{p.pattern})" for _, p in CONTENT_RULES)
+)
 FREE_TEXT_LENGTH = 150  # longer values are narratives, not categories or addresses
 
-ADVICE = ("L'observatoire ne conserve aucune donnée nominative (charte de déontologie du CLSPDR) : "
-          "retirez cette colonne ou ces valeurs de l'export, puis recommencez. Rien n'a été enregistré.")
+ADVICE = (
+    "L'observatoire ne conserve aucune donnée nominative (charte de déontologie du CLSPDR) : "
+    "retirez cette colonne ou ces valeurs de l'export, puis recommencez. Rien n'a été enregistré."
+)
 
 
 def header_rule(name: str) -> str | None:
@@ -74,7 +144,8 @@ def check_header(header: Sequence[str]) -> None:
         if rule:
             raise PersonalDataRefused(
                 f"Import refusé : la colonne « {name} » (n° {position}) ressemble à une donnée personnelle "
-                f"(règle : {rule}). {ADVICE}")
+                f"(règle : {rule}). {ADVICE}"
+            )
 
 
 def value_rule(value: str) -> str | None:
@@ -107,7 +178,8 @@ class ContentGuard:
             if rule:
                 raise PersonalDataRefused(
                     f"Import refusé : la colonne « {self.header[i]} » contient, ligne {line}, une valeur qui "
-                    f"ressemble à une donnée personnelle (règle : {rule}). {ADVICE}")
+                    f"ressemble à une donnée personnelle (règle : {rule}). {ADVICE}"
+                )
             if len(seen) < 50_000:  # bounded memory on columns of unique values
                 seen.add(value)
 
@@ -119,16 +191,23 @@ class ContentGuard:
 _WS = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\p{Z}]"
 _D = r"\p{Nd}"
 _LETTER_I = r"[A-Za-z\x{130}\x{131}\x{17f}\x{212a}]"  # [A-Z] under re.IGNORECASE also takes İ ı ſ K
-COLUMN_PREFILTER = "|".join((
-    rf"(?:(?:\+|00){_WS}?33{_WS}?\(?0?\)?{_WS}?|0)[1-9](?:(?:{_WS}|[.\-])?{_D}{_D}){{4}}",  # _PHONE
-    "@",  # _EMAIL needs one
-    rf"{_LETTER_I}{{2}}(?:{_WS}|-){_D}{{3}}(?:{_WS}|-){_LETTER_I}{{2}}",  # _PLATE_SIV
-    rf"{_D}{{2}}{_WS}?[A-Z]{{2,3}}{_WS}?(?:0[1-9]|[1-8]{_D}|9[0-5]|2A|2B)",  # _PLATE_FNI
-))
+COLUMN_PREFILTER = "|".join(
+    (
+        rf"(?:(?:\+|00){_WS}?33{_WS}?\(?0?\)?{_WS}?|0)[1-9](?:(?:{_WS}|[.\-])?{_D}{_D}){{4}}",  # _PHONE
+        "@",  # _EMAIL needs one
+        rf"{_LETTER_I}{{2}}(?:{_WS}|-){_D}{{3}}(?:{_WS}|-){_LETTER_I}{{2}}",  # _PLATE_SIV
+        rf"{_D}{{2}}{_WS}?[A-Z]{{2,3}}{_WS}?(?:0[1-9]|[1-8]{_D}|9[0-5]|2A|2B)",  # _PLATE_FNI
+    )
+)
 
 
-def first_violation(header: Sequence[str], columns: Sequence[object], lines: object,
-                    skip: Iterable[int] = (), ignore: object = None) -> None:
+def first_violation(
+    header: Sequence[str],
+    columns: Sequence[object],
+    lines: object,
+    skip: Iterable[int] = (),
+    ignore: object = None,
+) -> None:
     """The guard over whole columns (pyarrow string arrays, one per header column): raises as
     :class:`ContentGuard` would on the first offending row, naming the same column, line and rule.
 
@@ -145,8 +224,10 @@ def first_violation(header: Sequence[str], columns: Sequence[object], lines: obj
         if i in skip or i >= len(header):
             continue
         values = column.dictionary if isinstance(column, pa.DictionaryArray) else column  # each distinct once
-        suspect = pc.or_(pc.greater(pc.utf8_length(values), FREE_TEXT_LENGTH),
-                         pc.match_substring_regex(values, COLUMN_PREFILTER))
+        suspect = pc.or_(
+            pc.greater(pc.utf8_length(values), FREE_TEXT_LENGTH),
+            pc.match_substring_regex(values, COLUMN_PREFILTER),
+        )
         if not pc.any(suspect).as_py():
             continue
         if values is not column:
@@ -167,4 +248,5 @@ def first_violation(header: Sequence[str], columns: Sequence[object], lines: obj
         row, i, rule = min(hits)
         raise PersonalDataRefused(
             f"Import refusé : la colonne « {header[i]} » contient, ligne {int(lines[row])}, une valeur qui "
-            f"ressemble à une donnée personnelle (règle : {rule}). {ADVICE}")
+            f"ressemble à une donnée personnelle (règle : {rule}). {ADVICE}"
+        )

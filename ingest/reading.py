@@ -73,7 +73,8 @@ class TextTable:
         raise InputFileError(
             f"{self.path.name}, ligne {line}, colonne « {column[:60]} » : caractère de contrôle (code {byte:#04x}) "
             "dans une valeur. Aucun export de logiciel de bureau n'en écrit : le fichier est peut-être endommagé ou "
-            "n'est pas un fichier texte. Réexportez-le depuis le logiciel d'origine.")
+            "n'est pas un fichier texte. Réexportez-le depuis le logiciel d'origine."
+        )
 
 
 def open_table(path: Path, *, expected: set[str] | None = None, max_header_search: int = 15) -> TextTable:
@@ -186,8 +187,9 @@ def parse_datetime(raw: str | None) -> datetime | None:
     return datetime.combine(day, moment or time(0, 0))
 
 
-def iter_rows(table: TextTable, on_position: Callable[[float], None] | None = None,
-              every: int = 50_000) -> Iterator[tuple[int, list[str]]]:
+def iter_rows(
+    table: TextTable, on_position: Callable[[float], None] | None = None, every: int = 50_000
+) -> Iterator[tuple[int, list[str]]]:
     """Like :meth:`TextTable.rows`, telling ``on_position`` the share of the file read every ``every``
     rows, so a page can show progress on a large file."""
     size = max(Path(table.path).stat().st_size, 1)

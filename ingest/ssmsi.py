@@ -49,8 +49,10 @@ def _open(path: Path) -> tuple[list[str], Iterator[str], str, int]:
                 while chunk := text.read(_CHUNK):
                     yield chunk
             except UnicodeDecodeError as exc:
-                raise InputFileError(f"{path.name} : caractère illisible en {table.encoding} ; "
-                                     "enregistrez le fichier en UTF-8.") from exc
+                raise InputFileError(
+                    f"{path.name} : caractère illisible en {table.encoding} ; "
+                    "enregistrez le fichier en UTF-8."
+                ) from exc
 
     return table.header, body(), table.separator, table.header_line
 
@@ -61,7 +63,9 @@ def _open_parquet(path: Path) -> tuple[list[str], Iterator[str], str, int]:
         import pyarrow.csv as pa_csv
         import pyarrow.parquet as pq
     except ImportError as exc:  # optional: only parquet files need it
-        raise InputFileError("Lire un fichier parquet demande le paquet pyarrow (pip install pyarrow).") from exc
+        raise InputFileError(
+            "Lire un fichier parquet demande le paquet pyarrow (pip install pyarrow)."
+        ) from exc
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
@@ -73,15 +77,20 @@ def _open_parquet(path: Path) -> tuple[list[str], Iterator[str], str, int]:
     return list(table.column_names), iter([text]), ";", 1
 
 
-def _copy_raw(conn: Connection, path: Path, width: int, chunks: Iterator[str], separator: str,
-              header_line: int) -> int:
+def _copy_raw(
+    conn: Connection, path: Path, width: int, chunks: Iterator[str], separator: str, header_line: int
+) -> int:
     cols = ", ".join(f"c{i} text" for i in range(width))
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
-        cur.execute(f"CREATE TEMP TABLE ssmsi_raw (line bigint GENERATED ALWAYS AS IDENTITY, {cols}) ON COMMIT DROP")
+        cur.execute(
+            f"CREATE TEMP TABLE ssmsi_raw (line bigint GENERATED ALWAYS AS IDENTITY, {cols}) ON COMMIT DROP"
+        )
         names = ", ".join(f"c{i}" for i in range(width))
         try:
-            with cur.copy(f"COPY ssmsi_raw ({names}) FROM STDIN (FORMAT csv, DELIMITER '{separator}')") as copy:
+            with cur.copy(
+                f"COPY ssmsi_raw ({names}) FROM STDIN (FORMAT csv, DELIMITER '{separator}')"
+            ) as copy:
                 for chunk in chunks:
                     copy.write(chunk)
         except psycopg.errors.DataError as exc:
@@ -89,7 +98,9 @@ def _copy_raw(conn: Connection, path: Path, width: int, chunks: Iterator[str], s
             where = f"ligne {int(m.group(1)) + header_line}" if m else "une ligne"
             raise InputFileError(
                 f"{path.name} : {where} n'a pas le même nombre de colonnes que l'en-tête ({width}) "
-                f"ou est mal formée ; corrigez-la puis relancez.", detail=str(exc)) from exc
+                f"ou est mal formée ; corrigez-la puis relancez.",
+                detail=str(exc),
+            ) from exc
         cur.execute("SELECT count(*) FROM ssmsi_raw")
         return cur.fetchone()[0]
 
@@ -115,23 +126,32 @@ def _stage_rows(conn: Connection, layout: Layout, offset: int) -> None:
     """``ssmsi_rows``: one row per value, still text, with its file line."""
     col = layout.columns.get
     fields = {
-        "year_txt": _txt(col("year")), "unit": _txt(col("unit")), "rate_txt": _txt(col("rate")),
-        "published_txt": _txt(col("published")), "cvalue_txt": _txt(col("complement_value")),
-        "crate_txt": _txt(col("complement_rate")), "pop_txt": _txt(col("inhabitants")),
-        "popv_txt": _txt(col("inhabitants_vintage")), "log_txt": _txt(col("dwellings")),
+        "year_txt": _txt(col("year")),
+        "unit": _txt(col("unit")),
+        "rate_txt": _txt(col("rate")),
+        "published_txt": _txt(col("published")),
+        "cvalue_txt": _txt(col("complement_value")),
+        "crate_txt": _txt(col("complement_rate")),
+        "pop_txt": _txt(col("inhabitants")),
+        "popv_txt": _txt(col("inhabitants_vintage")),
+        "log_txt": _txt(col("dwellings")),
         "logv_txt": _txt(col("dwellings_vintage")),
     }
     select = ", ".join(f"{expr} AS {name}" for name, expr in fields.items())
     base = f"line + {offset} AS line, {_code_sql(layout)} AS code, {select}"
     if layout.kind == "wide":
         values = ", ".join(f"({_quote(ind)}, c{pos})" for pos, ind in layout.indicator_columns.items())
-        sql = (f"SELECT {base}, v.label AS label, nullif(nullif(btrim(v.val), ''), 'NA') AS count_txt "
-               f"FROM ssmsi_raw CROSS JOIN LATERAL (VALUES {values}) AS v(label, val)")
+        sql = (
+            f"SELECT {base}, v.label AS label, nullif(nullif(btrim(v.val), ''), 'NA') AS count_txt "
+            f"FROM ssmsi_raw CROSS JOIN LATERAL (VALUES {values}) AS v(label, val)"
+        )
     elif layout.kind == "appli":
         cases = " ".join(f"WHEN '{n}' THEN {_quote(i)}" for n, i in APPLI_INDICATORS.items())
         ind = _txt(col("indicator"))
-        sql = (f"SELECT {base}, CASE {ind} {cases} ELSE 'indictr ' || {ind} END AS label, "
-               f"NULL::text AS count_txt FROM ssmsi_raw")
+        sql = (
+            f"SELECT {base}, CASE {ind} {cases} ELSE 'indictr ' || {ind} END AS label, "
+            f"NULL::text AS count_txt FROM ssmsi_raw"
+        )
     else:
         sql = f"SELECT {base}, {_txt(col('indicator'))} AS label, {_txt(col('count'))} AS count_txt FROM ssmsi_raw"
     conn.exec_driver_sql(f"CREATE TEMP TABLE ssmsi_rows ON COMMIT DROP AS {sql}")
@@ -144,37 +164,56 @@ def _quote(value: str) -> str:
 def _map_indicators(conn: Connection, report: ImportReport) -> None:
     """``ssmsi_ind``: file label → indicator id; unknown labels are errors listed one by one."""
     rows = conn.exec_driver_sql(
-        "SELECT label, count(*), min(line) FROM ssmsi_rows GROUP BY label ORDER BY min(line)").all()
+        "SELECT label, count(*), min(line) FROM ssmsi_rows GROUP BY label ORDER BY min(line)"
+    ).all()
     mapping = []
     for label, n, first in rows:
         found = indicators.BY_ID.get(label or "") or (indicators.by_label(label) if label else None)
         if found:
             mapping.append((label, found.id))
         else:
-            report.error(first, "indicateur", label,
-                         f"indicateur inconnu ({n} ligne(s)) ; indicateurs connus : "
-                         + "; ".join(i.label for i in indicators.INDICATORS))
-    conn.exec_driver_sql("CREATE TEMP TABLE ssmsi_ind (label text PRIMARY KEY, indicator_id text) ON COMMIT DROP")
+            report.error(
+                first,
+                "indicateur",
+                label,
+                f"indicateur inconnu ({n} ligne(s)) ; indicateurs connus : "
+                + "; ".join(i.label for i in indicators.INDICATORS),
+            )
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE ssmsi_ind (label text PRIMARY KEY, indicator_id text) ON COMMIT DROP"
+    )
     if mapping:
-        conn.execute(sa.text("INSERT INTO ssmsi_ind VALUES (:l, :i)"), [{"l": lb, "i": i} for lb, i in mapping])
+        conn.execute(
+            sa.text("INSERT INTO ssmsi_ind VALUES (:l, :i)"), [{"l": lb, "i": i} for lb, i in mapping]
+        )
     # pn_stat has no foreign key towards pn_indicator (one lookup per row on millions of rows): the check is
     # here, once per indicator, against the database's catalogue rather than the code's copy of it.
     missing = conn.exec_driver_sql(
         "SELECT i.label, i.indicator_id FROM ssmsi_ind i LEFT JOIN obs.pn_indicator p ON p.id = i.indicator_id "
-        "WHERE p.id IS NULL").all()
+        "WHERE p.id IS NULL"
+    ).all()
     for label, indicator_id in missing:
-        report.error(None, "indicateur", label, f"indicateur « {indicator_id} » absent du catalogue de la base ; "
-                     "appliquez les migrations (observatoire db upgrade) puis relancez")
+        report.error(
+            None,
+            "indicateur",
+            label,
+            f"indicateur « {indicator_id} » absent du catalogue de la base ; "
+            "appliquez les migrations (observatoire db upgrade) puis relancez",
+        )
     if missing:
-        conn.exec_driver_sql("DELETE FROM ssmsi_ind WHERE indicator_id NOT IN (SELECT id FROM obs.pn_indicator)")
+        conn.exec_driver_sql(
+            "DELETE FROM ssmsi_ind WHERE indicator_id NOT IN (SELECT id FROM obs.pn_indicator)"
+        )
 
 
 def _checks(layout: Layout) -> list[tuple[str, str, str, str]]:
     """(column, bad-row condition, shown value, message) — evaluated in one scan of ``ssmsi_rows``."""
     deps = ", ".join(_quote(d) for d in geo_codes.DEPARTEMENTS)
     if layout.level == "commune":
-        code_ok = (f"code ~ '^([0-9]{{5}}|2[AB][0-9]{{3}})$' AND (CASE WHEN left(code, 2) = '97' THEN left(code, 3) "
-                   f"ELSE left(code, 2) END) IN ({deps})")
+        code_ok = (
+            f"code ~ '^([0-9]{{5}}|2[AB][0-9]{{3}})$' AND (CASE WHEN left(code, 2) = '97' THEN left(code, 3) "
+            f"ELSE left(code, 2) END) IN ({deps})"
+        )
         what = "code commune INSEE invalide (5 caractères, par ex. 04112)"
     elif layout.level == "departement":
         code_ok, what = f"code IN ({deps})", "code de département inconnu"
@@ -184,20 +223,57 @@ def _checks(layout: Layout) -> list[tuple[str, str, str, str]]:
     num = _NUMBER
     checks = [
         ("territoire", f"code IS NULL OR NOT ({code_ok})", "code", what),
-        ("annee", "year_txt IS NULL OR year_txt !~ '^([0-9]{2}|20[0-9]{2})$'", "year_txt",
-         "année invalide (attendu 16 ou 2016)"),
-        ("faits", "count_txt IS NOT NULL AND count_txt !~ '^[0-9]+([.,]0+)?$'", "count_txt",
-         "nombre de faits invalide (entier positif attendu)"),
+        (
+            "annee",
+            "year_txt IS NULL OR year_txt !~ '^([0-9]{2}|20[0-9]{2})$'",
+            "year_txt",
+            "année invalide (attendu 16 ou 2016)",
+        ),
+        (
+            "faits",
+            "count_txt IS NOT NULL AND count_txt !~ '^[0-9]+([.,]0+)?$'",
+            "count_txt",
+            "nombre de faits invalide (entier positif attendu)",
+        ),
         ("tauxpourmille", f"rate_txt IS NOT NULL AND rate_txt !~ '{num}'", "rate_txt", "taux non numérique"),
         ("POP", f"pop_txt IS NOT NULL AND pop_txt !~ '{num}'", "pop_txt", "population non numérique"),
-        ("LOG", f"log_txt IS NOT NULL AND log_txt !~ '{num}'", "log_txt", "nombre de logements non numérique"),
-        ("millPOP", "popv_txt IS NOT NULL AND popv_txt !~ '^([0-9]{2}|[0-9]{4})$'", "popv_txt", "millésime invalide"),
-        ("millLOG", "logv_txt IS NOT NULL AND logv_txt !~ '^([0-9]{2}|[0-9]{4})$'", "logv_txt", "millésime invalide"),
-        ("complementinfoval", f"cvalue_txt IS NOT NULL AND cvalue_txt !~ '{num}'", "cvalue_txt", "valeur non numérique"),
-        ("complementinfotaux", f"crate_txt IS NOT NULL AND crate_txt !~ '{num}'", "crate_txt", "taux non numérique"),
-        ("valeur.publiée", "published_txt IS NOT NULL AND lower(published_txt) NOT IN "
-         "('diff', 'ndiff', 'oui', 'non', 'true', 'false', '1', '0')", "published_txt",
-         "indicateur de diffusion inconnu (attendu diff ou ndiff)"),
+        (
+            "LOG",
+            f"log_txt IS NOT NULL AND log_txt !~ '{num}'",
+            "log_txt",
+            "nombre de logements non numérique",
+        ),
+        (
+            "millPOP",
+            "popv_txt IS NOT NULL AND popv_txt !~ '^([0-9]{2}|[0-9]{4})$'",
+            "popv_txt",
+            "millésime invalide",
+        ),
+        (
+            "millLOG",
+            "logv_txt IS NOT NULL AND logv_txt !~ '^([0-9]{2}|[0-9]{4})$'",
+            "logv_txt",
+            "millésime invalide",
+        ),
+        (
+            "complementinfoval",
+            f"cvalue_txt IS NOT NULL AND cvalue_txt !~ '{num}'",
+            "cvalue_txt",
+            "valeur non numérique",
+        ),
+        (
+            "complementinfotaux",
+            f"crate_txt IS NOT NULL AND crate_txt !~ '{num}'",
+            "crate_txt",
+            "taux non numérique",
+        ),
+        (
+            "valeur.publiée",
+            "published_txt IS NOT NULL AND lower(published_txt) NOT IN "
+            "('diff', 'ndiff', 'oui', 'non', 'true', 'false', '1', '0')",
+            "published_txt",
+            "indicateur de diffusion inconnu (attendu diff ou ndiff)",
+        ),
     ]
     if layout.kind == "appli":
         checks.append(("diff_tx", "rate_txt IS NULL", "rate_txt", "taux absent"))
@@ -219,10 +295,14 @@ def _any_bad(conn: Connection, checks: list[tuple[str, str, str, str]]) -> bool:
     tests = []
     if grouped:
         # OFFSET 0 keeps the conditions out of the DISTINCT, which they would otherwise run below.
-        tests.append(f"EXISTS (SELECT 1 FROM (SELECT DISTINCT {columns} FROM ssmsi_rows OFFSET 0) g "
-                     f"WHERE {' OR '.join(f'({cond})' for cond, _ in grouped)})")
+        tests.append(
+            f"EXISTS (SELECT 1 FROM (SELECT DISTINCT {columns} FROM ssmsi_rows OFFSET 0) g "
+            f"WHERE {' OR '.join(f'({cond})' for cond, _ in grouped)})"
+        )
     if per_row:
-        tests.append(f"EXISTS (SELECT 1 FROM ssmsi_rows WHERE {' OR '.join(f'({cond})' for cond in per_row)})")
+        tests.append(
+            f"EXISTS (SELECT 1 FROM ssmsi_rows WHERE {' OR '.join(f'({cond})' for cond in per_row)})"
+        )
     return bool(tests) and bool(conn.exec_driver_sql("SELECT " + " OR ".join(tests)).scalar())
 
 
@@ -231,20 +311,27 @@ def _validate(conn: Connection, layout: Layout, report: ImportReport, accept_val
     values = ", ".join(f"({_quote(c)}, {cond}, {val}, {_quote(msg)})" for c, cond, val, msg in checks)
     any_bad = " OR ".join(f"({cond})" for _, cond, _, _ in checks)
     # The OR filter first: valid rows (nearly all) are dismissed without expanding the list of checks.
-    rows = conn.exec_driver_sql(
-        f"SELECT line, v.col, v.val, v.msg FROM (SELECT * FROM ssmsi_rows WHERE {any_bad}) AS r "
-        f"CROSS JOIN LATERAL (VALUES {values}) AS v(col, bad, val, msg) "
-        f"WHERE v.bad ORDER BY line LIMIT {MAX_ERRORS_KEPT}").all() if _any_bad(conn, checks) else []
+    rows = (
+        conn.exec_driver_sql(
+            f"SELECT line, v.col, v.val, v.msg FROM (SELECT * FROM ssmsi_rows WHERE {any_bad}) AS r "
+            f"CROSS JOIN LATERAL (VALUES {values}) AS v(col, bad, val, msg) "
+            f"WHERE v.bad ORDER BY line LIMIT {MAX_ERRORS_KEPT}"
+        ).all()
+        if _any_bad(conn, checks)
+        else []
+    )
     for line, column, value, message in rows:
         report.error(line, column, value, message)
     dups = conn.exec_driver_sql(
         "SELECT min(r.line), max(r.line), r.code, r.label, r.year_txt FROM ssmsi_rows r "
-        "GROUP BY r.code, r.label, r.year_txt HAVING count(*) > 1 ORDER BY 1 LIMIT 50").all()
+        "GROUP BY r.code, r.label, r.year_txt HAVING count(*) > 1 ORDER BY 1 LIMIT 50"
+    ).all()
     for first, last, code, label, year in dups:
         report.error(last, None, f"{code} / {label} / {year}", f"valeur en double (déjà à la ligne {first})")
     if report.errors_total and accept_valid:
         deleted = conn.exec_driver_sql(
-            f"DELETE FROM ssmsi_rows WHERE {any_bad} OR label NOT IN (SELECT label FROM ssmsi_ind)").rowcount
+            f"DELETE FROM ssmsi_rows WHERE {any_bad} OR label NOT IN (SELECT label FROM ssmsi_ind)"
+        ).rowcount
         report.rejected += deleted
 
 
@@ -256,18 +343,19 @@ def _year(expr: str) -> str:
     return f"(CASE WHEN length({expr}) = 2 THEN 2000 + {expr}::int ELSE {expr}::int END)"
 
 
-def _write(conn: Connection, layout: Layout, edition: str, batch_id: int, report: ImportReport,
-           accept_valid: bool) -> None:
+def _write(
+    conn: Connection, layout: Layout, edition: str, batch_id: int, report: ImportReport, accept_valid: bool
+) -> None:
     prefix = {"commune": "COM:", "departement": "DEP:", "region": "REG:"}[layout.level]
     with timed(report, "conversion"):
         conn.exec_driver_sql(f"""
             CREATE TEMP TABLE ssmsi_clean ON COMMIT DROP AS
-            SELECT r.line, '{prefix}' || r.code AS territory_code, {_year('r.year_txt')} AS year, i.indicator_id,
+            SELECT r.line, '{prefix}' || r.code AS territory_code, {_year("r.year_txt")} AS year, i.indicator_id,
                    COALESCE(lower(r.published_txt) IN ('ndiff', 'non', 'false', '0'), false) AS not_published,
-                   {_num('r.count_txt')}::int AS count, {_num('r.rate_txt')} AS rate,
-                   {_num('r.cvalue_txt')} AS cvalue, {_num('r.crate_txt')} AS crate, lower(r.unit) AS unit,
-                   {_num('r.pop_txt')} AS pop, {_year('r.popv_txt')} AS popv,
-                   {_num('r.log_txt')} AS log, {_year('r.logv_txt')} AS logv
+                   {_num("r.count_txt")}::int AS count, {_num("r.rate_txt")} AS rate,
+                   {_num("r.cvalue_txt")} AS cvalue, {_num("r.crate_txt")} AS crate, lower(r.unit) AS unit,
+                   {_num("r.pop_txt")} AS pop, {_year("r.popv_txt")} AS popv,
+                   {_num("r.log_txt")} AS log, {_year("r.logv_txt")} AS logv
             FROM ssmsi_rows r JOIN ssmsi_ind i USING (label)""")
     with timed(report, "territoires"):
         codes = set(conn.exec_driver_sql("SELECT DISTINCT territory_code FROM ssmsi_clean").scalars())
@@ -276,21 +364,37 @@ def _write(conn: Connection, layout: Layout, edition: str, batch_id: int, report
         SELECT territory_code, year, min(pop), max(pop) FROM ssmsi_clean GROUP BY territory_code, year
         HAVING min(pop) <> max(pop) OR min(log) <> max(log) LIMIT 20""").all()
     for code, year, low, high in inconsistent:
-        report.error(None, "POP", f"{code} {year}", f"populations ou logements différents selon les lignes ({low} / {high})")
+        report.error(
+            None,
+            "POP",
+            f"{code} {year}",
+            f"populations ou logements différents selon les lignes ({low} / {high})",
+        )
         if accept_valid:
-            report.rejected += conn.execute(sa.text("DELETE FROM ssmsi_clean WHERE territory_code = :c AND year = :y"),
-                                            {"c": code, "y": year}).rowcount
+            report.rejected += conn.execute(
+                sa.text("DELETE FROM ssmsi_clean WHERE territory_code = :c AND year = :y"),
+                {"c": code, "y": year},
+            ).rowcount
     if inconsistent and not accept_valid:
         return
     with timed(report, "valeurs"):
-        published = ("CASE WHEN c.not_published THEN false WHEN c.count IS NULL AND c.rate IS NULL THEN false "
-                     "ELSE true END")
-        columns = (("edition", ":edition"), ("territory_code", "c.territory_code"),
-                   ("indicator_id", "c.indicator_id"), ("year", "c.year"),
-                   ("count", "CASE WHEN c.not_published THEN NULL ELSE c.count END"), ("published", published),
-                   ("published_rate", "CASE WHEN c.not_published THEN NULL ELSE c.rate END"),
-                   ("complement_value", "c.cvalue"), ("complement_rate", "c.crate"), ("unit", "c.unit"),
-                   ("batch_id", ":batch"))
+        published = (
+            "CASE WHEN c.not_published THEN false WHEN c.count IS NULL AND c.rate IS NULL THEN false "
+            "ELSE true END"
+        )
+        columns = (
+            ("edition", ":edition"),
+            ("territory_code", "c.territory_code"),
+            ("indicator_id", "c.indicator_id"),
+            ("year", "c.year"),
+            ("count", "CASE WHEN c.not_published THEN NULL ELSE c.count END"),
+            ("published", published),
+            ("published_rate", "CASE WHEN c.not_published THEN NULL ELSE c.rate END"),
+            ("complement_value", "c.cvalue"),
+            ("complement_rate", "c.crate"),
+            ("unit", "c.unit"),
+            ("batch_id", ":batch"),
+        )
         valid = conn.exec_driver_sql("SELECT count(*) FROM ssmsi_clean").scalar_one()
         if bulk_worthwhile(conn, "obs.pn_stat", valid):
             # A national base into a table it outgrows: indexes rebuilt once by the owner's function.
@@ -298,19 +402,26 @@ def _write(conn: Connection, layout: Layout, edition: str, batch_id: int, report
             select = select.replace(":edition", _quote(edition)).replace(":batch", str(int(batch_id)))
             report.inserted = bulk_insert(conn, "obs.pn_stat", f"SELECT c.line, {select} FROM ssmsi_clean c")
         else:
-            stats = conn.execute(sa.text(
-                f"INSERT INTO obs.pn_stat ({', '.join(n for n, _ in columns)}) "
-                f"SELECT {', '.join(e for _, e in columns)} FROM ssmsi_clean c ON CONFLICT DO NOTHING"),
-                {"edition": edition, "batch": batch_id})
+            stats = conn.execute(
+                sa.text(
+                    f"INSERT INTO obs.pn_stat ({', '.join(n for n, _ in columns)}) "
+                    f"SELECT {', '.join(e for _, e in columns)} FROM ssmsi_clean c ON CONFLICT DO NOTHING"
+                ),
+                {"edition": edition, "batch": batch_id},
+            )
             report.inserted = stats.rowcount
     report.duplicates = valid - report.inserted
     report.extra["valeurs"] = valid
     report.extra["non_diffusees"] = conn.exec_driver_sql(
-        "SELECT count(*) FROM ssmsi_clean WHERE not_published").scalar_one()
+        "SELECT count(*) FROM ssmsi_clean WHERE not_published"
+    ).scalar_one()
     # Dwellings missing from the file (JSON re-exports): recovered from the burglary count and its
     # published per-1,000-dwellings rate, and flagged as such.
-    dwelling_ids = ", ".join(_quote(i.id) for i in indicators.INDICATORS if i.denominator == indicators.DWELLINGS)
-    denominators = conn.execute(sa.text(f"""
+    dwelling_ids = ", ".join(
+        _quote(i.id) for i in indicators.INDICATORS if i.denominator == indicators.DWELLINGS
+    )
+    denominators = conn.execute(
+        sa.text(f"""
         INSERT INTO obs.pn_denominator (edition, territory_code, year, inhabitants, inhabitants_vintage,
                                         dwellings, dwellings_vintage, dwellings_derived, batch_id)
         SELECT :edition, territory_code, year, max(pop), max(popv),
@@ -321,19 +432,32 @@ def _write(conn: Connection, layout: Layout, edition: str, batch_id: int, report
         FROM ssmsi_clean GROUP BY territory_code, year
         HAVING max(pop) IS NOT NULL OR max(log) IS NOT NULL
             OR bool_or(indicator_id IN ({dwelling_ids}) AND count > 0 AND rate > 0)
-        ON CONFLICT DO NOTHING"""), {"edition": edition, "batch": batch_id})
+        ON CONFLICT DO NOTHING"""),
+        {"edition": edition, "batch": batch_id},
+    )
     report.extra["denominateurs"] = denominators.rowcount
 
 
 def _ensure_edition(conn: Connection, code: str, produced_on: date | None, batch_id: int) -> None:
     label = f"SSMSI, édition du {produced_on:%d/%m/%Y}" if produced_on else f"SSMSI, édition {code}"
-    conn.execute(sa.text("INSERT INTO obs.pn_edition (code, produced_on, label, batch_id) "
-                         "VALUES (:c, :d, :l, :b) ON CONFLICT (code) DO NOTHING"),
-                 {"c": code, "d": produced_on, "l": label, "b": batch_id})
+    conn.execute(
+        sa.text(
+            "INSERT INTO obs.pn_edition (code, produced_on, label, batch_id) "
+            "VALUES (:c, :d, :l, :b) ON CONFLICT (code) DO NOTHING"
+        ),
+        {"c": code, "d": produced_on, "l": label, "b": batch_id},
+    )
 
 
-def import_ssmsi(engine: Engine, path: Path, *, edition: str | None = None, user: str | None = None,
-                 accept_valid: bool = False, dry_run: bool = False) -> ImportReport:
+def import_ssmsi(
+    engine: Engine,
+    path: Path,
+    *,
+    edition: str | None = None,
+    user: str | None = None,
+    accept_valid: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
     """Import one SSMSI base (communal, départemental or régional; CSV, .gz or parquet)."""
     path = Path(path)
     header, chunks, separator, header_line = _open(path)
@@ -345,8 +469,10 @@ def import_ssmsi(engine: Engine, path: Path, *, edition: str | None = None, user
     elif layout.kind == "appli":
         code, produced_on = "appli-territoriale", None
     else:
-        raise InputFileError(f"{path.name} : l'édition ne se lit pas dans le nom du fichier (« produit-leAAAA-MM-JJ ») ; "
-                             "précisez-la avec --edition (par ex. --edition 2024-07-05).")
+        raise InputFileError(
+            f"{path.name} : l'édition ne se lit pas dans le nom du fichier (« produit-leAAAA-MM-JJ ») ; "
+            "précisez-la avec --edition (par ex. --edition 2024-07-05)."
+        )
 
     def load(conn: Connection, batch_id: int, report: ImportReport) -> None:
         # The duplicate, consistency and denominator checks group millions of rows: with the default 4 MB
@@ -358,11 +484,18 @@ def import_ssmsi(engine: Engine, path: Path, *, edition: str | None = None, user
         if layout.ignored:
             report.warnings.append("Colonnes ignorées : " + ", ".join(layout.ignored))
         for name in layout.unknown:
-            report.error(header_line, name, name, "colonne inconnue : ni un indicateur du catalogue ni une colonne "
-                         "attendue ; renommez-la avec le libellé SSMSI de l'indicateur ou retirez-la")
+            report.error(
+                header_line,
+                name,
+                name,
+                "colonne inconnue : ni un indicateur du catalogue ni une colonne "
+                "attendue ; renommez-la avec le libellé SSMSI de l'indicateur ou retirez-la",
+            )
         if layout.kind == "appli":
-            report.warnings.append("Fichier de l'application territoriale : des taux pour 1 000 sans les nombres "
-                                   "ni les dénominateurs ; ils ne peuvent pas être additionnés.")
+            report.warnings.append(
+                "Fichier de l'application territoriale : des taux pour 1 000 sans les nombres "
+                "ni les dénominateurs ; ils ne peuvent pas être additionnés."
+            )
         with timed(report, "mise_en_forme"):
             _stage_rows(conn, layout, header_line)
         with timed(report, "indicateurs"):

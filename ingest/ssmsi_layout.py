@@ -50,9 +50,17 @@ _PIVOT_EXTRAS = {"sommeligne", "intervallepopulation", "total", "libgeo", "libel
 
 # Indicator numbers of the SSMSI map application (its libelles.RData), 2016–2021 tables.
 APPLI_INDICATORS = {
-    2: "cbv", 3: "cbv_intrafamiliaux", 4: "cbv_autres", 5: "violences_sexuelles", 6: "vols_avec_armes",
-    7: "vols_violents_sans_arme", 8: "vols_sans_violence_personnes", 9: "cambriolages_logement",
-    10: "vols_vehicules", 11: "vols_dans_vehicules", 12: "vols_accessoires_vehicules",
+    2: "cbv",
+    3: "cbv_intrafamiliaux",
+    4: "cbv_autres",
+    5: "violences_sexuelles",
+    6: "vols_avec_armes",
+    7: "vols_violents_sans_arme",
+    8: "vols_sans_violence_personnes",
+    9: "cambriolages_logement",
+    10: "vols_vehicules",
+    11: "vols_dans_vehicules",
+    12: "vols_accessoires_vehicules",
 }
 
 EXPECTED_TEXT = (
@@ -77,7 +85,9 @@ def detect_layout(header: list[str]) -> Layout:
     keys = [header_key(h) for h in header]
     columns: dict[str, int] = {}
     for pos, key in enumerate(keys):
-        if "commune" not in columns and (key.startswith("codgeo") or key in ("codecommune", "codeinsee", "insee")):
+        if "commune" not in columns and (
+            key.startswith("codgeo") or key in ("codecommune", "codeinsee", "insee")
+        ):
             columns["commune"] = pos
             continue
         for name, aliases in _ALIASES.items():
@@ -114,8 +124,11 @@ def detect_layout(header: list[str]) -> Layout:
 
 def _unknown(header: list[str]) -> InputFileError:
     return InputFileError(
-        "Disposition de fichier SSMSI non reconnue. Colonnes attendues — " + EXPECTED_TEXT
-        + ". Colonnes trouvées : " + ", ".join(header or ["(aucune)"]) + "."
+        "Disposition de fichier SSMSI non reconnue. Colonnes attendues — "
+        + EXPECTED_TEXT
+        + ". Colonnes trouvées : "
+        + ", ".join(header or ["(aucune)"])
+        + "."
     )
 
 

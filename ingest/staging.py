@@ -16,8 +16,14 @@ from sqlalchemy.engine import Connection
 from ingest import pgcopy
 
 
-def copy_rows(conn: Connection, table: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]],
-              *, temporary: bool = True) -> int:
+def copy_rows(
+    conn: Connection,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Iterable[Sequence[Any]],
+    *,
+    temporary: bool = True,
+) -> int:
     """Create ``table`` (dropped at commit when temporary) with ``columns`` [(name, sql type)] and COPY
     ``rows`` into it through psycopg 3. Returns the number of rows copied."""
     cols_sql = ", ".join(f"{name} {sqltype}" for name, sqltype in columns)
@@ -37,7 +43,9 @@ def copy_rows(conn: Connection, table: str, columns: Sequence[tuple[str, str]], 
 
 
 def create_temp(conn: Connection, table: str, columns: Sequence[tuple[str, str]]) -> None:
-    conn.exec_driver_sql(f"CREATE TEMP TABLE {table} (" + ", ".join(f"{n} {t}" for n, t in columns) + ") ON COMMIT DROP")
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE {table} (" + ", ".join(f"{n} {t}" for n, t in columns) + ") ON COMMIT DROP"
+    )
 
 
 class CopyWriter:
@@ -51,7 +59,9 @@ class CopyWriter:
         self.raw = conn.connection.driver_connection
         self.names = list(names)
         self.sql = f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT binary)"
-        self.parts: queue.Queue[memoryview | None] = queue.Queue(maxsize=2)  # bounded: memory stays at a few parts
+        self.parts: queue.Queue[memoryview | None] = queue.Queue(
+            maxsize=2
+        )  # bounded: memory stays at a few parts
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._copy, daemon=True)
 
@@ -60,13 +70,15 @@ class CopyWriter:
         return self
 
     def _copy(self) -> None:
-        ended = False  # whether the caller's end marker was taken: a failure after it must not wait for another
+        ended = (
+            False  # whether the caller's end marker was taken: a failure after it must not wait for another
+        )
         try:
             with self.raw.cursor() as cur, cur.copy(self.sql) as copy:
                 copy.write(pgcopy.HEADER)
                 while (data := self.parts.get()) is not None:
                     for start in range(0, len(data), 1 << 20):
-                        copy.write(data[start:start + (1 << 20)])
+                        copy.write(data[start : start + (1 << 20)])
                 ended = True
                 copy.write(pgcopy.TRAILER)
         except BaseException as exc:  # handed to the caller's thread
@@ -120,7 +132,9 @@ def bulk_worthwhile(conn: Connection, table: str, staged: int) -> bool:
     if staged <= BULK_MIN_ROWS:
         return False
     # Counting stops at ``staged``: a large table is not scanned to the end to learn it is large.
-    existing = conn.exec_driver_sql(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT {int(staged)}) t").scalar()
+    existing = conn.exec_driver_sql(
+        f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT {int(staged)}) t"
+    ).scalar()
     return existing < staged
 
 
@@ -133,8 +147,10 @@ def bulk_insert(conn: Connection, table: str, select_sql: str) -> int:
     conn.exec_driver_sql(f"CREATE TEMP VIEW {view} AS {select_sql}")
     # The function runs as the table's owner, who must be allowed to read this session's view; the view
     # itself reads the staging tables with the application's rights.
-    owner = conn.execute(sa.text("SELECT tableowner FROM pg_tables WHERE schemaname = :s AND tablename = :t"),
-                         {"s": schema, "t": name}).scalar_one()
+    owner = conn.execute(
+        sa.text("SELECT tableowner FROM pg_tables WHERE schemaname = :s AND tablename = :t"),
+        {"s": schema, "t": name},
+    ).scalar_one()
     conn.exec_driver_sql(f'GRANT SELECT ON {view} TO "{owner}"')
     inserted = conn.exec_driver_sql(f"SELECT {schema}.{name}_bulk_insert()").scalar_one()
     conn.exec_driver_sql(f"DROP VIEW {view}")

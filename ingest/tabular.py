@@ -44,7 +44,9 @@ class ColumnMapping:
     def from_dict(cls, data: dict[str, Any]) -> ColumnMapping:
         crs = data.get("crs") or "auto"
         if crs not in CRS_CHOICES:
-            raise InputFileError(f"Système de coordonnées inconnu : {crs!r} (possibles : {', '.join(CRS_CHOICES)}).")
+            raise InputFileError(
+                f"Système de coordonnées inconnu : {crs!r} (possibles : {', '.join(CRS_CHOICES)})."
+            )
         return cls(columns=dict(data.get("columns") or {}), crs=crs, sheet=data.get("sheet"))
 
 
@@ -75,10 +77,19 @@ def open_export(path: Path, fields: Sequence[Field], sheet: str | None = None) -
     if path.suffix.lower() in EXCEL_SUFFIXES:
         return _open_excel(path, fields, sheet)
     if path.suffix.lower() == ".xls":
-        raise InputFileError(f"{path.name} : l'ancien format Excel .xls n'est pas lu ; enregistrez-le en .xlsx ou en CSV.")
+        raise InputFileError(
+            f"{path.name} : l'ancien format Excel .xls n'est pas lu ; enregistrez-le en .xlsx ou en CSV."
+        )
     text = reading.open_table(path, expected=_variants(fields))
-    return Table(path, "csv", text.header, text.header_line, text.encoding, text.separator,
-                 lambda cb: reading.iter_rows(text, cb))
+    return Table(
+        path,
+        "csv",
+        text.header,
+        text.header_line,
+        text.encoding,
+        text.separator,
+        lambda cb: reading.iter_rows(text, cb),
+    )
 
 
 def cell_text(value: Any) -> str:
@@ -108,7 +119,9 @@ def _open_excel(path: Path, fields: Sequence[Field], sheet: str | None) -> Table
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise InputFileError(f"{path.name} n'est pas un classeur Excel lisible ({exc}).") from exc
     if sheet and sheet not in book.sheetnames:
-        raise InputFileError(f"{path.name} : feuille {sheet!r} absente (feuilles : {', '.join(book.sheetnames)}).")
+        raise InputFileError(
+            f"{path.name} : feuille {sheet!r} absente (feuilles : {', '.join(book.sheetnames)})."
+        )
     ws = book[sheet] if sheet else book.worksheets[0]
     wanted = {normalise_header(v) for v in _variants(fields)}
     header: list[str] | None = None
@@ -131,9 +144,10 @@ def _open_excel(path: Path, fields: Sequence[Field], sheet: str | None) -> Table
         sheet_rows = wb[sheet] if sheet else wb.worksheets[0]
         total = max(sheet_rows.max_row or 1, 1)
         try:
-            for line, row in enumerate(sheet_rows.iter_rows(min_row=header_line + 1, values_only=True),
-                                       start=header_line + 1):
-                cells = [cell_text(v) for v in row[:len(header)]]
+            for line, row in enumerate(
+                sheet_rows.iter_rows(min_row=header_line + 1, values_only=True), start=header_line + 1
+            ):
+                cells = [cell_text(v) for v in row[: len(header)]]
                 if any(cells):
                     yield line, cells
                 if on_position is not None and line % 20_000 == 0:
@@ -192,13 +206,17 @@ def resolve(header: Sequence[str], fields: Sequence[Field], mapping: ColumnMappi
     positions = {h: i for i, h in reversed(list(enumerate(header)))}
     for name, column in chosen.items():
         if name not in names:
-            raise InputFileError(f"Champ inconnu dans la correspondance : {name!r} "
-                                 f"(champs possibles : {', '.join(sorted(names))}).")
+            raise InputFileError(
+                f"Champ inconnu dans la correspondance : {name!r} "
+                f"(champs possibles : {', '.join(sorted(names))})."
+            )
         if not column:
             continue
         if column not in positions:
-            raise InputFileError(f"La colonne « {column} » prévue pour « {name} » est absente du fichier "
-                                 f"(colonnes trouvées : {', '.join(h for h in header if h)}).")
+            raise InputFileError(
+                f"La colonne « {column} » prévue pour « {name} » est absente du fichier "
+                f"(colonnes trouvées : {', '.join(h for h in header if h)})."
+            )
         index[name] = positions[column]
     return index
 
@@ -219,8 +237,13 @@ class Preview:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "file_name": self.file_name, "kind": self.kind, "encoding": self.encoding, "separator": self.separator,
-            "header_line": self.header_line, "header": self.header, "rows": self.rows,
+            "file_name": self.file_name,
+            "kind": self.kind,
+            "encoding": self.encoding,
+            "separator": self.separator,
+            "header_line": self.header_line,
+            "header": self.header,
+            "rows": self.rows,
             "proposal": {k: {"column": c, "confidence": s} for k, (c, s) in self.proposal.items()},
             "fields": self.fields,
         }
@@ -233,6 +256,14 @@ def preview(path: Path, fields: Sequence[Field], n: int = 10, sheet: str | None 
         first.append(row)
         if len(first) >= n:
             break
-    return Preview(Path(path).name, table.kind, table.encoding, table.separator, table.header_line, table.header,
-                   first, propose_mapping(table.header, fields),
-                   [{"name": f.name, "label": f.label, "kind": f.kind, "required": f.required} for f in fields])
+    return Preview(
+        Path(path).name,
+        table.kind,
+        table.encoding,
+        table.separator,
+        table.header_line,
+        table.header,
+        first,
+        propose_mapping(table.header, fields),
+        [{"name": f.name, "label": f.label, "kind": f.kind, "required": f.required} for f in fields],
+    )

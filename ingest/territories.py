@@ -44,7 +44,9 @@ def _read_features(path: Path) -> tuple[list[dict[str, Any]], str | None]:
         elif data.get("type") == "FeatureCollection":
             features = data.get("features") or []
         else:
-            raise InputFileError(f"{path.name} : GeoJSON de type {data.get('type')!r}, attendu FeatureCollection ou Feature.")
+            raise InputFileError(
+                f"{path.name} : GeoJSON de type {data.get('type')!r}, attendu FeatureCollection ou Feature."
+            )
         crs = (data.get("crs") or {}).get("properties", {}).get("name")
         return features, crs
     if suffix == ".gpkg":
@@ -68,21 +70,32 @@ def _pick(props: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any
     return None, None
 
 
-def _territory_row(level: str, props: dict[str, Any], line: int, report: ImportReport) -> dict[str, Any] | None:
+def _territory_row(
+    level: str, props: dict[str, Any], line: int, report: ImportReport
+) -> dict[str, Any] | None:
     code_keys, name_keys = _PROPERTY_NAMES[level]
     _, raw_code = _pick(props, code_keys)
     _, name = _pick(props, name_keys)
     if raw_code is None:
-        report.error(line, "/".join(code_keys), None,
-                     f"propriété de code absente (l'une de {', '.join(code_keys)} est attendue pour le niveau {level})")
+        report.error(
+            line,
+            "/".join(code_keys),
+            None,
+            f"propriété de code absente (l'une de {', '.join(code_keys)} est attendue pour le niveau {level})",
+        )
         return None
     raw_code = str(raw_code).strip()
     parent = None
     if level == "commune":
         if not geo_codes.is_commune_code(raw_code):
-            report.error(line, code_keys[0], raw_code, "code INSEE de commune invalide (5 caractères, par ex. 04112)")
+            report.error(
+                line, code_keys[0], raw_code, "code INSEE de commune invalide (5 caractères, par ex. 04112)"
+            )
             return None
-        code, parent = geo_codes.commune_code(raw_code), geo_codes.departement_code(geo_codes.departement_of_commune(raw_code))
+        code, parent = (
+            geo_codes.commune_code(raw_code),
+            geo_codes.departement_code(geo_codes.departement_of_commune(raw_code)),
+        )
     elif level == "departement":
         dep = geo_codes.normalise_departement(raw_code)
         if dep is None:
@@ -97,7 +110,9 @@ def _territory_row(level: str, props: dict[str, Any], line: int, report: ImportR
         code, parent = geo_codes.region_code(reg), geo_codes.FRANCE
     elif level == "iris":
         if len(raw_code) != 9 or not geo_codes.is_commune_code(raw_code[:5]):
-            report.error(line, code_keys[0], raw_code, "code IRIS invalide (9 caractères : code commune + 4 chiffres)")
+            report.error(
+                line, code_keys[0], raw_code, "code IRIS invalide (9 caractères : code commune + 4 chiffres)"
+            )
             return None
         code, parent = f"IRIS:{raw_code}", geo_codes.commune_code(raw_code[:5])
     else:  # qpv
@@ -105,11 +120,17 @@ def _territory_row(level: str, props: dict[str, Any], line: int, report: ImportR
         communes = props.get("com") or props.get("insee_com") or []
         if isinstance(communes, str):
             communes = [c.strip() for c in communes.replace(",", " ").split()]
-        parent = geo_codes.commune_code(communes[0]) if communes and geo_codes.is_commune_code(communes[0]) else None
+        parent = (
+            geo_codes.commune_code(communes[0])
+            if communes and geo_codes.is_commune_code(communes[0])
+            else None
+        )
     return {"code": code, "level": level, "name": str(name or raw_code).strip(), "parent": parent}
 
 
-def _geometry_wkt(geometry: dict[str, Any] | None, line: int, report: ImportReport, repair: bool) -> str | None:
+def _geometry_wkt(
+    geometry: dict[str, Any] | None, line: int, report: ImportReport, repair: bool
+) -> str | None:
     from shapely import make_valid
     from shapely.geometry import MultiPolygon, Polygon, shape
     from shapely.validation import explain_validity
@@ -124,13 +145,22 @@ def _geometry_wkt(geometry: dict[str, Any] | None, line: int, report: ImportRepo
         return None
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-        report.error(line, "geometry", f"{minx:.0f}, {miny:.0f}", "coordonnées hors des bornes de WGS84 : le fichier "
-                     "est sans doute dans un autre système (Lambert-93 ?) ; reprojetez-le en EPSG:4326 ou fournissez un GeoPackage")
+        report.error(
+            line,
+            "geometry",
+            f"{minx:.0f}, {miny:.0f}",
+            "coordonnées hors des bornes de WGS84 : le fichier "
+            "est sans doute dans un autre système (Lambert-93 ?) ; reprojetez-le en EPSG:4326 ou fournissez un GeoPackage",
+        )
         return None
     if not geom.is_valid:
         if not repair:
-            report.error(line, "geometry", explain_validity(geom),
-                         "géométrie invalide ; corrigez-la ou relancez avec --reparer")
+            report.error(
+                line,
+                "geometry",
+                explain_validity(geom),
+                "géométrie invalide ; corrigez-la ou relancez avec --reparer",
+            )
             return None
         geom = make_valid(geom)
         report.warnings.append(f"entité {line} : géométrie réparée")
@@ -140,21 +170,32 @@ def _geometry_wkt(geometry: dict[str, Any] | None, line: int, report: ImportRepo
         polys = [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon | MultiPolygon)]
         flat = [p for g in polys for p in (g.geoms if isinstance(g, MultiPolygon) else [g])]
         if not flat:
-            report.error(line, "geometry", geom.geom_type, "une surface (Polygon ou MultiPolygon) est attendue")
+            report.error(
+                line, "geometry", geom.geom_type, "une surface (Polygon ou MultiPolygon) est attendue"
+            )
             return None
         geom = MultiPolygon(flat)
     return geom.wkt
 
 
-def import_territories(engine: Engine, path: Path, level: str, *, user: str | None = None,
-                       repair: bool = False, dry_run: bool = False) -> ImportReport:
+def import_territories(
+    engine: Engine,
+    path: Path,
+    level: str,
+    *,
+    user: str | None = None,
+    repair: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
     if level not in LEVELS:
         raise InputFileError(f"Niveau inconnu : {level!r}. Niveaux possibles : {', '.join(LEVELS)}.")
     path = Path(path)
     features, crs = _read_features(path)
     if crs not in _WGS84_NAMES and path.suffix.lower() != ".gpkg":
-        raise InputFileError(f"{path.name} déclare le système de coordonnées {crs!r} ; seul WGS84 (EPSG:4326) est "
-                             "accepté en GeoJSON. Reprojetez le fichier ou fournissez un GeoPackage.")
+        raise InputFileError(
+            f"{path.name} déclare le système de coordonnées {crs!r} ; seul WGS84 (EPSG:4326) est "
+            "accepté en GeoJSON. Reprojetez le fichier ou fournissez un GeoPackage."
+        )
 
     def load(conn: Connection, batch_id: int, report: ImportReport) -> None:
         rows = []
@@ -171,14 +212,17 @@ def import_territories(engine: Engine, path: Path, level: str, *, user: str | No
         ensure_territories(conn, {r["parent"] for r in rows if r["parent"]})
         inserted = updated = 0
         for row in rows:
-            res = conn.execute(sa.text("""
+            res = conn.execute(
+                sa.text("""
                 INSERT INTO obs.territory AS t (code, level, name, parent_code, geom, batch_id)
                 VALUES (:code, :level, :name, :parent, ST_Multi(ST_GeomFromText(:wkt, 4326)), :batch)
                 ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, geom = EXCLUDED.geom,
                     parent_code = COALESCE(EXCLUDED.parent_code, t.parent_code), batch_id = EXCLUDED.batch_id
                 WHERE t.geom IS NULL OR NOT ST_Equals(t.geom, EXCLUDED.geom) OR t.name <> EXCLUDED.name
                 RETURNING (xmax = 0) AS inserted
-            """), row).first()
+            """),
+                row,
+            ).first()
             if res is None:
                 continue
             if res.inserted:
@@ -192,8 +236,9 @@ def import_territories(engine: Engine, path: Path, level: str, *, user: str | No
     return run_import(engine, f"territoires-{level}", path, load, user=user, dry_run=dry_run)
 
 
-def import_insee_population(engine: Engine, path: Path, *, user: str | None = None,
-                            dry_run: bool = False) -> ImportReport:
+def import_insee_population(
+    engine: Engine, path: Path, *, user: str | None = None, dry_run: bool = False
+) -> ImportReport:
     """INSEE population municipale by commune, one column ``pNN_pop`` per census vintage."""
     path = Path(path)
     try:
@@ -202,12 +247,16 @@ def import_insee_population(engine: Engine, path: Path, *, user: str | None = No
         raise InputFileError(f"{path.name} : fichier illisible ({exc}).") from exc
     cols = {c.lower(): c for c in frame.columns}
     code_col = cols.get("codgeo") or cols.get("com") or cols.get("code_insee")
-    pop_cols = sorted(c for c in frame.columns if c.lower().startswith("p") and c.lower().endswith("_pop")
-                      and c[1:3].isdigit())
+    pop_cols = sorted(
+        c
+        for c in frame.columns
+        if c.lower().startswith("p") and c.lower().endswith("_pop") and c[1:3].isdigit()
+    )
     if code_col is None or not pop_cols:
         raise InputFileError(
             f"{path.name} : colonnes attendues CODGEO (code commune) et pNN_POP (population par millésime) ; "
-            f"colonnes trouvées : {', '.join(frame.columns)}")
+            f"colonnes trouvées : {', '.join(frame.columns)}"
+        )
     name_col = cols.get("libgeo") or cols.get("libelle")
 
     def load(conn: Connection, batch_id: int, report: ImportReport) -> None:
@@ -242,8 +291,10 @@ def import_insee_population(engine: Engine, path: Path, *, user: str | None = No
         ensure_territories(conn, {r[0] for r in records} | set(names), names)
         raw_conn = conn.connection.driver_connection
         with raw_conn.cursor() as cur:
-            cur.execute("CREATE TEMP TABLE stage_population (territory_code text, year int, inhabitants int, "
-                        "census_vintage int, source text, batch_id int) ON COMMIT DROP")
+            cur.execute(
+                "CREATE TEMP TABLE stage_population (territory_code text, year int, inhabitants int, "
+                "census_vintage int, source text, batch_id int) ON COMMIT DROP"
+            )
             with cur.copy("COPY stage_population FROM STDIN") as copy:
                 for rec in records:
                     copy.write_row(rec)

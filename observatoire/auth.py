@@ -54,7 +54,8 @@ def _check_login(login: str) -> str:
     login = login.strip().lower()
     if not _LOGIN_RE.match(login):
         raise ObservatoireError(
-            f"Identifiant invalide : {login!r} (2 à 80 caractères : lettres minuscules, chiffres, « . », « _ », « - »).")
+            f"Identifiant invalide : {login!r} (2 à 80 caractères : lettres minuscules, chiffres, « . », « _ », « - »)."
+        )
     return login
 
 
@@ -79,17 +80,21 @@ def add_user(engine: Engine, login: str, role: str, password: str, *, by: str | 
     with engine.begin() as conn:
         if _get(conn, login):
             raise ObservatoireError(f"Le compte {login!r} existe déjà.")
-        row = conn.execute(sa.text(
-            "INSERT INTO obs.app_user (login, role, password_hash) VALUES (:l, :r, :h) RETURNING *"),
-            {"l": login, "r": role, "h": _hasher.hash(password)}).one()
+        row = conn.execute(
+            sa.text("INSERT INTO obs.app_user (login, role, password_hash) VALUES (:l, :r, :h) RETURNING *"),
+            {"l": login, "r": role, "h": _hasher.hash(password)},
+        ).one()
         audit.record(conn, "utilisateur_cree", user_login=by, target=login, detail={"role": role})
     return _row_to_user(row)
 
 
 def list_users(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT login, role, active, locked_until, last_login_at, created_at FROM obs.app_user ORDER BY login"))
+        rows = conn.execute(
+            sa.text(
+                "SELECT login, role, active, locked_until, last_login_at, created_at FROM obs.app_user ORDER BY login"
+            )
+        )
         return [dict(r._mapping) for r in rows]
 
 
@@ -112,35 +117,46 @@ def set_role(engine: Engine, login: str, role: str, *, by: str | None = None) ->
     with engine.begin() as conn:
         row = _require(conn, login)
         conn.execute(sa.text("UPDATE obs.app_user SET role = :r WHERE id = :i"), {"r": role, "i": row.id})
-        audit.record(conn, "role_modifie", user_login=by, target=row.login, detail={"avant": row.role, "apres": role})
+        audit.record(
+            conn, "role_modifie", user_login=by, target=row.login, detail={"avant": row.role, "apres": role}
+        )
 
 
 def reset_password(engine: Engine, login: str, password: str, *, by: str | None = None) -> None:
     check_password(password)
     with engine.begin() as conn:
         row = _require(conn, login)
-        conn.execute(sa.text(
-            "UPDATE obs.app_user SET password_hash = :h, password_changed_at = now(), failed_logins = 0, "
-            "first_failed_at = NULL, locked_until = NULL WHERE id = :i"), {"h": _hasher.hash(password), "i": row.id})
+        conn.execute(
+            sa.text(
+                "UPDATE obs.app_user SET password_hash = :h, password_changed_at = now(), failed_logins = 0, "
+                "first_failed_at = NULL, locked_until = NULL WHERE id = :i"
+            ),
+            {"h": _hasher.hash(password), "i": row.id},
+        )
         audit.record(conn, "mot_de_passe_modifie", user_login=by, target=row.login)
 
 
-def authenticate(engine: Engine, settings: Settings, login: str, password: str, *, ip: str | None = None) -> User:
+def authenticate(
+    engine: Engine, settings: Settings, login: str, password: str, *, ip: str | None = None
+) -> User:
     """The user, or AuthenticationFailed with one message whatever the reason (no account enumeration).
 
     Failures are committed (counter, lock, audit) before the refusal is raised.
     """
     login = (login or "").strip().lower()[:80]
     with engine.begin() as conn:
-        row = conn.execute(sa.text("SELECT * FROM obs.app_user WHERE login = :l FOR UPDATE"), {"l": login}).first()
+        row = conn.execute(
+            sa.text("SELECT * FROM obs.app_user WHERE login = :l FOR UPDATE"), {"l": login}
+        ).first()
         user = _check(conn, settings, row, login, password, ip)
     if user is None:
         raise AuthenticationFailed(LOGIN_FAILED)
     return user
 
 
-def _check(conn: Connection, settings: Settings, row: sa.Row | None, login: str, password: str,
-           ip: str | None) -> User | None:
+def _check(
+    conn: Connection, settings: Settings, row: sa.Row | None, login: str, password: str, ip: str | None
+) -> User | None:
     now = _now()
     if row is None:
         try:
@@ -156,11 +172,17 @@ def _check(conn: Connection, settings: Settings, row: sa.Row | None, login: str,
         ok = False
     if ok and row.active and not locked:
         if _hasher.check_needs_rehash(row.password_hash):
-            conn.execute(sa.text("UPDATE obs.app_user SET password_hash = :h WHERE id = :i"),
-                         {"h": _hasher.hash(password), "i": row.id})
-        conn.execute(sa.text(
-            "UPDATE obs.app_user SET failed_logins = 0, first_failed_at = NULL, locked_until = NULL, "
-            "last_login_at = now() WHERE id = :i"), {"i": row.id})
+            conn.execute(
+                sa.text("UPDATE obs.app_user SET password_hash = :h WHERE id = :i"),
+                {"h": _hasher.hash(password), "i": row.id},
+            )
+        conn.execute(
+            sa.text(
+                "UPDATE obs.app_user SET failed_logins = 0, first_failed_at = NULL, locked_until = NULL, "
+                "last_login_at = now() WHERE id = :i"
+            ),
+            {"i": row.id},
+        )
         audit.record(conn, "connexion", user_login=row.login, role=row.role, ip=ip)
         return _row_to_user(row)
     reason = "verrouille" if locked else ("desactive" if not row.active else "mot_de_passe")
@@ -169,11 +191,19 @@ def _check(conn: Connection, settings: Settings, row: sa.Row | None, login: str,
         fresh = row.first_failed_at is None or now - row.first_failed_at > window
         count = 1 if fresh else row.failed_logins + 1
         lock_until = now + window if count >= settings.lockout_attempts else None
-        conn.execute(sa.text(
-            "UPDATE obs.app_user SET failed_logins = :c, first_failed_at = :f, locked_until = :u WHERE id = :i"),
-            {"c": count, "f": now if fresh else row.first_failed_at, "u": lock_until, "i": row.id})
+        conn.execute(
+            sa.text(
+                "UPDATE obs.app_user SET failed_logins = :c, first_failed_at = :f, locked_until = :u WHERE id = :i"
+            ),
+            {"c": count, "f": now if fresh else row.first_failed_at, "u": lock_until, "i": row.id},
+        )
         if lock_until:
-            audit.record(conn, "compte_verrouille", user_login=row.login, ip=ip,
-                         detail={"jusqu_a": lock_until.isoformat(), "echecs": count})
+            audit.record(
+                conn,
+                "compte_verrouille",
+                user_login=row.login,
+                ip=ip,
+                detail={"jusqu_a": lock_until.isoformat(), "echecs": count},
+            )
     audit.record(conn, "connexion_echec", user_login=row.login, ip=ip, detail={"motif": reason})
     return None

@@ -17,8 +17,9 @@ from observatoire.settings import Settings
 
 @functools.lru_cache(maxsize=8)
 def _engine(url: str) -> Engine:
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                            connect_args={"connect_timeout": 5})
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5}
+    )
 
 
 def get_engine(settings: Settings, admin: bool = False) -> Engine:

@@ -51,8 +51,9 @@ def total(counts: list[int] | np.ndarray, threshold: int | None) -> int | str:
     return f"au moins {shown}" if shown else f"non détaillé (moins de {threshold} par zone)"
 
 
-def mask_frame(frame: pd.DataFrame, threshold: int | None, column: str = "count",
-               derived: tuple[str, ...] = ()) -> pd.DataFrame:
+def mask_frame(
+    frame: pd.DataFrame, threshold: int | None, column: str = "count", derived: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Add ``masked`` and ``count_label``; masked rows lose their count and every derived figure (rates…)."""
     frame = frame.copy()
     hidden = frame[column] < threshold if threshold is not None else pd.Series(False, index=frame.index)

@@ -29,8 +29,9 @@ class Classified:
     suggestion: str | None = None  # label of the closest type when unknown
 
 
-def resolve_label(key: str, code: str | None, keywords: list[tuple], vocabulary: dict[str, str],
-                  family: dict[str, str]) -> Classified:
+def resolve_label(
+    key: str, code: str | None, keywords: list[tuple], vocabulary: dict[str, str], family: dict[str, str]
+) -> Classified:
     """The type already found (index, name, learnt label), else the first keyword contained in the
     normalised label, else unclassified with the closest known label as a suggestion."""
     if code is None:
@@ -68,34 +69,63 @@ def unknown_labels(engine: Engine, nom: Nomenclature) -> pd.DataFrame:
     """Wordings of stored rows left outside the nomenclature, most frequent first: label, n, suggestion (the
     label of the closest entry, or None)."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            f"SELECT min(label) AS label, count(*) AS n FROM {nom.rows} WHERE {nom.code} IS NULL "
-            f"AND {nom.reclassifiable} GROUP BY label_key ORDER BY n DESC, label")).all()
+        rows = conn.execute(
+            sa.text(
+                f"SELECT min(label) AS label, count(*) AS n FROM {nom.rows} WHERE {nom.code} IS NULL "
+                f"AND {nom.reclassifiable} GROUP BY label_key ORDER BY n DESC, label"
+            )
+        ).all()
         found = nom.classify(conn, [r.label for r in rows])
-    return pd.DataFrame([{"label": r.label, "n": r.n, "suggestion": found[r.label].suggestion} for r in rows],
-                        columns=["label", "n", "suggestion"])
+    return pd.DataFrame(
+        [{"label": r.label, "n": r.n, "suggestion": found[r.label].suggestion} for r in rows],
+        columns=["label", "n", "suggestion"],
+    )
 
 
-def learn_label(engine: Engine, nom: Nomenclature, label: str, code: str, *, user: str | None = None,
-                role: str | None = None) -> int:
+def learn_label(
+    engine: Engine,
+    nom: Nomenclature,
+    label: str,
+    code: str,
+    *,
+    user: str | None = None,
+    role: str | None = None,
+) -> int:
     """Attach ``label`` to the entry ``code`` for the next imports and reclassify the stored rows with that
     wording. Returns the number of rows reclassified."""
     if role is not None and not allowed(role, nom.permission):
         raise PermissionDenied("Votre rôle ne permet pas de modifier la nomenclature.")
     key = label_key(label)
     with engine.begin() as conn:
-        entry = conn.execute(sa.text(f"SELECT {', '.join(nom.copied)} FROM {nom.catalogue} WHERE code = :c"),
-                             {"c": code}).mappings().first()
+        entry = (
+            conn.execute(
+                sa.text(f"SELECT {', '.join(nom.copied)} FROM {nom.catalogue} WHERE code = :c"), {"c": code}
+            )
+            .mappings()
+            .first()
+        )
         if entry is None:
             raise NotFound(f"Entrée de nomenclature inconnue : {code!r}.")
-        conn.execute(sa.text(f"""
+        conn.execute(
+            sa.text(f"""
             INSERT INTO {nom.mapping} (label_key, {nom.code}, created_by) VALUES (:k, :c, :u)
             ON CONFLICT (label_key) DO UPDATE SET {nom.code} = EXCLUDED.{nom.code}, created_by = EXCLUDED.created_by,
-                created_at = now()"""), {"k": key, "c": code, "u": user})
+                created_at = now()"""),
+            {"k": key, "c": code, "u": user},
+        )
         copied = "".join(f", {column} = :{column}" for column in nom.copied)
-        moved = conn.execute(sa.text(
-            f"UPDATE {nom.rows} SET {nom.code} = :c{copied} WHERE label_key = :k AND {nom.reclassifiable}"),
-            {"c": code, "k": key, **entry}).rowcount
-        audit.record(conn, "nomenclature_modifiee", user_login=user, role=role, target=nom.audit_target,
-                     detail={"libelle": label, "code": code, "reclassees": moved})
+        moved = conn.execute(
+            sa.text(
+                f"UPDATE {nom.rows} SET {nom.code} = :c{copied} WHERE label_key = :k AND {nom.reclassifiable}"
+            ),
+            {"c": code, "k": key, **entry},
+        ).rowcount
+        audit.record(
+            conn,
+            "nomenclature_modifiee",
+            user_login=user,
+            role=role,
+            target=nom.audit_target,
+            detail={"libelle": label, "code": code, "reclassees": moved},
+        )
         return moved

@@ -60,7 +60,9 @@ def find_bindir() -> Path:
         found = shutil.which("pg_ctl")
         if found and shutil.which("initdb"):
             return Path(os.path.realpath(found)).parent
-        raise MissingSystemPackage("Les programmes PostgreSQL (initdb, pg_ctl) sont introuvables. " + INSTALL_HINT)
+        raise MissingSystemPackage(
+            "Les programmes PostgreSQL (initdb, pg_ctl) sont introuvables. " + INSTALL_HINT
+        )
     candidates.sort(reverse=True)
     has_postgis, version, bindir = candidates[0]
     if not has_postgis:
@@ -80,8 +82,9 @@ def _server_user_can_enter(path: Path) -> bool:
     if not _as_root():
         return True
     probe = path if path.exists() else path.parent
-    result = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(probe)],
-                            capture_output=True)
+    result = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "test", "-x", str(probe)], capture_output=True
+    )
     return result.returncode == 0
 
 
@@ -175,20 +178,53 @@ class LocalCluster:
         socket_dir.mkdir(parents=True, exist_ok=True)
         _chown_to_server(socket_dir)
         state = ClusterState(
-            datadir=str(datadir), socket_dir=str(socket_dir), port=free_port(5433),
-            owner_password=secrets.token_urlsafe(24), app_password=secrets.token_urlsafe(24),
+            datadir=str(datadir),
+            socket_dir=str(socket_dir),
+            port=free_port(5433),
+            owner_password=secrets.token_urlsafe(24),
+            app_password=secrets.token_urlsafe(24),
             bindir=str(bindir),
         )
-        _run([str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "--auth-local=peer",
-              "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"])
+        _run(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(datadir),
+                "-U",
+                "postgres",
+                "--auth-local=peer",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
         self._save_state(state)
         self.start()
         self._bootstrap(state)
         return state
 
     def _psql(self, state: ClusterState, sql: str, db: str = "postgres") -> str:
-        out = _run([str(Path(state.bindir) / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At",
-                    "-h", state.socket_dir, "-p", str(state.port), "-U", "postgres", "-d", db, "-c", sql])
+        out = _run(
+            [
+                str(Path(state.bindir) / "psql"),
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-At",
+                "-h",
+                state.socket_dir,
+                "-p",
+                str(state.port),
+                "-U",
+                "postgres",
+                "-d",
+                db,
+                "-c",
+                sql,
+            ]
+        )
         return out.stdout.strip()
 
     def _bootstrap(self, state: ClusterState) -> None:
@@ -239,8 +275,21 @@ class LocalCluster:
                 self._save_state(state)
             opts = f"-p {state.port} -k {state.socket_dir} -c listen_addresses=127.0.0.1"
             try:
-                _run([str(Path(state.bindir) / "pg_ctl"), "start", "-w", "-t", "60", "-D", state.datadir,
-                      "-l", str(logfile), "-o", opts])
+                _run(
+                    [
+                        str(Path(state.bindir) / "pg_ctl"),
+                        "start",
+                        "-w",
+                        "-t",
+                        "60",
+                        "-D",
+                        state.datadir,
+                        "-l",
+                        str(logfile),
+                        "-o",
+                        opts,
+                    ]
+                )
                 return state
             except DatabaseUnavailable:
                 if attempt == 2 or "already in use" not in _tail(logfile):
@@ -268,8 +317,13 @@ class LocalCluster:
         assert state
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if _run([str(Path(state.bindir) / "pg_isready"), "-h", "127.0.0.1", "-p", str(state.port)],
-                    check=False).returncode == 0:
+            if (
+                _run(
+                    [str(Path(state.bindir) / "pg_isready"), "-h", "127.0.0.1", "-p", str(state.port)],
+                    check=False,
+                ).returncode
+                == 0
+            ):
                 return
             time.sleep(0.2)
         raise DatabaseUnavailable("Le serveur PostgreSQL local ne répond pas.")

@@ -93,9 +93,7 @@ class Territory(Base):
     geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", 4326, spatial_index=True), nullable=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
 
-    __table_args__ = (
-        CheckConstraint("level IN " + str(TERRITORY_LEVELS), name="level"),
-    )
+    __table_args__ = (CheckConstraint("level IN " + str(TERRITORY_LEVELS), name="level"),)
 
 
 class Population(Base):
@@ -171,8 +169,10 @@ class AuditChain(Base):
     anchor_hash: Mapped[str] = mapped_column(String(64))
     purge_txid: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (CheckConstraint("id", name="single"),
-                      {"comment": "tête de la chaîne d'empreintes du journal d'audit"})
+    __table_args__ = (
+        CheckConstraint("id", name="single"),
+        {"comment": "tête de la chaîne d'empreintes du journal d'audit"},
+    )
 
 
 class AuditPolicy(Base):
@@ -185,10 +185,14 @@ class AuditPolicy(Base):
     min_retention_years: Mapped[int] = mapped_column(Integer)
 
     # "catalogue" in the comment keeps the row when tests empty the database.
-    __table_args__ = (CheckConstraint("id", name="single"),
-                      CheckConstraint("min_retention_years >= 1", name="min_retention_years"),
-                      {"comment": "catalogue : durée minimale de conservation du journal d'audit, "
-                                  "fixée par le propriétaire de la base"})
+    __table_args__ = (
+        CheckConstraint("id", name="single"),
+        CheckConstraint("min_retention_years >= 1", name="min_retention_years"),
+        {
+            "comment": "catalogue : durée minimale de conservation du journal d'audit, "
+            "fixée par le propriétaire de la base"
+        },
+    )
 
 
 class ImportProfile(Base):

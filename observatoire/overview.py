@@ -17,7 +17,10 @@ def data_freshness(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         for source in SOURCES:
             fresh = source.freshness
-            if fresh is None or conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": fresh.table}).scalar() is None:
+            if (
+                fresh is None
+                or conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": fresh.table}).scalar() is None
+            ):
                 continue
             count = conn.execute(sa.text(f"SELECT count(*) FROM {fresh.table}")).scalar_one()
             latest = conn.execute(sa.text(fresh.latest_sql)).scalar() if count else None

@@ -83,8 +83,9 @@ class Settings(BaseSettings):
         return f"COM:{self.commune}"
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
-                                   file_secret_settings):
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
         return init_settings, env_settings, _TomlSource(settings_cls)
 
     def check_for_serving(self) -> None:

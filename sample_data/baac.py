@@ -18,8 +18,18 @@ CENTRE = (43.8335, 5.7870)  # lat, lon of the town centre
 SITES = ((43.8262, 5.7811, 2), (43.8345, 5.7970, 1))
 YEARS = tuple(range(2019, 2024))
 PER_YEAR = 38
-_STREETS = ("Avenue de la Libération", "Boulevard Martin Bret", "Rue Grande", "Route de Volx", "Avenue Jean Giono",
-            "Boulevard des Tilleuls", "Route de Manosque à Pierrevert", "RD 907", "RD 4096", "Chemin de la Thomassine")
+_STREETS = (
+    "Avenue de la Libération",
+    "Boulevard Martin Bret",
+    "Rue Grande",
+    "Route de Volx",
+    "Avenue Jean Giono",
+    "Boulevard des Tilleuls",
+    "Route de Manosque à Pierrevert",
+    "RD 907",
+    "RD 4096",
+    "Chemin de la Thomassine",
+)
 _VEHICLE_MIX = ((7, 60), (33, 8), (30, 6), (1, 5), (80, 3), (10, 8), (14, 3), (50, 2), (2, 3), (37, 2))
 _GRAVITY_MIX = ((4, 62), (3, 30), (2, 8))
 
@@ -28,16 +38,37 @@ def _pick(rng: random.Random, mix: tuple[tuple[int, int], ...]) -> int:
     return rng.choices([c for c, _ in mix], weights=[w for _, w in mix])[0]
 
 
-def synthetic_accident(rng: random.Random, acc_id: int, year: int, insee: str, lat: float | None,
-                       lon: float | None, refs: list[int]) -> Accident:
+def synthetic_accident(
+    rng: random.Random,
+    acc_id: int,
+    year: int,
+    insee: str,
+    lat: float | None,
+    lon: float | None,
+    refs: list[int],
+) -> Accident:
     """One accident with 1–3 vehicles and at least one victim; ``refs`` is the running id counter."""
-    hour = rng.choices(range(24), weights=[1, 1, 1, 1, 1, 2, 3, 6, 8, 6, 5, 6, 7, 6, 6, 7, 8, 9, 9, 6, 4, 3, 2, 1])[0]
-    acc = Accident(id=acc_id, year=year, month=rng.randint(1, 12), day=rng.randint(1, 28), hour=hour,
-                   minute=rng.choice((0, 5, 10, 15, 20, 30, 40, 45, 50)), insee=insee, lat=lat, lon=lon,
-                   lighting=1 if 7 <= hour <= 18 else rng.choice((2, 3, 5)), built_up=rng.choice((1, 2, 2, 2)),
-                   intersection=rng.choice((1, 1, 2, 3, 6)), weather=rng.choice((1, 1, 1, 2, 8)),
-                   collision=rng.choice((1, 2, 3, 6, 7)), address=rng.choice(_STREETS),
-                   road_category=rng.choice((3, 4, 4)))
+    hour = rng.choices(
+        range(24), weights=[1, 1, 1, 1, 1, 2, 3, 6, 8, 6, 5, 6, 7, 6, 6, 7, 8, 9, 9, 6, 4, 3, 2, 1]
+    )[0]
+    acc = Accident(
+        id=acc_id,
+        year=year,
+        month=rng.randint(1, 12),
+        day=rng.randint(1, 28),
+        hour=hour,
+        minute=rng.choice((0, 5, 10, 15, 20, 30, 40, 45, 50)),
+        insee=insee,
+        lat=lat,
+        lon=lon,
+        lighting=1 if 7 <= hour <= 18 else rng.choice((2, 3, 5)),
+        built_up=rng.choice((1, 2, 2, 2)),
+        intersection=rng.choice((1, 1, 2, 3, 6)),
+        weather=rng.choice((1, 1, 1, 2, 8)),
+        collision=rng.choice((1, 2, 3, 6, 7)),
+        address=rng.choice(_STREETS),
+        road_category=rng.choice((3, 4, 4)),
+    )
     for k in range(rng.choice((1, 2, 2, 2, 3))):
         refs[0] += 1
         acc.vehicles.append(Vehicle(f"{'ABC'[k]}01", _pick(rng, _VEHICLE_MIX), refs[0]))
@@ -46,11 +77,21 @@ def synthetic_accident(rng: random.Random, acc_id: int, year: int, insee: str, l
         for category in people:
             refs[1] += 1
             gravity = _pick(rng, _GRAVITY_MIX) if n == 0 and category == 1 else rng.choice((1, 1, 1, 4))
-            acc.users.append(User(vehicle.letter, category, gravity, year - rng.randint(15, 88), refs[1], vehicle.ref))
+            acc.users.append(
+                User(vehicle.letter, category, gravity, year - rng.randint(15, 88), refs[1], vehicle.ref)
+            )
     if rng.random() < 0.08:  # a pedestrian, hit by the first vehicle
         refs[1] += 1
-        acc.users.append(User(acc.vehicles[0].letter, 3, rng.choice((3, 4)), year - rng.randint(6, 90), refs[1],
-                              acc.vehicles[0].ref))
+        acc.users.append(
+            User(
+                acc.vehicles[0].letter,
+                3,
+                rng.choice((3, 4)),
+                year - rng.randint(6, 90),
+                refs[1],
+                acc.vehicles[0].ref,
+            )
+        )
     return acc
 
 
@@ -60,16 +101,31 @@ def demo_year(rng: random.Random, year: int, refs: list[int]) -> list[Accident]:
     for lat, lon, count in SITES:
         for _ in range(count):
             serial += 1
-            accidents.append(synthetic_accident(rng, year * 10**8 + serial, year, COMMUNE,
-                                                lat + rng.uniform(-0.00012, 0.00012),
-                                                lon + rng.uniform(-0.00015, 0.00015), refs))
+            accidents.append(
+                synthetic_accident(
+                    rng,
+                    year * 10**8 + serial,
+                    year,
+                    COMMUNE,
+                    lat + rng.uniform(-0.00012, 0.00012),
+                    lon + rng.uniform(-0.00015, 0.00015),
+                    refs,
+                )
+            )
     while serial < PER_YEAR:
         serial += 1
         located = rng.random() > 0.05  # a few accidents come without coordinates, as in the real files
-        accidents.append(synthetic_accident(
-            rng, year * 10**8 + serial, year, COMMUNE,
-            CENTRE[0] + rng.gauss(0, 0.008) if located else None,
-            CENTRE[1] + rng.gauss(0, 0.010) if located else None, refs))
+        accidents.append(
+            synthetic_accident(
+                rng,
+                year * 10**8 + serial,
+                year,
+                COMMUNE,
+                CENTRE[0] + rng.gauss(0, 0.008) if located else None,
+                CENTRE[1] + rng.gauss(0, 0.010) if located else None,
+                refs,
+            )
+        )
     return accidents
 
 

@@ -60,8 +60,12 @@ def file_names(year: int, layout: str) -> dict[str, str]:
     if layout == "legacy":
         return {t: f"{t}_{year}.csv" for t in ("caracteristiques", "lieux", "vehicules", "usagers")}
     first = "caracteristiques" if layout == "2019" else "carcteristiques" if year == 2022 else "caract"
-    return {"caracteristiques": f"{first}-{year}.csv", "lieux": f"lieux-{year}.csv",
-            "vehicules": f"vehicules-{year}.csv", "usagers": f"usagers-{year}.csv"}
+    return {
+        "caracteristiques": f"{first}-{year}.csv",
+        "lieux": f"lieux-{year}.csv",
+        "vehicules": f"vehicules-{year}.csv",
+        "usagers": f"usagers-{year}.csv",
+    }
 
 
 def _num(value: float | int | None, decimals: int = 0) -> str:
@@ -85,8 +89,14 @@ def _legacy_dep_com(insee: str) -> tuple[str, str]:
     return insee[:2] + "0", insee[2:]
 
 
-def write_year(out_dir: Path, year: int, accidents: Sequence[Accident], *, layout: str | None = None,
-               tables: Sequence[str] = ("caracteristiques", "lieux", "vehicules", "usagers")) -> list[Path]:
+def write_year(
+    out_dir: Path,
+    year: int,
+    accidents: Sequence[Accident],
+    *,
+    layout: str | None = None,
+    tables: Sequence[str] = ("caracteristiques", "lieux", "vehicules", "usagers"),
+) -> list[Path]:
     """Write the chosen tables of one year; returns the paths written."""
     layout = layout or layout_of(year)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -98,8 +108,12 @@ def write_year(out_dir: Path, year: int, accidents: Sequence[Accident], *, layou
         header, body = rows[table](accidents, layout)
         path = out_dir / names[table]
         with open(path, "w", encoding="latin-1" if legacy else "utf-8", newline="") as fh:
-            writer = csv.writer(fh, delimiter="," if legacy else ";",
-                                quoting=csv.QUOTE_MINIMAL if legacy else csv.QUOTE_ALL, lineterminator="\n")
+            writer = csv.writer(
+                fh,
+                delimiter="," if legacy else ";",
+                quoting=csv.QUOTE_MINIMAL if legacy else csv.QUOTE_ALL,
+                lineterminator="\n",
+            )
             writer.writerow(header)
             writer.writerows(body)
         written.append(path)
@@ -114,52 +128,133 @@ def _caract(accidents: Sequence[Accident], layout: str):
             dep, com = _legacy_dep_com(a.insee)
             lat = "" if a.lat is None else str(round(a.lat * 100_000))
             lon = "" if a.lon is None else f"{round(a.lon * 100_000):07d}"
-            body.append([a.id, f"{a.year % 100:02d}", a.month, a.day, a.hour * 100 + a.minute, a.lighting,
-                         a.built_up, a.intersection, a.weather, a.collision, com, a.address,
-                         "M" if lat else "", lat, lon, dep])
+            body.append(
+                [
+                    a.id,
+                    f"{a.year % 100:02d}",
+                    a.month,
+                    a.day,
+                    a.hour * 100 + a.minute,
+                    a.lighting,
+                    a.built_up,
+                    a.intersection,
+                    a.weather,
+                    a.collision,
+                    com,
+                    a.address,
+                    "M" if lat else "",
+                    lat,
+                    lon,
+                    dep,
+                ]
+            )
         return header, body
     key = "Num_Acc" if layout == "2019" else "Accident_Id"
     header = [key, *"jour mois an hrmn lum dep com agg int atm col adr lat long".split()]
-    body = [[a.id, f"{a.day:02d}", f"{a.month:02d}", a.year, f"{a.hour:02d}:{a.minute:02d}", a.lighting,
-             a.insee[:3] if a.insee.startswith("97") else a.insee[:2], a.insee, a.built_up, a.intersection,
-             a.weather, a.collision, a.address, _num(a.lat, 10), _num(a.lon, 10)] for a in accidents]
+    body = [
+        [
+            a.id,
+            f"{a.day:02d}",
+            f"{a.month:02d}",
+            a.year,
+            f"{a.hour:02d}:{a.minute:02d}",
+            a.lighting,
+            a.insee[:3] if a.insee.startswith("97") else a.insee[:2],
+            a.insee,
+            a.built_up,
+            a.intersection,
+            a.weather,
+            a.collision,
+            a.address,
+            _num(a.lat, 10),
+            _num(a.lon, 10),
+        ]
+        for a in accidents
+    ]
     return header, body
 
 
 def _lieux(accidents: Sequence[Accident], layout: str):
     if layout == "legacy":
-        header = "Num_Acc,catr,voie,v1,v2,circ,nbv,pr,pr1,vosp,prof,plan,lartpc,larrout,surf,infra,situ,env1".split(",")
-        return header, [[a.id, a.road_category, 0, "", "", 2, "02", "", "", 0, 1, 1, "000", "060", 1, 0, 1, 99]
-                        for a in accidents]
-    header = "Num_Acc catr voie v1 v2 circ nbv vosp prof pr pr1 plan lartpc larrout surf infra situ vma".split()
-    return header, [[a.id, a.road_category, "", _num(-1), "", 2, 2, 0, 1, "(1)", "(1)", 1, "", _num(-1), 1, 0, 1, 50]
-                    for a in accidents]
+        header = "Num_Acc,catr,voie,v1,v2,circ,nbv,pr,pr1,vosp,prof,plan,lartpc,larrout,surf,infra,situ,env1".split(
+            ","
+        )
+        return header, [
+            [a.id, a.road_category, 0, "", "", 2, "02", "", "", 0, 1, 1, "000", "060", 1, 0, 1, 99]
+            for a in accidents
+        ]
+    header = (
+        "Num_Acc catr voie v1 v2 circ nbv vosp prof pr pr1 plan lartpc larrout surf infra situ vma".split()
+    )
+    return header, [
+        [a.id, a.road_category, "", _num(-1), "", 2, 2, 0, 1, "(1)", "(1)", 1, "", _num(-1), 1, 0, 1, 50]
+        for a in accidents
+    ]
 
 
 def _vehicules(accidents: Sequence[Accident], layout: str):
     if layout == "legacy":
         header = "Num_Acc,senc,catv,occutc,obs,obsm,choc,manv,num_veh".split(",")
-        return header, [[a.id, 0, f"{v.category:02d}", "000", "00", 2, 1, "01", v.letter]
-                        for a in accidents for v in a.vehicles]
+        return header, [
+            [a.id, 0, f"{v.category:02d}", "000", "00", 2, 1, "01", v.letter]
+            for a in accidents
+            for v in a.vehicles
+        ]
     header = "Num_Acc id_vehicule num_veh senc catv obs obsm choc manv motor occutc".split()
-    return header, [[a.id, _spaced(v.ref), v.letter, 1, v.category, 0, 2, 1, 1, 1, ""]
-                    for a in accidents for v in a.vehicles]
+    return header, [
+        [a.id, _spaced(v.ref), v.letter, 1, v.category, 0, 2, 1, 1, 1, ""]
+        for a in accidents
+        for v in a.vehicles
+    ]
 
 
 def _usagers(accidents: Sequence[Accident], layout: str):
     if layout == "legacy":
         header = "Num_Acc,place,catu,grav,sexe,trajet,secu,locp,actp,etatp,an_nais,num_veh".split(",")
-        return header, [[a.id, 1, u.category, u.gravity, 1, 5, 11, 0, 0, 0, u.birth_year or "", u.letter]
-                        for a in accidents for u in a.users]
-    head = ["Num_Acc", "id_vehicule", "num_veh", "place", "catu", "grav", "sexe", "an_nais", "trajet", "secu1",
-            "secu2", "secu3", "locp", "actp", "etatp"]
+        return header, [
+            [a.id, 1, u.category, u.gravity, 1, 5, 11, 0, 0, 0, u.birth_year or "", u.letter]
+            for a in accidents
+            for u in a.users
+        ]
+    head = [
+        "Num_Acc",
+        "id_vehicule",
+        "num_veh",
+        "place",
+        "catu",
+        "grav",
+        "sexe",
+        "an_nais",
+        "trajet",
+        "secu1",
+        "secu2",
+        "secu3",
+        "locp",
+        "actp",
+        "etatp",
+    ]
     if layout == "2022":
         head.insert(1, "id_usager")
     body = []
     for a in accidents:
         for u in a.users:
-            row = [a.id, _spaced(u.vehicle_ref), u.letter, 1, u.category, _num(u.gravity), 1, u.birth_year or "", 5,
-                   1, _num(-1), _num(-1), _num(-1), _num(-1), _num(-1)]
+            row = [
+                a.id,
+                _spaced(u.vehicle_ref),
+                u.letter,
+                1,
+                u.category,
+                _num(u.gravity),
+                1,
+                u.birth_year or "",
+                5,
+                1,
+                _num(-1),
+                _num(-1),
+                _num(-1),
+                _num(-1),
+                _num(-1),
+            ]
             if layout == "2022":
                 row.insert(1, _spaced(u.ref))
             body.append(row)

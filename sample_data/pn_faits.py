@@ -37,24 +37,72 @@ DAY = (9, 10, 11, 12, 14, 15, 16, 17, 18)
 
 # (category, weight per year, places and their weights, hours, week-end factor, [(index, wording)…])
 CATEGORIES = [
-    ("cambriolages", 190, {"residentiel": 6, "zone_commerciale": 3, "centre": 1}, DAY + EVENING, 1.2,
-     [(27, "Cambriolage de logement"), (29, "Cambriolage de local commercial")]),
-    ("vols_dans_vehicules", 160, {"gare": 4, "zone_commerciale": 3, "residentiel": 3}, NIGHT, 1.3,
-     [(37, "Vol à la roulotte"), (38, "Vol d'accessoires sur véhicule")]),
-    ("vols_simples", 230, {"centre": 5, "zone_commerciale": 4, "gare": 1}, DAY, 1.5,
-     [(43, "Vol simple"), (33, "Vol à l'étalage"), (32, "Vol à la tire")]),
-    ("destructions_degradations", 170, {"centre": 3, "qpv_est": 3, "gare": 2, "residentiel": 2}, NIGHT, 1.6,
-     [(67, "Dégradation de biens privés"), (68, "Dégradation de véhicule"), (66, "Tags")]),
-    ("violences_physiques", 130, {"centre": 6, "gare": 2, "qpv_est": 2}, NIGHT, 2.0,
-     [(7, "Coups et blessures volontaires")]),
+    (
+        "cambriolages",
+        190,
+        {"residentiel": 6, "zone_commerciale": 3, "centre": 1},
+        DAY + EVENING,
+        1.2,
+        [(27, "Cambriolage de logement"), (29, "Cambriolage de local commercial")],
+    ),
+    (
+        "vols_dans_vehicules",
+        160,
+        {"gare": 4, "zone_commerciale": 3, "residentiel": 3},
+        NIGHT,
+        1.3,
+        [(37, "Vol à la roulotte"), (38, "Vol d'accessoires sur véhicule")],
+    ),
+    (
+        "vols_simples",
+        230,
+        {"centre": 5, "zone_commerciale": 4, "gare": 1},
+        DAY,
+        1.5,
+        [(43, "Vol simple"), (33, "Vol à l'étalage"), (32, "Vol à la tire")],
+    ),
+    (
+        "destructions_degradations",
+        170,
+        {"centre": 3, "qpv_est": 3, "gare": 2, "residentiel": 2},
+        NIGHT,
+        1.6,
+        [(67, "Dégradation de biens privés"), (68, "Dégradation de véhicule"), (66, "Tags")],
+    ),
+    (
+        "violences_physiques",
+        130,
+        {"centre": 6, "gare": 2, "qpv_est": 2},
+        NIGHT,
+        2.0,
+        [(7, "Coups et blessures volontaires")],
+    ),
     ("vols_violents", 40, {"gare": 4, "centre": 4, "qpv_est": 2}, EVENING, 1.4, [(26, "Vol avec violence")]),
-    ("stupefiants", 70, {"qpv_est": 6, "gare": 3, "centre": 1}, EVENING, 1.3,
-     [(57, "Usage de stupéfiants"), (55, "Trafic de stupéfiants")]),
+    (
+        "stupefiants",
+        70,
+        {"qpv_est": 6, "gare": 3, "centre": 1},
+        EVENING,
+        1.3,
+        [(57, "Usage de stupéfiants"), (55, "Trafic de stupéfiants")],
+    ),
     ("menaces", 35, {"residentiel": 5, "centre": 3}, DAY + EVENING, 1.0, [(12, "Menaces")]),
-    ("vols_vehicules", 55, {"residentiel": 5, "gare": 3, "zone_commerciale": 2}, NIGHT, 1.1,
-     [(35, "Vol de véhicule"), (36, "Vol de deux-roues")]),
-    ("violences_intrafamiliales", 60, {"residentiel": 8, "qpv_est": 2}, EVENING, 1.6,
-     [(52, "Violences intrafamiliales"), (52, "Violences conjugales")]),
+    (
+        "vols_vehicules",
+        55,
+        {"residentiel": 5, "gare": 3, "zone_commerciale": 2},
+        NIGHT,
+        1.1,
+        [(35, "Vol de véhicule"), (36, "Vol de deux-roues")],
+    ),
+    (
+        "violences_intrafamiliales",
+        60,
+        {"residentiel": 8, "qpv_est": 2},
+        EVENING,
+        1.6,
+        [(52, "Violences intrafamiliales"), (52, "Violences conjugales")],
+    ),
     ("violences_sexuelles", 15, {"residentiel": 6, "centre": 4}, NIGHT, 1.5, [(48, "Agression sexuelle")]),
 ]
 
@@ -63,7 +111,7 @@ def _facts(rng: random.Random, year: int):
     start = datetime(year, 1, 1)
     days = (datetime(year + 1, 1, 1) - start).days
     for category, per_year, places, hours, weekend, forms in CATEGORIES:
-        n = int(rng.gauss(per_year, per_year ** 0.5))
+        n = int(rng.gauss(per_year, per_year**0.5))
         names, weights = zip(*places.items(), strict=True)
         made = 0
         while made < n:
@@ -95,13 +143,33 @@ def _write_a(path: Path, rng: random.Random) -> None:
     for year in (2021, 2022):
         for moment, _, (index, wording), lon, lat in _facts(rng, year):
             known = rng.random() > 0.06
-            rows.append((moment, [moment.strftime("%d/%m/%Y"), moment.strftime("%H:%M") if known else "", str(index),
-                                  wording, f"{lon:.6f}".replace(".", ","), f"{lat:.6f}".replace(".", ",")]))
+            rows.append(
+                (
+                    moment,
+                    [
+                        moment.strftime("%d/%m/%Y"),
+                        moment.strftime("%H:%M") if known else "",
+                        str(index),
+                        wording,
+                        f"{lon:.6f}".replace(".", ","),
+                        f"{lat:.6f}".replace(".", ","),
+                    ],
+                )
+            )
     rows.sort(key=lambda r: r[0])
     with open(path, "w", encoding="cp1252", newline="") as fh:
         out = csv.writer(fh, delimiter=";", lineterminator="\r\n")
-        out.writerow(["Date des faits", "Heure", "Index 4001", "Libellé index", "Longitude", "Latitude",
-                      "N° procédure"])
+        out.writerow(
+            [
+                "Date des faits",
+                "Heure",
+                "Index 4001",
+                "Libellé index",
+                "Longitude",
+                "Latitude",
+                "N° procédure",
+            ]
+        )
         for k, (_, row) in enumerate(rows, start=1):
             out.writerow([*row, f"DEMO-{row[0][-4:]}-{k:05d}"])
 
@@ -113,7 +181,9 @@ def _write_b(path: Path, rng: random.Random, streets) -> None:
         for moment, _, (_, wording), lon, lat in _facts(rng, year):
             x = y = address = ""
             if streets and rng.random() < 0.15:
-                name, _, numbers = min(streets, key=lambda s: (s[2][0][1] - lon) ** 2 + (s[2][0][2] - lat) ** 2)
+                name, _, numbers = min(
+                    streets, key=lambda s: (s[2][0][1] - lon) ** 2 + (s[2][0][2] - lat) ** 2
+                )
                 n, _, _ = rng.choice(numbers)
                 address = f"{n} {name}"
             else:

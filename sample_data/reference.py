@@ -56,9 +56,16 @@ def _zones(outline):
 def _qpv():
     from shapely.geometry import Polygon
 
-    east = Polygon([(5.7945, 43.8315), (5.8005, 43.8322), (5.8012, 43.8370), (5.7950, 43.8378), (5.7930, 43.8345)])
-    west = Polygon([(5.7735, 43.8300), (5.7800, 43.8290), (5.7812, 43.8335), (5.7760, 43.8352), (5.7728, 43.8330)])
-    return {"QN00402M": ("Quartier Est (contour fictif)", east), "QN00403M": ("Quartier Ouest (contour fictif)", west)}
+    east = Polygon(
+        [(5.7945, 43.8315), (5.8005, 43.8322), (5.8012, 43.8370), (5.7950, 43.8378), (5.7930, 43.8345)]
+    )
+    west = Polygon(
+        [(5.7735, 43.8300), (5.7800, 43.8290), (5.7812, 43.8335), (5.7760, 43.8352), (5.7728, 43.8330)]
+    )
+    return {
+        "QN00402M": ("Quartier Est (contour fictif)", east),
+        "QN00403M": ("Quartier Ouest (contour fictif)", west),
+    }
 
 
 def _collection(features):
@@ -75,16 +82,32 @@ def generate(out_dir: Path, seed: int) -> None:
     rng = np.random.default_rng(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     outline = _outline(rng)
-    (out_dir / "demo_commune.geojson").write_text(json.dumps(
-        _collection([_feature(outline, {"code": COMMUNE, "nom": "Manosque"})])))
+    (out_dir / "demo_commune.geojson").write_text(
+        json.dumps(_collection([_feature(outline, {"code": COMMUNE, "nom": "Manosque"})]))
+    )
     zones = _zones(outline)
-    (out_dir / "demo_zones_iris.geojson").write_text(json.dumps(_collection([
-        _feature(zones[suffix], {"CODE_IRIS": COMMUNE + suffix, "NOM_IRIS": name, "INSEE_COM": COMMUNE})
-        for suffix, name, _ in ZONES
-    ])))
-    (out_dir / "demo_qpv.geojson").write_text(json.dumps(_collection([
-        _feature(geom, {"q": code, "n": name, "com": [COMMUNE]}) for code, (name, geom) in _qpv().items()
-    ])))
+    (out_dir / "demo_zones_iris.geojson").write_text(
+        json.dumps(
+            _collection(
+                [
+                    _feature(
+                        zones[suffix], {"CODE_IRIS": COMMUNE + suffix, "NOM_IRIS": name, "INSEE_COM": COMMUNE}
+                    )
+                    for suffix, name, _ in ZONES
+                ]
+            )
+        )
+    )
+    (out_dir / "demo_qpv.geojson").write_text(
+        json.dumps(
+            _collection(
+                [
+                    _feature(geom, {"q": code, "n": name, "com": [COMMUNE]})
+                    for code, (name, geom) in _qpv().items()
+                ]
+            )
+        )
+    )
     years = list(range(13, 22))
     base = 21900 + rng.integers(-300, 300)
     trend = np.cumsum(rng.normal(110, 90, len(years)))

@@ -23,21 +23,48 @@ COMMUNES_FILE = "ssmsi/demo-fictive-ssmsi-communes.csv"
 DEPARTEMENTS_FILE = "ssmsi/demo-fictive-ssmsi-departements.csv.gz"
 # Invented yearly rates per 1,000 (inhabitants, or dwellings for burglaries) around which counts are drawn.
 _RATES = {
-    "violences_physiques_intrafamiliales": 2.6, "violences_physiques_hors_famille": 2.9, "violences_sexuelles": 1.4,
-    "homicides": 0.015, "tentatives_homicide": 0.04, "vols_avec_armes": 0.12, "vols_violents_sans_arme": 0.6,
-    "vols_sans_violence_personnes": 6.0, "cambriolages_logement": 5.0, "vols_vehicules": 1.8,
-    "vols_dans_vehicules": 3.6, "vols_accessoires_vehicules": 0.9, "destructions_degradations": 7.0,
-    "escroqueries": 5.5, "trafic_stupefiants": 0.35, "usage_stupefiants": 2.4, "usage_stupefiants_afd": 1.5,
+    "violences_physiques_intrafamiliales": 2.6,
+    "violences_physiques_hors_famille": 2.9,
+    "violences_sexuelles": 1.4,
+    "homicides": 0.015,
+    "tentatives_homicide": 0.04,
+    "vols_avec_armes": 0.12,
+    "vols_violents_sans_arme": 0.6,
+    "vols_sans_violence_personnes": 6.0,
+    "cambriolages_logement": 5.0,
+    "vols_vehicules": 1.8,
+    "vols_dans_vehicules": 3.6,
+    "vols_accessoires_vehicules": 0.9,
+    "destructions_degradations": 7.0,
+    "escroqueries": 5.5,
+    "trafic_stupefiants": 0.35,
+    "usage_stupefiants": 2.4,
+    "usage_stupefiants_afd": 1.5,
     "usage_stupefiants_hors_afd": 0.9,
 }
 # Other communes of the demo: (INSEE code, inhabitants); the 20,000–50,000 ones form its size group.
-_COMMUNES = (("04006", 760), ("04019", 1_250), ("04094", 6_900), ("04070", 16_300), ("04160", 4_100),
-             ("05061", 40_500), ("06069", 27_000), ("13041", 33_000), ("83050", 44_000), ("84031", 24_500),
-             ("84087", 28_500), ("13063", 26_000))
-_HEADER_COM = ("CODGEO_2025;annee;indicateur;unite_de_compte;nombre;taux_pour_mille;est_diffuse;complement_info_nombre;"
-               "complement_info_taux;insee_pop;insee_pop_millesime;insee_log;insee_log_millesime")
-_HEADER_DEP = ("Code_departement;Code_region;annee;indicateur;unite_de_compte;nombre;taux_pour_mille;insee_pop;"
-               "insee_pop_millesime;insee_log;insee_log_millesime")
+_COMMUNES = (
+    ("04006", 760),
+    ("04019", 1_250),
+    ("04094", 6_900),
+    ("04070", 16_300),
+    ("04160", 4_100),
+    ("05061", 40_500),
+    ("06069", 27_000),
+    ("13041", 33_000),
+    ("83050", 44_000),
+    ("84031", 24_500),
+    ("84087", 28_500),
+    ("13063", 26_000),
+)
+_HEADER_COM = (
+    "CODGEO_2025;annee;indicateur;unite_de_compte;nombre;taux_pour_mille;est_diffuse;complement_info_nombre;"
+    "complement_info_taux;insee_pop;insee_pop_millesime;insee_log;insee_log_millesime"
+)
+_HEADER_DEP = (
+    "Code_departement;Code_region;annee;indicateur;unite_de_compte;nombre;taux_pour_mille;insee_pop;"
+    "insee_pop_millesime;insee_log;insee_log_millesime"
+)
 
 
 def _fr(x: float) -> str:
@@ -66,11 +93,15 @@ def _commune_lines(rng: np.random.Generator) -> list[str]:
                 den = dw if meta.denominator == indicators.DWELLINGS else inh
                 # As the SSMSI: small communes' small counts are not published (ndiff, NA).
                 if inh < 5_000 and n < 5:
-                    lines.append(f"{code};{year};{meta.label};{meta.unit};NA;NA;ndiff;{_fr(n + 0.4)};"
-                                 f"{_fr((n + 0.4) / den * 1000)};{inh};{vintage};{_fr(dw)};{vintage}")
+                    lines.append(
+                        f"{code};{year};{meta.label};{meta.unit};NA;NA;ndiff;{_fr(n + 0.4)};"
+                        f"{_fr((n + 0.4) / den * 1000)};{inh};{vintage};{_fr(dw)};{vintage}"
+                    )
                 else:
-                    lines.append(f"{code};{year};{meta.label};{meta.unit};{n};{_fr(n / den * 1000)};diff;NA;NA;"
-                                 f"{inh};{vintage};{_fr(dw)};{vintage}")
+                    lines.append(
+                        f"{code};{year};{meta.label};{meta.unit};{n};{_fr(n / den * 1000)};diff;NA;NA;"
+                        f"{inh};{vintage};{_fr(dw)};{vintage}"
+                    )
     return lines
 
 
@@ -82,8 +113,10 @@ def _departement_lines(rng: np.random.Generator) -> list[str]:
             for ind, n in counts.items():
                 meta = indicators.BY_ID[ind]
                 den = dw if meta.denominator == indicators.DWELLINGS else inh
-                lines.append(f"{dep};{reg};{year};{meta.label};{meta.unit};{n};{_fr(n / den * 1000)};{inh};"
-                             f"{vintage};{_fr(dw)};{vintage}")
+                lines.append(
+                    f"{dep};{reg};{year};{meta.label};{meta.unit};{n};{_fr(n / den * 1000)};{inh};"
+                    f"{vintage};{_fr(dw)};{vintage}"
+                )
     return lines
 
 

@@ -57,13 +57,23 @@ def _engines(pg_settings):
 
 def _reset(admin_engine) -> None:
     with admin_engine.begin() as conn:
-        tables = conn.execute(sa.text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'obs' AND tablename <> 'alembic_version'"
-        )).scalars().all()
-        seeded = set(conn.execute(sa.text(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'obs' AND obj_description(c.oid, 'pg_class') LIKE '%catalogue%'"
-        )).scalars())
+        tables = (
+            conn.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'obs' AND tablename <> 'alembic_version'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        seeded = set(
+            conn.execute(
+                sa.text(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'obs' AND obj_description(c.oid, 'pg_class') LIKE '%catalogue%'"
+                )
+            ).scalars()
+        )
         wipe = [t for t in tables if t not in seeded]
         conn.execute(sa.text("ALTER TABLE obs.audit_log DISABLE TRIGGER USER"))
         conn.execute(sa.text("TRUNCATE " + ", ".join(f"obs.{t}" for t in wipe) + " RESTART IDENTITY CASCADE"))
@@ -127,9 +137,17 @@ def pytest_setup_options():
     from selenium.webdriver.chrome.options import Options
 
     options = Options()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--window-size=1400,1000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(flag)
     if Path("/usr/bin/chromium").exists():
         options.binary_location = "/usr/bin/chromium"

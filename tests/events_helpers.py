@@ -10,7 +10,16 @@ import numpy as np
 import sqlalchemy as sa
 from pyproj import Transformer
 
-HEADER = ["Date des faits", "Heure", "Index", "Qualification", "Adresse", "Longitude", "Latitude", "Référence"]
+HEADER = [
+    "Date des faits",
+    "Heure",
+    "Index",
+    "Qualification",
+    "Adresse",
+    "Longitude",
+    "Latitude",
+    "Référence",
+]
 ROWS = [
     ["12/03/2024", "22h15", "27", "Cambriolage de logement", "", "5,7871", "43,8342", "P-1"],
     ["13/03/2024", "", "", "Violences conjugales", "", "5,788", "43,835", "P-2"],
@@ -32,12 +41,18 @@ def write_extract(path: Path, rows=None, header=None, sep: str = ";", encoding: 
 
 
 def new_batch(conn, source: str = "test") -> int:
-    return conn.execute(sa.text(
-        "INSERT INTO obs.import_batch (source, file_name, sha256, status) VALUES (:s, 'synthetique', :h, 'importe') "
-        "RETURNING id"), {"s": source, "h": f"{source}-{datetime.now().timestamp()}"}).scalar_one()
+    return conn.execute(
+        sa.text(
+            "INSERT INTO obs.import_batch (source, file_name, sha256, status) VALUES (:s, 'synthetique', :h, 'importe') "
+            "RETURNING id"
+        ),
+        {"s": source, "h": f"{source}-{datetime.now().timestamp()}"},
+    ).scalar_one()
 
 
-def insert_pn_facts(engine, x, y, *, category: str = "cambriolages", when=None, sensitive: bool | None = None) -> int:
+def insert_pn_facts(
+    engine, x, y, *, category: str = "cambriolages", when=None, sensitive: bool | None = None
+) -> int:
     """Insert facts at Lambert-93 positions ``x``, ``y`` (arrays); returns the batch id."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     lon, lat = _TO_WGS.transform(x, y)
@@ -46,7 +61,8 @@ def insert_pn_facts(engine, x, y, *, category: str = "cambriolages", when=None, 
         when = [datetime(2023, 1 + i % 12, 1 + i % 28, (18 + i) % 24, 0) for i in range(n)]
     with engine.begin() as conn:
         batch = new_batch(conn, "pn_faits")
-        conn.execute(sa.text("""
+        conn.execute(
+            sa.text("""
             INSERT INTO obs.pn_fact (occurred_at, time_known, label, label_key, category_code, family_code, sensitive,
                                      geom, geocoding_status, natural_key, batch_id)
             SELECT w, true, c.label, c.code, c.code, c.family_code, COALESCE(CAST(:sens AS boolean), c.sensitive),
@@ -54,20 +70,41 @@ def insert_pn_facts(engine, x, y, *, category: str = "cambriolages", when=None, 
             FROM unnest(CAST(:lon AS float8[]), CAST(:lat AS float8[]), CAST(:when AS timestamp[]))
                  WITH ORDINALITY AS u(lo, la, w, k)
             JOIN obs.pn_fact_category c ON c.code = :cat"""),
-            {"lon": list(map(float, lon)), "lat": list(map(float, lat)), "when": list(when), "cat": category,
-             "sens": sensitive, "b": batch})
+            {
+                "lon": list(map(float, lon)),
+                "lat": list(map(float, lat)),
+                "when": list(when),
+                "cat": category,
+                "sens": sensitive,
+                "b": batch,
+            },
+        )
     return batch
 
 
-def square_outline(engine, code: str, x0: float, y0: float, x1: float, y1: float, level: str = "commune",
-                   parent: str | None = None) -> None:
+def square_outline(
+    engine,
+    code: str,
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    level: str = "commune",
+    parent: str | None = None,
+) -> None:
     """A territory whose outline is a Lambert-93 rectangle."""
     with engine.begin() as conn:
         if parent is None and level == "commune":
-            conn.execute(sa.text("INSERT INTO obs.territory (code, level, name) VALUES ('FRA', 'pays', 'France') "
-                                 "ON CONFLICT DO NOTHING"))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO obs.territory (code, level, name) VALUES ('FRA', 'pays', 'France') "
+                    "ON CONFLICT DO NOTHING"
+                )
+            )
             parent = "FRA"
-        conn.execute(sa.text("""
+        conn.execute(
+            sa.text("""
             INSERT INTO obs.territory (code, level, name, parent_code, geom)
             VALUES (:c, :lv, :name, :p, ST_Multi(ST_Transform(ST_MakeEnvelope(:x0, :y0, :x1, :y1, 2154), 4326)))"""),
-            {"c": code, "name": code, "lv": level, "p": parent, "x0": x0, "y0": y0, "x1": x1, "y1": y1})
+            {"c": code, "name": code, "lv": level, "p": parent, "x0": x0, "y0": y0, "x1": x1, "y1": y1},
+        )

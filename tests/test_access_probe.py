@@ -12,8 +12,12 @@ from observatoire.auth import add_user
 from observatoire.permissions import ROLES, allowed
 from tests.helpers_web import PASSWORD, dash_csrf, login
 
-_SAMPLE_VALUES = {"filename": "style.css", "path": "journal", "package_name": "dash",
-                  "fingerprinted_path": "dash-renderer/build/dash_renderer.v0_0_0m1.min.js"}
+_SAMPLE_VALUES = {
+    "filename": "style.css",
+    "path": "journal",
+    "package_name": "dash",
+    "fingerprinted_path": "dash-renderer/build/dash_renderer.v0_0_0m1.min.js",
+}
 
 
 @pytest.fixture
@@ -41,7 +45,10 @@ def _clients(app):
 def _url(rule) -> str:
     url = rule.rule
     for arg in rule.arguments:
-        url = url.replace(f"<{rule._converters[arg].__class__.__name__.lower().replace('converter', '')}:{arg}>", _SAMPLE_VALUES[arg])
+        url = url.replace(
+            f"<{rule._converters[arg].__class__.__name__.lower().replace('converter', '')}:{arg}>",
+            _SAMPLE_VALUES[arg],
+        )
         url = url.replace(f"<{arg}>", _SAMPLE_VALUES[arg])
     for arg in rule.arguments:
         for conv in ("string", "path"):
@@ -56,7 +63,10 @@ def test_every_route_has_a_rule(app):
 
 def test_every_route_anonymous_and_per_role(app):
     # Logging out last: it ends the session the other requests use.
-    rules = sorted((r for r in app.server.url_map.iter_rules() if "GET" in r.methods), key=lambda r: r.endpoint == "logout")
+    rules = sorted(
+        (r for r in app.server.url_map.iter_rules() if "GET" in r.methods),
+        key=lambda r: r.endpoint == "logout",
+    )
     for role, client in _clients(app):
         for rule in rules:
             access = security.ROUTE_RULES[rule.endpoint]
@@ -141,16 +151,28 @@ def test_restricted_page_content_refused_and_view_audited(app, engine):
         if role is None:
             continue
         payload = _payload(router, app.callback_map[router])
-        payload["inputs"] = [{**i, "value": "/journal" if i["property"] == "pathname" else ""}
-                             for i in app.callback_map[router]["inputs"]]
-        answer = client.post("/_dash-update-component", data=json.dumps(payload),
-                             headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)})
+        payload["inputs"] = [
+            {**i, "value": "/journal" if i["property"] == "pathname" else ""}
+            for i in app.callback_map[router]["inputs"]
+        ]
+        answer = client.post(
+            "/_dash-update-component",
+            data=json.dumps(payload),
+            headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)},
+        )
         text = answer.get_data(as_text=True)
         assert answer.status_code == 200
         assert ("journal-table" in text) == allowed(role, "audit.voir"), role
     with engine.connect() as conn:
-        views = conn.execute(sa.text(
-            "SELECT user_login FROM obs.audit_log WHERE action = 'consultation' AND target = '/journal'")).scalars().all()
+        views = (
+            conn.execute(
+                sa.text(
+                    "SELECT user_login FROM obs.audit_log WHERE action = 'consultation' AND target = '/journal'"
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert views == ["sonde-admin"]
 
 

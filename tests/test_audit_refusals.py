@@ -24,9 +24,12 @@ def app(settings, engine):
 
 def _refusals(engine) -> list:
     with engine.connect() as conn:
-        return conn.execute(sa.text(
-            "SELECT user_login, role, target, ip, detail FROM obs.audit_log WHERE action = 'acces_refuse' "
-            "ORDER BY id")).all()
+        return conn.execute(
+            sa.text(
+                "SELECT user_login, role, target, ip, detail FROM obs.audit_log WHERE action = 'acces_refuse' "
+                "ORDER BY id"
+            )
+        ).all()
 
 
 def test_anonymous_401_logged_once_a_minute_per_address_path_and_status(app, engine):
@@ -40,8 +43,10 @@ def test_anonymous_401_logged_once_a_minute_per_address_path_and_status(app, eng
     assert other.get("/_dash-layout", environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 401
     rows = _refusals(engine)
     assert [(r.target, r.ip, r.user_login, r.role) for r in rows] == [
-        ("/_dash-layout", "127.0.0.1", None, None), ("/_dash-dependencies", "127.0.0.1", None, None),
-        ("/_dash-layout", "192.0.2.7", None, None)]
+        ("/_dash-layout", "127.0.0.1", None, None),
+        ("/_dash-dependencies", "127.0.0.1", None, None),
+        ("/_dash-layout", "192.0.2.7", None, None),
+    ]
     assert rows[0].detail == {"statut": 401, "methode": "GET", "motif": "Session requise."}
 
     now[0] += 59  # the same minute: still once
@@ -61,16 +66,23 @@ def test_403_logged_with_the_account_the_role_and_the_callback(app, engine):
     headers = {"Content-Type": "application/json"}
     assert client.post("/_dash-update-component", data=body, headers=headers).status_code == 403  # no CSRF
     headers[security.CSRF_HEADER] = dash_csrf(client)
-    answer = client.post("/_dash-update-component", data=body, headers=headers,
-                         environ_base={"REMOTE_ADDR": "198.51.100.4"})
+    answer = client.post(
+        "/_dash-update-component", data=body, headers=headers, environ_base={"REMOTE_ADDR": "198.51.100.4"}
+    )
     assert answer.status_code == 403
     rows = _refusals(engine)
     assert [(r.user_login, r.role, r.target, r.ip) for r in rows] == [
         ("refus-agent", "police_municipale", "/_dash-update-component", "127.0.0.1"),
-        ("refus-agent", "police_municipale", "/_dash-update-component", "198.51.100.4")]
+        ("refus-agent", "police_municipale", "/_dash-update-component", "198.51.100.4"),
+    ]
     assert "CSRF" in rows[0].detail["motif"]
-    assert rows[1].detail == {"statut": 403, "methode": "POST", "motif": "Votre rôle ne permet pas cette action.",
-                              "callback": journal, "permission": "audit.voir"}
+    assert rows[1].detail == {
+        "statut": 403,
+        "methode": "POST",
+        "motif": "Votre rôle ne permet pas cette action.",
+        "callback": journal,
+        "permission": "audit.voir",
+    }
 
 
 def test_a_page_refused_to_a_role_is_logged(app, engine):
@@ -78,14 +90,30 @@ def test_a_page_refused_to_a_role_is_logged(app, engine):
     assert login(client, "refus-agent").status_code == 302
     client.get("/_dash-dependencies")  # the pages router registers its callback on the first request
     router = next(k for k in app.callback_map if k.startswith("..") and "_pages_content" in k)
-    inputs = [{**i, "value": "/journal" if i["property"] == "pathname" else ""}
-              for i in app.callback_map[router]["inputs"]]
-    body = json.dumps({"output": router, "outputs": [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]}
-                                                     for p in router.strip(".").split("...")],
-                       "inputs": inputs, "state": [], "changedPropIds": []})
-    answer = client.post("/_dash-update-component", data=body,
-                         headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)})
-    assert answer.status_code == 200 and "ne donne pas accès" in json.dumps(answer.get_json(), ensure_ascii=False)
+    inputs = [
+        {**i, "value": "/journal" if i["property"] == "pathname" else ""}
+        for i in app.callback_map[router]["inputs"]
+    ]
+    body = json.dumps(
+        {
+            "output": router,
+            "outputs": [
+                {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]}
+                for p in router.strip(".").split("...")
+            ],
+            "inputs": inputs,
+            "state": [],
+            "changedPropIds": [],
+        }
+    )
+    answer = client.post(
+        "/_dash-update-component",
+        data=body,
+        headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)},
+    )
+    assert answer.status_code == 200 and "ne donne pas accès" in json.dumps(
+        answer.get_json(), ensure_ascii=False
+    )
     (row,) = _refusals(engine)
     assert (row.user_login, row.role, row.target) == ("refus-agent", "police_municipale", "/journal")
     assert row.detail["permission"] == "audit.voir"

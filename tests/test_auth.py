@@ -28,7 +28,9 @@ def client(app):
 def test_passwords_are_argon2_hashes_and_short_ones_refused(engine):
     add_user(engine, "analyste1", "analyste", PASSWORD)
     with engine.connect() as conn:
-        stored = conn.execute(sa.text("SELECT password_hash FROM obs.app_user WHERE login = 'analyste1'")).scalar()
+        stored = conn.execute(
+            sa.text("SELECT password_hash FROM obs.app_user WHERE login = 'analyste1'")
+        ).scalar()
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in stored
     with pytest.raises(ObservatoireError, match="12 caractères"):
@@ -52,8 +54,12 @@ def test_lockout_after_five_failures_same_answer_for_unknown_account(engine, set
     assert len(messages) == 1
     # After the lock period the account opens again.
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE obs.app_user SET locked_until = now() - interval '1 second', "
-                             "first_failed_at = now() - interval '1 hour'"))
+        conn.execute(
+            sa.text(
+                "UPDATE obs.app_user SET locked_until = now() - interval '1 second', "
+                "first_failed_at = now() - interval '1 hour'"
+            )
+        )
     assert authenticate(engine, settings, "conseil1", PASSWORD).login == "conseil1"
     with engine.connect() as conn:
         actions = conn.execute(sa.text("SELECT action FROM obs.audit_log ORDER BY id")).scalars().all()
@@ -75,8 +81,15 @@ def test_login_form_refuses_missing_csrf_and_sets_safe_cookies(client, engine):
 
     secure_client = client.application.test_client()
     form = secure_client.get("/login", base_url="https://observatoire.example")
-    over_https = secure_client.post("/login", base_url="https://observatoire.example", data={
-        "username": "admin1", "password": PASSWORD, "csrf_token": csrf_from(form.get_data(as_text=True))})
+    over_https = secure_client.post(
+        "/login",
+        base_url="https://observatoire.example",
+        data={
+            "username": "admin1",
+            "password": PASSWORD,
+            "csrf_token": csrf_from(form.get_data(as_text=True)),
+        },
+    )
     https_cookie = next(c for c in over_https.headers.getlist("Set-Cookie") if c.startswith("obs_session="))
     assert "Secure" in https_cookie
     assert client.get("/_dash-layout").status_code == 200
@@ -108,7 +121,11 @@ def test_logout_ends_the_session_and_is_audited(client, engine):
     assert client.get("/logout").status_code == 302
     assert client.get("/_dash-layout").status_code == 401
     with engine.connect() as conn:
-        actions = conn.execute(sa.text("SELECT action FROM obs.audit_log WHERE user_login = 'video1' ORDER BY id")).scalars().all()
+        actions = (
+            conn.execute(sa.text("SELECT action FROM obs.audit_log WHERE user_login = 'video1' ORDER BY id"))
+            .scalars()
+            .all()
+        )
     assert actions == ["connexion", "deconnexion"]
 
 
@@ -137,8 +154,9 @@ def test_users_cli(cli_env, engine):
     from observatoire.cli.main import cli
 
     runner = CliRunner()
-    added = runner.invoke(cli, ["users", "add", "coordination", "--role", "analyste", "--password-stdin"],
-                          input=PASSWORD + "\n")
+    added = runner.invoke(
+        cli, ["users", "add", "coordination", "--role", "analyste", "--password-stdin"], input=PASSWORD + "\n"
+    )
     assert added.exit_code == 0, added.output
     assert "coordination" in run_cli("users", "list").output
     assert run_cli("users", "set-role", "coordination", "conseil").exit_code == 0
@@ -153,18 +171,40 @@ def test_users_cli(cli_env, engine):
     assert bad.exit_code != 0 and "Aucun compte" in bad.output
     with engine.connect() as conn:
         actions = conn.execute(sa.text("SELECT action FROM obs.audit_log ORDER BY id")).scalars().all()
-    assert actions[:4] == ["utilisateur_cree", "role_modifie", "mot_de_passe_modifie", "utilisateur_desactive"]
+    assert actions[:4] == [
+        "utilisateur_cree",
+        "role_modifie",
+        "mot_de_passe_modifie",
+        "utilisateur_desactive",
+    ]
 
 
-@pytest.mark.parametrize("target", ["/%09/evil.example", "/%0A/x", "//evil.example", "https://evil.example/",
-                                    "/%5Cevil.example", "%2F%2Fevil.example", "/%20/evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/%09/evil.example",
+        "/%0A/x",
+        "//evil.example",
+        "https://evil.example/",
+        "/%5Cevil.example",
+        "%2F%2Fevil.example",
+        "/%20/evil.example",
+        "javascript:alert(1)",
+    ],
+)
 def test_login_sends_back_only_to_a_page_of_this_site(client, engine, target):
     """``next`` is followed only when it is a local path; anything a browser could read as another site
     (a tab or a line break it drops, a backslash, a scheme) sends to the home page, never to a 500."""
     add_user(engine, "admin1", "admin", PASSWORD)
     form = client.get(f"/login?next={target}")
-    answer = client.post(f"/login?next={target}", data={
-        "username": "admin1", "password": PASSWORD, "csrf_token": csrf_from(form.get_data(as_text=True))})
+    answer = client.post(
+        f"/login?next={target}",
+        data={
+            "username": "admin1",
+            "password": PASSWORD,
+            "csrf_token": csrf_from(form.get_data(as_text=True)),
+        },
+    )
     assert answer.status_code == 302
     assert answer.headers["Location"] in ("/", "http://localhost/")
 
@@ -172,6 +212,12 @@ def test_login_sends_back_only_to_a_page_of_this_site(client, engine, target):
 def test_login_follows_a_local_next(client, engine):
     add_user(engine, "admin1", "admin", PASSWORD)
     form = client.get("/login?next=/carte%3Fmode%3Dhexagones")
-    answer = client.post("/login?next=/carte%3Fmode%3Dhexagones", data={
-        "username": "admin1", "password": PASSWORD, "csrf_token": csrf_from(form.get_data(as_text=True))})
+    answer = client.post(
+        "/login?next=/carte%3Fmode%3Dhexagones",
+        data={
+            "username": "admin1",
+            "password": PASSWORD,
+            "csrf_token": csrf_from(form.get_data(as_text=True)),
+        },
+    )
     assert answer.headers["Location"].endswith("/carte?mode=hexagones")

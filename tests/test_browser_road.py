@@ -52,8 +52,10 @@ def _open_page(dash_duo, username: str) -> None:
 def _table(dash_duo, selector: str) -> tuple[list[str], list[list[str]]]:
     table = dash_duo.wait_for_element(selector, timeout=20)
     header = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
-    rows = [[c.text for c in tr.find_elements(By.CSS_SELECTOR, "th, td")]
-            for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    rows = [
+        [c.text for c in tr.find_elements(By.CSS_SELECTOR, "th, td")]
+        for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")
+    ]
     return header, rows
 
 
@@ -78,13 +80,26 @@ def test_analyst_sees_series_map_and_sites(dash_duo, road_app, engine):
 
     expected = yearly_indicators(engine, COMMUNE, YEARS)
     header, rows = _table(dash_duo, "#securite-table-annuelle")
-    col = {name: header.index(name) for name in ("Année", "Accidents corporels", "Tués", "Blessés hospitalisés",
-                                                 "Blessés légers", "Accidents mortels")}
+    col = {
+        name: header.index(name)
+        for name in (
+            "Année",
+            "Accidents corporels",
+            "Tués",
+            "Blessés hospitalisés",
+            "Blessés légers",
+            "Accidents mortels",
+        )
+    }
     assert [r[col["Année"]] for r in rows] == [str(y) for y in expected.annee]
     for row, rec in zip(rows, expected.itertuples(), strict=True):
         assert row[col["Accidents corporels"]] == fmt.number(int(rec.accidents))
-        for name, field in (("Tués", "tues"), ("Blessés hospitalisés", "hospitalises"),
-                            ("Blessés légers", "blesses_legers"), ("Accidents mortels", "accidents_mortels")):
+        for name, field in (
+            ("Tués", "tues"),
+            ("Blessés hospitalisés", "hospitalises"),
+            ("Blessés légers", "blesses_legers"),
+            ("Accidents mortels", "accidents_mortels"),
+        ):
             if rec.annee == UNKNOWN_YEAR:
                 assert rec.gravite_inconnue and row[col[name]] == "inconnue", (rec.annee, name)
             else:
@@ -97,18 +112,25 @@ def test_analyst_sees_series_map_and_sites(dash_duo, road_app, engine):
     assert _count(dash_duo, "#securite-carte path.obs-route-point", len(points)) == len(points)
     unknown = sum(1 for p in points if p["properties"]["gravite"] == "inconnue")
     assert unknown > 0
-    assert len(dash_duo.driver.find_elements(By.CSS_SELECTOR, "#securite-carte path.obs-route-point-inconnue")) == unknown
+    assert (
+        len(dash_duo.driver.find_elements(By.CSS_SELECTOR, "#securite-carte path.obs-route-point-inconnue"))
+        == unknown
+    )
     assert "Gravité inconnue" in dash_duo.find_element("#securite-legende").text
 
     sites = dangerous_sites(engine, COMMUNE, SITE_YEARS)["features"]
     _, site_rows = _table(dash_duo, "#securite-table-sites")
     assert [r[1] for r in site_rows] == [fmt.number(s["properties"]["accidents"]) for s in sites]
     for lat, lon, _per_year in SITES:  # each planted site is found, near where it was planted
-        assert any(_metres(lat, lon, s["geometry"]["coordinates"][1], s["geometry"]["coordinates"][0]) < 60
-                   for s in sites[:len(SITES)])
+        assert any(
+            _metres(lat, lon, s["geometry"]["coordinates"][1], s["geometry"]["coordinates"][0]) < 60
+            for s in sites[: len(SITES)]
+        )
     assert _count(dash_duo, "#securite-carte path.obs-route-site", len(sites)) == len(sites)
     accident_list = dash_duo.driver.find_element(By.ID, "securite-site-1")
-    assert len(accident_list.find_elements(By.CSS_SELECTOR, "tbody tr")) == sites[0]["properties"]["accidents"]
+    assert (
+        len(accident_list.find_elements(By.CSS_SELECTOR, "tbody tr")) == sites[0]["properties"]["accidents"]
+    )
     assert dash_duo.get_logs() == []
 
 
@@ -123,7 +145,9 @@ def test_council_sees_sites_but_no_accident_point(dash_duo, road_app, engine):
     header, site_rows = _table(dash_duo, "#securite-table-sites")
     assert len(site_rows) == len(sites) >= 2
     first = header.index("Premier accident")
-    assert [r[first] for r in site_rows] == [s["properties"]["premier"][:4] for s in sites]  # years, not dates
+    assert [r[first] for r in site_rows] == [
+        s["properties"]["premier"][:4] for s in sites
+    ]  # years, not dates
     assert _count(dash_duo, "#securite-carte path.obs-route-site", len(sites)) == len(sites)
     assert "agrégés" in dash_duo.find_element("#securite-agrege").text
     driver = dash_duo.driver
@@ -139,13 +163,28 @@ def _map_answer(app, username: str) -> str:
     login(client, username)
     key = next(k for k in app.callback_map if "securite-carte-bloc.children" in k)
     callback = app.callback_map[key]
-    values = {"securite-territoire": COMMUNE, "securite-annees": list(YEARS), "securite-rayon": 50,
-              "securite-minimum": 3, "securite-periode": 5}
-    outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in key.strip(".").split("...")]
-    body = {"output": key, "outputs": outputs, "inputs": [{**i, "value": values[i["id"]]} for i in callback["inputs"]],
-            "state": [], "changedPropIds": ["securite-annees.value"]}
-    answer = client.post("/_dash-update-component", data=json.dumps(body),
-                         headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)})
+    values = {
+        "securite-territoire": COMMUNE,
+        "securite-annees": list(YEARS),
+        "securite-rayon": 50,
+        "securite-minimum": 3,
+        "securite-periode": 5,
+    }
+    outputs = [
+        {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in key.strip(".").split("...")
+    ]
+    body = {
+        "output": key,
+        "outputs": outputs,
+        "inputs": [{**i, "value": values[i["id"]]} for i in callback["inputs"]],
+        "state": [],
+        "changedPropIds": ["securite-annees.value"],
+    }
+    answer = client.post(
+        "/_dash-update-component",
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)},
+    )
     assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
     return answer.get_data(as_text=True)
 
@@ -160,13 +199,21 @@ def test_council_never_receives_an_individual_accident(road_app):
 
 
 def _download(client, clicks):
-    body = {"output": "securite-telechargement.data", "outputs": {"id": "securite-telechargement", "property": "data"},
-            "inputs": [{"id": "securite-csv", "property": "n_clicks", "value": clicks}],
-            "state": [{"id": "securite-territoire", "property": "value", "value": COMMUNE},
-                      {"id": "securite-annees", "property": "value", "value": list(YEARS)}],
-            "changedPropIds": ["securite-csv.n_clicks"]}
-    return client.post("/_dash-update-component", data=json.dumps(body),
-                       headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)})
+    body = {
+        "output": "securite-telechargement.data",
+        "outputs": {"id": "securite-telechargement", "property": "data"},
+        "inputs": [{"id": "securite-csv", "property": "n_clicks", "value": clicks}],
+        "state": [
+            {"id": "securite-territoire", "property": "value", "value": COMMUNE},
+            {"id": "securite-annees", "property": "value", "value": list(YEARS)},
+        ],
+        "changedPropIds": ["securite-csv.n_clicks"],
+    }
+    return client.post(
+        "/_dash-update-component",
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)},
+    )
 
 
 @pytest.mark.parametrize("role, allowed", [("analyste", True), ("conseil", False)])
@@ -175,7 +222,9 @@ def test_yearly_csv_export_is_audited_and_refused_to_council(road_app, engine, r
     assert login(client, f"route-{role}").status_code == 302
     answer = _download(client, 1)
     with engine.connect() as conn:
-        exports = conn.execute(sa.text("SELECT user_login, target FROM obs.audit_log WHERE action = 'export'")).all()
+        exports = conn.execute(
+            sa.text("SELECT user_login, target FROM obs.audit_log WHERE action = 'export'")
+        ).all()
     if not allowed:
         assert answer.status_code == 403 and exports == []
         return

@@ -33,7 +33,8 @@ def _login(dash_duo, username: str) -> None:
 
 def _outline_paths(dash_duo) -> int:
     WebDriverWait(dash_duo.driver, 15).until(
-        EC.presence_of_element_located((By.CSS_SELECTOR, "#accueil-carte .leaflet-overlay-pane path")))
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#accueil-carte .leaflet-overlay-pane path"))
+    )
     return len(dash_duo.driver.find_elements(By.CSS_SELECTOR, "#accueil-carte .leaflet-overlay-pane path"))
 
 

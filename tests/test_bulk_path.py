@@ -21,14 +21,28 @@ FIRST, SECOND = PM_DIR / "export_logiciel_b_2024_s1_s2.csv", PM_DIR / "export_lo
 
 def _schema(engine, table: str) -> tuple:
     with engine.connect() as conn:
-        indexes = sorted(conn.execute(sa.text(
-            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'obs' AND tablename = :t"), {"t": table}).scalars())
-        constraints = sorted(conn.execute(sa.text(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = ('obs.' || :t)::regclass"),
-            {"t": table}).scalars())
-        triggers = sorted(conn.execute(sa.text(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = ('obs.' || :t)::regclass AND NOT tgisinternal"),
-            {"t": table}).scalars())
+        indexes = sorted(
+            conn.execute(
+                sa.text("SELECT indexdef FROM pg_indexes WHERE schemaname = 'obs' AND tablename = :t"),
+                {"t": table},
+            ).scalars()
+        )
+        constraints = sorted(
+            conn.execute(
+                sa.text(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = ('obs.' || :t)::regclass"
+                ),
+                {"t": table},
+            ).scalars()
+        )
+        triggers = sorted(
+            conn.execute(
+                sa.text(
+                    "SELECT tgname FROM pg_trigger WHERE tgrelid = ('obs.' || :t)::regclass AND NOT tgisinternal"
+                ),
+                {"t": table},
+            ).scalars()
+        )
     return indexes, constraints, triggers
 
 
@@ -63,7 +77,10 @@ def test_bulk_path_inserts_and_dedups_like_the_ordinary_path(engine, ban, monkey
     monkeypatch.setattr(staging, "open_bulk_window", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     bulk = _load_both(engine)
 
-    assert calls == ["obs.pm_intervention", "obs.pm_intervention"]  # the second, larger file dedups by anti-join
+    assert calls == [
+        "obs.pm_intervention",
+        "obs.pm_intervention",
+    ]  # the second, larger file dedups by anti-join
     assert bulk == ordinary
     assert ordinary[1] < 2000 and len(ordinary[2]) == ordinary[0] + ordinary[1]  # the overlap was skipped
     assert _schema(engine, "pm_intervention") == before
@@ -78,20 +95,27 @@ def test_ssmsi_bulk_path_keeps_every_published_rate(engine, shared_data, monkeyp
     real = ssmsi.bulk_insert
     monkeypatch.setattr(staging, "BULK_MIN_ROWS", 0)
     monkeypatch.setattr(ssmsi, "bulk_insert", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
-    report = ssmsi.import_ssmsi(engine, shared_data / "ssmsi" / "donnee-dep-data.gouv-2022-geographie2023-produit-le2023-07-17.csv")
+    report = ssmsi.import_ssmsi(
+        engine, shared_data / "ssmsi" / "donnee-dep-data.gouv-2022-geographie2023-produit-le2023-07-17.csv"
+    )
     assert calls == ["obs.pn_stat"] and report.inserted == 9898
     frame = rates.level_values(engine, "2023-07-17", "departement")
     assert len(frame) == 9898
-    assert ((frame.rate_per_1000 - frame.published_rate).abs() < 1e-6 * frame.published_rate.abs() + 1e-9).all()
+    assert (
+        (frame.rate_per_1000 - frame.published_rate).abs() < 1e-6 * frame.published_rate.abs() + 1e-9
+    ).all()
     assert _schema(engine, "pn_stat") == before
 
 
 def test_reference_checks_refuse_like_foreign_keys(engine):
     with pytest.raises(IntegrityError) as unknown_territory:
         with engine.begin() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO obs.pn_stat (edition, territory_code, indicator_id, year, published, batch_id) "
-                "VALUES ('x', 'COM:99999', 'cbv', 2020, true, NULL)"))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO obs.pn_stat (edition, territory_code, indicator_id, year, published, batch_id) "
+                    "VALUES ('x', 'COM:99999', 'cbv', 2020, true, NULL)"
+                )
+            )
     assert unknown_territory.value.orig.sqlstate == "23503"  # foreign_key_violation, as before
     report = pm.commit(engine, PM_DIR / "main_courante_2023_s1.csv", accept_valid=True, commune="04112")
     with pytest.raises(IntegrityError) as batch_in_use:
@@ -119,17 +143,34 @@ def test_bulk_path_keeps_the_first_of_keys_repeated_in_the_batch(engine, monkeyp
     steps = []
     bulk = pm.commit(engine, f, commune="04112", progress=lambda stage, share: steps.append((stage, share)))
     assert ("ecriture", 0.5) in steps  # the upload page moves on between the copy and the index rebuild
-    assert (bulk.inserted, bulk.duplicates) == (ordinary.inserted, ordinary.duplicates) == (len(ROWS), len(ROWS))
+    assert (
+        (bulk.inserted, bulk.duplicates) == (ordinary.inserted, ordinary.duplicates) == (len(ROWS), len(ROWS))
+    )
     assert stored() == kept and ("Rodéo urbain" not in {label for _, label in kept})
-    with engine.connect() as conn:  # ids reserved by the window, in the order of the file, then the sequence goes on
-        ids = conn.execute(sa.text("SELECT id FROM obs.pm_intervention ORDER BY source_record_id")).scalars().all()
-        after = conn.execute(sa.text("SELECT nextval(pg_get_serial_sequence('obs.pm_intervention', 'id'))")).scalar()
+    with (
+        engine.connect() as conn
+    ):  # ids reserved by the window, in the order of the file, then the sequence goes on
+        ids = (
+            conn.execute(sa.text("SELECT id FROM obs.pm_intervention ORDER BY source_record_id"))
+            .scalars()
+            .all()
+        )
+        after = conn.execute(
+            sa.text("SELECT nextval(pg_get_serial_sequence('obs.pm_intervention', 'id'))")
+        ).scalar()
     assert ids == sorted(ids) and after > max(ids)
 
 
 def _window_row(batch: int) -> dict:
-    return {"occurred_at": datetime(2024, 5, 1, 10), "time_known": True, "label": "Tapage", "label_key": "tapage",
-            "geocoding_status": "non_geolocalise", "natural_key": "k:test", "batch_id": batch}
+    return {
+        "occurred_at": datetime(2024, 5, 1, 10),
+        "time_known": True,
+        "label": "Tapage",
+        "label_key": "tapage",
+        "geocoding_status": "non_geolocalise",
+        "natural_key": "k:test",
+        "batch_id": batch,
+    }
 
 
 def _copy_one(conn, row: dict) -> int:
@@ -152,11 +193,16 @@ def test_bulk_window_checks_references_once_after_its_copy(engine):
     assert missing.value.orig.sqlstate == "23503"
     assert _schema(engine, "pm_intervention") == before
     with engine.begin() as conn:
-        batch = conn.execute(sa.text("INSERT INTO obs.import_batch (source, file_name, sha256) "
-                                     "VALUES ('pm', 'essai.csv', repeat('0', 64)) RETURNING id")).scalar_one()
+        batch = conn.execute(
+            sa.text(
+                "INSERT INTO obs.import_batch (source, file_name, sha256) "
+                "VALUES ('pm', 'essai.csv', repeat('0', 64)) RETURNING id"
+            )
+        ).scalar_one()
         assert _copy_one(conn, _window_row(batch)) == 1
-        enabled = conn.execute(sa.text(
-            "SELECT tgenabled FROM pg_trigger WHERE tgname = 'pm_intervention_references_insert'")).scalar_one()
+        enabled = conn.execute(
+            sa.text("SELECT tgenabled FROM pg_trigger WHERE tgname = 'pm_intervention_references_insert'")
+        ).scalar_one()
     assert enabled == "O"  # on again for the ordinary inserts
     assert _schema(engine, "pm_intervention") == before
 
@@ -168,8 +214,10 @@ def test_a_window_left_open_cannot_commit(engine):
     with pytest.raises(IntegrityError, match="non refermé"):
         with engine.begin() as conn:
             conn.exec_driver_sql("SELECT obs.pm_intervention_bulk_open()")
-            conn.exec_driver_sql("INSERT INTO obs.pm_intervention (occurred_at, label, label_key, geocoding_status, "
-                                 "natural_key, batch_id) VALUES (now(), 'x', 'x', 'non_geolocalise', 'k:x', 1)")
+            conn.exec_driver_sql(
+                "INSERT INTO obs.pm_intervention (occurred_at, label, label_key, geocoding_status, "
+                "natural_key, batch_id) VALUES (now(), 'x', 'x', 'non_geolocalise', 'k:x', 1)"
+            )
     assert _schema(engine, "pm_intervention") == before
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM obs.pm_intervention")).scalar() == 0

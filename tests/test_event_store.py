@@ -16,8 +16,13 @@ from tests.events_helpers import CENTRE_L93, insert_pn_facts, new_batch
 
 FILTERS = [
     EventFilter(),
-    EventFilter(sources=("pn",), categories=("cambriolages",), start=date(2023, 1, 1), end=date(2023, 12, 31),
-                hours=(18, 6)),
+    EventFilter(
+        sources=("pn",),
+        categories=("cambriolages",),
+        start=date(2023, 1, 1),
+        end=date(2023, 12, 31),
+        hours=(18, 6),
+    ),
     EventFilter(families=("biens",), start=date(2023, 3, 1), end=date(2023, 6, 30)),
     EventFilter(weekdays=(6, 7), hours=(20, 4)),
     EventFilter(sources=("pm",)),
@@ -35,17 +40,23 @@ def events_mixed(engine):
     rng = np.random.default_rng(3)
     x0, y0 = CENTRE_L93
     for category, n in (("cambriolages", 900), ("vols_simples", 500), ("violences_intrafamiliales", 120)):
-        when = [datetime(2023, 1, 1) + (datetime(2024, 1, 1) - datetime(2023, 1, 1)) * float(t)
-                for t in rng.random(n)]
+        when = [
+            datetime(2023, 1, 1) + (datetime(2024, 1, 1) - datetime(2023, 1, 1)) * float(t)
+            for t in rng.random(n)
+        ]
         insert_pn_facts(engine, rng.normal(x0, 700, n), rng.normal(y0, 500, n), category=category, when=when)
     with engine.begin() as conn:
         batch = new_batch(conn, "pm")
-        conn.execute(sa.text("""
+        conn.execute(
+            sa.text("""
             INSERT INTO obs.pn_fact (occurred_at, time_known, label, label_key, category_code, family_code, sensitive,
                                      geom, geocoding_status, natural_key, batch_id)
             VALUES ('2023-05-04 00:00', false, 'Fait non classé', 'fait non classe', NULL, NULL, false, NULL,
-                    'non_geolocalise', 'x-1', :b)"""), {"b": batch})
-        conn.execute(sa.text("""
+                    'non_geolocalise', 'x-1', :b)"""),
+            {"b": batch},
+        )
+        conn.execute(
+            sa.text("""
             INSERT INTO obs.pm_intervention (occurred_at, time_known, label, label_key, type_code, family_code, geom,
                                              geocoding_status, natural_key, batch_id)
             SELECT timestamp '2023-01-01' + k * interval '7 hours 13 minutes', k % 9 <> 0, 'Stationnement gênant',
@@ -54,7 +65,8 @@ def events_mixed(engine):
                                                                                43.83 + (k % 23) * 0.0005), 4326) END,
                    CASE WHEN k % 11 = 0 THEN 'non_geolocalise' ELSE 'coordonnees' END, 'pm-' || k, :b
             FROM generate_series(1, 1200) k JOIN obs.pm_intervention_type t ON t.code = 'stationnement_genant'"""),
-            {"b": batch})
+            {"b": batch},
+        )
     return engine
 
 
@@ -71,6 +83,7 @@ def _sql_and_memory(engine, fn):
 def test_cells_totals_and_breakdowns_equal_the_sql(events_mixed, size):
     engine = events_mixed
     for f in FILTERS:
+
         def cells(f=f):
             with engine.connect() as conn:
                 frame = hexgrid.count_cells(conn, f, size)
@@ -79,7 +92,9 @@ def test_cells_totals_and_breakdowns_equal_the_sql(events_mixed, size):
         expected, got = _sql_and_memory(engine, cells)
         assert got == expected, f
         for role in (None, "conseil"):
-            expected, got = _sql_and_memory(engine, lambda f=f, role=role: event_queries.summary(engine, f, role))
+            expected, got = _sql_and_memory(
+                engine, lambda f=f, role=role: event_queries.summary(engine, f, role)
+            )
             assert got == expected, (f, role)
         for by in event_queries.BREAKDOWNS:
             expected, got = _sql_and_memory(engine, lambda f=f, by=by: event_queries.counts_by(engine, f, by))
@@ -96,10 +111,15 @@ def test_the_copy_follows_imports_undo_and_nomenclature(engine):
         assert event_queries.summary(engine, EventFilter())["total"] == 40
         insert_pn_facts(engine, [x0 + 500] * 7, [y0] * 7, category="vols_simples")
         table = event_queries.counts_by(engine, EventFilter(), "category")
-        assert dict(zip(table["key"], table["count"], strict=True)) == {"pn:cambriolages": 40, "pn:vols_simples": 7}
+        assert dict(zip(table["key"], table["count"], strict=True)) == {
+            "pn:cambriolages": 40,
+            "pn:vols_simples": 7,
+        }
         # a nomenclature edit: the category becomes sensitive, so the totals' sensitive count follows
         with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE obs.pn_fact_category SET sensitive = true WHERE code = 'vols_simples'"))
+            conn.execute(
+                sa.text("UPDATE obs.pn_fact_category SET sensitive = true WHERE code = 'vols_simples'")
+            )
         assert event_queries.summary(engine, EventFilter())["sensitive"] == 7
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM obs.pn_fact WHERE batch_id = :b"), {"b": batch})
@@ -107,7 +127,9 @@ def test_the_copy_follows_imports_undo_and_nomenclature(engine):
             assert hexgrid.count_cells(conn, EventFilter(), 150)["count"].sum() == 7
     finally:
         with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE obs.pn_fact_category SET sensitive = false WHERE code = 'vols_simples'"))
+            conn.execute(
+                sa.text("UPDATE obs.pn_fact_category SET sensitive = false WHERE code = 'vols_simples'")
+            )
         event_store.disable(engine)
 
 
@@ -139,16 +161,23 @@ def test_zone_counts_equal_the_sql(events_mixed):
 
     x0, y0 = CENTRE_L93
     square_outline(events_mixed, "COM:04112", x0 - 1500, y0 - 1500, x0 + 1500, y0 + 1500)
-    square_outline(events_mixed, "IRIS:041120101", x0 - 1500, y0 - 1500, x0, y0 + 1500, level="iris",
-                   parent="COM:04112")
-    square_outline(events_mixed, "IRIS:041120102", x0, y0 - 1500, x0 + 1500, y0 + 1500, level="iris",
-                   parent="COM:04112")
-    square_outline(events_mixed, "QPV:QN00402M", x0 - 300, y0 - 200, x0 + 400, y0 + 300, level="qpv",
-                   parent="COM:04112")
+    square_outline(
+        events_mixed, "IRIS:041120101", x0 - 1500, y0 - 1500, x0, y0 + 1500, level="iris", parent="COM:04112"
+    )
+    square_outline(
+        events_mixed, "IRIS:041120102", x0, y0 - 1500, x0 + 1500, y0 + 1500, level="iris", parent="COM:04112"
+    )
+    square_outline(
+        events_mixed, "QPV:QN00402M", x0 - 300, y0 - 200, x0 + 400, y0 + 300, level="qpv", parent="COM:04112"
+    )
     for f in FILTERS:
         for level in ("iris", "qpv"):
             for role in (None, "conseil"):
-                expected, got = _sql_and_memory(events_mixed, lambda f=f, level=level, role=role: spatial.zone_counts(
-                    events_mixed, f, level, role, commune="04112"))
+                expected, got = _sql_and_memory(
+                    events_mixed,
+                    lambda f=f, level=level, role=role: spatial.zone_counts(
+                        events_mixed, f, level, role, commune="04112"
+                    ),
+                )
                 assert got == expected, (f, level, role)
     event_store.disable(events_mixed)

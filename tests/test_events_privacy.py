@@ -39,12 +39,14 @@ def mixed(engine):
     with engine.begin() as conn:
         batch = new_batch(conn, "pm")
         for k, (a, b) in enumerate(zip(lon, lat, strict=True)):
-            conn.execute(sa.text("""
+            conn.execute(
+                sa.text("""
                 INSERT INTO obs.pm_intervention (occurred_at, label, label_key, type_code, family_code, geom,
                                                  geocoding_status, natural_key, batch_id)
                 VALUES ('2023-05-01 21:00', 'Différend familial', 'differend familial', 'differends_familiaux',
                         'tranquillite', ST_SetSRID(ST_MakePoint(:x, :y), 4326), 'coordonnees', :k, :b)"""),
-                {"x": float(a), "y": float(b), "k": f"s{k}", "b": batch})
+                {"x": float(a), "y": float(b), "k": f"s{k}", "b": batch},
+            )
     return list(zip(*_TO_WGS.transform(sx, sy), strict=True))
 
 
@@ -68,8 +70,10 @@ def test_sensitive_events_never_come_back_as_points_for_any_role(engine, mixed, 
     sensitive_positions = np.array(mixed)
     for f in SENSITIVE_FILTERS:
         try:
-            answers = [spatial.map_layers(engine, f, role, max_features=3000),
-                       spatial.map_layers(engine, f, role, max_features=10)]
+            answers = [
+                spatial.map_layers(engine, f, role, max_features=3000),
+                spatial.map_layers(engine, f, role, max_features=10),
+            ]
         except PermissionDenied:
             assert role not in ("admin", "analyste", "conseil", "police_municipale")
             continue
@@ -95,7 +99,9 @@ def test_the_sensitive_layer_is_there_as_hexagons(engine, mixed):
     assert kinds == {"points": "points", "sensibles": "hexagons"}
     sensitive = next(layer for layer in answer["layers"] if layer["id"] == "sensibles")["geojson"]
     assert sensitive["total"] == 25
-    assert len(next(layer for layer in answer["layers"] if layer["id"] == "points")["geojson"]["features"]) == 60
+    assert (
+        len(next(layer for layer in answer["layers"] if layer["id"] == "points")["geojson"]["features"]) == 60
+    )
 
 
 def _numbers(structure: Any, path: str = "") -> list[tuple[str, float]]:
@@ -113,13 +119,26 @@ def _numbers(structure: Any, path: str = "") -> list[tuple[str, float]]:
 def test_conseil_never_gets_exact_small_counts(engine):
     x0, y0 = CENTRE_L93
     square_outline(engine, "COM:04112", x0 - 3000, y0 - 3000, x0 + 3000, y0 + 3000)
-    square_outline(engine, "IRIS:041120101", x0 - 3000, y0 - 3000, x0, y0 + 3000, level="iris", parent="COM:04112")
-    square_outline(engine, "IRIS:041120102", x0, y0 - 3000, x0 + 3000, y0 + 3000, level="iris", parent="COM:04112")
+    square_outline(
+        engine, "IRIS:041120101", x0 - 3000, y0 - 3000, x0, y0 + 3000, level="iris", parent="COM:04112"
+    )
+    square_outline(
+        engine, "IRIS:041120102", x0, y0 - 3000, x0 + 3000, y0 + 3000, level="iris", parent="COM:04112"
+    )
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO obs.population (territory_code, year, inhabitants, census_vintage, source) "
-                             "VALUES ('IRIS:041120101', 2021, 2000, 2021, 't'), ('IRIS:041120102', 2021, 700, 2021, 't')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO obs.population (territory_code, year, inhabitants, census_vintage, source) "
+                "VALUES ('IRIS:041120101', 2021, 2000, 2021, 't'), ('IRIS:041120102', 2021, 700, 2021, 't')"
+            )
+        )
     # cells far apart holding 1, 2, 3 and 4 events, one big cell of 40, and 3 events in the second IRIS
-    small = {1: (x0 - 2000, y0 - 2000), 2: (x0 - 2000, y0 + 2000), 3: (x0 - 1000, y0), 4: (x0 - 2500, y0 + 500)}
+    small = {
+        1: (x0 - 2000, y0 - 2000),
+        2: (x0 - 2000, y0 + 2000),
+        3: (x0 - 1000, y0),
+        4: (x0 - 2500, y0 + 500),
+    }
     xs = [p[0] for n, p in small.items() for _ in range(n)] + [x0 - 500] * 40 + [x0 + 2000] * 3
     ys = [p[1] for n, p in small.items() for _ in range(n)] + [y0 - 500] * 40 + [y0 + 2000] * 3
     insert_pn_facts(engine, xs, ys)  # 53 events in all
@@ -139,11 +158,18 @@ def test_conseil_never_gets_exact_small_counts(engine):
             assert value != 53, (name, path)  # the exact total would give the masked cells by subtraction
     hexagons = answers["hexagons"]
     masked = [feat["properties"] for feat in hexagons["features"] if feat["properties"]["masked"]]
-    assert len(masked) == 5 and all(p == {"i": p["i"], "j": p["j"], "count": "< 5", "masked": True} for p in masked)
+    assert len(masked) == 5 and all(
+        p == {"i": p["i"], "j": p["j"], "count": "< 5", "masked": True} for p in masked
+    )
     assert hexagons["total"] == "au moins 40"
     iris = {feat["properties"]["code"]: feat["properties"] for feat in answers["iris"]["features"]}
-    assert iris["IRIS:041120102"] == {"code": "IRIS:041120102", "name": "IRIS:041120102", "count": "< 5",
-                                      "masked": True, "class": None}
+    assert iris["IRIS:041120102"] == {
+        "code": "IRIS:041120102",
+        "name": "IRIS:041120102",
+        "count": "< 5",
+        "masked": True,
+        "class": None,
+    }
     assert iris["IRIS:041120101"]["count"] == 50 and iris["IRIS:041120101"]["rate"] == 25.0
     for cell in answers["gi"]["features"]:
         assert "z" not in cell["properties"] and "p" not in cell["properties"]

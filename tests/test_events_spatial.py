@@ -24,13 +24,18 @@ def test_hexagon_counts_equal_a_spatial_join_on_st_hexagongrid(engine, size):
     insert_pn_facts(engine, x, y)
     with engine.connect() as conn:
         ours = hexgrid.count_cells(conn, EventFilter(), size)
-        direct = conn.execute(sa.text("""
+        direct = conn.execute(
+            sa.text("""
             SELECT g.i, g.j, count(*)::int FROM obs.pn_fact f
             JOIN ST_HexagonGrid(:s, (SELECT ST_SetSRID(ST_Extent(geom_l93)::geometry, 2154) FROM obs.pn_fact)) g
               ON ST_Intersects(g.geom, f.geom_l93)
-            GROUP BY 1, 2"""), {"s": size}).all()
+            GROUP BY 1, 2"""),
+            {"s": size},
+        ).all()
     assert ours["count"].sum() == 3200
-    assert {(int(r.i), int(r.j)): int(r.count) for r in ours.itertuples()} == {(i, j): n for i, j, n in direct}
+    assert {(int(r.i), int(r.j)): int(r.count) for r in ours.itertuples()} == {
+        (i, j): n for i, j, n in direct
+    }
     layer = hexgrid.hex_counts(engine, EventFilter(), size)
     assert layer["total"] == 3200 and layer["cells"] == len(direct)
     assert sum(f["properties"]["count"] for f in layer["features"]) == 3200
@@ -40,9 +45,12 @@ def test_hexagon_counts_equal_a_spatial_join_on_st_hexagongrid(engine, size):
 
 def test_cell_centres_match_st_hexagon(engine):
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT i, j, ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)) FROM "
-            "ST_HexagonGrid(100, ST_MakeEnvelope(-450, -450, 450, 450))")).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT i, j, ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)) FROM "
+                "ST_HexagonGrid(100, ST_MakeEnvelope(-450, -450, 450, 450))"
+            )
+        ).all()
     i, j, cx, cy = (np.array(v, dtype=float) for v in zip(*rows, strict=True))
     x, y = hexgrid.cell_centres(i.astype(int), j.astype(int), 100)
     assert np.allclose(x, cx) and np.allclose(y, cy)
@@ -53,10 +61,15 @@ def test_outlines_are_the_rings_of_st_hexagon(engine):
 
     cells = pd.DataFrame({"i": [4133, 4134, 4135, 4200], "j": [24268, 24268, 24300, 24100]})
     with engine.connect() as conn:
-        rings = [json.loads(g) for g in conn.execute(sa.text("""
+        rings = [
+            json.loads(g)
+            for g in conn.execute(
+                sa.text("""
             SELECT ST_AsGeoJSON(ST_Transform(ST_Hexagon(150, c.i, c.j, ST_SetSRID(ST_MakePoint(0, 0), 2154)), 4326), 6)
             FROM unnest(CAST(:i AS int[]), CAST(:j AS int[])) WITH ORDINALITY AS c(i, j, k) ORDER BY c.k"""),
-            {"i": cells["i"].tolist(), "j": cells["j"].tolist()}).scalars()]
+                {"i": cells["i"].tolist(), "j": cells["j"].tolist()},
+            ).scalars()
+        ]
     ours = hexgrid.outlines(cells, 150)
     assert len(ours) == 4 and all(o["type"] == "Polygon" for o in ours)
     for mine, theirs in zip(ours, rings, strict=True):
@@ -66,9 +79,15 @@ def test_outlines_are_the_rings_of_st_hexagon(engine):
 def _zones(engine):
     x0, y0 = CENTRE_L93
     square_outline(engine, "COM:04112", x0 - 2000, y0 - 2000, x0 + 2000, y0 + 2000)
-    square_outline(engine, "IRIS:041120101", x0 - 2000, y0 - 2000, x0, y0 + 2000, level="iris", parent="COM:04112")
-    square_outline(engine, "IRIS:041120102", x0, y0 - 2000, x0 + 2000, y0 + 2000, level="iris", parent="COM:04112")
-    square_outline(engine, "QPV:QN00402M", x0 + 100, y0 + 100, x0 + 600, y0 + 600, level="qpv", parent="COM:04112")
+    square_outline(
+        engine, "IRIS:041120101", x0 - 2000, y0 - 2000, x0, y0 + 2000, level="iris", parent="COM:04112"
+    )
+    square_outline(
+        engine, "IRIS:041120102", x0, y0 - 2000, x0 + 2000, y0 + 2000, level="iris", parent="COM:04112"
+    )
+    square_outline(
+        engine, "QPV:QN00402M", x0 + 100, y0 + 100, x0 + 600, y0 + 600, level="qpv", parent="COM:04112"
+    )
 
 
 def test_iris_and_qpv_counts_with_rates(engine):
@@ -81,9 +100,13 @@ def test_iris_and_qpv_counts_with_rates(engine):
     assert "rate" not in props["IRIS:041120101"] and result["outside"] == 2 and result["total"] == 44
     assert result["classes"]["on"] == "nombre d'événements"
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO obs.population (territory_code, year, inhabitants, census_vintage, source) "
-                             "VALUES ('IRIS:041120101', 2021, 2000, 2021, 'test'), "
-                             "('IRIS:041120102', 2021, 3000, 2021, 'test')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO obs.population (territory_code, year, inhabitants, census_vintage, source) "
+                "VALUES ('IRIS:041120101', 2021, 2000, 2021, 'test'), "
+                "('IRIS:041120102', 2021, 3000, 2021, 'test')"
+            )
+        )
     result = spatial.zone_counts(engine, EventFilter(), "iris", commune="04112", scheme="equal_interval", k=2)
     props = {f["properties"]["code"]: f["properties"] for f in result["features"]}
     assert props["IRIS:041120101"]["rate"] == 15.0 and props["IRIS:041120102"]["rate"] == 4.0

@@ -18,32 +18,43 @@ from tests.events_helpers import CENTRE_L93, insert_pn_facts, new_batch, square_
 def _pm_and_road(engine) -> None:
     with engine.begin() as conn:
         batch = new_batch(conn, "pm")
-        conn.execute(sa.text("""
+        conn.execute(
+            sa.text("""
             INSERT INTO obs.pm_intervention (occurred_at, time_known, label, label_key, type_code, family_code, geom,
                                              geocoding_status, natural_key, batch_id)
             VALUES ('2023-06-03 23:30', true, 'Tapage', 'tapage', 'nuisances_sonores', 'tranquillite',
                     ST_SetSRID(ST_MakePoint(5.787, 43.834), 4326), 'coordonnees', 'a', :b),
                    ('2023-06-05 10:00', true, 'Différend familial', 'differend familial', 'differends_familiaux',
                     'tranquillite', ST_SetSRID(ST_MakePoint(5.788, 43.835), 4326), 'coordonnees', 'b', :b)"""),
-                     {"b": batch})
+            {"b": batch},
+        )
         batch = new_batch(conn, "baac")
-        conn.execute(sa.text("""
+        conn.execute(
+            sa.text("""
             INSERT INTO obs.road_accident (id, year, accident_date, accident_time, commune_insee, departement, geom,
                                            batch_id)
             VALUES (202300000001, 2023, '2023-06-04', '18:20', '04112', '04',
                     ST_SetSRID(ST_MakePoint(5.79, 43.83), 4326), :b),
-                   (202300000002, 2023, '2023-06-06', NULL, '04112', '04', NULL, :b)"""), {"b": batch})
-        conn.execute(sa.text("""
+                   (202300000002, 2023, '2023-06-06', NULL, '04112', '04', NULL, :b)"""),
+            {"b": batch},
+        )
+        conn.execute(
+            sa.text("""
             INSERT INTO obs.road_user (accident_id, rank_in_accident, gravity, batch_id)
-            VALUES (202300000001, 1, 4, :b), (202300000001, 2, 3, :b)"""), {"b": batch})
+            VALUES (202300000001, 1, 4, :b), (202300000001, 2, 3, :b)"""),
+            {"b": batch},
+        )
 
 
 def test_the_view_unions_every_source(engine, tmp_path):
     pn_faits.commit(engine, write_extract(tmp_path / "faits.csv"), commune="04112")
     _pm_and_road(engine)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT source, category, family, sensitive, geom_l93 IS NOT NULL AS placed FROM obs.event")).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT source, category, family, sensitive, geom_l93 IS NOT NULL AS placed FROM obs.event"
+            )
+        ).all()
     by_source: dict[str, list] = {}
     for r in rows:
         by_source.setdefault(r.source, []).append(r)
@@ -51,8 +62,12 @@ def test_the_view_unions_every_source(engine, tmp_path):
     road = sorted((r.category, r.placed) for r in by_source["routes"])
     assert road == [("accident_grave", True), ("gravite_inconnue", False)]
     sensitive = {(r.source, r.category) for r in rows if r.sensitive}
-    assert sensitive == {("pn", "violences_intrafamiliales"), ("pn", "violences_sexuelles"), ("pn", None),
-                         ("pm", "differends_familiaux")}
+    assert sensitive == {
+        ("pn", "violences_intrafamiliales"),
+        ("pn", "violences_sexuelles"),
+        ("pn", None),
+        ("pm", "differends_familiaux"),
+    }
     frame = event_queries.counts_by(engine, EventFilter(), by="source")
     assert dict(zip(frame["key"], frame["count"], strict=True)) == {"pm": 2, "pn": 6, "routes": 2}
     assert set(event_queries.categories(engine)["source"]) == {"pn", "pm", "routes"}
@@ -62,11 +77,20 @@ def test_catalogue_sensitivity_applies_to_facts_already_stored(engine, admin_eng
     pn_faits.commit(engine, write_extract(tmp_path / "faits.csv"), commune="04112")
     with admin_engine.begin() as conn:
         conn.execute(sa.text("UPDATE obs.pn_fact_category SET sensitive = true WHERE code = 'menaces'"))
-        conn.execute(sa.text("UPDATE obs.pn_fact SET category_code = 'menaces' WHERE source_record_id = 'P-1'"))
+        conn.execute(
+            sa.text("UPDATE obs.pn_fact SET category_code = 'menaces' WHERE source_record_id = 'P-1'")
+        )
     try:
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT e.sensitive FROM obs.event e JOIN obs.pn_fact f ON f.id = e.source_id "
-                                        "WHERE e.source = 'pn' AND f.source_record_id = 'P-1'")).scalar() is True
+            assert (
+                conn.execute(
+                    sa.text(
+                        "SELECT e.sensitive FROM obs.event e JOIN obs.pn_fact f ON f.id = e.source_id "
+                        "WHERE e.source = 'pn' AND f.source_record_id = 'P-1'"
+                    )
+                ).scalar()
+                is True
+            )
     finally:
         with admin_engine.begin() as conn:
             conn.execute(sa.text("UPDATE obs.pn_fact_category SET sensitive = false WHERE code = 'menaces'"))

@@ -21,10 +21,15 @@ from tests.conftest import run_cli
 
 def test_models_and_migrated_database_do_not_differ(admin_engine):
     with admin_engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={
-            "include_schemas": True, "include_object": include_object, "compare_type": True,
-            "version_table_schema": SCHEMA,
-        })
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "include_schemas": True,
+                "include_object": include_object,
+                "compare_type": True,
+                "version_table_schema": SCHEMA,
+            },
+        )
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
 

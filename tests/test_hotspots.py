@@ -36,25 +36,31 @@ def _distance_to_cluster(props, size):
 
 def test_gi_star_flags_the_planted_cluster_and_little_else(planted):
     size = 150.0
-    result = hotspots.getis_ord(planted, EventFilter(), "analyste", cell=size, permutations=999, all_cells=True)
+    result = hotspots.getis_ord(
+        planted, EventFilter(), "analyste", cell=size, permutations=999, all_cells=True
+    )
     cells = [f["properties"] for f in result["features"]]
     assert len(cells) == result["method"]["cellules"] > 500
     hot = [c for c in cells if c["class"].startswith("chaud")]
     near = [c for c in cells if _distance_to_cluster(c, size) < 200]
     assert near and all(c["class"] == "chaud_99" for c in near)
     # a hot cell counts its neighbours: the cluster (3 sigma) plus one ring of cells is where hot cells belong
-    far_hot = [c for c in hot if _distance_to_cluster(c, size) > 3 * SIGMA + 2 * size * 3 ** 0.5]
+    far_hot = [c for c in hot if _distance_to_cluster(c, size) > 3 * SIGMA + 2 * size * 3**0.5]
     assert len(far_hot) / len(hot) <= 0.05, far_hot
     assert len(hot) <= 40
     cold = [c for c in cells if c["class"].startswith("froid")]
     assert len(cold) / len(cells) <= 0.05
     method = result["method"]
-    assert method["taille_cellule_m"] == size and method["permutations"] == 999 and method["evenements"] == 3400
+    assert (
+        method["taille_cellule_m"] == size and method["permutations"] == 999 and method["evenements"] == 3400
+    )
     assert "Benjamini" in method["correction"] and "contiguïté" in method["voisinage"]
     assert method["zone_etudiee"] == "contour de COM:04112"
     legend = {entry["class"]: entry["cells"] for entry in result["legend"]}
     assert legend["chaud_99"] + legend["chaud_95"] + legend["chaud_90"] == len(hot)
-    again = hotspots.getis_ord(planted, EventFilter(), "analyste", cell=size, permutations=999, all_cells=True)
+    again = hotspots.getis_ord(
+        planted, EventFilter(), "analyste", cell=size, permutations=999, all_cells=True
+    )
     assert again["features"] == result["features"]  # fixed seed
 
 
@@ -85,7 +91,10 @@ def test_kernel_density_peaks_on_the_planted_cluster(planted):
     top = result["features"][-1]["geometry"]
     assert top["type"] in ("Polygon", "MultiPolygon")
     given = density.kernel_density(planted, EventFilter(), bandwidth=250.0, shape=(200, 200))
-    assert given["method"]["largeur_de_bande_m"] == 250.0 and "utilisateur" in given["method"]["regle_largeur_de_bande"]
+    assert (
+        given["method"]["largeur_de_bande_m"] == 250.0
+        and "utilisateur" in given["method"]["regle_largeur_de_bande"]
+    )
 
 
 def test_density_grid_keeps_the_mass_and_an_isolated_event_stays_below_the_floor():
@@ -94,21 +103,45 @@ def test_density_grid_keeps_the_mass_and_an_isolated_event_stays_below_the_floor
     grid = density.density_grid(x, y, (-3000, -3000, 3000, 3000), (300, 300), bandwidth=100.0)
     dx, dy = grid["cell_m"]
     assert grid["density"].sum() * dx * dy / 1e6 == pytest.approx(1000, rel=1e-3)
-    lone = density.density_grid(np.array([0.0]), np.array([0.0]), (-3000, -3000, 3000, 3000), (300, 300), 100.0)
+    lone = density.density_grid(
+        np.array([0.0]), np.array([0.0]), (-3000, -3000, 3000, 3000), (300, 300), 100.0
+    )
     assert lone["density"].max() == pytest.approx(lone["kernel_peak"])
     assert lone["density"].max() < 5 * lone["kernel_peak"]
 
 
 def test_cli_hotspots(cli_env, planted):
-    result = run_cli("hotspots", "--source", "pn", "--category", "cambriolages", "--cell", "150",
-                     "--permutations", "99", "--format", "geojson")
+    result = run_cli(
+        "hotspots",
+        "--source",
+        "pn",
+        "--category",
+        "cambriolages",
+        "--cell",
+        "150",
+        "--permutations",
+        "99",
+        "--format",
+        "geojson",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["type"] == "FeatureCollection" and data["method"]["taille_cellule_m"] == 150
     props = data["features"][0]["properties"]
     assert {"count", "z", "p", "class", "class_label"} <= set(props)
-    result = run_cli("hotspots", "--source", "pn", "--method", "kde", "--from", "2023-01-01", "--to", "2023-12-31",
-                     "--format", "json")
+    result = run_cli(
+        "hotspots",
+        "--source",
+        "pn",
+        "--method",
+        "kde",
+        "--from",
+        "2023-01-01",
+        "--to",
+        "2023-12-31",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["method"]["filtres"]["periode"] == "du 01/01/2023 au 31/12/2023" and data["peak"]
@@ -124,9 +157,13 @@ def test_the_study_grid_follows_a_new_outline_of_the_commune(engine):
         small = hotspots.grid_counts(conn, f, 200.0, "COM:04112")
         assert len(hotspots.grid_counts(conn, f, 200.0, "COM:04112")) == len(small)
     with engine.begin() as conn:  # a new outline is imported: four times the area
-        conn.execute(sa.text("UPDATE obs.territory SET geom = ST_Multi(ST_Transform(ST_MakeEnvelope(:a, :b, :c, :d, "
-                             "2154), 4326)) WHERE code = 'COM:04112'"),
-                     {"a": X0 - 2000, "b": Y0 - 2000, "c": X0 + 2000, "d": Y0 + 2000})
+        conn.execute(
+            sa.text(
+                "UPDATE obs.territory SET geom = ST_Multi(ST_Transform(ST_MakeEnvelope(:a, :b, :c, :d, "
+                "2154), 4326)) WHERE code = 'COM:04112'"
+            ),
+            {"a": X0 - 2000, "b": Y0 - 2000, "c": X0 + 2000, "d": Y0 + 2000},
+        )
     with engine.connect() as conn:
         large = hotspots.grid_counts(conn, f, 200.0, "COM:04112")
     assert 3 * len(small) < len(large) < 5 * len(small)

@@ -34,8 +34,9 @@ def test_control_characters_refused_with_line_and_column(engine, tmp_path, char,
         assert conn.execute(sa.text("SELECT count(*) FROM obs.pm_intervention")).scalar() == 0
 
 
-def test_the_cli_answers_in_french_without_a_traceback_on_an_unforeseen_failure(engine, tmp_path, cli_env,
-                                                                               monkeypatch):
+def test_the_cli_answers_in_french_without_a_traceback_on_an_unforeseen_failure(
+    engine, tmp_path, cli_env, monkeypatch
+):
     path = write_export(tmp_path / "ok.csv")
 
     def broken(*args, **kwargs):

@@ -58,8 +58,10 @@ def import_graph() -> dict[str, set[str]]:
                     anchor = anchor[: len(anchor) - node.level + (1 if is_package else 0)]
                     base = ".".join([*anchor, base] if base else anchor)
                 # ``from pkg import mod`` imports the module pkg.mod when it exists
-                names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
-                         for alias in node.names]
+                names = [
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                    for alias in node.names
+                ]
             for name in names:
                 target = _resolve(name, known)
                 if target and target != module:
@@ -136,6 +138,10 @@ def test_the_checks_see_what_they_must(tmp_path):
     assert "observatoire.settings" in graph["observatoire.db"]
     looped = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert import_loops(looped) == [["a", "b", "c"]]
-    assert layer_breaches({"observatoire.rates": {"ingest.reading"}, "observatoire.cli.main": {"ingest.ssmsi"},
-                           "ingest.ssmsi": {"dashboard.app"}}) == [
-        ("ingest.ssmsi", "dashboard.app"), ("observatoire.rates", "ingest.reading")]
+    assert layer_breaches(
+        {
+            "observatoire.rates": {"ingest.reading"},
+            "observatoire.cli.main": {"ingest.ssmsi"},
+            "ingest.ssmsi": {"dashboard.app"},
+        }
+    ) == [("ingest.ssmsi", "dashboard.app"), ("observatoire.rates", "ingest.reading")]

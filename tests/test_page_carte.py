@@ -55,16 +55,33 @@ def _client(app, role: str):
 
 def _ask(client, app, **values):
     callback = app.callback_map[KEY]
-    defaults = {"carte-sources": list(event_filter.SOURCES), "carte-periode": None, "carte-categories": [],
-                "carte-familles": [], "carte-heure-debut": 0, "carte-heure-fin": 0, "carte-jours": [],
-                "carte-mode": "hexagones", "carte-cellule": 150, "carte-classes": "quantiles"}
+    defaults = {
+        "carte-sources": list(event_filter.SOURCES),
+        "carte-periode": None,
+        "carte-categories": [],
+        "carte-familles": [],
+        "carte-heure-debut": 0,
+        "carte-heure-fin": 0,
+        "carte-jours": [],
+        "carte-mode": "hexagones",
+        "carte-cellule": 150,
+        "carte-classes": "quantiles",
+    }
     defaults.update(values)
-    body = {"output": KEY, "outputs": [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]}
-                                       for p in KEY.strip(".").split("...")],
-            "inputs": [{**i, "value": defaults[i["id"]]} for i in callback["inputs"]],
-            "state": [], "changedPropIds": ["carte-mode.value"]}
-    return client.post("/_dash-update-component", data=json.dumps(body),
-                       headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)})
+    body = {
+        "output": KEY,
+        "outputs": [
+            {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in KEY.strip(".").split("...")
+        ],
+        "inputs": [{**i, "value": defaults[i["id"]]} for i in callback["inputs"]],
+        "state": [],
+        "changedPropIds": ["carte-mode.value"],
+    }
+    return client.post(
+        "/_dash-update-component",
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)},
+    )
 
 
 def _text(answer) -> str:
@@ -91,8 +108,9 @@ def test_sensitive_categories_never_points_for_any_role(app, engine):
         client = _client(app, role)
         # a role without the map asks for every source and must be refused
         sources = [s.event_code for s in event_sources() if role in s.map_roles] or list(event_filter.SOURCES)
-        answer = _ask(client, app, **{"carte-mode": "points", "carte-categories": sensitive,
-                                      "carte-sources": sources})
+        answer = _ask(
+            client, app, **{"carte-mode": "points", "carte-categories": sensitive, "carte-sources": sources}
+        )
         if not allowed(role, "carte.voir"):
             assert answer.status_code == 403, role
             continue
@@ -101,16 +119,20 @@ def test_sensitive_categories_never_points_for_any_role(app, engine):
         assert '"Point"' not in text and "CircleMarker" not in text, role
         assert "Polygon" in text, role  # the sensitive events are there, aggregated
         # Even with non-sensitive categories beside them, sensitive events never come as points.
-        mixed = _text(_ask(client, app, **{"carte-mode": "points", "carte-sources": sources,
-                                     "carte-periode": None}))
+        mixed = _text(
+            _ask(client, app, **{"carte-mode": "points", "carte-sources": sources, "carte-periode": None})
+        )
         if role == "conseil":
             assert "CircleMarker" not in mixed
         else:
             assert "CircleMarker" in mixed
-            assert re.search(r'"type": "Td", [^}]*"children": "\d', mixed) or re.search(r'"children": "\d+"', mixed)
+            assert re.search(r'"type": "Td", [^}]*"children": "\d', mixed) or re.search(
+                r'"children": "\d+"', mixed
+            )
             labels = {r.label for r in event_queries.categories(engine).itertuples() if r.sensitive}
-            for marker in re.findall(r'"type":\s*"CircleMarker".*?"type":\s*"Tooltip"[^}]*"children":\s*"([^"]*)"',
-                                     mixed):
+            for marker in re.findall(
+                r'"type":\s*"CircleMarker".*?"type":\s*"Tooltip"[^}]*"children":\s*"([^"]*)"', mixed
+            ):
                 assert not any(marker.startswith(label + " —") for label in labels), (role, marker)
 
 
@@ -118,8 +140,9 @@ def test_council_reads_masked_counts_never_exact_small_ones(app, engine, setting
     client = _client(app, "conseil")
     threshold = settings.small_count_threshold
     for mode in ("hexagones", "iris", "qpv", "points_chauds", "densite", "points"):
-        answer = _ask(client, app, **{"carte-mode": mode, "carte-categories": ["pn:cambriolages"],
-                                      "carte-cellule": 100})
+        answer = _ask(
+            client, app, **{"carte-mode": mode, "carte-categories": ["pn:cambriolages"], "carte-cellule": 100}
+        )
         assert answer.status_code == 200, (mode, answer.get_data(as_text=True)[:500])
         text = _text(answer)
         assert "CircleMarker" not in text and '"Point"' not in text, mode
@@ -129,7 +152,9 @@ def test_council_reads_masked_counts_never_exact_small_ones(app, engine, setting
             assert f"< {threshold}" in text
             assert '"masked": true' in text
     # The analyst, same filter, sees exact small counts: the masking is the role's, not the data's.
-    analyst = _ask(_client(app, "analyste"), app, **{"carte-categories": ["pn:cambriolages"], "carte-cellule": 100})
+    analyst = _ask(
+        _client(app, "analyste"), app, **{"carte-categories": ["pn:cambriolages"], "carte-cellule": 100}
+    )
     assert any(n < threshold for n in _numbers_in(_text(analyst)))
 
 
@@ -139,12 +164,24 @@ def test_police_municipale_never_receives_police_nationale_data(app, engine):
     assert refused.status_code == 200
     assert "Votre rôle ne permet pas de consulter la source" in _text(refused)
     for mode in ("points", "hexagones", "points_chauds", "iris"):
-        text = _text(_ask(client, app, **{"carte-sources": ["pm"], "carte-mode": mode,
-                                          "carte-categories": ["pn:cambriolages", "pm:stupefiants"]}))
+        text = _text(
+            _ask(
+                client,
+                app,
+                **{
+                    "carte-sources": ["pm"],
+                    "carte-mode": mode,
+                    "carte-categories": ["pn:cambriolages", "pm:stupefiants"],
+                },
+            )
+        )
         assert "Police nationale" not in text and "Cambriolages" not in text, mode
     # Its page offers its own source only.
-    page = client.post("/_dash-update-component", data=json.dumps(_router_payload(app, "/carte")),
-                       headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)})
+    page = client.post(
+        "/_dash-update-component",
+        data=json.dumps(_router_payload(app, "/carte")),
+        headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)},
+    )
     assert page.status_code == 200
     body = _text(page)
     assert "carte-sources" in body and '"value": "pn"' not in body and "Police nationale" not in body
@@ -154,9 +191,13 @@ def _router_payload(app, path: str) -> dict:
     key = next(k for k in app.callback_map if k.startswith("..") and "_pages_content" in k)
     callback = app.callback_map[key]
     parts = key.strip(".").split("...")
-    return {"output": key, "outputs": [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts],
-            "inputs": [{**i, "value": path if i["property"] == "pathname" else ""} for i in callback["inputs"]],
-            "state": [{**s, "value": None} for s in callback["state"]], "changedPropIds": []}
+    return {
+        "output": key,
+        "outputs": [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts],
+        "inputs": [{**i, "value": path if i["property"] == "pathname" else ""} for i in callback["inputs"]],
+        "state": [{**s, "value": None} for s in callback["state"]],
+        "changedPropIds": [],
+    }
 
 
 def test_export_of_cells_only_with_export_permission(app, engine):
@@ -164,18 +205,34 @@ def test_export_of_cells_only_with_export_permission(app, engine):
 
     key = "carte-telechargement.data"
     callback = app.callback_map[key]
-    values = {"carte-geojson": 1, "carte-csv": None, "carte-sources": ["pn"], "carte-periode": None,
-              "carte-categories": ["pn:violences_intrafamiliales"], "carte-familles": [], "carte-heure-debut": 0,
-              "carte-heure-fin": 0, "carte-jours": [], "carte-mode": "points", "carte-cellule": 150,
-              "carte-classes": "quantiles"}
+    values = {
+        "carte-geojson": 1,
+        "carte-csv": None,
+        "carte-sources": ["pn"],
+        "carte-periode": None,
+        "carte-categories": ["pn:violences_intrafamiliales"],
+        "carte-familles": [],
+        "carte-heure-debut": 0,
+        "carte-heure-fin": 0,
+        "carte-jours": [],
+        "carte-mode": "points",
+        "carte-cellule": 150,
+        "carte-classes": "quantiles",
+    }
 
     def ask(client):
-        body = {"output": key, "outputs": {"id": "carte-telechargement", "property": "data"},
-                "inputs": [{**i, "value": values[i["id"]]} for i in callback["inputs"]],
-                "state": [{**s, "value": values[s["id"]]} for s in callback["state"]],
-                "changedPropIds": ["carte-geojson.n_clicks"]}
-        return client.post("/_dash-update-component", data=json.dumps(body),
-                           headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)})
+        body = {
+            "output": key,
+            "outputs": {"id": "carte-telechargement", "property": "data"},
+            "inputs": [{**i, "value": values[i["id"]]} for i in callback["inputs"]],
+            "state": [{**s, "value": values[s["id"]]} for s in callback["state"]],
+            "changedPropIds": ["carte-geojson.n_clicks"],
+        }
+        return client.post(
+            "/_dash-update-component",
+            data=json.dumps(body),
+            headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)},
+        )
 
     answer = ask(_client(app, "analyste"))
     assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
@@ -185,7 +242,9 @@ def test_export_of_cells_only_with_export_permission(app, engine):
     for role in ("conseil", "police_municipale"):
         assert ask(_client(app, role)).status_code == 403
     with engine.connect() as conn:
-        exports = conn.execute(sa.text("SELECT user_login, target FROM obs.audit_log WHERE action = 'export'")).all()
+        exports = conn.execute(
+            sa.text("SELECT user_login, target FROM obs.audit_log WHERE action = 'export'")
+        ).all()
     assert [tuple(e) for e in exports] == [(_user("analyste"), "carte")]
 
 
@@ -206,13 +265,24 @@ def test_council_finds_evening_burglary_hot_spots(dash_duo, app, engine):
     assert "150 m" in legend and "du 01/01/2023 au 31/12/2023" in legend
     assert re.search(r"Événements géolocalisés : (\d[\d\u202f]*|au moins \d+)", legend), legend
     assert "Police nationale" in legend and "Police municipale" not in legend  # only the category's source
-    expected = event_queries.summary(engine, event_filter.EventFilter(categories=("pn:cambriolages",), start=date(2023, 1, 1),
-                                                         end=date(2023, 12, 31), hours=(19, 2)), "conseil")
-    assert f"{expected['total']} événements" in dash_duo.find_element("#carte-total").text.replace("\u202f", "")
-    WebDriverWait(driver, 30).until(EC.presence_of_element_located(
-        (By.CSS_SELECTOR, "#carte-leaflet .leaflet-overlay-pane path")))
-    hot = [p for p in driver.find_elements(By.CSS_SELECTOR, "#carte-leaflet .leaflet-overlay-pane path")
-           if (p.get_attribute("fill") or "").lower() in ("#b2182b", "#ef8a62", "#fddbc7")]
+    expected = event_queries.summary(
+        engine,
+        event_filter.EventFilter(
+            categories=("pn:cambriolages",), start=date(2023, 1, 1), end=date(2023, 12, 31), hours=(19, 2)
+        ),
+        "conseil",
+    )
+    assert f"{expected['total']} événements" in dash_duo.find_element("#carte-total").text.replace(
+        "\u202f", ""
+    )
+    WebDriverWait(driver, 30).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#carte-leaflet .leaflet-overlay-pane path"))
+    )
+    hot = [
+        p
+        for p in driver.find_elements(By.CSS_SELECTOR, "#carte-leaflet .leaflet-overlay-pane path")
+        if (p.get_attribute("fill") or "").lower() in ("#b2182b", "#ef8a62", "#fddbc7")
+    ]
     assert hot, "aucun hexagone de point chaud dessiné"
     table = dash_duo.wait_for_element("#carte-table", timeout=20)
     assert "Point chaud" in table.text

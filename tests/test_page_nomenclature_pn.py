@@ -20,13 +20,24 @@ def test_an_analyst_attaches_an_unknown_wording_in_the_page(app, engine, tmp_pat
     assert options == [{"label": "Fait sans catégorie connue (1)", "value": "Fait sans catégorie connue"}]
     categories = {o["value"]: o["label"] for o in listing["nomenclature-pn-type"]["options"]}
     assert categories["cambriolages"].startswith("Cambriolage")
-    done = _response(_call(analyst, app, "nomenclature-pn-message.children", {
-        "nomenclature-pn-rattacher.n_clicks": 1, "nomenclature-pn-libelle.value": "Fait sans catégorie connue",
-        "nomenclature-pn-type.value": "cambriolages"}, ["nomenclature-pn-rattacher.n_clicks"]))
+    done = _response(
+        _call(
+            analyst,
+            app,
+            "nomenclature-pn-message.children",
+            {
+                "nomenclature-pn-rattacher.n_clicks": 1,
+                "nomenclature-pn-libelle.value": "Fait sans catégorie connue",
+                "nomenclature-pn-type.value": "cambriolages",
+            },
+            ["nomenclature-pn-rattacher.n_clicks"],
+        )
+    )
     assert "1 fait(s) reclassé(s)" in json.dumps(done, ensure_ascii=False)
     with engine.connect() as conn:
-        fact = conn.execute(sa.text("SELECT category_code, sensitive FROM obs.pn_fact "
-                                    "WHERE source_record_id = 'P-5'")).one()
+        fact = conn.execute(
+            sa.text("SELECT category_code, sensitive FROM obs.pn_fact WHERE source_record_id = 'P-5'")
+        ).one()
     assert tuple(fact) == ("cambriolages", False)
     again = _response(_call(analyst, app, "nomenclature-pn-contenu.children", {}, []))
     assert again["nomenclature-pn-libelle"]["options"] == []

@@ -30,8 +30,12 @@ def loaded(settings, engine):
 
     reference.load(engine, FILES, "demo")
     import_ban(engine, PM_FILES / "ban_manosque_fictive.csv", user="demo")
-    for login_, role in (("pm-agent", "police_municipale"), ("pm-collegue", "police_municipale"),
-                         ("pm-analyste", "analyste"), ("pm-conseil", "conseil")):
+    for login_, role in (
+        ("pm-agent", "police_municipale"),
+        ("pm-collegue", "police_municipale"),
+        ("pm-analyste", "analyste"),
+        ("pm-conseil", "conseil"),
+    ):
         add_user(engine, login_, role, PASSWORD)
     return settings
 
@@ -64,12 +68,18 @@ def _call(client, app, output: str, values: dict, changed: list[str]):
     callback = app.callback_map[key]
     parts = key.strip(".").split("...")
     outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
-    body = {"output": key, "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in callback["inputs"]],
-            "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")} for s in callback["state"]],
-            "changedPropIds": changed}
-    return client.post("/_dash-update-component", data=json.dumps(body),
-                       headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)})
+    body = {
+        "output": key,
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in callback["inputs"]],
+        "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")} for s in callback["state"]],
+        "changedPropIds": changed,
+    }
+    return client.post(
+        "/_dash-update-component",
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)},
+    )
 
 
 def _response(answer) -> dict:
@@ -82,26 +92,45 @@ def _contents(path: Path) -> str:
 
 
 def _upload(client, app, path: Path) -> tuple[dict | None, str]:
-    resp = _response(_call(client, app, "depot-jeton.data", {
-        "depot-fichier.contents": _contents(path), "depot-fichier.filename": path.name}, ["depot-fichier.contents"]))
+    resp = _response(
+        _call(
+            client,
+            app,
+            "depot-jeton.data",
+            {"depot-fichier.contents": _contents(path), "depot-fichier.filename": path.name},
+            ["depot-fichier.contents"],
+        )
+    )
     return resp["depot-jeton"]["data"], json.dumps(resp["depot-apercu"]["children"], ensure_ascii=False)
 
 
 def _mapping(client, app, upload: dict) -> dict:
-    return _response(_call(client, app, "depot-etapes.style", {"depot-jeton.data": upload}, ["depot-jeton.data"]))
+    return _response(
+        _call(client, app, "depot-etapes.style", {"depot-jeton.data": upload}, ["depot-jeton.data"])
+    )
 
 
 def _run(client, app, upload: dict, mapping: dict, button: str, accept: bool = False) -> str:
     from ingest.police_municipale import FIELDS
 
-    values = {"depot-jeton.data": upload, "depot-crs.value": "auto", "depot-accepter.value": ["oui"] if accept else []}
+    values = {
+        "depot-jeton.data": upload,
+        "depot-crs.value": "auto",
+        "depot-accepter.value": ["oui"] if accept else [],
+    }
     values.update({f"depot-champ-{f.name}.value": mapping[f"depot-champ-{f.name}"]["value"] for f in FIELDS})
-    work = _response(_call(client, app, "depot-travail.data", values, [f"{button}.n_clicks"]))["depot-travail"]["data"]
+    work = _response(_call(client, app, "depot-travail.data", values, [f"{button}.n_clicks"]))[
+        "depot-travail"
+    ]["data"]
     deadline = time.time() + 120
     while time.time() < deadline:
-        answer = _call(client, app, "depot-rapport.children", {
-            "depot-travail.data": work, "depot-minuteur.n_intervals": 1, "depot-jeton.data": upload},
-            ["depot-minuteur.n_intervals"])
+        answer = _call(
+            client,
+            app,
+            "depot-rapport.children",
+            {"depot-travail.data": work, "depot-minuteur.n_intervals": 1, "depot-jeton.data": upload},
+            ["depot-minuteur.n_intervals"],
+        )
         resp = _response(answer)
         if resp["depot-minuteur"]["disabled"]:
             return json.dumps(resp["depot-rapport"]["children"], ensure_ascii=False)
@@ -148,10 +177,16 @@ def test_upload_preview_verify_commit_then_the_same_file_adds_nothing(app, engin
     stored = _count(engine, "SELECT count(*) FROM obs.pm_intervention")
     assert stored > 500
     with engine.connect() as conn:
-        batch = conn.execute(sa.text("SELECT id, user_login, file_name, inserted, rejected FROM obs.import_batch "
-                                     "WHERE source = 'pm' AND status = 'importe'")).one()
-        audited = conn.execute(sa.text("SELECT user_login FROM obs.audit_log WHERE action = 'import' "
-                                       "AND batch_id = :b"), {"b": batch.id}).scalar()
+        batch = conn.execute(
+            sa.text(
+                "SELECT id, user_login, file_name, inserted, rejected FROM obs.import_batch "
+                "WHERE source = 'pm' AND status = 'importe'"
+            )
+        ).one()
+        audited = conn.execute(
+            sa.text("SELECT user_login FROM obs.audit_log WHERE action = 'import' AND batch_id = :b"),
+            {"b": batch.id},
+        ).scalar()
     assert (batch.user_login, batch.file_name, batch.inserted) == ("pm-agent", MESSY.name, stored)
     assert batch.rejected == 4 and audited == "pm-agent"
     assert _uploads(loaded) == []
@@ -164,8 +199,9 @@ def test_upload_preview_verify_commit_then_the_same_file_adds_nothing(app, engin
 
 
 def test_a_nominative_column_is_refused_and_nothing_is_kept(app, engine, loaded, tmp_path):
-    nominative = write_export(tmp_path / "export_avec_noms.csv", header=[*HEADER, "Nom"],
-                              rows=[[*r, "Durand"] for r in ROWS])
+    nominative = write_export(
+        tmp_path / "export_avec_noms.csv", header=[*HEADER, "Nom"], rows=[[*r, "Durand"] for r in ROWS]
+    )
     officer = _client(app, "pm-agent")
     upload, message = _upload(officer, app, nominative)
     assert upload is None
@@ -176,7 +212,9 @@ def test_a_nominative_column_is_refused_and_nothing_is_kept(app, engine, loaded,
     assert _count(engine, "SELECT count(*) FROM obs.pm_intervention") == 0
 
 
-def test_a_file_carrying_a_phone_number_further_down_is_refused_at_verification(app, engine, loaded, tmp_path):
+def test_a_file_carrying_a_phone_number_further_down_is_refused_at_verification(
+    app, engine, loaded, tmp_path
+):
     rows = [list(r) for r in ROWS] * 4
     rows[-1] = [*rows[-1][:7], "appelé au 06 12 34 56 78", rows[-1][8], "MC-99"]
     sneaky = write_export(tmp_path / "export.csv", rows=rows)
@@ -191,9 +229,15 @@ def test_a_file_carrying_a_phone_number_further_down_is_refused_at_verification(
 
 def test_council_cannot_use_the_upload_callbacks(app, loaded):
     council = _client(app, "pm-conseil")
-    for output, values in (("depot-jeton.data", {"depot-fichier.contents": _contents(MESSY),
-                                                 "depot-fichier.filename": MESSY.name}),
-                           ("depot-travail.data", {}), ("depot-rapport.children", {}), ("depot-etapes.style", {})):
+    for output, values in (
+        (
+            "depot-jeton.data",
+            {"depot-fichier.contents": _contents(MESSY), "depot-fichier.filename": MESSY.name},
+        ),
+        ("depot-travail.data", {}),
+        ("depot-rapport.children", {}),
+        ("depot-etapes.style", {}),
+    ):
         assert _call(council, app, output, values, []).status_code == 403, output
     assert _uploads(loaded) == []
 
@@ -217,67 +261,148 @@ def test_officers_see_only_their_imports_and_only_analysts_undo(app, engine, tmp
     rows = _listed(officer, app)
     assert [r["id"] for r in rows] == [mine]
     # A batch id sent by a tampered browser does not open another account's report.
-    forged = _response(_call(officer, app, "imports-detail.children", {
-        "imports-table.selected_rows": [0], "imports-table.data": [{"id": theirs}]}, ["imports-table.selected_rows"]))
+    forged = _response(
+        _call(
+            officer,
+            app,
+            "imports-detail.children",
+            {"imports-table.selected_rows": [0], "imports-table.data": [{"id": theirs}]},
+            ["imports-table.selected_rows"],
+        )
+    )
     assert "imports-inaccessible" in json.dumps(forged)
-    own = json.dumps(_response(_call(officer, app, "imports-detail.children", {
-        "imports-table.selected_rows": [0], "imports-table.data": rows}, ["imports-table.selected_rows"])),
-        ensure_ascii=False)
+    own = json.dumps(
+        _response(
+            _call(
+                officer,
+                app,
+                "imports-detail.children",
+                {"imports-table.selected_rows": [0], "imports-table.data": rows},
+                ["imports-table.selected_rows"],
+            )
+        ),
+        ensure_ascii=False,
+    )
     assert "modele_interventions.csv" in own and "imports-annuler" not in own
-    undo_values = {"imports-confirmer.submit_n_clicks": 1, "imports-table.selected_rows": [0],
-                   "imports-table.data": rows}
-    assert _call(officer, app, "imports-annule.data", undo_values, ["imports-confirmer.submit_n_clicks"]).status_code == 403
+    undo_values = {
+        "imports-confirmer.submit_n_clicks": 1,
+        "imports-table.selected_rows": [0],
+        "imports-table.data": rows,
+    }
+    assert (
+        _call(
+            officer, app, "imports-annule.data", undo_values, ["imports-confirmer.submit_n_clicks"]
+        ).status_code
+        == 403
+    )
     assert _count(engine, "SELECT count(*) FROM obs.pm_intervention WHERE batch_id = :b", b=mine) == 5
 
     analyst = _client(app, "pm-analyste")
     all_rows = _listed(analyst, app)
     assert {mine, theirs} <= {r["id"] for r in all_rows}
-    detail = json.dumps(_response(_call(analyst, app, "imports-detail.children", {
-        "imports-table.selected_rows": [0], "imports-table.data": [r for r in all_rows if r["id"] == mine]},
-        ["imports-table.selected_rows"])), ensure_ascii=False)
+    detail = json.dumps(
+        _response(
+            _call(
+                analyst,
+                app,
+                "imports-detail.children",
+                {
+                    "imports-table.selected_rows": [0],
+                    "imports-table.data": [r for r in all_rows if r["id"] == mine],
+                },
+                ["imports-table.selected_rows"],
+            )
+        ),
+        ensure_ascii=False,
+    )
     assert "imports-annuler" in detail
-    done = _response(_call(analyst, app, "imports-annule.data", {
-        **undo_values, "imports-table.data": [r for r in all_rows if r["id"] == mine]},
-        ["imports-confirmer.submit_n_clicks"]))
+    done = _response(
+        _call(
+            analyst,
+            app,
+            "imports-annule.data",
+            {**undo_values, "imports-table.data": [r for r in all_rows if r["id"] == mine]},
+            ["imports-confirmer.submit_n_clicks"],
+        )
+    )
     assert done["imports-annule"]["data"] == {"lot": mine, "supprimees": 5}
     assert _count(engine, "SELECT count(*) FROM obs.pm_intervention WHERE batch_id = :b", b=mine) == 0
     assert _count(engine, "SELECT status FROM obs.import_batch WHERE id = :b", b=mine) == "annule"
-    assert _count(engine, "SELECT user_login FROM obs.audit_log WHERE action = 'import_annule'") == "pm-analyste"
+    assert (
+        _count(engine, "SELECT user_login FROM obs.audit_log WHERE action = 'import_annule'") == "pm-analyste"
+    )
 
 
 def test_activity_masks_small_counts_for_the_council_and_exports_for_analysts(app, engine):
     _commit(engine, PM_FILES / "modele_interventions.csv", "pm-agent")
     filters = {"activite-periode.start_date": "2024-07-01", "activite-periode.end_date": "2024-07-31"}
     council = _client(app, "pm-conseil")
-    shown = json.dumps(_response(_call(council, app, "activite-resultats.children", filters, [])), ensure_ascii=False)
+    shown = json.dumps(
+        _response(_call(council, app, "activite-resultats.children", filters, [])), ensure_ascii=False
+    )
     assert "< 5" in shown and "activite-table-jour-heure" in shown
     assert "Tapage nocturne" not in shown or '"1"' not in shown
-    zones = json.dumps(_response(_call(council, app, "activite-zones.children",
-                                       {**filters, "activite-niveau.value": "iris"}, [])), ensure_ascii=False)
+    zones = json.dumps(
+        _response(
+            _call(council, app, "activite-zones.children", {**filters, "activite-niveau.value": "iris"}, [])
+        ),
+        ensure_ascii=False,
+    )
     assert "< 5" in zones
-    assert _call(council, app, "activite-telechargement.data", {**filters, "activite-csv.n_clicks": 1},
-                 ["activite-csv.n_clicks"]).status_code == 403
+    assert (
+        _call(
+            council,
+            app,
+            "activite-telechargement.data",
+            {**filters, "activite-csv.n_clicks": 1},
+            ["activite-csv.n_clicks"],
+        ).status_code
+        == 403
+    )
 
     analyst = _client(app, "pm-analyste")
-    types = json.dumps(_response(_call(analyst, app, "activite-resultats.children", filters, [])), ensure_ascii=False)
+    types = json.dumps(
+        _response(_call(analyst, app, "activite-resultats.children", filters, [])), ensure_ascii=False
+    )
     assert "< 5" not in types and "Nuisances sonores" in types
-    data = _response(_call(analyst, app, "activite-telechargement.data", {**filters, "activite-csv.n_clicks": 1},
-                           ["activite-csv.n_clicks"]))["activite-telechargement"]["data"]
+    data = _response(
+        _call(
+            analyst,
+            app,
+            "activite-telechargement.data",
+            {**filters, "activite-csv.n_clicks": 1},
+            ["activite-csv.n_clicks"],
+        )
+    )["activite-telechargement"]["data"]
     assert data["filename"] == "activite_police_municipale.csv"
     assert data["content"].startswith("\ufefftableau;categorie;detail;interventions")
     assert _count(engine, "SELECT user_login FROM obs.audit_log WHERE action = 'export'") == "pm-analyste"
 
 
 def test_nomenclature_attaches_an_unknown_label(app, engine, tmp_path):
-    rows = [["12/03/2024", "22h15", "Feu de poubelle", "12 av. Jean Giono", "", "", "Centre", "Appel", "", "MC-1"]]
+    rows = [
+        ["12/03/2024", "22h15", "Feu de poubelle", "12 av. Jean Giono", "", "", "Centre", "Appel", "", "MC-1"]
+    ]
     _commit(engine, write_export(tmp_path / "inconnu.csv", rows=rows), "pm-agent")
     analyst = _client(app, "pm-analyste")
     listing = _response(_call(analyst, app, "nomenclature-contenu.children", {}, []))
-    assert {"label": "Feu de poubelle (1)", "value": "Feu de poubelle"} in listing["nomenclature-libelle"]["options"]
+    assert {"label": "Feu de poubelle (1)", "value": "Feu de poubelle"} in listing["nomenclature-libelle"][
+        "options"
+    ]
     code = listing["nomenclature-type"]["options"][0]["value"]
-    done = _response(_call(analyst, app, "nomenclature-message.children", {
-        "nomenclature-rattacher.n_clicks": 1, "nomenclature-libelle.value": "Feu de poubelle",
-        "nomenclature-type.value": code}, ["nomenclature-rattacher.n_clicks"]))
+    done = _response(
+        _call(
+            analyst,
+            app,
+            "nomenclature-message.children",
+            {
+                "nomenclature-rattacher.n_clicks": 1,
+                "nomenclature-libelle.value": "Feu de poubelle",
+                "nomenclature-type.value": code,
+            },
+            ["nomenclature-rattacher.n_clicks"],
+        )
+    )
     assert "1 intervention(s) reclassée(s)" in json.dumps(done, ensure_ascii=False)
     assert _count(engine, "SELECT type_code FROM obs.pm_intervention") == code
     officer = _client(app, "pm-agent")

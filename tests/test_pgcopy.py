@@ -11,8 +11,16 @@ import pytest
 from ingest import pgcopy, staging
 from ingest.event_rows import ewkb_points
 
-COLUMNS = [("n", "bigint"), ("k", "int"), ("ok", "bool"), ("score", "float8"), ("label", "text"), ("code", "varchar(20)"),
-           ("at", "timestamp"), ("geom", "geometry(Point, 4326)")]
+COLUMNS = [
+    ("n", "bigint"),
+    ("k", "int"),
+    ("ok", "bool"),
+    ("score", "float8"),
+    ("label", "text"),
+    ("code", "varchar(20)"),
+    ("at", "timestamp"),
+    ("geom", "geometry(Point, 4326)"),
+]
 
 
 def _round_trip(engine, columns: dict[str, pa.Array], parts: int = 1) -> list[tuple]:
@@ -24,7 +32,8 @@ def _round_trip(engine, columns: dict[str, pa.Array], parts: int = 1) -> list[tu
             for start in range(0, rows, step):
                 writer.send({name: array.slice(start, step) for name, array in columns.items()})
         return conn.exec_driver_sql(
-            "SELECT n, k, ok, score, label, code, at, ST_X(geom), ST_Y(geom), ST_SRID(geom) FROM enc ORDER BY n").all()
+            "SELECT n, k, ok, score, label, code, at, ST_X(geom), ST_Y(geom), ST_SRID(geom) FROM enc ORDER BY n"
+        ).all()
 
 
 def test_every_type_and_null_reads_back(engine):
@@ -35,15 +44,26 @@ def test_every_type_and_null_reads_back(engine):
         "k": pa.array([-7, None, 2**31 - 1], pa.int32()),
         "ok": pa.array([True, None, False]),
         "score": pa.array([0.875, None, -1e300]),
-        "label": pa.array(["Dépôt sauvage « rue » ; \"quoted\"\nsecond line", None, ""]),
+        "label": pa.array(['Dépôt sauvage « rue » ; "quoted"\nsecond line', None, ""]),
         "code": pa.array(["tranquillite", "x" * 20, None]),
-        "at": pa.array([datetime(2024, 7, 14, 22, 15), None, datetime(1999, 12, 31, 23, 59, 59)],
-                       pa.timestamp("us")),
+        "at": pa.array(
+            [datetime(2024, 7, 14, 22, 15), None, datetime(1999, 12, 31, 23, 59, 59)], pa.timestamp("us")
+        ),
         "geom": ewkb_points(lon, lat),
     }
     assert _round_trip(engine, columns) == [
-        (1, -7, True, 0.875, "Dépôt sauvage « rue » ; \"quoted\"\nsecond line", "tranquillite",
-         datetime(2024, 7, 14, 22, 15), 5.787225, 43.820369, 4326),
+        (
+            1,
+            -7,
+            True,
+            0.875,
+            'Dépôt sauvage « rue » ; "quoted"\nsecond line',
+            "tranquillite",
+            datetime(2024, 7, 14, 22, 15),
+            5.787225,
+            43.820369,
+            4326,
+        ),
         (2, None, None, None, None, "x" * 20, None, None, None, None),
         (3, 2**31 - 1, False, -1e300, "", None, datetime(1999, 12, 31, 23, 59, 59), -1.5, 47.25, 4326),
     ]
@@ -61,7 +81,11 @@ def test_a_stream_of_parts_is_one_copy(engine):
         "score": pa.array(rng.random(n)),
         "label": pa.array(words).dictionary_encode(),  # as the column reader keeps repeated values
         "code": pa.array([None] * n, pa.string()),
-        "at": pa.array((np.datetime64("2020-01-01T00:00") + np.arange(n) * np.timedelta64(37, "m")).astype("datetime64[us]")),
+        "at": pa.array(
+            (np.datetime64("2020-01-01T00:00") + np.arange(n) * np.timedelta64(37, "m")).astype(
+                "datetime64[us]"
+            )
+        ),
         "geom": ewkb_points(5.7 + rng.random(n) / 10, 43.8 + rng.random(n) / 10),
     }
     back = _round_trip(engine, columns, parts=7)

@@ -81,8 +81,9 @@ def test_activity_queries(demo):
 
 def _raw(engine) -> pd.DataFrame:
     with engine.connect() as conn:
-        return pd.read_sql(sa.text("SELECT occurred_at, time_known, type_code, family_code FROM obs.pm_intervention"),
-                           conn)
+        return pd.read_sql(
+            sa.text("SELECT occurred_at, time_known, type_code, family_code FROM obs.pm_intervention"), conn
+        )
 
 
 def test_activity_counts_are_those_of_the_stored_rows(demo):
@@ -90,18 +91,26 @@ def test_activity_counts_are_those_of_the_stored_rows(demo):
     queries' grouping."""
     raw = _raw(demo)
     start, end, families = date(2022, 1, 1), date(2023, 6, 30), ["tranquillite", "circulation"]
-    kept = raw[(raw.occurred_at >= pd.Timestamp(start)) & (raw.occurred_at < pd.Timestamp(end) + pd.Timedelta(days=1))
-               & raw.family_code.isin(families)]
+    kept = raw[
+        (raw.occurred_at >= pd.Timestamp(start))
+        & (raw.occurred_at < pd.Timestamp(end) + pd.Timedelta(days=1))
+        & raw.family_code.isin(families)
+    ]
     types = pm_activity.by_type(demo, start, end, families=families)
-    assert dict(zip(types.type_code, types["count"], strict=True)) == kept.groupby("type_code").size().to_dict()
+    assert (
+        dict(zip(types.type_code, types["count"], strict=True)) == kept.groupby("type_code").size().to_dict()
+    )
     months = pm_activity.by_month(demo, start, end, families=families)
     expected = kept.groupby([kept.occurred_at.dt.to_period("M").dt.start_time.dt.date, "family_code"]).size()
-    assert {(m, f): c for m, f, c in zip(months.month, months.family_code, months["count"], strict=True)} \
-        == expected.to_dict()
+    assert {
+        (m, f): c for m, f, c in zip(months.month, months.family_code, months["count"], strict=True)
+    } == expected.to_dict()
     heat = pm_activity.weekday_hour(demo, start, end, families=families)
     timed = kept[kept.time_known]
     expected = timed.groupby([timed.occurred_at.dt.dayofweek + 1, timed.occurred_at.dt.hour]).size()
-    assert {(d, h): c for d, h, c in zip(heat.weekday, heat.hour, heat["count"], strict=True) if c} == expected.to_dict()
+    assert {
+        (d, h): c for d, h, c in zip(heat.weekday, heat.hour, heat["count"], strict=True) if c
+    } == expected.to_dict()
     assert heat["count"].sum() == len(timed)
 
 
@@ -111,8 +120,11 @@ def test_zone_counts_from_the_dashboard_copy_are_those_of_sql(demo, level):
     same figures, whatever the filter."""
     from observatoire.events import store as event_store
 
-    filters = [{}, {"start": date(2023, 1, 1), "end": date(2023, 12, 31), "types": ["nuisances_sonores"]},
-               {"families": ["circulation"]}]
+    filters = [
+        {},
+        {"start": date(2023, 1, 1), "end": date(2023, 12, 31), "types": ["nuisances_sonores"]},
+        {"families": ["circulation"]},
+    ]
     by_sql = [pm_activity.by_zone(demo, level, **f) for f in filters]
     event_store.enable(demo)
     try:
@@ -131,7 +143,9 @@ def test_nomenclature_editing(engine):
         types = pm_catalogue.list_types(engine)
         assert "essai_type" in set(types["code"])
         pm_catalogue.save_type(engine, "essai_type", "Type d'essai", "prevention", ["essai"])
-        assert pm_catalogue.list_types(engine).set_index("code").loc["essai_type", "family_code"] == "prevention"
+        assert (
+            pm_catalogue.list_types(engine).set_index("code").loc["essai_type", "family_code"] == "prevention"
+        )
         from observatoire.errors import PermissionDenied
 
         with pytest.raises(PermissionDenied):
@@ -139,7 +153,9 @@ def test_nomenclature_editing(engine):
     finally:
         pm_catalogue.delete_type(engine, "essai_type")
     with engine.connect() as conn:
-        assert not conn.execute(sa.text("SELECT 1 FROM obs.pm_intervention_type WHERE code = 'essai_type'")).scalar()
+        assert not conn.execute(
+            sa.text("SELECT 1 FROM obs.pm_intervention_type WHERE code = 'essai_type'")
+        ).scalar()
     assert list(pm_catalogue.list_families(engine)["code"])[0] == "tranquillite"
 
 
@@ -149,10 +165,21 @@ def test_nomenclature_changes_are_audited(engine):
     from observatoire.police_municipale import catalogue as pm_catalogue
 
     families = pm_catalogue.list_families(engine)
-    pm_catalogue.save_type(engine, "essai_type", "Type d'essai", families.code.iloc[0], ["essai"],
-                           role="analyste", user="analyste1")
+    pm_catalogue.save_type(
+        engine,
+        "essai_type",
+        "Type d'essai",
+        families.code.iloc[0],
+        ["essai"],
+        role="analyste",
+        user="analyste1",
+    )
     pm_catalogue.learn_label(engine, "Libellé inconnu", "essai_type", role="analyste", user="analyste1")
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT user_login, target FROM obs.audit_log WHERE action = 'nomenclature_modifiee' "
-                                    "ORDER BY id")).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT user_login, target FROM obs.audit_log WHERE action = 'nomenclature_modifiee' "
+                "ORDER BY id"
+            )
+        ).all()
     assert [tuple(r) for r in rows] == [("analyste1", "type"), ("analyste1", "libelle")]

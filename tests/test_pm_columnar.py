@@ -48,9 +48,15 @@ def _rows_read_by_rows(monkeypatch):
 
 def _stored(engine) -> list[tuple]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(sa.text(
-            "SELECT occurred_at, time_known, label, label_key, type_code, place, ST_AsText(geom), geocoding_status, "
-            "sector, origin, outcome, source_record_id, natural_key FROM obs.pm_intervention ORDER BY natural_key"))]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT occurred_at, time_known, label, label_key, type_code, place, ST_AsText(geom), geocoding_status, "
+                    "sector, origin, outcome, source_record_id, natural_key FROM obs.pm_intervention ORDER BY natural_key"
+                )
+            )
+        ]
 
 
 def _both_ways(engine, monkeypatch, path, **options):
@@ -73,10 +79,16 @@ def _both_ways(engine, monkeypatch, path, **options):
 
 def _same(a, b) -> None:
     (ra, sa_), (rb, sb) = a, b
-    assert [(e.line, e.column, e.value, e.message) for e in ra.errors] == \
-           [(e.line, e.column, e.value, e.message) for e in rb.errors]
-    assert (ra.rows_read, ra.inserted, ra.duplicates, ra.rejected, ra.errors_total) == \
-           (rb.rows_read, rb.inserted, rb.duplicates, rb.rejected, rb.errors_total)
+    assert [(e.line, e.column, e.value, e.message) for e in ra.errors] == [
+        (e.line, e.column, e.value, e.message) for e in rb.errors
+    ]
+    assert (ra.rows_read, ra.inserted, ra.duplicates, ra.rejected, ra.errors_total) == (
+        rb.rows_read,
+        rb.inserted,
+        rb.duplicates,
+        rb.rejected,
+        rb.errors_total,
+    )
     assert ra.warnings == rb.warnings
     for key in ("systemes_coordonnees", "libelles_inconnus", "non_geolocalises", "lignes_non_geolocalisees"):
         assert ra.extra.get(key) == rb.extra.get(key), key
@@ -84,7 +96,9 @@ def _same(a, b) -> None:
 
 
 @pytest.mark.parametrize("encoding,sep", [("cp1252", ";"), ("utf-8", ","), ("utf-8", "\t")])
-def test_a_messy_export_gives_the_same_report_and_rows_both_ways(engine, monkeypatch, tmp_path, encoding, sep):
+def test_a_messy_export_gives_the_same_report_and_rows_both_ways(
+    engine, monkeypatch, tmp_path, encoding, sep
+):
     rows = [[v.replace(",", ".") if sep == "," else v for v in r] for r in MESSY]
     f = write_export(tmp_path / "messy.csv", rows=rows, encoding=encoding, sep=sep, bom=encoding == "utf-8")
     columns, by_rows = _both_ways(engine, monkeypatch, f, accept_valid=True)
@@ -135,8 +149,17 @@ def test_a_regular_file_is_read_as_columns_and_an_irregular_one_row_by_row(engin
     lone_cr.write_bytes(regular.read_bytes().replace(b"Centre", b'"Cen\rtre"', 1))
     assert columnar.read_regular(tabular.open_export(lone_cr, pm.FIELDS)) is None
     # a blank line, a line break inside a quoted value, a short row: line numbers come from the row reader
-    text = ";".join(HEADER) + "\n" + ";".join(ROWS[0]) + "\n\n" + ";".join(ROWS[1]).replace("PV", '"P\nV"') + "\n" \
-        + ";".join(ROWS[2][:5]) + "\n" + "31/02/2024;10:00;Tapage;;;;;;;MC-7\n"
+    text = (
+        ";".join(HEADER)
+        + "\n"
+        + ";".join(ROWS[0])
+        + "\n\n"
+        + ";".join(ROWS[1]).replace("PV", '"P\nV"')
+        + "\n"
+        + ";".join(ROWS[2][:5])
+        + "\n"
+        + "31/02/2024;10:00;Tapage;;;;;;;MC-7\n"
+    )
     for name, body in [("blank.csv", text.replace(";".join(ROWS[2][:5]) + "\n", "")), ("short.csv", text)]:
         path = tmp_path / name
         path.write_text(body, encoding="utf-8")
@@ -150,17 +173,30 @@ def test_bad_bytes_are_reported_by_the_row_reader(engine, tmp_path):
     from observatoire.errors import InputFileError
 
     f = tmp_path / "bad.csv"
-    f.write_bytes((";".join(HEADER) + "\n" + ";".join(ROWS[0]) + "\n").encode("utf-8") + b"12/03/2024;\x81\x8d;x\n")
+    f.write_bytes(
+        (";".join(HEADER) + "\n" + ";".join(ROWS[0]) + "\n").encode("utf-8") + b"12/03/2024;\x81\x8d;x\n"
+    )
     with pytest.raises(InputFileError) as exc:
         pm.commit(engine, f, commune="04112")
     assert "illisible" in exc.value.message
 
 
-@pytest.mark.parametrize("value", [
-    "rappeler le 06 12 34 56 78", "tél 0612345678", "+33 6 12 34 56 78", "0033 (0) 6.12.34.56.78",
-    "06\u00a012\u00a034\u00a056\u00a078", "contact jean.dupont@example.fr", "véhicule AB-123-CD", "ab 123 cd",
-    "1234 AB 04", "12 ABC 2A", "x" * 151,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "rappeler le 06 12 34 56 78",
+        "tél 0612345678",
+        "+33 6 12 34 56 78",
+        "0033 (0) 6.12.34.56.78",
+        "06\u00a012\u00a034\u00a056\u00a078",
+        "contact jean.dupont@example.fr",
+        "véhicule AB-123-CD",
+        "ab 123 cd",
+        "1234 AB 04",
+        "12 ABC 2A",
+        "x" * 151,
+    ],
+)
 def test_the_column_guard_refuses_what_the_row_guard_refuses(value):
     assert value_rule(value)
     column = pa.array(["Tapage", "", value, "Rappel à la loi", value])
@@ -197,9 +233,11 @@ def test_the_first_offending_row_and_column_are_named(engine, tmp_path):
 
 def test_police_nationale_facts_are_read_as_columns_too(engine, monkeypatch, tmp_path):
     header = ["Date des faits", "Heure", "Index", "Adresse", "X", "Y", "N° procédure"]
-    rows = [["12/03/2024", "22:15", "27", "", "5.78", "43.83", "P1"],
-            ["13/03/2024", "", "Index 32", "", "931500", "6305000", "P2"],
-            ["14/03/2024", "", "", "", "5.78", "43.83", "P3"]]
+    rows = [
+        ["12/03/2024", "22:15", "27", "", "5.78", "43.83", "P1"],
+        ["13/03/2024", "", "Index 32", "", "931500", "6305000", "P2"],
+        ["14/03/2024", "", "", "", "5.78", "43.83", "P3"],
+    ]
     f = write_export(tmp_path / "pn.csv", rows=rows, header=header)
     reports = []
     for by_rows in (False, True):
@@ -211,4 +249,6 @@ def test_police_nationale_facts_are_read_as_columns_too(engine, monkeypatch, tmp
             conn.execute(sa.text("DELETE FROM obs.pn_fact"))
             conn.execute(sa.text("DELETE FROM obs.import_batch"))
     assert reports[0].inserted == reports[1].inserted == 2
-    assert [(e.line, e.message) for e in reports[0].errors] == [(e.line, e.message) for e in reports[1].errors]
+    assert [(e.line, e.message) for e in reports[0].errors] == [
+        (e.line, e.message) for e in reports[1].errors
+    ]

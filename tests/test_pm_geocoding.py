@@ -13,8 +13,18 @@ from ingest.geocoding import Geocoder, normalise_address
 from tests.conftest import run_cli
 from tests.pm_helpers import write_export
 
-ABBREVIATIONS = {"CHEMIN": "CH.", "AVENUE": "AV", "BOULEVARD": "BD", "IMPASSE": "IMP.", "PLACE": "PL",
-                 "ROUTE": "RTE", "ALLÉE": "ALL.", "ALLEE": "ALL.", "LOTISSEMENT": "LOT.", "TRAVERSE": "TRAV."}
+ABBREVIATIONS = {
+    "CHEMIN": "CH.",
+    "AVENUE": "AV",
+    "BOULEVARD": "BD",
+    "IMPASSE": "IMP.",
+    "PLACE": "PL",
+    "ROUTE": "RTE",
+    "ALLÉE": "ALL.",
+    "ALLEE": "ALL.",
+    "LOTISSEMENT": "LOT.",
+    "TRAVERSE": "TRAV.",
+}
 BAN_HEADER = "id;id_fantoir;numero;rep;nom_voie;code_postal;code_insee;nom_commune;lon;lat"
 BAN_ROWS = [
     "04112_0001_00010;;10;;Avenue Jean Giono;04100;04112;Manosque;5.7850;43.8350",
@@ -81,17 +91,20 @@ def _geocoder():
     return Geocoder(rows, "Manosque")
 
 
-@pytest.mark.parametrize("text,how,score,lon", [
-    ("12 av. Jean Giono", "numero", 1.0, 5.7852),
-    ("12 bis avenue Jean Giono", "numero", 1.0, 5.7853),
-    ("12 ter av Jean Giono", "numero", 0.95, 5.7852),
-    ("14 AVENUE JEAN GIONO 04100 MANOSQUE", "numero_proche", 0.8, 5.7852),
-    ("avenue Jean Giono", "voie", 0.6, None),
-    ("3, ch. de la Forestiere, 04100, Manosque", "numero", 1.0, 5.7702),
-    ("pl. Hôtel de Ville", "voie", 0.6, 5.7870),
-    ("2 bd du Gal de Gaulle", "numero", 1.0, 5.7900),
-    ("10 av Jean Gionno", "numero", None, 5.7850),  # a typo: fuzzy street, lower score
-])
+@pytest.mark.parametrize(
+    "text,how,score,lon",
+    [
+        ("12 av. Jean Giono", "numero", 1.0, 5.7852),
+        ("12 bis avenue Jean Giono", "numero", 1.0, 5.7853),
+        ("12 ter av Jean Giono", "numero", 0.95, 5.7852),
+        ("14 AVENUE JEAN GIONO 04100 MANOSQUE", "numero_proche", 0.8, 5.7852),
+        ("avenue Jean Giono", "voie", 0.6, None),
+        ("3, ch. de la Forestiere, 04100, Manosque", "numero", 1.0, 5.7702),
+        ("pl. Hôtel de Ville", "voie", 0.6, 5.7870),
+        ("2 bd du Gal de Gaulle", "numero", 1.0, 5.7900),
+        ("10 av Jean Gionno", "numero", None, 5.7850),  # a typo: fuzzy street, lower score
+    ],
+)
 def test_match_scores(text, how, score, lon):
     m = _geocoder().match(text)
     assert m is not None and m.how == how
@@ -118,14 +131,31 @@ def test_ban_import_then_geocoded_and_non_geocoded_rows_counted(engine, tmp_path
         ["12/03/2024", "22:15", "Tapage nocturne", "12 av. Jean Giono", "", "", "", "", "", "A"],
         ["12/03/2024", "22:15", "Tapage nocturne", "Parking Intermarché", "", "", "", "", "", "B"],
         ["12/03/2024", "22:15", "Tapage nocturne", "", "", "", "", "", "", "C"],
-        ["12/03/2024", "22:15", "Tapage nocturne", "5 place de l'Hotel de Ville", "5,80", "43,84", "", "", "", "D"],
+        [
+            "12/03/2024",
+            "22:15",
+            "Tapage nocturne",
+            "5 place de l'Hotel de Ville",
+            "5,80",
+            "43,84",
+            "",
+            "",
+            "",
+            "D",
+        ],
     ]
     report = pm.commit(engine, write_export(tmp_path / "geo.csv", rows=rows), commune="04112")
     assert report.extra["non_geolocalises"] == 2
     assert report.extra["lignes_non_geolocalisees"] == [3, 4]
     with engine.connect() as conn:
-        got = {r[0]: r[1:] for r in conn.execute(sa.text(
-            "SELECT source_record_id, geocoding_status, geocoding_score, ST_X(geom) FROM obs.pm_intervention"))}
+        got = {
+            r[0]: r[1:]
+            for r in conn.execute(
+                sa.text(
+                    "SELECT source_record_id, geocoding_status, geocoding_score, ST_X(geom) FROM obs.pm_intervention"
+                )
+            )
+        }
     assert got["A"] == ("geocode", 1.0, pytest.approx(5.7852))
     assert got["B"] == ("non_geolocalise", None, None)
     assert got["C"] == ("non_geolocalise", None, None)
@@ -134,11 +164,18 @@ def test_ban_import_then_geocoded_and_non_geocoded_rows_counted(engine, tmp_path
 
 def test_points_outside_the_commune_are_warnings(engine, tmp_path):
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO obs.territory (code, level, name) VALUES ('FRA', 'pays', 'France'), "
-                             "('REG:93', 'region', 'PACA'), ('DEP:04', 'departement', 'AHP')"))
-        conn.execute(sa.text(
-            "INSERT INTO obs.territory (code, level, name, parent_code, geom) VALUES ('COM:04112', 'commune', "
-            "'Manosque', 'DEP:04', ST_Multi(ST_MakeEnvelope(5.73, 43.78, 5.85, 43.88, 4326)))"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO obs.territory (code, level, name) VALUES ('FRA', 'pays', 'France'), "
+                "('REG:93', 'region', 'PACA'), ('DEP:04', 'departement', 'AHP')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO obs.territory (code, level, name, parent_code, geom) VALUES ('COM:04112', 'commune', "
+                "'Manosque', 'DEP:04', ST_Multi(ST_MakeEnvelope(5.73, 43.78, 5.85, 43.88, 4326)))"
+            )
+        )
     rows = [
         ["12/03/2024", "22:15", "Tapage nocturne", "", "5,79", "43,83", "", "", "", "IN"],
         ["12/03/2024", "22:15", "Tapage nocturne", "", "5,37", "43,30", "", "", "", "OUT"],

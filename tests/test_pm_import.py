@@ -34,7 +34,9 @@ def test_same_file_twice_adds_nothing(engine, tmp_path):
 def test_overlapping_export_adds_only_new_rows(engine, tmp_path):
     pm.commit(engine, write_export(tmp_path / "mars.csv", rows=ROWS[:3]), commune="04112")
     extra = ["20/03/2024", "23:50", "Rodéo urbain", "bd Casimir Pelloutier", "", "", "", "Appel", "", "MC-5"]
-    report = pm.commit(engine, write_export(tmp_path / "mars_avril.csv", rows=[*ROWS[1:], extra]), commune="04112")
+    report = pm.commit(
+        engine, write_export(tmp_path / "mars_avril.csv", rows=[*ROWS[1:], extra]), commune="04112"
+    )
     assert (report.inserted, report.duplicates) == (2, 2)
     assert _count(engine) == 5
 
@@ -106,8 +108,10 @@ def test_unknown_labels_are_kept_listed_with_a_suggestion_and_learnt(engine, tmp
 
 
 ODD_HEADER = ["Quand", "Heure", "Quoi", "Où", "Réf"]
-ODD_ROWS = [["12/03/2024", "22:15", "Tapage nocturne", "rue Grande", "X1"],
-            ["13/03/2024", "08:05", "Stationnement gênant", "place du Terreau", "X2"]]
+ODD_ROWS = [
+    ["12/03/2024", "22:15", "Tapage nocturne", "rue Grande", "X1"],
+    ["13/03/2024", "08:05", "Stationnement gênant", "place du Terreau", "X2"],
+]
 
 
 def test_mapping_profile_saved_and_reused(engine, tmp_path, cli_env):
@@ -115,7 +119,9 @@ def test_mapping_profile_saved_and_reused(engine, tmp_path, cli_env):
     with pytest.raises(InputFileError) as exc:
         pm.commit(engine, f, commune="04112")
     assert "« Date (ou date et heure) »" in exc.value.message and "Quand" in exc.value.message
-    mapping = ColumnMapping({"date": "Quand", "time": "Heure", "label": "Quoi", "address": "Où", "record_id": "Réf"})
+    mapping = ColumnMapping(
+        {"date": "Quand", "time": "Heure", "label": "Quoi", "address": "Où", "record_id": "Réf"}
+    )
     profiles.save_profile(engine, "pm", "Logiciel X", mapping, user="agent")
     listed = profiles.list_profiles(engine, "pm")
     assert listed["name"].tolist() == ["Logiciel X"] and listed["columns"][0]["label"] == "Quoi"
@@ -153,8 +159,9 @@ def test_imports_list_and_undo(engine, tmp_path, cli_env):
     assert _count(engine) == 2
     with engine.connect() as conn:
         status = dict(conn.execute(sa.text("SELECT id, status FROM obs.import_batch")).all())
-        audit = conn.execute(sa.text(
-            "SELECT batch_id, detail FROM obs.audit_log WHERE action = 'import_annule'")).one()
+        audit = conn.execute(
+            sa.text("SELECT batch_id, detail FROM obs.audit_log WHERE action = 'import_annule'")
+        ).one()
     assert status == {first.batch_id: "importe", second.batch_id: "annule"}
     assert audit.batch_id == second.batch_id and audit.detail["lignes_supprimees"] == 2
     result = run_cli("imports", "undo", str(second.batch_id))
@@ -177,11 +184,17 @@ def test_undo_refuses_a_role_without_the_right(engine, tmp_path):
 
 
 def test_progress_is_reported(engine, tmp_path):
-    rows = [[f"{1 + i % 28:02d}/03/2024", "10:00", "Tapage", "", "5,78", "43,83", "", "", "", f"P{i}"]
-            for i in range(120)]
+    rows = [
+        [f"{1 + i % 28:02d}/03/2024", "10:00", "Tapage", "", "5,78", "43,83", "", "", "", f"P{i}"]
+        for i in range(120)
+    ]
     seen = []
-    pm.commit(engine, write_export(tmp_path / "p.csv", rows=rows), commune="04112",
-              progress=lambda stage, share: seen.append((stage, share)))
+    pm.commit(
+        engine,
+        write_export(tmp_path / "p.csv", rows=rows),
+        commune="04112",
+        progress=lambda stage, share: seen.append((stage, share)),
+    )
     assert {"validation", "ecriture"} <= {s for s, _ in seen}
     assert seen[-1] == ("ecriture", 1.0)
 
@@ -192,9 +205,13 @@ def test_a_file_of_bad_rows_only_keeps_nothing_and_says_why(engine, tmp_path, mo
 
     if by_rows:
         monkeypatch.setattr(columnar, "read_regular", lambda table: None)
-    rows = [["31/13/2024", "10:00", "Tapage", "rue Grande", "", "", "", "", "", "MC-1"],
-            ["", "10:00", "Tapage", "rue Grande", "", "", "", "", "", "MC-2"]]
-    report = pm.commit(engine, write_export(tmp_path / "bad.csv", rows=rows), accept_valid=True, commune="04112")
+    rows = [
+        ["31/13/2024", "10:00", "Tapage", "rue Grande", "", "", "", "", "", "MC-1"],
+        ["", "10:00", "Tapage", "rue Grande", "", "", "", "", "", "MC-2"],
+    ]
+    report = pm.commit(
+        engine, write_export(tmp_path / "bad.csv", rows=rows), accept_valid=True, commune="04112"
+    )
     assert (report.rows_read, report.rejected, report.inserted, report.duplicates) == (2, 2, 0, 0)
     assert [e.line for e in report.errors] == [2, 3]
     assert _count(engine, "true") == 0
@@ -213,4 +230,6 @@ def test_an_export_without_rows_is_refused_with_a_reason(engine, tmp_path, monke
         with pytest.raises(InputFileError, match="aucune ligne sous l'en-tête"):
             pm.commit(engine, empty, dry_run=dry_run, commune="04112")
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM obs.import_batch WHERE source = 'pm'")).scalar() == 0
+        assert (
+            conn.execute(sa.text("SELECT count(*) FROM obs.import_batch WHERE source = 'pm'")).scalar() == 0
+        )

@@ -19,22 +19,50 @@ def _nothing_stored(engine) -> None:
         assert conn.execute(sa.text("SELECT count(*) FROM obs.pm_intervention")).scalar() == 0
         assert conn.execute(sa.text("SELECT count(*) FROM obs.import_batch")).scalar() == 0
         # no temporary table of rows survives either
-        assert conn.execute(sa.text("SELECT count(*) FROM pg_class WHERE relname = 'ev_events'")).scalar() == 0
+        assert (
+            conn.execute(sa.text("SELECT count(*) FROM pg_class WHERE relname = 'ev_events'")).scalar() == 0
+        )
 
 
-@pytest.mark.parametrize("header,rule", [
-    ("Nom", "nom de personne"), ("NOM DU MIS EN CAUSE", "nom de personne"), ("Prénom", "prénom"),
-    ("Né(e) le", "naissance"), ("Date de naissance", "naissance"), ("Tél.", "téléphone"),
-    ("Téléphone requérant", "téléphone"), ("Courriel", "électronique"), ("E-mail", "électronique"),
-    ("Immatriculation", "immatriculation"), ("Plaque", "immatriculation"), ("Observations", "texte libre"),
-    ("Commentaire", "texte libre"),
-])
+@pytest.mark.parametrize(
+    "header,rule",
+    [
+        ("Nom", "nom de personne"),
+        ("NOM DU MIS EN CAUSE", "nom de personne"),
+        ("Prénom", "prénom"),
+        ("Né(e) le", "naissance"),
+        ("Date de naissance", "naissance"),
+        ("Tél.", "téléphone"),
+        ("Téléphone requérant", "téléphone"),
+        ("Courriel", "électronique"),
+        ("E-mail", "électronique"),
+        ("Immatriculation", "immatriculation"),
+        ("Plaque", "immatriculation"),
+        ("Observations", "texte libre"),
+        ("Commentaire", "texte libre"),
+    ],
+)
 def test_nominative_headers_are_recognised(header, rule):
     assert rule in header_rule(header)
 
 
-@pytest.mark.parametrize("header", ["nom_voie", "Nom de la voie", "nom_commune", "Nombre", "Nature", "Adresse",
-                                    "Suite donnée", "N° d'intervention", "Secteur", "Origine", "Lieu", "Date"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "nom_voie",
+        "Nom de la voie",
+        "nom_commune",
+        "Nombre",
+        "Nature",
+        "Adresse",
+        "Suite donnée",
+        "N° d'intervention",
+        "Secteur",
+        "Origine",
+        "Lieu",
+        "Date",
+    ],
+)
 def test_ordinary_headers_pass(header):
     assert header_rule(header) is None
 
@@ -49,21 +77,40 @@ def test_a_nom_column_is_refused_and_nothing_is_stored(engine, tmp_path):
         pm.commit(engine, f, user="agent", commune="04112")
     _nothing_stored(engine)
     with engine.connect() as conn:
-        logged = conn.execute(sa.text("SELECT detail FROM obs.audit_log WHERE action = 'import_refuse'")).scalars().all()
+        logged = (
+            conn.execute(sa.text("SELECT detail FROM obs.audit_log WHERE action = 'import_refuse'"))
+            .scalars()
+            .all()
+        )
     assert len(logged) == 1 and "DUPONT" not in json.dumps(logged, ensure_ascii=False)
 
 
-@pytest.mark.parametrize("value,rule", [
-    ("rappeler le 06 12 34 56 78", "téléphone"), ("tél 0612345678", "téléphone"), ("+33 6 12 34 56 78", "téléphone"),
-    ("contact jean.dupont@example.fr", "électronique"), ("véhicule AB-123-CD", "immatriculation"),
-    ("x" * 200, "texte libre"),
-])
+@pytest.mark.parametrize(
+    "value,rule",
+    [
+        ("rappeler le 06 12 34 56 78", "téléphone"),
+        ("tél 0612345678", "téléphone"),
+        ("+33 6 12 34 56 78", "téléphone"),
+        ("contact jean.dupont@example.fr", "électronique"),
+        ("véhicule AB-123-CD", "immatriculation"),
+        ("x" * 200, "texte libre"),
+    ],
+)
 def test_suspect_values_are_recognised(value, rule):
     assert rule in value_rule(value)
 
 
-@pytest.mark.parametrize("value", ["12 av. Jean Giono", "MC-2024-000123", "Tapage nocturne", "04100 Manosque",
-                                   "PV n° 20240312", "Rappel à la loi"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "12 av. Jean Giono",
+        "MC-2024-000123",
+        "Tapage nocturne",
+        "04100 Manosque",
+        "PV n° 20240312",
+        "Rappel à la loi",
+    ],
+)
 def test_ordinary_values_pass(value):
     assert value_rule(value) is None
 

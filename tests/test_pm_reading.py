@@ -13,7 +13,9 @@ from ingest import tabular
 from tests.pm_helpers import HEADER, ROWS, write_export
 
 
-@pytest.mark.parametrize("encoding,bom", [("utf-8", False), ("utf-8", True), ("cp1252", False), ("latin-1", False)])
+@pytest.mark.parametrize(
+    "encoding,bom", [("utf-8", False), ("utf-8", True), ("cp1252", False), ("latin-1", False)]
+)
 @pytest.mark.parametrize("sep", [";", ",", "\t"])
 def test_encodings_and_separators_are_detected(tmp_path, encoding, bom, sep):
     rows = [[c.replace(",", ".") for c in r] for r in ROWS] if sep == "," else ROWS
@@ -27,16 +29,33 @@ def test_encodings_and_separators_are_detected(tmp_path, encoding, bom, sep):
 
 def test_header_found_below_title_lines(tmp_path):
     f = tmp_path / "export.csv"
-    f.write_text("Extraction main courante\nPériode du 01/03/2024 au 31/03/2024\n\n"
-                 + ";".join(HEADER) + "\n" + ";".join(ROWS[0]) + "\n", encoding="utf-8")
+    f.write_text(
+        "Extraction main courante\nPériode du 01/03/2024 au 31/03/2024\n\n"
+        + ";".join(HEADER)
+        + "\n"
+        + ";".join(ROWS[0])
+        + "\n",
+        encoding="utf-8",
+    )
     p = pm.preview(f)
     assert p.header_line == 4
     assert p.rows == [ROWS[0]]
 
 
 def test_header_variants_are_recognised_with_a_confidence():
-    header = ["Date/heure", "Motif", "Lieu", "Longitude", "Latitude", "Quartier", "Origine de l'intervention",
-              "Suite", "N°", "Date de l'intervention saisie", "Colonne inutile"]
+    header = [
+        "Date/heure",
+        "Motif",
+        "Lieu",
+        "Longitude",
+        "Latitude",
+        "Quartier",
+        "Origine de l'intervention",
+        "Suite",
+        "N°",
+        "Date de l'intervention saisie",
+        "Colonne inutile",
+    ]
     proposal = tabular.propose_mapping(header, pm.FIELDS)
     assert proposal["date"] == ("Date/heure", 1.0)
     assert proposal["label"] == ("Motif", 1.0)
@@ -55,8 +74,9 @@ def test_header_variants_are_recognised_with_a_confidence():
 
 def _occurred(engine):
     with engine.connect() as conn:
-        return dict(conn.execute(sa.text(
-            "SELECT source_record_id, occurred_at FROM obs.pm_intervention")).all())
+        return dict(
+            conn.execute(sa.text("SELECT source_record_id, occurred_at FROM obs.pm_intervention")).all()
+        )
 
 
 def test_date_and_time_formats(engine, tmp_path):
@@ -99,7 +119,11 @@ def test_bad_dates_times_and_coordinates_are_explained(engine, tmp_path):
     report = exc.value.report
     by_line = {e.line: e for e in report.errors}
     assert report.errors_total == 8 and report.rejected == 8
-    assert by_line[2].column == "Date" and by_line[2].value == "31/02/2024" and "jj/mm/aaaa" in by_line[2].message
+    assert (
+        by_line[2].column == "Date"
+        and by_line[2].value == "31/02/2024"
+        and "jj/mm/aaaa" in by_line[2].message
+    )
     assert by_line[3].column == "Heure" and "HH:MM" in by_line[3].message
     assert "date absente" in by_line[4].message
     assert by_line[5].column == "Nature de l'intervention"
@@ -120,8 +144,14 @@ def test_lambert93_is_detected_by_range_and_decimal_commas_read(engine, tmp_path
     report = pm.commit(engine, write_export(tmp_path / "xy.csv", rows=rows), commune="04112")
     assert report.extra["systemes_coordonnees"] == {"WGS84": 1, "Lambert-93": 1}
     with engine.connect() as conn:
-        pts = {r[0]: (r[1], r[2], r[3]) for r in conn.execute(sa.text(
-            "SELECT source_record_id, ST_X(geom), ST_Y(geom), geocoding_status FROM obs.pm_intervention"))}
+        pts = {
+            r[0]: (r[1], r[2], r[3])
+            for r in conn.execute(
+                sa.text(
+                    "SELECT source_record_id, ST_X(geom), ST_Y(geom), geocoding_status FROM obs.pm_intervention"
+                )
+            )
+        }
     assert pts["W"] == pytest.approx((5.78716, 43.83423, "coordonnees"))
     lon, lat, status = pts["L"]
     assert status == "coordonnees"

@@ -13,8 +13,12 @@ def test_indicator_catalogue_in_database_matches_the_code(engine):
     assert set(rows) == set(indicators.BY_ID)
     for ind in indicators.INDICATORS:
         row = rows[ind.id]
-        assert (row.label, row.unit, row.denominator, row.sensitive) == (ind.label, ind.unit, ind.denominator,
-                                                                         ind.sensitive)
+        assert (row.label, row.unit, row.denominator, row.sensitive) == (
+            ind.label,
+            ind.unit,
+            ind.denominator,
+            ind.sensitive,
+        )
 
 
 def test_etat4001_index_in_database_matches_the_code(engine):

@@ -31,8 +31,11 @@ def test_diagnostic_table_series_and_methodology(engine, shared_data):
     import_ssmsi(engine, shared_data / DEP_2023)
     records = rates.compare_records(engine, "cbv", "DEP:04", range(2016, 2023))
     table = comparisons.diagnostic_table(records)
-    assert list(table.index) == ["Département — Alpes-de-Haute-Provence", "Région — Provence-Alpes-Côte d'Azur",
-                                 "France — France entière"]
+    assert list(table.index) == [
+        "Département — Alpes-de-Haute-Provence",
+        "Région — Provence-Alpes-Côte d'Azur",
+        "France — France entière",
+    ]
     assert list(table.columns) == [str(y) for y in range(2016, 2023)]
     assert table.loc["Département — Alpes-de-Haute-Provence", "2022"] == "5,02"
     numeric = comparisons.diagnostic_table(records, formatted=False)
@@ -40,8 +43,9 @@ def test_diagnostic_table_series_and_methodology(engine, shared_data):
     series = comparisons.rate_series(records)
     assert len(series) == 21 and series.rate_per_1000.notna().all()
     method = comparisons.methodology(engine, records)
-    assert method["editions"] == [{"code": "2023-07-17", "libelle": "SSMSI, édition du 17/07/2023",
-                                   "date": "17/07/2023"}]
+    assert method["editions"] == [
+        {"code": "2023-07-17", "libelle": "SSMSI, édition du 17/07/2023", "date": "17/07/2023"}
+    ]
     dep = next(d for d in method["denominateurs"] if d["niveau"] == "Département")
     assert dep["millesimes"] == "2016, 2017, 2018, 2019, 2020"
     assert any("101/101" in c["couverture"] for c in method["couverture"])
@@ -51,10 +55,13 @@ def test_diagnostic_table_series_and_methodology(engine, shared_data):
 
 def test_unpublished_values_show_as_unknown(engine, tmp_path):
     path = tmp_path / "donnee-data.gouv-2023-geographie2024-produit-le2024-07-05.csv"
-    path.write_text("CODGEO_2024;annee;classe;unité.de.compte;valeur.publiée;faits;tauxpourmille;complementinfoval;"
-                    "complementinfotaux;POP;millPOP;LOG;millLOG\n"
-                    "04006;22;Vols avec armes;infraction;ndiff;NA;NA;0,2;0,3;747;20;400;20\n"
-                    "04006;23;Vols avec armes;infraction;diff;0;0;NA;NA;750;21;401;21\n", encoding="utf-8")
+    path.write_text(
+        "CODGEO_2024;annee;classe;unité.de.compte;valeur.publiée;faits;tauxpourmille;complementinfoval;"
+        "complementinfotaux;POP;millPOP;LOG;millLOG\n"
+        "04006;22;Vols avec armes;infraction;ndiff;NA;NA;0,2;0,3;747;20;400;20\n"
+        "04006;23;Vols avec armes;infraction;diff;0;0;NA;NA;750;21;401;21\n",
+        encoding="utf-8",
+    )
     import_ssmsi(engine, path)
     records = rates.compare_records(engine, "vols_avec_armes", "04006", [2022, 2023], levels=["commune"])
     assert records[0]["count"] is None and records[0]["rate_per_1000"] is None and not records[0]["published"]
@@ -63,5 +70,11 @@ def test_unpublished_values_show_as_unknown(engine, tmp_path):
     table = comparisons.diagnostic_table(records)
     assert list(table.iloc[0]) == ["n.d.", "0,00"]
     method = comparisons.methodology(engine, records)
-    assert method["non_publie"] == [{"territoire": "04006", "indicateur": "Vols avec armes", "annee": 2022,
-                                     "raison": "non diffusée par le SSMSI"}]
+    assert method["non_publie"] == [
+        {
+            "territoire": "04006",
+            "indicateur": "Vols avec armes",
+            "annee": 2022,
+            "raison": "non diffusée par le SSMSI",
+        }
+    ]

@@ -18,8 +18,13 @@ def test_generation_is_deterministic_and_matches_the_committed_files(tmp_path):
     etat4001.generate(tmp_path, SEED)
     for name in (ssmsi.COMMUNES_FILE, ssmsi.DEPARTEMENTS_FILE, etat4001.FILE):
         assert (tmp_path / name).read_bytes() == (FILES / name).read_bytes(), name
-    assert sum((tmp_path / n).stat().st_size for n in (ssmsi.COMMUNES_FILE, ssmsi.DEPARTEMENTS_FILE,
-                                                       etat4001.FILE)) < 1_000_000
+    assert (
+        sum(
+            (tmp_path / n).stat().st_size
+            for n in (ssmsi.COMMUNES_FILE, ssmsi.DEPARTEMENTS_FILE, etat4001.FILE)
+        )
+        < 1_000_000
+    )
 
 
 def test_demo_loads_once_and_feeds_every_level(engine, tmp_path):
@@ -28,13 +33,15 @@ def test_demo_loads_once_and_feeds_every_level(engine, tmp_path):
     ssmsi.load(engine, tmp_path, "demo")
     etat4001.load(engine, tmp_path, "demo")
     with engine.connect() as conn:
-        before = conn.execute(sa.text("SELECT (SELECT count(*) FROM obs.pn_stat), "
-                                      "(SELECT count(*) FROM obs.etat4001_count)")).one()
+        before = conn.execute(
+            sa.text("SELECT (SELECT count(*) FROM obs.pn_stat), (SELECT count(*) FROM obs.etat4001_count)")
+        ).one()
     ssmsi.load(engine, tmp_path, "demo")
     etat4001.load(engine, tmp_path, "demo")
     with engine.connect() as conn:
-        after = conn.execute(sa.text("SELECT (SELECT count(*) FROM obs.pn_stat), "
-                                     "(SELECT count(*) FROM obs.etat4001_count)")).one()
+        after = conn.execute(
+            sa.text("SELECT (SELECT count(*) FROM obs.pn_stat), (SELECT count(*) FROM obs.etat4001_count)")
+        ).one()
     assert before == after and before[0] > 0 and before[1] > 0
 
     frame = rates.compare(engine, "cambriolages_logement", "04112", [2016, 2024])

@@ -14,19 +14,25 @@ from observatoire.police_nationale import evolution, indicators
 from tests.conftest import run_cli
 
 # Index → monthly count in 2019 and 2022 (every month the same, so yearly = 12 ×).
-MONTHLY = {2019: {7: 10, 46: 1, 11: 2, 15: 1, 23: 3, 27: 5, 29: 2, 35: 1, 37: 4, 32: 2, 33: 6, 67: 8, 68: 3},
-           2022: {7: 12, 46: 2, 11: 3, 15: 0, 23: 2, 27: 3, 29: 2, 35: 2, 37: 5, 32: 1, 33: 7, 67: 9, 68: 2}}
+MONTHLY = {
+    2019: {7: 10, 46: 1, 11: 2, 15: 1, 23: 3, 27: 5, 29: 2, 35: 1, 37: 4, 32: 2, 33: 6, 67: 8, 68: 3},
+    2022: {7: 12, 46: 2, 11: 3, 15: 0, 23: 2, 27: 3, 29: 2, 35: 2, 37: 5, 32: 1, 33: 7, 67: 9, 68: 2},
+}
 
 
 def _extract(tmp_path, name="etat4001_csp_manosque.csv", years=MONTHLY):
     path = tmp_path / name
     with open(path, "w", encoding="cp1252", newline="") as fh:
         writer = csv.writer(fh, delimiter=";")
-        writer.writerow(["Année", "Mois", "N° index", "Libellé de l'index", "Faits constatés", "Circonscription"])
+        writer.writerow(
+            ["Année", "Mois", "N° index", "Libellé de l'index", "Faits constatés", "Circonscription"]
+        )
         for year, counts in years.items():
             for month in range(1, 13):
                 for index, n in counts.items():
-                    writer.writerow([year, month, f"{index:02d}", indicators.ETAT4001_LABELS[index], n, "CSP Manosque"])
+                    writer.writerow(
+                        [year, month, f"{index:02d}", indicators.ETAT4001_LABELS[index], n, "CSP Manosque"]
+                    )
     return path
 
 
@@ -76,8 +82,11 @@ def test_reimport_adds_nothing_and_changed_values_are_reported(engine, tmp_path)
 
 def test_bad_rows_are_reported_with_their_line_and_nothing_is_kept(engine, tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("annee;mois;index;nombre\n2022;1;7;10\n2022;13;7;1\n2022;2;96;1\n2022;3;108;1\n"
-                    "2022;4;7;-2\n2022;1;07;3\n", encoding="utf-8")
+    path.write_text(
+        "annee;mois;index;nombre\n2022;1;7;10\n2022;13;7;1\n2022;2;96;1\n2022;3;108;1\n"
+        "2022;4;7;-2\n2022;1;07;3\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ValidationFailed) as exc:
         import_etat4001(engine, path, territory="COM:04112")
     errors = {e.line: e for e in exc.value.report.errors}
@@ -98,12 +107,28 @@ def test_unknown_layout_names_the_columns(engine, tmp_path):
 
 def test_period_column_and_cli(cli_env, tmp_path):
     path = tmp_path / "periodes.csv"
-    rows = ["mois,index,nombre"] + [f"2019-{m:02d},27,2" for m in range(1, 13)] + [f"{m:02d}/2022,27,3" for m in range(1, 13)]
+    rows = (
+        ["mois,index,nombre"]
+        + [f"2019-{m:02d},27,2" for m in range(1, 13)]
+        + [f"{m:02d}/2022,27,3" for m in range(1, 13)]
+    )
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     result = run_cli("import", "etat4001", str(path), "--territory", "04112", "--service", "CSP Manosque")
     assert result.exit_code == 0, result.output
-    result = run_cli("stats", "evolution", "--grouping", "biens", "--territory", "COM:04112", "--from", "2019",
-                     "--to", "2022", "--format", "json")
+    result = run_cli(
+        "stats",
+        "evolution",
+        "--grouping",
+        "biens",
+        "--territory",
+        "COM:04112",
+        "--from",
+        "2019",
+        "--to",
+        "2022",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     records = {r["category"]: r for r in json.loads(result.output)}
     assert set(next(iter(records.values()))) == set(evolution.COLUMNS)
@@ -111,23 +136,27 @@ def test_period_column_and_cli(cli_env, tmp_path):
     assert records["cambriolages_logements"]["count_to"] == 36
     assert records["cambriolages_logements"]["change_pct"] == pytest.approx(50.0)
     assert records["vols_avec_violence"]["count_from"] == 0
-    table = run_cli("stats", "evolution", "--grouping", "biens", "--territory", "04112", "--from", "2019",
-                    "--to", "2022")
+    table = run_cli(
+        "stats", "evolution", "--grouping", "biens", "--territory", "04112", "--from", "2019", "--to", "2022"
+    )
     assert table.exit_code == 0 and "Cambriolages" in table.output and "+12" in table.output
 
 
 def test_groupings_agree_with_the_real_local_grid(shared_data):
     """Lines of the Saint-Alban grid that the diagnostic's categories also define use the same index."""
     grid = {}
-    with open(shared_data / "examples/observatoire_delinquance_saint_alban_juin2024_tableau.csv",
-              encoding="utf-8") as fh:
+    with open(
+        shared_data / "examples/observatoire_delinquance_saint_alban_juin2024_tableau.csv", encoding="utf-8"
+    ) as fh:
         for row in csv.DictReader(fh, delimiter=";"):
             if row["index_etat_4001"]:
                 grid[row["indicateur"]] = tuple(int(x) for x in row["index_etat_4001"].split(","))
     cats = {c.id: c.indexes for g in indicators.GROUPINGS.values() for c in g.categories}
     assert grid["Cambriolages de résidences principales et secondaires"] == cats["cambriolages_logements"]
     assert grid["Menaces ou chantages"] == cats["menaces_violences"]
-    assert grid["Coups et blessures volontaires criminels et correctionnels n’ayant pas entraîné la mort"] == \
-        cats["coups_blessures_volontaires"]
+    assert (
+        grid["Coups et blessures volontaires criminels et correctionnels n’ayant pas entraîné la mort"]
+        == cats["coups_blessures_volontaires"]
+    )
     assert set(grid["Vols à la roulotte et d’accessoires"]) <= set(cats["vols_automobile"])
     assert set(grid["Vols à main armée avec arme à feu"]) <= set(cats["vols_avec_violence"])

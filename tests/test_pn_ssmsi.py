@@ -62,10 +62,18 @@ def test_reimport_adds_nothing(engine, shared_data):
 def test_denominators_and_vintages_are_kept(engine, shared_data):
     import_ssmsi(engine, shared_data / DEP_2023)
     with engine.connect() as conn:
-        row = conn.execute(sa.text("SELECT inhabitants, inhabitants_vintage, dwellings, dwellings_vintage "
-                                   "FROM obs.pn_denominator WHERE territory_code = 'DEP:04' AND year = 2022")).one()
-        mayotte = conn.execute(sa.text("SELECT inhabitants_vintage FROM obs.pn_denominator "
-                                       "WHERE territory_code = 'DEP:976' AND year = 2022")).scalar()
+        row = conn.execute(
+            sa.text(
+                "SELECT inhabitants, inhabitants_vintage, dwellings, dwellings_vintage "
+                "FROM obs.pn_denominator WHERE territory_code = 'DEP:04' AND year = 2022"
+            )
+        ).one()
+        mayotte = conn.execute(
+            sa.text(
+                "SELECT inhabitants_vintage FROM obs.pn_denominator "
+                "WHERE territory_code = 'DEP:976' AND year = 2022"
+            )
+        ).scalar()
         name = conn.execute(sa.text("SELECT name FROM obs.territory WHERE code = 'DEP:04'")).scalar()
     assert row == (165451, 2020, pytest.approx(130499.7443), 2020)
     assert mayotte == 2017
@@ -77,10 +85,12 @@ def test_region_and_france_are_sums_of_departements(engine, shared_data):
     frame = rates.compare(engine, "cambriolages_logement", "DEP:04", range(2016, 2023))
     paca = frame[(frame.level == "region") & (frame.year == 2022)].iloc[0]
     with engine.connect() as conn:
-        parts = conn.execute(sa.text("""
+        parts = conn.execute(
+            sa.text("""
             SELECT sum(s.count), sum(d.dwellings) FROM obs.pn_stat s JOIN obs.pn_denominator d
             USING (edition, territory_code, year) WHERE s.indicator_id = 'cambriolages_logement' AND s.year = 2022
-              AND s.territory_code IN ('DEP:04','DEP:05','DEP:06','DEP:13','DEP:83','DEP:84')""")).one()
+              AND s.territory_code IN ('DEP:04','DEP:05','DEP:06','DEP:13','DEP:83','DEP:84')""")
+        ).one()
     assert paca["count"] == parts[0]
     assert paca.rate_per_1000 == pytest.approx(parts[0] / parts[1] * 1000)
     assert paca.denominator_kind == "logements" and paca.denominator_vintage == "2020"
@@ -100,8 +110,22 @@ def test_region_and_france_are_sums_of_departements(engine, shared_data):
 def test_cli_compares_dep04_with_paca_and_france_for_every_indicator(cli_env, engine, shared_data):
     result = run_cli("import", "ssmsi", str(shared_data / DEP_2023))
     assert result.exit_code == 0, result.output
-    result = run_cli("stats", "compare", "--indicator", "tous", "--territory", "DEP:04", "--years", "2016-2022",
-                     "--levels", "departement,region,france", "--edition", "2023-07-17", "--format", "json")
+    result = run_cli(
+        "stats",
+        "compare",
+        "--indicator",
+        "tous",
+        "--territory",
+        "DEP:04",
+        "--years",
+        "2016-2022",
+        "--levels",
+        "departement,region,france",
+        "--edition",
+        "2023-07-17",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     records = json.loads(result.output)
     assert len(records) == 14 * 7 * 3
@@ -112,8 +136,18 @@ def test_cli_compares_dep04_with_paca_and_france_for_every_indicator(cli_env, en
     assert cbv[("DEP:04", 2022)]["rate_per_1000"] == pytest.approx(5.0226351)
     assert cbv[("DEP:04", 2022)]["edition"] == "2023-07-17"
     assert all(r["published"] and r["rate_per_1000"] is not None for r in records)
-    table = run_cli("stats", "compare", "--indicator", "Cambriolages de logement", "--territory", "04",
-                    "--years", "2021-2022", "--edition", "2023-07-17")
+    table = run_cli(
+        "stats",
+        "compare",
+        "--indicator",
+        "Cambriolages de logement",
+        "--territory",
+        "04",
+        "--years",
+        "2021-2022",
+        "--edition",
+        "2023-07-17",
+    )
     assert table.exit_code == 0, table.output
     assert "Provence-Alpes-Côte d'Azur" in table.output and "logements" in table.output
 
@@ -125,8 +159,9 @@ def test_2026_edition_is_kept_apart(engine, shared_data):
     eds = rates.editions(engine)
     assert list(eds.code) == ["2026", "2023-07-17"]
     newest = rates.compare(engine, "violences_sexuelles", "DEP:04", [2022], levels=["departement"])
-    older = rates.compare(engine, "violences_sexuelles", "DEP:04", [2022], levels=["departement"],
-                          edition="2023-07-17")
+    older = rates.compare(
+        engine, "violences_sexuelles", "DEP:04", [2022], levels=["departement"], edition="2023-07-17"
+    )
     assert newest.iloc[0].edition == "2026" and older.iloc[0].edition == "2023-07-17"
     assert newest.iloc[0]["count"] == 264
     assert newest.iloc[0]["count"] != older.iloc[0]["count"]  # revised between editions
@@ -134,8 +169,12 @@ def test_2026_edition_is_kept_apart(engine, shared_data):
     cambr = rates.compare(engine, "cambriolages_logement", "DEP:04", [2025], levels=["departement"]).iloc[0]
     assert cambr.rate_per_1000 == pytest.approx(3.3647649, rel=1e-6)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT bool_and(dwellings_derived) FROM obs.pn_denominator "
-                                    "WHERE edition = '2026' AND dwellings IS NOT NULL")).scalar()
+        assert conn.execute(
+            sa.text(
+                "SELECT bool_and(dwellings_derived) FROM obs.pn_denominator "
+                "WHERE edition = '2026' AND dwellings IS NOT NULL"
+            )
+        ).scalar()
     # A 2023-nomenclature indicator does not exist in the 2026 edition: the default edition falls back.
     cbv = rates.compare(engine, "cbv", "DEP:04", [2022], levels=["departement"])
     assert cbv.iloc[0].edition == "2023-07-17"
@@ -173,13 +212,16 @@ def pd_na():
 
 # --- bad inputs ---------------------------------------------------------------------------------------
 
+
 def _write(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
 
 
-HEADER = "classe;annee;Code.département;Code.région;unité.de.compte;millPOP;millLOG;faits;POP;LOG;tauxpourmille\n"
+HEADER = (
+    "classe;annee;Code.département;Code.région;unité.de.compte;millPOP;millLOG;faits;POP;LOG;tauxpourmille\n"
+)
 
 
 def test_unknown_layout_lists_expected_and_found_columns(engine, tmp_path):
@@ -190,11 +232,15 @@ def test_unknown_layout_lists_expected_and_found_columns(engine, tmp_path):
 
 
 def test_unknown_indicator_and_bad_codes_are_reported_and_nothing_is_kept(engine, tmp_path):
-    path = _write(tmp_path, "d-produit-le2023-07-17.csv", HEADER
-                  + "Coups et blessures volontaires;22;4;93;victime;20;20;831;165451;130499,7443;5,02\n"
-                  + "Vols de bicyclettes;22;4;93;victime;20;20;10;165451;130499,7443;0,06\n"
-                  + "Coups et blessures volontaires;22;99;93;victime;20;20;10;1000;500;10\n"
-                  + "Coups et blessures volontaires;2x;5;93;victime;20;20;dix;1000;500;10\n")
+    path = _write(
+        tmp_path,
+        "d-produit-le2023-07-17.csv",
+        HEADER
+        + "Coups et blessures volontaires;22;4;93;victime;20;20;831;165451;130499,7443;5,02\n"
+        + "Vols de bicyclettes;22;4;93;victime;20;20;10;165451;130499,7443;0,06\n"
+        + "Coups et blessures volontaires;22;99;93;victime;20;20;10;1000;500;10\n"
+        + "Coups et blessures volontaires;2x;5;93;victime;20;20;dix;1000;500;10\n",
+    )
     with pytest.raises(ValidationFailed) as exc:
         import_ssmsi(engine, path)
     errors = {(e.line, e.column): e for e in exc.value.report.errors}
@@ -207,35 +253,49 @@ def test_unknown_indicator_and_bad_codes_are_reported_and_nothing_is_kept(engine
 
 
 def test_accept_valid_keeps_the_good_rows(engine, tmp_path):
-    path = _write(tmp_path, "d-produit-le2023-07-17.csv", HEADER
-                  + "Coups et blessures volontaires;22;4;93;victime;20;20;831;165451;130499,7443;5,02\n"
-                  + "Coups et blessures volontaires;22;99;93;victime;20;20;10;1000;500;10\n")
+    path = _write(
+        tmp_path,
+        "d-produit-le2023-07-17.csv",
+        HEADER
+        + "Coups et blessures volontaires;22;4;93;victime;20;20;831;165451;130499,7443;5,02\n"
+        + "Coups et blessures volontaires;22;99;93;victime;20;20;10;1000;500;10\n",
+    )
     report = import_ssmsi(engine, path, accept_valid=True)
     assert report.inserted == 1 and report.rejected == 1
 
 
 def test_ragged_line_is_named(engine, tmp_path):
-    path = _write(tmp_path, "d-produit-le2023-07-17.csv", HEADER
-                  + "Coups et blessures volontaires;22;4;93;victime;20;20;831;165451;130499,7443;5,02\n"
-                  + "Coups et blessures volontaires;22;5;93\n")
+    path = _write(
+        tmp_path,
+        "d-produit-le2023-07-17.csv",
+        HEADER
+        + "Coups et blessures volontaires;22;4;93;victime;20;20;831;165451;130499,7443;5,02\n"
+        + "Coups et blessures volontaires;22;5;93\n",
+    )
     with pytest.raises(InputFileError) as exc:
         import_ssmsi(engine, path)
     assert "ligne 3" in exc.value.message
 
 
 def test_missing_edition_is_asked_for(engine, tmp_path):
-    path = _write(tmp_path, "base.csv", HEADER + "Coups et blessures volontaires;22;4;93;victime;20;20;1;1;1;1\n")
+    path = _write(
+        tmp_path, "base.csv", HEADER + "Coups et blessures volontaires;22;4;93;victime;20;20;1;1;1;1\n"
+    )
     with pytest.raises(InputFileError, match="--edition"):
         import_ssmsi(engine, path)
 
 
 def test_2024_communal_layout_with_unpublished_values_and_parquet(engine, tmp_path):
     pytest.importorskip("pyarrow")
-    header = ("CODGEO_2024;annee;classe;unité.de.compte;valeur.publiée;faits;tauxpourmille;complementinfoval;"
-              "complementinfotaux;POP;millPOP;LOG;millLOG\n")
-    body = ("04112;23;Violences sexuelles;victime;diff;40;1,74;NA;NA;23018;21;11900,5;21\n"
-            "04006;23;Violences sexuelles;victime;ndiff;NA;NA;0,8;1,1;747;21;400;21\n"
-            "4070;23;Violences sexuelles;victime;diff;30;1,9;NA;NA;16000;21;8000;21\n")
+    header = (
+        "CODGEO_2024;annee;classe;unité.de.compte;valeur.publiée;faits;tauxpourmille;complementinfoval;"
+        "complementinfotaux;POP;millPOP;LOG;millLOG\n"
+    )
+    body = (
+        "04112;23;Violences sexuelles;victime;diff;40;1,74;NA;NA;23018;21;11900,5;21\n"
+        "04006;23;Violences sexuelles;victime;ndiff;NA;NA;0,8;1,1;747;21;400;21\n"
+        "4070;23;Violences sexuelles;victime;diff;30;1,9;NA;NA;16000;21;8000;21\n"
+    )
     path = tmp_path / "donnee-data.gouv-2023-geographie2024-produit-le2024-07-05.csv.gz"
     path.write_bytes(gzip.compress((header + body).encode("utf-8")))
     report = import_ssmsi(engine, path)
@@ -244,9 +304,18 @@ def test_2024_communal_layout_with_unpublished_values_and_parquet(engine, tmp_pa
     assert frame.iloc[0].published is False or not frame.iloc[0].published
     assert frame.iloc[0]["count"] is pd_na() and frame.iloc[0].rate_per_1000 is None
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT complement_value FROM obs.pn_stat WHERE territory_code = 'COM:04006'"
-                                    )).scalar() == 0.8
-        assert conn.execute(sa.text("SELECT count(*) FROM obs.pn_stat WHERE territory_code = 'COM:04070'")).scalar() == 1
+        assert (
+            conn.execute(
+                sa.text("SELECT complement_value FROM obs.pn_stat WHERE territory_code = 'COM:04006'")
+            ).scalar()
+            == 0.8
+        )
+        assert (
+            conn.execute(
+                sa.text("SELECT count(*) FROM obs.pn_stat WHERE territory_code = 'COM:04070'")
+            ).scalar()
+            == 1
+        )
 
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -17,10 +17,28 @@ from sample_data.baac_writer import Accident, User, Vehicle, write_year
 from tests.conftest import run_cli
 
 
-def _accident(acc_id: int, year: int, lat: float, lon: float, gravities: list[int], births: list[int],
-              hour: int = 8, pedestrian: bool = False) -> Accident:
-    acc = Accident(id=acc_id, year=year, month=3, day=2, hour=hour, minute=5, insee="04112", lat=lat, lon=lon,
-                   vehicles=[Vehicle("A01", 7, acc_id % 10**6)])
+def _accident(
+    acc_id: int,
+    year: int,
+    lat: float,
+    lon: float,
+    gravities: list[int],
+    births: list[int],
+    hour: int = 8,
+    pedestrian: bool = False,
+) -> Accident:
+    acc = Accident(
+        id=acc_id,
+        year=year,
+        month=3,
+        day=2,
+        hour=hour,
+        minute=5,
+        insee="04112",
+        lat=lat,
+        lon=lon,
+        vehicles=[Vehicle("A01", 7, acc_id % 10**6)],
+    )
     for n, (grav, born) in enumerate(zip(gravities, births, strict=True)):
         acc.users.append(User("A01", 3 if pedestrian and n else 1, grav, born))
     return acc
@@ -39,8 +57,10 @@ def _planted(tmp_path: Path) -> list[Accident]:
             _accident(base + 3, year, 43.83500, 5.79700, [4], [1980]),
             _accident(base + 4, year, 43.83527, 5.79700, [3, 4], [1970, 1960], hour=22, pedestrian=True),
         ]
-        accidents += [synthetic_accident(rng, base + 10 + k, year, "04112", 43.80 + 0.004 * k, 5.74 + 0.005 * k,
-                                         refs) for k in range(6)]
+        accidents += [
+            synthetic_accident(rng, base + 10 + k, year, "04112", 43.80 + 0.004 * k, 5.74 + 0.005 * k, refs)
+            for k in range(6)
+        ]
         write_year(tmp_path, year, [a for a in accidents if a.year == year])
     return accidents
 
@@ -53,8 +73,13 @@ def test_breakdowns_points_and_sites(engine, tmp_path):
     planted = ages[ages["annee"] == 2021].groupby("groupe", observed=True)["victimes"].sum()
     assert set(ages["gravite"]) <= {"Tué", "Blessé hospitalisé", "Blessé léger"}
     assert ages.attrs["annees_gravite_inconnue"] == []
-    expected_young = sum(1 for a in accidents if a.year == 2021 for u in a.users
-                         if u.gravity in (2, 3, 4) and u.birth_year and 2021 - u.birth_year < 25)
+    expected_young = sum(
+        1
+        for a in accidents
+        if a.year == 2021
+        for u in a.users
+        if u.gravity in (2, 3, 4) and u.birth_year and 2021 - u.birth_year < 25
+    )
     assert planted.get("Moins de 25 ans", 0) == expected_young
     types = victims_by(engine, "COM:04112", "2022", by="type_usager")
     assert "Piéton" in set(types["groupe"])
@@ -76,7 +101,12 @@ def test_breakdowns_points_and_sites(engine, tmp_path):
     first, second = (f["properties"] for f in sites["features"])
     assert (first["rang"], first["accidents"], first["tues"], first["hospitalises"]) == (1, 4, 2, 2)
     assert second["accidents"] == 4 and second["indice_gravite"] < first["indice_gravite"]
-    assert {a["id"] for a in first["accidents_liste"]} == {202100000001, 202100000002, 202200000001, 202200000002}
+    assert {a["id"] for a in first["accidents_liste"]} == {
+        202100000001,
+        202100000002,
+        202200000001,
+        202200000002,
+    }
     assert first["rayon_m"] < 20
     table, listing = sites_tables(sites)
     assert list(table["rang"]) == [1, 2] and len(listing) == 8
@@ -93,8 +123,12 @@ def test_per_1000_inhabitants_uses_the_closest_population(engine, tmp_path):
     accidents = _planted(tmp_path)
     import_baac(engine, [tmp_path], user="test")
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO obs.population (territory_code, year, inhabitants, census_vintage, source) "
-                             "VALUES ('COM:04112', 2020, 22000, 2020, 'insee-rp')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO obs.population (territory_code, year, inhabitants, census_vintage, source) "
+                "VALUES ('COM:04112', 2020, 22000, 2020, 'insee-rp')"
+            )
+        )
     row = yearly_indicators(engine, "COM:04112", "2022").iloc[0]
     assert row["annee_population"] == 2020
     assert row["accidents_pour_1000"] == 10 / 22000 * 1000
@@ -107,17 +141,33 @@ def test_cli_import_stats_and_sites(cli_env, engine, tmp_path):
     result = run_cli("import", "baac", str(tmp_path), "--territory", "04112")
     assert result.exit_code == 0, result.output
     assert result.output.count("insérées") == 8
-    result = run_cli("stats", "accidents", "--territory", "COM:04112", "--years", "2020-2022", "--format", "json")
+    result = run_cli(
+        "stats", "accidents", "--territory", "COM:04112", "--years", "2020-2022", "--format", "json"
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert [r["annee"] for r in rows] == [2020, 2021, 2022]
-    assert rows[0]["accidents"] is None and rows[1]["accidents"] == 10 and rows[1]["gravite_inconnue"] is False
+    assert (
+        rows[0]["accidents"] is None and rows[1]["accidents"] == 10 and rows[1]["gravite_inconnue"] is False
+    )
     table = run_cli("stats", "accidents", "--territory", "04112", "--years", "2021-2022")
     assert table.exit_code == 0 and "Tués" in table.output and "ONISR" in table.output
     csv = run_cli("stats", "accidents", "--territory", "04112", "--format", "csv")
     assert csv.output.splitlines()[0].startswith("annee;accidents;")
-    geo = run_cli("accidents", "sites", "--territory", "COM:04112", "--radius", "50", "--min", "3",
-                  "--years", "2021-2022", "--format", "geojson")
+    geo = run_cli(
+        "accidents",
+        "sites",
+        "--territory",
+        "COM:04112",
+        "--radius",
+        "50",
+        "--min",
+        "3",
+        "--years",
+        "2021-2022",
+        "--format",
+        "geojson",
+    )
     assert geo.exit_code == 0, geo.output
     assert len(json.loads(geo.output)["features"]) == 2
     bad = run_cli("stats", "accidents", "--territory", "PARIS")
@@ -125,7 +175,9 @@ def test_cli_import_stats_and_sites(cli_env, engine, tmp_path):
 
 
 def test_cli_refuses_an_altered_subset_in_french(cli_env, shared_data):
-    result = run_cli("import", "baac", str(shared_data / "baac" / "dep04_2020_subset_caracteristiques_2020.csv"))
+    result = run_cli(
+        "import", "baac", str(shared_data / "baac" / "dep04_2020_subset_caracteristiques_2020.csv")
+    )
     assert result.exit_code == 1
     assert "ré-enregistré" in result.output and "Traceback" not in result.output
 

@@ -25,9 +25,17 @@ def build_year(year: int, seed: int = 7) -> list:
     for n in range(60):
         insee, lat, lon = COMMUNES[n % 3]
         located = n % 5 != 0
-        accidents.append(synthetic_accident(rng, year * 10**8 + n + 1, year, insee,
-                                            lat + rng.uniform(-0.01, 0.01) if located else None,
-                                            lon + rng.uniform(-0.01, 0.01) if located else None, refs))
+        accidents.append(
+            synthetic_accident(
+                rng,
+                year * 10**8 + n + 1,
+                year,
+                insee,
+                lat + rng.uniform(-0.01, 0.01) if located else None,
+                lon + rng.uniform(-0.01, 0.01) if located else None,
+                refs,
+            )
+        )
     return accidents
 
 
@@ -60,8 +68,10 @@ def test_synthetic_year_gives_its_counts(engine, tmp_path, year):
         assert {k: int(row[k]) for k in expected(accidents, insee)} == expected(accidents, insee)
     with engine.connect() as conn:
         located = conn.execute(sa.text("SELECT count(geom), count(geom_l93) FROM obs.road_accident")).one()
-        manosque = conn.execute(sa.text(
-            "SELECT ST_Y(geom), ST_X(geom) FROM obs.road_accident WHERE id = :i"), {"i": year * 10**8 + 2}).one()
+        manosque = conn.execute(
+            sa.text("SELECT ST_Y(geom), ST_X(geom) FROM obs.road_accident WHERE id = :i"),
+            {"i": year * 10**8 + 2},
+        ).one()
     assert tuple(located) == (48, 48)
     assert manosque[0] == pytest.approx(accidents[1].lat, abs=1e-5)
     assert manosque[1] == pytest.approx(accidents[1].lon, abs=1e-5)
@@ -98,7 +108,7 @@ def test_territory_filter_on_a_full_year(engine, tmp_path):
 
 def test_bad_rows_refuse_the_file_with_french_reasons(engine, tmp_path):
     accidents = build_year(2021)
-    caract, = write_year(tmp_path, 2021, accidents, tables=("caracteristiques",))
+    (caract,) = write_year(tmp_path, 2021, accidents, tables=("caracteristiques",))
     lines = caract.read_text(encoding="utf-8").splitlines()
     lines[3] = lines[3].replace('"2021"', '"2O21"', 1)
     lines[4] = lines[4].replace('"04112"', '"4112"', 1)

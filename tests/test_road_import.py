@@ -57,7 +57,9 @@ def test_territory_option_keeps_one_commune(engine, shared_data):
     assert _count(engine, "SELECT count(DISTINCT departement) FROM obs.road_accident") == 1
 
 
-@pytest.mark.parametrize("name", ["dep04_2015_subset_caracteristiques_2015.csv", "dep04_2020_subset_vehicules_2020.csv"])
+@pytest.mark.parametrize(
+    "name", ["dep04_2015_subset_caracteristiques_2015.csv", "dep04_2020_subset_vehicules_2020.csv"]
+)
 def test_altered_subsets_are_refused_with_the_reason(engine, shared_data, name):
     with pytest.raises(InputFileError) as exc:
         import_baac(engine, [shared_data / "baac" / name], user="test")
@@ -76,20 +78,44 @@ def test_places_without_their_accidents_are_refused_whole(engine, shared_data):
 
 def test_transcribed_2021_rows_read_correctly(engine, shared_data):
     baac = shared_data / "baac"
-    reports = import_baac(engine, [baac / "sample_2021_caracteristiques_rows_transcribed.csv",
-                                   baac / "sample_2021_usagers_rows_transcribed.csv"], user="test")
+    reports = import_baac(
+        engine,
+        [
+            baac / "sample_2021_caracteristiques_rows_transcribed.csv",
+            baac / "sample_2021_usagers_rows_transcribed.csv",
+        ],
+        user="test",
+    )
     assert [r.inserted for r in reports] == [9, 8]
     with engine.connect() as conn:
-        polynesia = conn.execute(sa.text(
-            "SELECT commune_insee, departement, region, ST_Y(geom), ST_X(geom) FROM obs.road_accident "
-            "WHERE id = 202100000008")).one()
-        vendee_lon = conn.execute(sa.text("SELECT ST_X(geom) FROM obs.road_accident WHERE id = 202100000003")).scalar()
-        manosque = conn.execute(sa.text(
-            "SELECT accident_date, accident_time, lighting FROM obs.road_accident WHERE commune_insee = '04112'")).one()
-        refs = conn.execute(sa.text(
-            "SELECT vehicle_ref FROM obs.road_user WHERE accident_id = 202100000001 ORDER BY rank_in_accident")).scalars().all()
-        unknown = conn.execute(sa.text(
-            "SELECT gravity, birth_year FROM obs.road_user WHERE accident_id = 202100000005 AND rank_in_accident = 2")).one()
+        polynesia = conn.execute(
+            sa.text(
+                "SELECT commune_insee, departement, region, ST_Y(geom), ST_X(geom) FROM obs.road_accident "
+                "WHERE id = 202100000008"
+            )
+        ).one()
+        vendee_lon = conn.execute(
+            sa.text("SELECT ST_X(geom) FROM obs.road_accident WHERE id = 202100000003")
+        ).scalar()
+        manosque = conn.execute(
+            sa.text(
+                "SELECT accident_date, accident_time, lighting FROM obs.road_accident WHERE commune_insee = '04112'"
+            )
+        ).one()
+        refs = (
+            conn.execute(
+                sa.text(
+                    "SELECT vehicle_ref FROM obs.road_user WHERE accident_id = 202100000001 ORDER BY rank_in_accident"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        unknown = conn.execute(
+            sa.text(
+                "SELECT gravity, birth_year FROM obs.road_user WHERE accident_id = 202100000005 AND rank_in_accident = 2"
+            )
+        ).one()
     assert polynesia == ("98715", "987", None, pytest.approx(-17.584522), pytest.approx(-149.568578))
     assert vendee_lon == pytest.approx(-0.96446)
     assert str(manosque.accident_date) == "2021-12-21" and str(manosque.accident_time) == "09:50:00"

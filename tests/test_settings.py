@@ -10,8 +10,15 @@ from observatoire.settings import DEFAULT_SECRET, get_settings
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch, tmp_path):
-    for key in ("OBS_SECRET_KEY", "OBS_ENVIRONMENT", "OBS_COMMUNE", "OBS_TILES_URL", "OBS_DATABASE_URL", "OBS_HOME",
-                "OBS_CONFIG"):
+    for key in (
+        "OBS_SECRET_KEY",
+        "OBS_ENVIRONMENT",
+        "OBS_COMMUNE",
+        "OBS_TILES_URL",
+        "OBS_DATABASE_URL",
+        "OBS_HOME",
+        "OBS_CONFIG",
+    ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
 

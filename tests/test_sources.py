@@ -17,7 +17,9 @@ from observatoire.permissions import PERMISSIONS
 
 
 def _view_sources(conn, view: str) -> set[str]:
-    definition = conn.execute(sa.text("SELECT pg_get_viewdef(CAST(:v AS regclass))"), {"v": view}).scalar_one()
+    definition = conn.execute(
+        sa.text("SELECT pg_get_viewdef(CAST(:v AS regclass))"), {"v": view}
+    ).scalar_one()
     return set(re.findall(r"'([a-z_]+)'::text AS source", definition))
 
 
@@ -35,17 +37,28 @@ def test_tables_named_exist_and_undo_tables_carry_the_batch(engine):
             named += [source.retention.table] if source.retention else []
             named += [source.freshness.table] if source.freshness else []
             for table in named:
-                assert conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": table}).scalar(), (source.key, table)
+                assert conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": table}).scalar(), (
+                    source.key,
+                    table,
+                )
             for table in source.undo_tables:
                 schema, name = table.split(".")
-                assert conn.execute(sa.text(
-                    "SELECT 1 FROM information_schema.columns WHERE table_schema = :s AND table_name = :n "
-                    "AND column_name = 'batch_id'"), {"s": schema, "n": name}).scalar(), table
+                assert conn.execute(
+                    sa.text(
+                        "SELECT 1 FROM information_schema.columns WHERE table_schema = :s AND table_name = :n "
+                        "AND column_name = 'batch_id'"
+                    ),
+                    {"s": schema, "n": name},
+                ).scalar(), table
             if source.retention:
                 schema, name = source.retention.table.split(".")
-                assert conn.execute(sa.text(
-                    "SELECT 1 FROM information_schema.columns WHERE table_schema = :s AND table_name = :n "
-                    "AND column_name = :c"), {"s": schema, "n": name, "c": source.retention.date_column}).scalar()
+                assert conn.execute(
+                    sa.text(
+                        "SELECT 1 FROM information_schema.columns WHERE table_schema = :s AND table_name = :n "
+                        "AND column_name = :c"
+                    ),
+                    {"s": schema, "n": name, "c": source.retention.date_column},
+                ).scalar()
             if source.freshness:
                 conn.execute(sa.text(source.freshness.latest_sql))
 
@@ -76,8 +89,10 @@ def test_every_batch_name_an_importer_writes_is_in_the_table():
     assert unknown == set()
     territories = inspect.getsource(importlib.import_module("ingest.territories"))
     assert 'f"territoires-{level}"' in territories
-    assert all(f"territoires-{level}" in sources.BY_KEY["territoires"].batches
-               for level in importlib.import_module("ingest.territories").LEVELS)
+    assert all(
+        f"territoires-{level}" in sources.BY_KEY["territoires"].batches
+        for level in importlib.import_module("ingest.territories").LEVELS
+    )
 
 
 def test_lists_derived_from_the_table():

@@ -23,7 +23,10 @@ def render(**_params) -> html.Div:
     facts = [
         ("Population", f"{fmt.number(population['inhabitants'])} habitants" if population else "non chargée"),
         ("Millésime de la population", str(population["year"]) if population else "—"),
-        ("Source de la population", SOURCE_NAMES.get(population["source"], population["source"]) if population else "—"),
+        (
+            "Source de la population",
+            SOURCE_NAMES.get(population["source"], population["source"]) if population else "—",
+        ),
         ("Zones infra-communales", f"{overview['iris']} IRIS, {overview['qpv']} QPV"),
     ]
     features = overview["outlines"]["features"]
@@ -31,39 +34,97 @@ def render(**_params) -> html.Div:
         map_block = html.Div(
             "Aucun contour n'est chargé pour cette commune : importez-les avec "
             "« observatoire import territories FICHIER --level commune ».",
-            className="obs-alerte obs-alerte-info", id="accueil-sans-contour")
+            className="obs-alerte obs-alerte-info",
+            id="accueil-sans-contour",
+        )
     else:
-        map_block = html.Div([
-            map_frame(basemap(cfg) + outline_layers(overview["outlines"], "accueil"), overview["bounds"], "accueil-carte"),
-            legend([lv for lv in ("commune", "iris", "qpv") if any(f["properties"]["level"] == lv for f in features)],
-                   f"{name} — contours", "Sources : IGN, INSEE, ANCT" + ("" if cfg.tiles_enabled else " · fond de carte désactivé")),
-        ], className="obs-carte-bloc")
+        map_block = html.Div(
+            [
+                map_frame(
+                    basemap(cfg) + outline_layers(overview["outlines"], "accueil"),
+                    overview["bounds"],
+                    "accueil-carte",
+                ),
+                legend(
+                    [
+                        lv
+                        for lv in ("commune", "iris", "qpv")
+                        if any(f["properties"]["level"] == lv for f in features)
+                    ],
+                    f"{name} — contours",
+                    "Sources : IGN, INSEE, ANCT"
+                    + ("" if cfg.tiles_enabled else " · fond de carte désactivé"),
+                ),
+            ],
+            className="obs-carte-bloc",
+        )
     table = dash_table.DataTable(
         id="accueil-table-zones",
-        columns=[{"name": "Niveau", "id": "niveau"}, {"name": "Code", "id": "code"}, {"name": "Nom", "id": "nom"}],
-        data=[{"niveau": LEVEL_NAMES[f["properties"]["level"]], "code": f["properties"]["code"],
-               "nom": f["properties"]["name"]} for f in features],
-        style_as_list_view=True, page_size=20,
+        columns=[
+            {"name": "Niveau", "id": "niveau"},
+            {"name": "Code", "id": "code"},
+            {"name": "Nom", "id": "nom"},
+        ],
+        data=[
+            {
+                "niveau": LEVEL_NAMES[f["properties"]["level"]],
+                "code": f["properties"]["code"],
+                "nom": f["properties"]["name"],
+            }
+            for f in features
+        ],
+        style_as_list_view=True,
+        page_size=20,
         style_cell={"fontFamily": "inherit", "textAlign": "left", "padding": "4px 8px"},
     )
     freshness = data_freshness(engine())
-    sources = html.Table([
-        html.Caption("Données chargées"),
-        html.Thead(html.Tr([html.Th("Source", scope="col"), html.Th("Période la plus récente", scope="col"),
-                            html.Th("Lignes", scope="col")])),
-        html.Tbody([html.Tr([html.Th(f["source"], scope="row"), html.Td(f["latest"] or "aucune donnée"),
-                             html.Td(fmt.number(f["rows"]))]) for f in freshness]),
-    ], className="obs-table", id="accueil-sources")
-    return html.Div([
-        html.H1(f"{name} ({cfg.commune})"),
-        html.Dl([item for label, value in facts for item in (html.Dt(label), html.Dd(value))],
-                className="obs-chiffres-cles", id="accueil-chiffres"),
-        map_block,
-        html.Details([html.Summary("Tableau des zones représentées sur la carte"), table], open=False,
-                     className="obs-table-alternative"),
-        sources,
-    ])
+    sources = html.Table(
+        [
+            html.Caption("Données chargées"),
+            html.Thead(
+                html.Tr(
+                    [
+                        html.Th("Source", scope="col"),
+                        html.Th("Période la plus récente", scope="col"),
+                        html.Th("Lignes", scope="col"),
+                    ]
+                )
+            ),
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Th(f["source"], scope="row"),
+                            html.Td(f["latest"] or "aucune donnée"),
+                            html.Td(fmt.number(f["rows"])),
+                        ]
+                    )
+                    for f in freshness
+                ]
+            ),
+        ],
+        className="obs-table",
+        id="accueil-sources",
+    )
+    return html.Div(
+        [
+            html.H1(f"{name} ({cfg.commune})"),
+            html.Dl(
+                [item for label, value in facts for item in (html.Dt(label), html.Dd(value))],
+                className="obs-chiffres-cles",
+                id="accueil-chiffres",
+            ),
+            map_block,
+            html.Details(
+                [html.Summary("Tableau des zones représentées sur la carte"), table],
+                open=False,
+                className="obs-table-alternative",
+            ),
+            sources,
+        ]
+    )
 
 
-register_page(__name__, path="/", name="Accueil", permission="accueil.voir", render=render, order=0,
-              restricted=False)
+register_page(
+    __name__, path="/", name="Accueil", permission="accueil.voir", render=render, order=0, restricted=False
+)

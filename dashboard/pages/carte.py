@@ -61,10 +61,19 @@ MASKED_FILL = "#bdbdbd"
 # Okabe–Ito, one colour per source for points.
 SOURCE_COLOURS = {s.event_code: s.colour for s in sources.event_sources()}
 SHORT_SOURCES = {s.event_code: s.short for s in sources.event_sources()}
-FILTERS = [Input("carte-sources", "value"), Input("carte-periode", "start_date"), Input("carte-periode", "end_date"),
-           Input("carte-categories", "value"), Input("carte-familles", "value"),
-           Input("carte-heure-debut", "value"), Input("carte-heure-fin", "value"), Input("carte-jours", "value"),
-           Input("carte-mode", "value"), Input("carte-cellule", "value"), Input("carte-classes", "value")]
+FILTERS = [
+    Input("carte-sources", "value"),
+    Input("carte-periode", "start_date"),
+    Input("carte-periode", "end_date"),
+    Input("carte-categories", "value"),
+    Input("carte-familles", "value"),
+    Input("carte-heure-debut", "value"),
+    Input("carte-heure-fin", "value"),
+    Input("carte-jours", "value"),
+    Input("carte-mode", "value"),
+    Input("carte-cellule", "value"),
+    Input("carte-classes", "value"),
+]
 
 
 def _threshold() -> int:
@@ -86,7 +95,9 @@ def _events_word(value: Any) -> str:
 
 
 def _years(role: str | None) -> list[int]:
-    period = event_queries.summary(engine(), event_filter.EventFilter(sources=event_filter.allowed_sources(role)))
+    period = event_queries.summary(
+        engine(), event_filter.EventFilter(sources=event_filter.allowed_sources(role))
+    )
     if not period["first_day"]:
         return []
     return list(range(period["first_day"].year, period["last_day"].year + 1))
@@ -98,90 +109,246 @@ def render(**_params) -> html.Div:
     years = _years(role)
     latest = years[-1] if years else None
     cats = event_queries.categories(engine(), role)
-    category_options = [{"label": f"{r.label} ({SHORT_SOURCES.get(r.source, r.source)})" + (" — sensible" if r.sensitive else ""),
-                         "value": f"{r.source}:{r.category}"} for r in cats.itertuples()]
+    category_options = [
+        {
+            "label": f"{r.label} ({SHORT_SOURCES.get(r.source, r.source)})"
+            + (" — sensible" if r.sensitive else ""),
+            "value": f"{r.source}:{r.category}",
+        }
+        for r in cats.itertuples()
+    ]
     families = cats.drop_duplicates("family")
-    family_options = [{"label": r.family_label or r.family, "value": r.family} for r in families.itertuples() if r.family]
+    family_options = [
+        {"label": r.family_label or r.family, "value": r.family} for r in families.itertuples() if r.family
+    ]
     modes = {k: v for k, v in MODES.items() if not (k == "points" and role in AGGREGATE_ONLY)}
     hours = [{"label": f"{h} h", "value": h} for h in range(25)]
-    controls = html.Div([
-        html.Fieldset([html.Legend("Sources"), dcc.Checklist(
-            id="carte-sources", value=list(sources), inline=True,
-            options=[{"label": f" {event_filter.SOURCES[s]}", "value": s} for s in sources])], className="obs-carte-large"),
-        html.Label(["Année", dropdown(id="carte-annee", clearable=False, value=latest if latest else "tout",
-                                      options=[{"label": "Toute la période", "value": "tout"}]
-                                      + [{"label": str(y), "value": y} for y in years])]),
-        html.Label(["Période", dcc.DatePickerRange(
-            id="carte-periode", display_format="DD/MM/YYYY", first_day_of_week=1, start_date_placeholder_text="début",
-            end_date_placeholder_text="fin", start_date=date(latest, 1, 1) if latest else None,
-            end_date=date(latest, 12, 31) if latest else None)]),
-        html.Label(["Catégories", dropdown(id="carte-categories", multi=True, options=category_options,
-                                           placeholder="toutes")], className="obs-carte-large"),
-        html.Label(["Familles", dropdown(id="carte-familles", multi=True, options=family_options,
-                                         placeholder="toutes")]),
-        html.Label(["Heures", dropdown(id="carte-heures-preset", clearable=False, value="toutes",
-                                       options=[{"label": v[0], "value": k} for k, v in HOUR_PRESETS.items()])]),
-        html.Label(["De", dropdown(id="carte-heure-debut", options=hours, value=0, clearable=False)]),
-        html.Label(["À (exclu)", dropdown(id="carte-heure-fin", options=hours, value=0, clearable=False)]),
-        html.Fieldset([html.Legend("Jours"), dcc.Checklist(
-            id="carte-jours", value=[], inline=True,
-            options=[{"label": f" {d[:3]}.", "value": i} for i, d in enumerate(event_filter.WEEKDAYS, start=1)])]),
-        html.Label(["Représentation", dropdown(id="carte-mode", clearable=False, value="hexagones",
-                                               options=[{"label": v, "value": k} for k, v in modes.items()])],
-                   className="obs-carte-large"),
-        html.Label(["Taille des hexagones", dropdown(
-            id="carte-cellule", clearable=False, value=int(hexgrid.DEFAULT_CELL),
-            options=[{"label": f"{c} m", "value": c} for c in CELL_SIZES])]),
-        html.Label(["Classes", dropdown(id="carte-classes", clearable=False, value="quantiles",
-                                        options=[{"label": v, "value": k} for k, v in choropleth.SCHEMES.items()])]),
-    ], className="obs-filtres obs-carte-filtres")
+    controls = html.Div(
+        [
+            html.Fieldset(
+                [
+                    html.Legend("Sources"),
+                    dcc.Checklist(
+                        id="carte-sources",
+                        value=list(sources),
+                        inline=True,
+                        options=[{"label": f" {event_filter.SOURCES[s]}", "value": s} for s in sources],
+                    ),
+                ],
+                className="obs-carte-large",
+            ),
+            html.Label(
+                [
+                    "Année",
+                    dropdown(
+                        id="carte-annee",
+                        clearable=False,
+                        value=latest if latest else "tout",
+                        options=[{"label": "Toute la période", "value": "tout"}]
+                        + [{"label": str(y), "value": y} for y in years],
+                    ),
+                ]
+            ),
+            html.Label(
+                [
+                    "Période",
+                    dcc.DatePickerRange(
+                        id="carte-periode",
+                        display_format="DD/MM/YYYY",
+                        first_day_of_week=1,
+                        start_date_placeholder_text="début",
+                        end_date_placeholder_text="fin",
+                        start_date=date(latest, 1, 1) if latest else None,
+                        end_date=date(latest, 12, 31) if latest else None,
+                    ),
+                ]
+            ),
+            html.Label(
+                [
+                    "Catégories",
+                    dropdown(
+                        id="carte-categories", multi=True, options=category_options, placeholder="toutes"
+                    ),
+                ],
+                className="obs-carte-large",
+            ),
+            html.Label(
+                [
+                    "Familles",
+                    dropdown(id="carte-familles", multi=True, options=family_options, placeholder="toutes"),
+                ]
+            ),
+            html.Label(
+                [
+                    "Heures",
+                    dropdown(
+                        id="carte-heures-preset",
+                        clearable=False,
+                        value="toutes",
+                        options=[{"label": v[0], "value": k} for k, v in HOUR_PRESETS.items()],
+                    ),
+                ]
+            ),
+            html.Label(["De", dropdown(id="carte-heure-debut", options=hours, value=0, clearable=False)]),
+            html.Label(
+                ["À (exclu)", dropdown(id="carte-heure-fin", options=hours, value=0, clearable=False)]
+            ),
+            html.Fieldset(
+                [
+                    html.Legend("Jours"),
+                    dcc.Checklist(
+                        id="carte-jours",
+                        value=[],
+                        inline=True,
+                        options=[
+                            {"label": f" {d[:3]}.", "value": i}
+                            for i, d in enumerate(event_filter.WEEKDAYS, start=1)
+                        ],
+                    ),
+                ]
+            ),
+            html.Label(
+                [
+                    "Représentation",
+                    dropdown(
+                        id="carte-mode",
+                        clearable=False,
+                        value="hexagones",
+                        options=[{"label": v, "value": k} for k, v in modes.items()],
+                    ),
+                ],
+                className="obs-carte-large",
+            ),
+            html.Label(
+                [
+                    "Taille des hexagones",
+                    dropdown(
+                        id="carte-cellule",
+                        clearable=False,
+                        value=int(hexgrid.DEFAULT_CELL),
+                        options=[{"label": f"{c} m", "value": c} for c in CELL_SIZES],
+                    ),
+                ]
+            ),
+            html.Label(
+                [
+                    "Classes",
+                    dropdown(
+                        id="carte-classes",
+                        clearable=False,
+                        value="quantiles",
+                        options=[{"label": v, "value": k} for k, v in choropleth.SCHEMES.items()],
+                    ),
+                ]
+            ),
+        ],
+        className="obs-filtres obs-carte-filtres",
+    )
     downloads = []
     if can(EXPORT):
-        downloads = [html.Div([
-            html.Button("Télécharger les cellules (GeoJSON)", id="carte-geojson", className="obs-bouton-secondaire"),
-            html.Button("Télécharger les cellules (CSV)", id="carte-csv", className="obs-bouton-secondaire"),
-            dcc.Download(id="carte-telechargement"),
-        ], className="obs-actions")]
+        downloads = [
+            html.Div(
+                [
+                    html.Button(
+                        "Télécharger les cellules (GeoJSON)",
+                        id="carte-geojson",
+                        className="obs-bouton-secondaire",
+                    ),
+                    html.Button(
+                        "Télécharger les cellules (CSV)", id="carte-csv", className="obs-bouton-secondaire"
+                    ),
+                    dcc.Download(id="carte-telechargement"),
+                ],
+                className="obs-actions",
+            )
+        ]
     overview = commune_overview(engine(), settings().commune_code)
     outlines = []
     for level in ("commune", "iris", "qpv"):
-        features = [{**f, "properties": {**f["properties"], "tooltip": f"{f['properties']['name']} ({f['properties']['code']})"}}
-                    for f in overview["outlines"]["features"] if f["properties"]["level"] == level]
+        features = [
+            {
+                **f,
+                "properties": {
+                    **f["properties"],
+                    "tooltip": f"{f['properties']['name']} ({f['properties']['code']})",
+                },
+            }
+            for f in overview["outlines"]["features"]
+            if f["properties"]["level"] == level
+        ]
         if features:
             style = {**OUTLINE_STYLES[level], "fillOpacity": 0, "fill": False}
-            outlines.append(dl.Overlay(dl.GeoJSON(data={"type": "FeatureCollection", "features": features},
-                                                  style=style, id=f"carte-contours-{level}"),
-                                       name=LEVEL_LABELS[level], checked=level != "iris"))
+            outlines.append(
+                dl.Overlay(
+                    dl.GeoJSON(
+                        data={"type": "FeatureCollection", "features": features},
+                        style=style,
+                        id=f"carte-contours-{level}",
+                    ),
+                    name=LEVEL_LABELS[level],
+                    checked=level != "iris",
+                )
+            )
     center, zoom = view_of(overview["bounds"], width_px=820, height_px=640)  # the map's size beside its table
-    children = basemap(settings()) + [dl.LayerGroup(id="carte-couches"), dl.LayersControl(outlines, position="topleft"),
-                                      dl.ScaleControl(position="bottomleft", imperial=False)]
-    return html.Div([
-        html.H1("Carte des événements"),
-        html.P("Où les faits se concentrent, pour la période, les heures et les catégories choisies. Les catégories "
-               "sensibles ne sont jamais montrées en points, seulement agrégées.", className="obs-muted"),
-        controls,
-        *downloads,
-        html.Div(id="carte-resume", className="obs-carte-resume", role="status"),
-        html.Div([
-            html.Div([dl.Map(children=children, id="carte-leaflet", center=center, zoom=zoom, scrollWheelZoom=True,
-                             style={"height": "640px", "width": "100%"}, className="obs-carte"),
-                      html.Div(id="carte-legende", className="obs-legende obs-carte-legende")],
-                     className="obs-carte-bloc obs-carte-cadre"),
-            dcc.Loading(html.Div(id="carte-tableau", className="obs-carte-tableau")),
-        ], className="obs-carte-deux"),
-    ])
+    children = basemap(settings()) + [
+        dl.LayerGroup(id="carte-couches"),
+        dl.LayersControl(outlines, position="topleft"),
+        dl.ScaleControl(position="bottomleft", imperial=False),
+    ]
+    return html.Div(
+        [
+            html.H1("Carte des événements"),
+            html.P(
+                "Où les faits se concentrent, pour la période, les heures et les catégories choisies. Les catégories "
+                "sensibles ne sont jamais montrées en points, seulement agrégées.",
+                className="obs-muted",
+            ),
+            controls,
+            *downloads,
+            html.Div(id="carte-resume", className="obs-carte-resume", role="status"),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            dl.Map(
+                                children=children,
+                                id="carte-leaflet",
+                                center=center,
+                                zoom=zoom,
+                                scrollWheelZoom=True,
+                                style={"height": "640px", "width": "100%"},
+                                className="obs-carte",
+                            ),
+                            html.Div(id="carte-legende", className="obs-legende obs-carte-legende"),
+                        ],
+                        className="obs-carte-bloc obs-carte-cadre",
+                    ),
+                    dcc.Loading(html.Div(id="carte-tableau", className="obs-carte-tableau")),
+                ],
+                className="obs-carte-deux",
+            ),
+        ]
+    )
 
 
-@guarded_callback(PERMISSION, [Output("carte-periode", "start_date"), Output("carte-periode", "end_date")],
-                  Input("carte-annee", "value"), prevent_initial_call=True)
+@guarded_callback(
+    PERMISSION,
+    [Output("carte-periode", "start_date"), Output("carte-periode", "end_date")],
+    Input("carte-annee", "value"),
+    prevent_initial_call=True,
+)
 def pick_year(year):
     if year in (None, "tout"):
         return None, None
     return date(int(year), 1, 1).isoformat(), date(int(year), 12, 31).isoformat()
 
 
-@guarded_callback(PERMISSION, [Output("carte-heure-debut", "value"), Output("carte-heure-fin", "value")],
-                  Input("carte-heures-preset", "value"), prevent_initial_call=True)
+@guarded_callback(
+    PERMISSION,
+    [Output("carte-heure-debut", "value"), Output("carte-heure-fin", "value")],
+    Input("carte-heures-preset", "value"),
+    prevent_initial_call=True,
+)
 def pick_hours(preset):
     hours = HOUR_PRESETS.get(preset or "toutes", HOUR_PRESETS["toutes"])[1]
     return hours if hours else (0, 0)
@@ -194,10 +361,20 @@ def _day(value: str | None) -> date | None:
 def _filter(sources, start, end, categories, families, first, last, weekdays) -> event_filter.EventFilter:
     if not sources:
         raise ObservatoireError("Choisissez au moins une source.")
-    hours = (int(first), int(last)) if first is not None and last is not None and int(first) % 24 != int(last) % 24 else None
-    return event_filter.EventFilter(sources=tuple(sources), categories=tuple(categories or ()), families=tuple(families or ()),
-                              start=_day(start), end=_day(end), hours=hours,
-                              weekdays=tuple(int(d) for d in weekdays or ()))
+    hours = (
+        (int(first), int(last))
+        if first is not None and last is not None and int(first) % 24 != int(last) % 24
+        else None
+    )
+    return event_filter.EventFilter(
+        sources=tuple(sources),
+        categories=tuple(categories or ()),
+        families=tuple(families or ()),
+        start=_day(start),
+        end=_day(end),
+        hours=hours,
+        weekdays=tuple(int(d) for d in weekdays or ()),
+    )
 
 
 def _cell(value) -> float:
@@ -208,24 +385,39 @@ def _swatch(colour: str, border: str = "#333333") -> html.Span:
     return html.Span(className="obs-legende-symbole", style={"background": colour, "borderColor": border})
 
 
-def _classed_layers(features: list[dict], key: str, scheme: str, layer_id: str, tooltip) -> tuple[list, list, dict]:
+def _classed_layers(
+    features: list[dict], key: str, scheme: str, layer_id: str, tooltip
+) -> tuple[list, list, dict]:
     """One GeoJSON per class of ``key`` (masked features apart, in grey): layers, legend items, class per feature."""
-    values = [float("nan") if f["properties"].get("masked") or f["properties"].get(key) is None
-              else float(f["properties"][key]) for f in features]
+    values = [
+        float("nan")
+        if f["properties"].get("masked") or f["properties"].get(key) is None
+        else float(f["properties"][key])
+        for f in features
+    ]
     classes = choropleth.classify(values, scheme, min(5, len(SEQUENTIAL)))
     palette = _palette(classes["k"])
     groups: dict[str, list] = {}
     for feat, b in zip(features, classes["bins"], strict=True):
         group = "masque" if b is None else str(b)
-        groups.setdefault(group, []).append({**feat, "properties": {**feat["properties"], "tooltip": tooltip(feat["properties"])}})
+        groups.setdefault(group, []).append(
+            {**feat, "properties": {**feat["properties"], "tooltip": tooltip(feat["properties"])}}
+        )
     layers = []
     for group, feats in sorted(groups.items()):
         fill = MASKED_FILL if group == "masque" else palette[int(group)]
-        layers.append(dl.GeoJSON(data={"type": "FeatureCollection", "features": feats}, id=f"{layer_id}-{group}",
-                                 style={"color": "#444444", "weight": 0.6, "fillColor": fill, "fillOpacity": 0.72}))
+        layers.append(
+            dl.GeoJSON(
+                data={"type": "FeatureCollection", "features": feats},
+                id=f"{layer_id}-{group}",
+                style={"color": "#444444", "weight": 0.6, "fillColor": fill, "fillOpacity": 0.72},
+            )
+        )
     items = [html.Li([_swatch(palette[c]), c_info["label"]]) for c, c_info in enumerate(classes["classes"])]
     if "masque" in groups:
-        items.append(html.Li([_swatch(MASKED_FILL), f"moins de {_threshold()} (« < {_threshold()} », non détaillé)"]))
+        items.append(
+            html.Li([_swatch(MASKED_FILL), f"moins de {_threshold()} (« < {_threshold()} », non détaillé)"])
+        )
     return layers, items, classes
 
 
@@ -238,21 +430,35 @@ def _palette(k: int) -> list[str]:
 
 def _hexagons(f, role, cell, scheme) -> dict[str, Any]:
     layer = hexgrid.hex_counts(engine(), f, cell, role, threshold=_threshold())
-    layers, items, _ = _classed_layers(layer["features"], "count", scheme, "carte-hexagones",
-                                       lambda p: _events_word(p["count"]))
-    ranked = sorted(layer["features"], key=lambda x: -1 if x["properties"]["masked"] else -x["properties"]["count"])
+    layers, items, _ = _classed_layers(
+        layer["features"], "count", scheme, "carte-hexagones", lambda p: _events_word(p["count"])
+    )
+    ranked = sorted(
+        layer["features"], key=lambda x: -1 if x["properties"]["masked"] else -x["properties"]["count"]
+    )
     rows = ranked[:TABLE_ROWS]
-    table = pd.DataFrame({"Événements": [_n(x["properties"]["count"]) for x in rows],
-                          "Centre (lat., long.)": [_centre(x) for x in rows]},
-                         index=[f"Hexagone {k}" for k in range(1, len(rows) + 1)])
-    return {"layers": layers, "items": items, "table": table, "events": layer["total"],
-            "title": "Événements par hexagone", "lines": [
-                f"Méthode : comptage par hexagone (grille ST_HexagonGrid, Lambert-93), classes : "
-                f"{choropleth.SCHEMES[scheme].lower()}",
-                f"Taille de cellule : {_n(cell)} m (côté), {_n(hexgrid.cell_area_m2(cell) / 10_000, 2)} ha",
-                f"Hexagones non vides : {_n(layer['cells'])}"],
-            "caption": f"Événements par hexagone de {_n(cell)} m, du plus chargé au moins chargé"
-                       + _shown_of(len(rows), len(ranked))}
+    table = pd.DataFrame(
+        {
+            "Événements": [_n(x["properties"]["count"]) for x in rows],
+            "Centre (lat., long.)": [_centre(x) for x in rows],
+        },
+        index=[f"Hexagone {k}" for k in range(1, len(rows) + 1)],
+    )
+    return {
+        "layers": layers,
+        "items": items,
+        "table": table,
+        "events": layer["total"],
+        "title": "Événements par hexagone",
+        "lines": [
+            f"Méthode : comptage par hexagone (grille ST_HexagonGrid, Lambert-93), classes : "
+            f"{choropleth.SCHEMES[scheme].lower()}",
+            f"Taille de cellule : {_n(cell)} m (côté), {_n(hexgrid.cell_area_m2(cell) / 10_000, 2)} ha",
+            f"Hexagones non vides : {_n(layer['cells'])}",
+        ],
+        "caption": f"Événements par hexagone de {_n(cell)} m, du plus chargé au moins chargé"
+        + _shown_of(len(rows), len(ranked)),
+    }
 
 
 def _shown_of(shown: int, total: int) -> str:
@@ -270,11 +476,14 @@ def _centre(feature: dict) -> str:
 
 
 def _zones(f, role, level, scheme) -> dict[str, Any]:
-    result = spatial.zone_counts(engine(), f, level, role, commune=settings().commune, scheme=None,
-                                 threshold=_threshold())
-    with_rates = bool(result["features"]) and all("rate" in x["properties"] or x["properties"]["masked"]
-                                                  for x in result["features"]) and any(
-        "rate" in x["properties"] for x in result["features"])
+    result = spatial.zone_counts(
+        engine(), f, level, role, commune=settings().commune, scheme=None, threshold=_threshold()
+    )
+    with_rates = (
+        bool(result["features"])
+        and all("rate" in x["properties"] or x["properties"]["masked"] for x in result["features"])
+        and any("rate" in x["properties"] for x in result["features"])
+    )
     key = "rate" if with_rates else "count"
 
     def tip(p):
@@ -282,59 +491,94 @@ def _zones(f, role, level, scheme) -> dict[str, Any]:
         return text + (f", {_n(p['rate'], 2)} ‰ habitants" if "rate" in p else "")
 
     layers, items, _ = _classed_layers(result["features"], key, scheme, f"carte-zones-{level}", tip)
-    table = pd.DataFrame({
-        "Code": [x["properties"]["code"].split(":", 1)[-1] for x in result["features"]],
-        "Événements": [_n(x["properties"]["count"]) for x in result["features"]],
-        "Population": [_n(x["properties"].get("population")) for x in result["features"]],
-        "Taux pour 1 000 hab.": [_n(x["properties"].get("rate"), 2) for x in result["features"]],
-    }, index=[x["properties"]["name"] for x in result["features"]])
+    table = pd.DataFrame(
+        {
+            "Code": [x["properties"]["code"].split(":", 1)[-1] for x in result["features"]],
+            "Événements": [_n(x["properties"]["count"]) for x in result["features"]],
+            "Population": [_n(x["properties"].get("population")) for x in result["features"]],
+            "Taux pour 1 000 hab.": [_n(x["properties"].get("rate"), 2) for x in result["features"]],
+        },
+        index=[x["properties"]["name"] for x in result["features"]],
+    )
     name = "IRIS" if level == "iris" else "quartier prioritaire (QPV)"
-    return {"layers": layers, "items": items, "table": table, "events": result["total"],
-            "title": f"Événements par {name}" + (" — taux pour 1 000 habitants" if with_rates else ""),
-            "lines": [result["method"]["methode"], f"Taux : {result['method']['taux']}",
-                      f"Classes : {choropleth.SCHEMES[scheme].lower()}",
-                      f"Hors zone : {_n(result['outside'])}"],
-            "caption": f"Événements par {name}"}
+    return {
+        "layers": layers,
+        "items": items,
+        "table": table,
+        "events": result["total"],
+        "title": f"Événements par {name}" + (" — taux pour 1 000 habitants" if with_rates else ""),
+        "lines": [
+            result["method"]["methode"],
+            f"Taux : {result['method']['taux']}",
+            f"Classes : {choropleth.SCHEMES[scheme].lower()}",
+            f"Hors zone : {_n(result['outside'])}",
+        ],
+        "caption": f"Événements par {name}",
+    }
 
 
 def _hotspots(f, role, cell) -> dict[str, Any]:
-    result = hotspots.getis_ord(engine(), f, role, cell=cell, area_code=settings().commune_code,
-                                threshold=_threshold())
+    result = hotspots.getis_ord(
+        engine(), f, role, cell=cell, area_code=settings().commune_code, threshold=_threshold()
+    )
     method = result["method"]
     groups: dict[str, list] = {}
     for feat in result["features"]:
         p = feat["properties"]
-        text = f"{p['class_label']} — {_events_word(p['count'])}" + (f", z = {_n(p['z'], 2)}" if "z" in p else "")
+        text = f"{p['class_label']} — {_events_word(p['count'])}" + (
+            f", z = {_n(p['z'], 2)}" if "z" in p else ""
+        )
         groups.setdefault(p["class"], []).append({**feat, "properties": {**p, "tooltip": text}})
     layers, items = [], []
     for entry in result["legend"]:
         feats = groups.get(entry["class"])
         significant = entry["class"] != "non_significatif"
         if feats:
-            layers.append(dl.GeoJSON(
-                data={"type": "FeatureCollection", "features": feats}, id=f"carte-gi-{entry['class']}",
-                style={"color": "#444444" if significant else "#9e9e9e", "weight": 0.8 if significant else 0.4,
-                       "fillColor": entry["colour"], "fillOpacity": 0.8 if significant else 0.25}))
+            layers.append(
+                dl.GeoJSON(
+                    data={"type": "FeatureCollection", "features": feats},
+                    id=f"carte-gi-{entry['class']}",
+                    style={
+                        "color": "#444444" if significant else "#9e9e9e",
+                        "weight": 0.8 if significant else 0.4,
+                        "fillColor": entry["colour"],
+                        "fillOpacity": 0.8 if significant else 0.25,
+                    },
+                )
+            )
         if entry["cells"] or not significant:  # empty classes would only hide the map
-            items.append(html.Li([_swatch(entry["colour"]), f"{entry['label']} ({_n(entry['cells'])} hexagones)"]))
+            items.append(
+                html.Li([_swatch(entry["colour"]), f"{entry['label']} ({_n(entry['cells'])} hexagones)"])
+            )
     shown = [x for x in result["features"] if x["properties"]["class"] != "non_significatif"]
     order = {c: k for k, c in enumerate(hotspots.CLASSES)}
     shown.sort(key=lambda x: (order[x["properties"]["class"]], -x["properties"].get("z", 0)))
     significant, shown = len(shown), shown[:TABLE_ROWS]
-    columns: dict[str, list] = {"Classe": [x["properties"]["class_label"] for x in shown],
-                                "Événements": [_n(x["properties"]["count"]) for x in shown]}
+    columns: dict[str, list] = {
+        "Classe": [x["properties"]["class_label"] for x in shown],
+        "Événements": [_n(x["properties"]["count"]) for x in shown],
+    }
     if role not in AGGREGATE_ONLY:
         columns["z"] = [_n(x["properties"].get("z"), 2) for x in shown]
         columns["p"] = [_n(x["properties"].get("p"), 4) for x in shown]
     columns["Centre (lat., long.)"] = [_centre(x) for x in shown]
     table = pd.DataFrame(columns, index=[f"Hexagone {k}" for k in range(1, len(shown) + 1)])
-    lines = [f"Méthode : Getis-Ord Gi* sur les comptages par hexagone, {method['permutations']} permutations, "
-             "correction du taux de fausses découvertes (Benjamini–Hochberg)",
-             f"Taille de cellule : {_n(cell)} m (côté) ; voisinage : les 6 hexagones contigus",
-             f"Zone étudiée : {method['zone_etudiee']} ({_n(method['cellules'])} hexagones)"]
-    return {"layers": layers, "items": items, "table": table, "events": method["evenements"],
-            "title": "Points chauds et froids (Gi*)", "lines": lines, "message": result.get("message"),
-            "caption": "Hexagones significatifs (points chauds puis froids)" + _shown_of(len(shown), significant)}
+    lines = [
+        f"Méthode : Getis-Ord Gi* sur les comptages par hexagone, {method['permutations']} permutations, "
+        "correction du taux de fausses découvertes (Benjamini–Hochberg)",
+        f"Taille de cellule : {_n(cell)} m (côté) ; voisinage : les 6 hexagones contigus",
+        f"Zone étudiée : {method['zone_etudiee']} ({_n(method['cellules'])} hexagones)",
+    ]
+    return {
+        "layers": layers,
+        "items": items,
+        "table": table,
+        "events": method["evenements"],
+        "title": "Points chauds et froids (Gi*)",
+        "lines": lines,
+        "message": result.get("message"),
+        "caption": "Hexagones significatifs (points chauds puis froids)" + _shown_of(len(shown), significant),
+    }
 
 
 def _density(f, role) -> dict[str, Any]:
@@ -344,20 +588,36 @@ def _density(f, role) -> dict[str, Any]:
     for feat in result["features"]:
         p = feat["properties"]
         text = f"Densité d'au moins {_n(p['min_density'], 1)} événements par km²"
-        layers.append(dl.GeoJSON(data={"type": "FeatureCollection", "features": [
-            {**feat, "properties": {**p, "tooltip": text}}]}, id=f"carte-densite-{p['level']}",
-            style={"color": p["colour"], "weight": 0.5, "fillColor": p["colour"], "fillOpacity": 0.45}))
+        layers.append(
+            dl.GeoJSON(
+                data={
+                    "type": "FeatureCollection",
+                    "features": [{**feat, "properties": {**p, "tooltip": text}}],
+                },
+                id=f"carte-densite-{p['level']}",
+                style={"color": p["colour"], "weight": 0.5, "fillColor": p["colour"], "fillOpacity": 0.45},
+            )
+        )
         items.append(html.Li([_swatch(p["colour"]), f"au moins {_n(p['min_density'], 1)} par km²"]))
         rows.append({"Densité minimale (événements par km²)": _n(p["min_density"], 1)})
     table = pd.DataFrame(rows, index=[f"Niveau {k}" for k in range(1, len(rows) + 1)])
     lines = ["Méthode : estimation de densité par noyau gaussien (binning et convolution FFT)"]
     if "largeur_de_bande_m" in method:
-        lines += [f"Largeur de bande : {_n(method['largeur_de_bande_m'])} m ({method['regle_largeur_de_bande']})",
-                  f"Grille : {method['grille']} cellules de {_n(method['taille_cellule_m'])} m",
-                  "Seuil minimal : " + re.sub(r"(\d)\.(\d)", r"\1,\2", method["seuil_minimal"])]
-    return {"layers": layers, "items": items, "table": table, "events": method["evenements"],
-            "title": "Densité des événements", "lines": lines, "message": result.get("message"),
-            "caption": "Niveaux de densité dessinés sur la carte"}
+        lines += [
+            f"Largeur de bande : {_n(method['largeur_de_bande_m'])} m ({method['regle_largeur_de_bande']})",
+            f"Grille : {method['grille']} cellules de {_n(method['taille_cellule_m'])} m",
+            "Seuil minimal : " + re.sub(r"(\d)\.(\d)", r"\1,\2", method["seuil_minimal"]),
+        ]
+    return {
+        "layers": layers,
+        "items": items,
+        "table": table,
+        "events": method["evenements"],
+        "title": "Densité des événements",
+        "lines": lines,
+        "message": result.get("message"),
+        "caption": "Niveaux de densité dessinés sur la carte",
+    }
 
 
 def _points(f, role, cell, scheme) -> dict[str, Any]:
@@ -371,39 +631,80 @@ def _points(f, role, cell, scheme) -> dict[str, Any]:
                 lon, lat = feat["geometry"]["coordinates"]
                 colour = SOURCE_COLOURS.get(p["source"], "#000000")
                 when = p["date"] + (f" {p['time']}" if p["time"] else "")
-                markers.append(dl.CircleMarker(center=[lat, lon], radius=5, color="#222222", weight=1,
-                                               fillColor=colour, fillOpacity=0.85,
-                                               children=dl.Tooltip(f"{p['label']} — {when}")))
+                markers.append(
+                    dl.CircleMarker(
+                        center=[lat, lon],
+                        radius=5,
+                        color="#222222",
+                        weight=1,
+                        fillColor=colour,
+                        fillOpacity=0.85,
+                        children=dl.Tooltip(f"{p['label']} — {when}"),
+                    )
+                )
             layers.append(dl.LayerGroup(markers, id="carte-points"))
             present = sorted({x["properties"]["source"] for x in layer["geojson"]["features"]})
-            items += [html.Li([_swatch(SOURCE_COLOURS.get(s, "#000"), "#222"), event_filter.SOURCES[s]]) for s in present]
+            items += [
+                html.Li([_swatch(SOURCE_COLOURS.get(s, "#000"), "#222"), event_filter.SOURCES[s]])
+                for s in present
+            ]
         elif layer["kind"] == "clusters":
             feats = layer["geojson"]["features"]
             top = max([x["properties"]["count"] for x in feats] or [1])
-            markers = [dl.CircleMarker(center=x["geometry"]["coordinates"][::-1],
-                                       radius=4 + 16 * math.sqrt(x["properties"]["count"] / top), color="#222222",
-                                       weight=1, fillColor="#0072B2", fillOpacity=0.6,
-                                       children=dl.Tooltip(_events_word(x["properties"]["count"])))
-                       for x in feats]
+            markers = [
+                dl.CircleMarker(
+                    center=x["geometry"]["coordinates"][::-1],
+                    radius=4 + 16 * math.sqrt(x["properties"]["count"] / top),
+                    color="#222222",
+                    weight=1,
+                    fillColor="#0072B2",
+                    fillOpacity=0.6,
+                    children=dl.Tooltip(_events_word(x["properties"]["count"])),
+                )
+                for x in feats
+            ]
             layers.append(dl.LayerGroup(markers, id="carte-regroupements"))
-            items.append(html.Li([_swatch("#0072B2", "#222"),
-                                  f"Événements regroupés (grille de {_n(layer['geojson']['grid_m'])} m), "
-                                  "surface selon le nombre"]))
+            items.append(
+                html.Li(
+                    [
+                        _swatch("#0072B2", "#222"),
+                        f"Événements regroupés (grille de {_n(layer['geojson']['grid_m'])} m), "
+                        "surface selon le nombre",
+                    ]
+                )
+            )
         else:
-            hex_layers, hex_items, _ = _classed_layers(layer["geojson"]["features"], "count", scheme,
-                                                       f"carte-{layer['id']}", lambda p: _events_word(p["count"]))
+            hex_layers, hex_items, _ = _classed_layers(
+                layer["geojson"]["features"],
+                "count",
+                scheme,
+                f"carte-{layer['id']}",
+                lambda p: _events_word(p["count"]),
+            )
             layers = hex_layers + layers  # under the points
             items += [html.Li(html.Strong(layer["label"]))] + hex_items
     table = event_queries.counts_by(engine(), f, "category", role, threshold=_threshold())
-    frame = pd.DataFrame({"Source": [SHORT_SOURCES.get(k.split(":")[0], "") for k in table["key"]],
-                          "Événements": [_n(int(v)) if v.isdigit() else v for v in table["count_label"]]},
-                         index=list(table["label"]))
-    return {"layers": layers, "items": items, "table": frame, "events": None, "title": "Événements",
-            "lines": [drawn["reason"], f"Taille des hexagones (catégories sensibles) : {_n(cell)} m"],
-            "caption": "Événements par catégorie"}
+    frame = pd.DataFrame(
+        {
+            "Source": [SHORT_SOURCES.get(k.split(":")[0], "") for k in table["key"]],
+            "Événements": [_n(int(v)) if v.isdigit() else v for v in table["count_label"]],
+        },
+        index=list(table["label"]),
+    )
+    return {
+        "layers": layers,
+        "items": items,
+        "table": frame,
+        "events": None,
+        "title": "Événements",
+        "lines": [drawn["reason"], f"Taille des hexagones (catégories sensibles) : {_n(cell)} m"],
+        "caption": "Événements par catégorie",
+    }
 
 
-def _compute(mode: str, f: event_filter.EventFilter, role: str | None, cell: float, scheme: str) -> dict[str, Any]:
+def _compute(
+    mode: str, f: event_filter.EventFilter, role: str | None, cell: float, scheme: str
+) -> dict[str, Any]:
     if mode == "points" and role in AGGREGATE_ONLY:
         mode = "hexagones"  # the library refuses points to this role; the page does not offer them
     if mode in ("iris", "qpv"):
@@ -417,12 +718,22 @@ def _compute(mode: str, f: event_filter.EventFilter, role: str | None, cell: flo
     return _hexagons(f, role, cell, scheme)
 
 
-@guarded_callback(PERMISSION, [Output("carte-couches", "children"), Output("carte-legende", "children"),
-                               Output("carte-tableau", "children"), Output("carte-resume", "children")], *FILTERS)
+@guarded_callback(
+    PERMISSION,
+    [
+        Output("carte-couches", "children"),
+        Output("carte-legende", "children"),
+        Output("carte-tableau", "children"),
+        Output("carte-resume", "children"),
+    ],
+    *FILTERS,
+)
 def update(sources, start, end, categories, families, first, last, weekdays, mode, cell, scheme):
     role = current_role()
     try:
-        f = event_filter.for_role(_filter(sources, start, end, categories, families, first, last, weekdays), role)
+        f = event_filter.for_role(
+            _filter(sources, start, end, categories, families, first, last, weekdays), role
+        )
         size = _cell(cell)
         scheme = scheme if scheme in choropleth.SCHEMES else "quantiles"
         drawn = _compute(mode or "hexagones", f, role, size, scheme)
@@ -436,19 +747,40 @@ def update(sources, start, end, categories, families, first, last, weekdays, mod
         html.Strong(drawn["title"]),
         html.Ul(drawn["items"], className="obs-carte-legende-classes") if drawn["items"] else None,
         # Open by default; a reader can fold the method away to see the cells beneath.
-        html.Details([html.Summary("Méthode, période, source"), html.Ul(
-            [html.Li(line) for line in drawn["lines"]]
-            + [html.Li(f"Période : {words['periode']}, {words['heures']}, {', '.join(words['jours'])}"),
-               html.Li(f"Événements géolocalisés : {_n(n_events)}")], className="obs-carte-legende-methode")],
-            open=True),
-        html.Small("Source(s) : " + " ; ".join(_used_sources(f))
-                   + ("" if settings().tiles_enabled else " · fond de carte désactivé")),
+        html.Details(
+            [
+                html.Summary("Méthode, période, source"),
+                html.Ul(
+                    [html.Li(line) for line in drawn["lines"]]
+                    + [
+                        html.Li(
+                            f"Période : {words['periode']}, {words['heures']}, {', '.join(words['jours'])}"
+                        ),
+                        html.Li(f"Événements géolocalisés : {_n(n_events)}"),
+                    ],
+                    className="obs-carte-legende-methode",
+                ),
+            ],
+            open=True,
+        ),
+        html.Small(
+            "Source(s) : "
+            + " ; ".join(_used_sources(f))
+            + ("" if settings().tiles_enabled else " · fond de carte désactivé")
+        ),
     ]
     table_block = [frame_table(drawn["table"], drawn["caption"], "carte-table", index_header="")]
     if drawn["table"].empty:
-        table_block = [html.P("Aucune cellule à lister pour ces filtres.", id="carte-table-vide", className="obs-muted")]
-    summary = [html.Span(f"{_events_word(totals['total'])} pour ces filtres, dont {_n(totals['geolocated'])} "
-                         f"géolocalisés ; heure inconnue : {_n(totals['time_unknown'])}.", id="carte-total")]
+        table_block = [
+            html.P("Aucune cellule à lister pour ces filtres.", id="carte-table-vide", className="obs-muted")
+        ]
+    summary = [
+        html.Span(
+            f"{_events_word(totals['total'])} pour ces filtres, dont {_n(totals['geolocated'])} "
+            f"géolocalisés ; heure inconnue : {_n(totals['time_unknown'])}.",
+            id="carte-total",
+        )
+    ]
     if drawn.get("message"):
         summary.append(html.Div(drawn["message"], className="obs-alerte obs-alerte-info", id="carte-message"))
     return drawn["layers"], [x for x in legend if x is not None], table_block, summary
@@ -465,17 +797,27 @@ def _used_sources(f: event_filter.EventFilter) -> list[str]:
 def _export_cells(mode: str, f: event_filter.EventFilter, role: str | None, cell: float) -> dict[str, Any]:
     """Aggregated cells only (hexagons, hot-spot hexagons or zones), never points."""
     if mode in ("iris", "qpv"):
-        return spatial.zone_counts(engine(), f, mode, role, commune=settings().commune, threshold=_threshold())
+        return spatial.zone_counts(
+            engine(), f, mode, role, commune=settings().commune, threshold=_threshold()
+        )
     if mode == "points_chauds":
-        return hotspots.getis_ord(engine(), f, role, cell=cell, area_code=settings().commune_code,
-                                  threshold=_threshold())
+        return hotspots.getis_ord(
+            engine(), f, role, cell=cell, area_code=settings().commune_code, threshold=_threshold()
+        )
     return hexgrid.hex_counts(engine(), f, cell, role, threshold=_threshold())
 
 
-@guarded_callback(EXPORT, Output("carte-telechargement", "data"), Input("carte-geojson", "n_clicks"),
-                  Input("carte-csv", "n_clicks"), *[State(i.component_id, i.component_property) for i in FILTERS],
-                  prevent_initial_call=True)
-def download(_geojson, _csv, sources, start, end, categories, families, first, last, weekdays, mode, cell, _scheme):
+@guarded_callback(
+    EXPORT,
+    Output("carte-telechargement", "data"),
+    Input("carte-geojson", "n_clicks"),
+    Input("carte-csv", "n_clicks"),
+    *[State(i.component_id, i.component_property) for i in FILTERS],
+    prevent_initial_call=True,
+)
+def download(
+    _geojson, _csv, sources, start, end, categories, families, first, last, weekdays, mode, cell, _scheme
+):
     from dash import ctx
     from dash.exceptions import PreventUpdate
 
@@ -485,16 +827,32 @@ def download(_geojson, _csv, sources, start, end, categories, families, first, l
     f = event_filter.for_role(_filter(sources, start, end, categories, families, first, last, weekdays), role)
     collection = _export_cells(mode or "hexagones", f, role, _cell(cell))
     as_csv = ctx.triggered_id == "carte-csv"
-    audit_export("carte", {"format": "csv" if as_csv else "geojson", "cellules": len(collection["features"]),
-                           "mode": mode or "hexagones"})
+    audit_export(
+        "carte",
+        {
+            "format": "csv" if as_csv else "geojson",
+            "cellules": len(collection["features"]),
+            "mode": mode or "hexagones",
+        },
+    )
     if as_csv:
         frame = pd.DataFrame([x["properties"] for x in collection["features"]])
-        return {"content": "\ufeff" + frame.to_csv(sep=";", decimal=",", index=False), "filename": "carte_cellules.csv",
-                "type": "text/csv"}
-    data = {"type": "FeatureCollection", "features": collection["features"],
-            "method": collection.get("method"), "filtres": f.describe()}
-    return {"content": json.dumps(data, ensure_ascii=False, default=str), "filename": "carte_cellules.geojson",
-            "type": "application/geo+json"}
+        return {
+            "content": "\ufeff" + frame.to_csv(sep=";", decimal=",", index=False),
+            "filename": "carte_cellules.csv",
+            "type": "text/csv",
+        }
+    data = {
+        "type": "FeatureCollection",
+        "features": collection["features"],
+        "method": collection.get("method"),
+        "filtres": f.describe(),
+    }
+    return {
+        "content": json.dumps(data, ensure_ascii=False, default=str),
+        "filename": "carte_cellules.geojson",
+        "type": "application/geo+json",
+    }
 
 
 register_page(__name__, path="/carte", name="Carte", permission=PERMISSION, render=render, order=10)

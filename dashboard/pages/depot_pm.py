@@ -43,10 +43,17 @@ MAX_BYTES = 100 * 1024 * 1024  # base64 makes it ~133 MB, under the server's 200
 UPLOAD_TTL_SECONDS = 2 * 3600  # an upload never committed is swept after this
 JOB_TTL_SECONDS = 3600
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-STAGES = {"lecture": "lecture et contrôle des lignes", "validation": "rapprochement de la nomenclature",
-          "geocodage": "géocodage des adresses", "ecriture": "écriture dans la base"}
-CRS_LABELS = {"auto": "reconnu automatiquement", "wgs84": "longitude / latitude (WGS84)",
-              "lambert93": "X / Y Lambert-93"}
+STAGES = {
+    "lecture": "lecture et contrôle des lignes",
+    "validation": "rapprochement de la nomenclature",
+    "geocodage": "géocodage des adresses",
+    "ecriture": "écriture dans la base",
+}
+CRS_LABELS = {
+    "auto": "reconnu automatiquement",
+    "wgs84": "longitude / latitude (WGS84)",
+    "lambert93": "X / Y Lambert-93",
+}
 
 _LOCK = threading.Lock()
 _JOBS: dict[str, dict[str, Any]] = {}
@@ -54,6 +61,7 @@ _BUSY: set[str] = set()  # upload tokens a job is working on
 
 
 # --- Private upload folder -------------------------------------------------------------------------------
+
 
 def _uploads_root() -> Path:
     root = Path(settings().home) / "uploads"
@@ -84,8 +92,10 @@ def _safe_name(filename: str) -> str:
 def _store(contents: str, filename: str, owner: str) -> tuple[str, Path]:
     name = _safe_name(filename)
     if not name.endswith(SUFFIXES):
-        raise InputFileError(f"« {name} » n'est ni un CSV ni un classeur Excel .xlsx : exportez le fichier dans "
-                             "l'un de ces formats depuis le logiciel de main courante.")
+        raise InputFileError(
+            f"« {name} » n'est ni un CSV ni un classeur Excel .xlsx : exportez le fichier dans "
+            "l'un de ces formats depuis le logiciel de main courante."
+        )
     _, _, payload = (contents or "").partition(",")
     try:
         data = base64.b64decode(payload, validate=True)
@@ -94,7 +104,9 @@ def _store(contents: str, filename: str, owner: str) -> tuple[str, Path]:
     if not data:
         raise InputFileError(f"« {name} » est vide.")
     if len(data) > MAX_BYTES:
-        raise InputFileError(f"« {name} » dépasse {MAX_BYTES // (1024 * 1024)} Mo : découpez l'export par période.")
+        raise InputFileError(
+            f"« {name} » dépasse {MAX_BYTES // (1024 * 1024)} Mo : découpez l'export par période."
+        )
     root = _uploads_root()
     _sweep(root)
     token = secrets.token_urlsafe(24)
@@ -120,8 +132,9 @@ def _upload(token: str | None, owner: str) -> Path:
     try:
         meta = json.loads((folder / ".proprietaire").read_text())
     except (OSError, ValueError):
-        raise InputFileError("Le fichier déposé n'est plus disponible (déjà enregistré ou expiré) : "
-                             "déposez-le de nouveau.") from None
+        raise InputFileError(
+            "Le fichier déposé n'est plus disponible (déjà enregistré ou expiré) : déposez-le de nouveau."
+        ) from None
     if meta.get("login") != owner:
         raise InputFileError("Ce fichier a été déposé par un autre compte.")
     return folder / meta["fichier"]
@@ -134,79 +147,171 @@ def _discard(token: str | None) -> None:
 
 # --- Layout --------------------------------------------------------------------------------------------
 
+
 def _field_row(field) -> html.Div:
     label = field.label + (" (obligatoire)" if field.required else "")
-    return html.Div([
-        html.Label(label, htmlFor=f"depot-champ-{field.name}", className="obs-pm-champ-nom"),
-        dropdown(id=f"depot-champ-{field.name}", options=[], clearable=True, placeholder="non utilisé"),
-        html.Span(id=f"depot-confiance-{field.name}", className="obs-pm-confiance"),
-    ], className="obs-pm-champ")
+    return html.Div(
+        [
+            html.Label(label, htmlFor=f"depot-champ-{field.name}", className="obs-pm-champ-nom"),
+            dropdown(id=f"depot-champ-{field.name}", options=[], clearable=True, placeholder="non utilisé"),
+            html.Span(id=f"depot-confiance-{field.name}", className="obs-pm-confiance"),
+        ],
+        className="obs-pm-champ",
+    )
 
 
 def render(**_params) -> html.Div:
-    return html.Div([
-        html.H1("Dépôt d'un export de la police municipale"),
-        html.P(["Déposez l'export de la main courante (CSV ou Excel), vérifiez la correspondance des colonnes, "
-                "lisez le rapport de vérification, puis enregistrez. Un fichier déjà importé, ou un export qui "
-                "chevauche le précédent, n'ajoute rien en double. ",
-                html.Strong("Aucune donnée nominative n'est acceptée"), " (nom, prénom, date de naissance, "
-                "téléphone, courriel, plaque d'immatriculation, observations ou commentaires) : un tel fichier "
-                "est refusé en entier et rien n'en est gardé."], className="obs-muted"),
-        html.Section([
-            html.H2("1. Fichier"),
-            dcc.Upload(
-                id="depot-fichier", multiple=False, max_size=MAX_BYTES, accept=",".join(SUFFIXES),
-                children=html.Div(["Glissez-déposez ici l'export (CSV ou Excel .xlsx), ou ",
-                                   html.Span("choisissez-le sur l'ordinateur", className="obs-pm-lien")]),
-                className="obs-pm-depot", className_active="obs-pm-depot-actif",
+    return html.Div(
+        [
+            html.H1("Dépôt d'un export de la police municipale"),
+            html.P(
+                [
+                    "Déposez l'export de la main courante (CSV ou Excel), vérifiez la correspondance des colonnes, "
+                    "lisez le rapport de vérification, puis enregistrez. Un fichier déjà importé, ou un export qui "
+                    "chevauche le précédent, n'ajoute rien en double. ",
+                    html.Strong("Aucune donnée nominative n'est acceptée"),
+                    " (nom, prénom, date de naissance, "
+                    "téléphone, courriel, plaque d'immatriculation, observations ou commentaires) : un tel fichier "
+                    "est refusé en entier et rien n'en est gardé.",
+                ],
+                className="obs-muted",
             ),
-            html.P(f"Taille maximale : {MAX_BYTES // (1024 * 1024)} Mo. Colonnes reconnues sans réglage : Date, Heure, "
-                   "Nature de l'intervention (ou Motif), Adresse (ou Lieu), X, Y, Secteur, Origine, Suite donnée, "
-                   "N° d'intervention.", className="obs-muted obs-petit"),
-            dcc.Loading(html.Div(id="depot-apercu")),
-        ], className="obs-bloc"),
-        html.Div([
-            html.Section([
-                html.H2("2. Correspondance des colonnes"),
-                html.P("Pour chaque information de l'observatoire, la colonne du fichier qui la contient. Les choix "
-                       "proposés automatiquement sont à confirmer.", className="obs-muted"),
-                html.Div([
-                    html.Label(["Profil de correspondance enregistré", dropdown(
-                        id="depot-profil", clearable=True, placeholder="aucun (proposition automatique)")]),
-                ], className="obs-filtres"),
-                html.Div([_field_row(f) for f in FIELDS], className="obs-pm-champs", id="depot-champs"),
-                html.Fieldset([html.Legend("Système des coordonnées"), dcc.RadioItems(
-                    id="depot-crs", value="auto", inline=True,
-                    options=[{"label": f" {label}", "value": code} for code, label in CRS_LABELS.items()])],
-                    className="obs-pm-fieldset"),
-                html.Div([
-                    html.Label(["Enregistrer cette correspondance sous le nom",
-                                dcc.Input(id="depot-profil-nom", type="text", maxLength=80,
-                                          placeholder="par ex. Logiciel main courante 2024")]),
-                    html.Button("Enregistrer le profil", id="depot-profil-enregistrer", className="obs-bouton-secondaire"),
-                ], className="obs-filtres"),
-                html.Div(id="depot-profil-message", role="status"),
-            ], className="obs-bloc"),
-            html.Section([
-                html.H2("3. Vérifier puis enregistrer"),
-                html.Div([
-                    html.Button("Vérifier", id="depot-verifier", className="obs-bouton"),
-                    dcc.Checklist(id="depot-accepter", value=[], className="obs-pm-case", options=[
-                        {"label": " accepter les lignes valides (les lignes en erreur sont écartées et consignées)",
-                         "value": "oui"}]),
-                    html.Button("Enregistrer", id="depot-enregistrer", className="obs-bouton"),
-                ], className="obs-pm-boutons"),
-                html.Div(id="depot-progression", role="status", **{"aria-live": "polite"}),
-                dcc.Interval(id="depot-minuteur", interval=700, disabled=True),
-                dcc.Store(id="depot-travail"),
-                html.Div(id="depot-rapport"),
-            ], className="obs-bloc"),
-        ], id="depot-etapes", style={"display": "none"}),
-        dcc.Store(id="depot-jeton"),
-    ])
+            html.Section(
+                [
+                    html.H2("1. Fichier"),
+                    dcc.Upload(
+                        id="depot-fichier",
+                        multiple=False,
+                        max_size=MAX_BYTES,
+                        accept=",".join(SUFFIXES),
+                        children=html.Div(
+                            [
+                                "Glissez-déposez ici l'export (CSV ou Excel .xlsx), ou ",
+                                html.Span("choisissez-le sur l'ordinateur", className="obs-pm-lien"),
+                            ]
+                        ),
+                        className="obs-pm-depot",
+                        className_active="obs-pm-depot-actif",
+                    ),
+                    html.P(
+                        f"Taille maximale : {MAX_BYTES // (1024 * 1024)} Mo. Colonnes reconnues sans réglage : Date, Heure, "
+                        "Nature de l'intervention (ou Motif), Adresse (ou Lieu), X, Y, Secteur, Origine, Suite donnée, "
+                        "N° d'intervention.",
+                        className="obs-muted obs-petit",
+                    ),
+                    dcc.Loading(html.Div(id="depot-apercu")),
+                ],
+                className="obs-bloc",
+            ),
+            html.Div(
+                [
+                    html.Section(
+                        [
+                            html.H2("2. Correspondance des colonnes"),
+                            html.P(
+                                "Pour chaque information de l'observatoire, la colonne du fichier qui la contient. Les choix "
+                                "proposés automatiquement sont à confirmer.",
+                                className="obs-muted",
+                            ),
+                            html.Div(
+                                [
+                                    html.Label(
+                                        [
+                                            "Profil de correspondance enregistré",
+                                            dropdown(
+                                                id="depot-profil",
+                                                clearable=True,
+                                                placeholder="aucun (proposition automatique)",
+                                            ),
+                                        ]
+                                    ),
+                                ],
+                                className="obs-filtres",
+                            ),
+                            html.Div(
+                                [_field_row(f) for f in FIELDS], className="obs-pm-champs", id="depot-champs"
+                            ),
+                            html.Fieldset(
+                                [
+                                    html.Legend("Système des coordonnées"),
+                                    dcc.RadioItems(
+                                        id="depot-crs",
+                                        value="auto",
+                                        inline=True,
+                                        options=[
+                                            {"label": f" {label}", "value": code}
+                                            for code, label in CRS_LABELS.items()
+                                        ],
+                                    ),
+                                ],
+                                className="obs-pm-fieldset",
+                            ),
+                            html.Div(
+                                [
+                                    html.Label(
+                                        [
+                                            "Enregistrer cette correspondance sous le nom",
+                                            dcc.Input(
+                                                id="depot-profil-nom",
+                                                type="text",
+                                                maxLength=80,
+                                                placeholder="par ex. Logiciel main courante 2024",
+                                            ),
+                                        ]
+                                    ),
+                                    html.Button(
+                                        "Enregistrer le profil",
+                                        id="depot-profil-enregistrer",
+                                        className="obs-bouton-secondaire",
+                                    ),
+                                ],
+                                className="obs-filtres",
+                            ),
+                            html.Div(id="depot-profil-message", role="status"),
+                        ],
+                        className="obs-bloc",
+                    ),
+                    html.Section(
+                        [
+                            html.H2("3. Vérifier puis enregistrer"),
+                            html.Div(
+                                [
+                                    html.Button("Vérifier", id="depot-verifier", className="obs-bouton"),
+                                    dcc.Checklist(
+                                        id="depot-accepter",
+                                        value=[],
+                                        className="obs-pm-case",
+                                        options=[
+                                            {
+                                                "label": " accepter les lignes valides (les lignes en erreur sont écartées et consignées)",
+                                                "value": "oui",
+                                            }
+                                        ],
+                                    ),
+                                    html.Button(
+                                        "Enregistrer", id="depot-enregistrer", className="obs-bouton"
+                                    ),
+                                ],
+                                className="obs-pm-boutons",
+                            ),
+                            html.Div(id="depot-progression", role="status", **{"aria-live": "polite"}),
+                            dcc.Interval(id="depot-minuteur", interval=700, disabled=True),
+                            dcc.Store(id="depot-travail"),
+                            html.Div(id="depot-rapport"),
+                        ],
+                        className="obs-bloc",
+                    ),
+                ],
+                id="depot-etapes",
+                style={"display": "none"},
+            ),
+            dcc.Store(id="depot-jeton"),
+        ]
+    )
 
 
 # --- Step 1: the file ------------------------------------------------------------------------------------
+
 
 def _preview_table(preview) -> html.Div:
     width = len(preview.header)
@@ -217,21 +322,39 @@ def _preview_table(preview) -> html.Div:
     if preview.separator:
         described.append(f"séparateur « {preview.separator} »")
     described.append(f"en-tête ligne {preview.header_line}")
-    return html.Div([
-        html.P([html.Strong(preview.file_name), " — " + ", ".join(described) + "."], id="depot-format"),
-        html.Div(html.Table([
-            html.Caption(f"Aperçu : en-tête et {len(preview.rows)} première(s) ligne(s)"),
-            html.Thead(html.Tr([html.Th(h or f"(colonne {i + 1} sans nom)", scope="col")
-                                for i, h in enumerate(preview.header)])),
-            html.Tbody(rows)], className="obs-table obs-pm-apercu", id="depot-apercu-table"),
-            className="obs-pm-defilement"),
-    ])
+    return html.Div(
+        [
+            html.P([html.Strong(preview.file_name), " — " + ", ".join(described) + "."], id="depot-format"),
+            html.Div(
+                html.Table(
+                    [
+                        html.Caption(f"Aperçu : en-tête et {len(preview.rows)} première(s) ligne(s)"),
+                        html.Thead(
+                            html.Tr(
+                                [
+                                    html.Th(h or f"(colonne {i + 1} sans nom)", scope="col")
+                                    for i, h in enumerate(preview.header)
+                                ]
+                            )
+                        ),
+                        html.Tbody(rows),
+                    ],
+                    className="obs-table obs-pm-apercu",
+                    id="depot-apercu-table",
+                ),
+                className="obs-pm-defilement",
+            ),
+        ]
+    )
 
 
-@guarded_callback(PERMISSION, [Output("depot-jeton", "data"), Output("depot-apercu", "children"),
-                               Output("depot-fichier", "contents")],
-                  Input("depot-fichier", "contents"), State("depot-fichier", "filename"),
-                  State("depot-jeton", "data"))
+@guarded_callback(
+    PERMISSION,
+    [Output("depot-jeton", "data"), Output("depot-apercu", "children"), Output("depot-fichier", "contents")],
+    Input("depot-fichier", "contents"),
+    State("depot-fichier", "filename"),
+    State("depot-jeton", "data"),
+)
 def receive(contents, filename, previous):
     from flask_login import current_user
 
@@ -252,12 +375,14 @@ def receive(contents, filename, previous):
         raise
     meta = {"fichier": preview.file_name}
     # Header and proposal only: the rows stay on the server, read again from the file when needed.
-    (path.parent / ".apercu").write_text(json.dumps({"header": preview.header, "proposal": {
-        k: list(v) for k, v in preview.proposal.items()}}))
+    (path.parent / ".apercu").write_text(
+        json.dumps({"header": preview.header, "proposal": {k: list(v) for k, v in preview.proposal.items()}})
+    )
     return {"jeton": token, **meta}, _preview_table(preview), None
 
 
 # --- Step 2: the mapping ---------------------------------------------------------------------------------
+
 
 def _preview_meta(path: Path) -> dict:
     try:
@@ -271,10 +396,12 @@ def _confidence_text(score: float) -> str:
     return f"proposé automatiquement — à confirmer ({strength}, {fmt.number(100 * score)} %)"
 
 
-MAPPING_OUTPUTS = ([Output(f"depot-champ-{f.name}", "options") for f in FIELDS]
-                   + [Output(f"depot-champ-{f.name}", "value") for f in FIELDS]
-                   + [Output(f"depot-confiance-{f.name}", "children") for f in FIELDS]
-                   + [Output("depot-crs", "value"), Output("depot-etapes", "style")])
+MAPPING_OUTPUTS = (
+    [Output(f"depot-champ-{f.name}", "options") for f in FIELDS]
+    + [Output(f"depot-champ-{f.name}", "value") for f in FIELDS]
+    + [Output(f"depot-confiance-{f.name}", "children") for f in FIELDS]
+    + [Output("depot-crs", "value"), Output("depot-etapes", "style")]
+)
 
 
 @guarded_callback(PERMISSION, MAPPING_OUTPUTS, Input("depot-jeton", "data"), Input("depot-profil", "value"))
@@ -316,12 +443,20 @@ def fill_mapping(upload, profile):
     for f in FIELDS:
         if f.required and not values.get(f.name) and f.name not in notes:
             notes[f.name] = "à choisir : information obligatoire"
-    return ([options] * n + [values.get(f.name) for f in FIELDS] + [notes.get(f.name, "") for f in FIELDS]
-            + [crs, {"display": "block"}])
+    return (
+        [options] * n
+        + [values.get(f.name) for f in FIELDS]
+        + [notes.get(f.name, "") for f in FIELDS]
+        + [crs, {"display": "block"}]
+    )
 
 
-@guarded_callback(PERMISSION, Output("depot-profil", "options"), Input("depot-jeton", "data"),
-                  Input("depot-profil-message", "children"))
+@guarded_callback(
+    PERMISSION,
+    Output("depot-profil", "options"),
+    Input("depot-jeton", "data"),
+    Input("depot-profil-message", "children"),
+)
 def profile_options(_upload, _saved):
     frame = profiles.list_profiles(engine(), pm.SOURCE_NAME)
     return [{"label": r.name, "value": r.name} for r in frame.itertuples()]
@@ -335,9 +470,15 @@ def _mapping(values: tuple, crs: str | None) -> dict:
     return {"columns": columns, "crs": crs if crs in CRS_LABELS else "auto"}
 
 
-@guarded_callback(PERMISSION, Output("depot-profil-message", "children"), Input("depot-profil-enregistrer", "n_clicks"),
-                  State("depot-profil-nom", "value"), State("depot-crs", "value"), *FIELD_STATES,
-                  prevent_initial_call=True)
+@guarded_callback(
+    PERMISSION,
+    Output("depot-profil-message", "children"),
+    Input("depot-profil-enregistrer", "n_clicks"),
+    State("depot-profil-nom", "value"),
+    State("depot-crs", "value"),
+    *FIELD_STATES,
+    prevent_initial_call=True,
+)
 def save_profile(clicks, name, crs, *values):
     from flask_login import current_user
 
@@ -347,15 +488,20 @@ def save_profile(clicks, name, crs, *values):
     if not mapping["columns"]:
         return html.Div("Choisissez d'abord les colonnes.", className="obs-alerte obs-alerte-info")
     try:
-        profiles.save_profile(engine(), pm.SOURCE_NAME, name or "", pm.mapping_from(engine(), mapping),
-                              user=current_user.login)
+        profiles.save_profile(
+            engine(), pm.SOURCE_NAME, name or "", pm.mapping_from(engine(), mapping), user=current_user.login
+        )
     except ObservatoireError as exc:
         return html.Div(exc.message, className="obs-alerte obs-alerte-erreur")
-    return html.Div(f"Profil « {name.strip()} » enregistré : il sera proposé au prochain dépôt.",
-                    className="obs-alerte obs-alerte-info", id="depot-profil-enregistre")
+    return html.Div(
+        f"Profil « {name.strip()} » enregistré : il sera proposé au prochain dépôt.",
+        className="obs-alerte obs-alerte-info",
+        id="depot-profil-enregistre",
+    )
 
 
 # --- Step 3: verification and commit, in a thread ---------------------------------------------------------
+
 
 def _sweep_jobs() -> None:
     limit = time.time() - JOB_TTL_SECONDS
@@ -363,8 +509,9 @@ def _sweep_jobs() -> None:
         del _JOBS[key]
 
 
-def _run(job_id: str, kind: str, token: str, path: Path, mapping: dict, user: str, accept: bool,
-         eng, commune: str) -> None:
+def _run(
+    job_id: str, kind: str, token: str, path: Path, mapping: dict, user: str, accept: bool, eng, commune: str
+) -> None:
     def progress(stage: str, share: float) -> None:
         with _LOCK:
             _JOBS[job_id].update(stage=stage, share=max(0.0, min(1.0, share)))
@@ -375,8 +522,9 @@ def _run(job_id: str, kind: str, token: str, path: Path, mapping: dict, user: st
         if kind == "verification":
             report = pm.validate(eng, path, mapping, user=user, progress=progress, commune=commune)
         else:
-            report = pm.commit(eng, path, mapping=mapping, user=user, accept_valid=accept, progress=progress,
-                               commune=commune)
+            report = pm.commit(
+                eng, path, mapping=mapping, user=user, accept_valid=accept, progress=progress, commune=commune
+            )
         result = {"ok": True, "report": report.to_dict()}
     except ValidationFailed as exc:
         report = exc.report.to_dict() if exc.report is not None else None
@@ -389,8 +537,11 @@ def _run(job_id: str, kind: str, token: str, path: Path, mapping: dict, user: st
     except Exception:
         log.exception("dépôt police municipale : erreur inattendue")
         drop = True
-        result = {"ok": False, "message": "Une erreur inattendue est survenue ; elle a été consignée. Rien n'a été "
-                                         "enregistré. Réessayez ou prévenez l'administrateur."}
+        result = {
+            "ok": False,
+            "message": "Une erreur inattendue est survenue ; elle a été consignée. Rien n'a été "
+            "enregistré. Réessayez ou prévenez l'administrateur.",
+        }
     finally:
         with _LOCK:
             _BUSY.discard(token)
@@ -400,9 +551,17 @@ def _run(job_id: str, kind: str, token: str, path: Path, mapping: dict, user: st
         _JOBS[job_id].update(done=True, result=result, at=time.time())
 
 
-@guarded_callback(PERMISSION, Output("depot-travail", "data"), Input("depot-verifier", "n_clicks"),
-                  Input("depot-enregistrer", "n_clicks"), State("depot-jeton", "data"), State("depot-crs", "value"),
-                  State("depot-accepter", "value"), *FIELD_STATES, prevent_initial_call=True)
+@guarded_callback(
+    PERMISSION,
+    Output("depot-travail", "data"),
+    Input("depot-verifier", "n_clicks"),
+    Input("depot-enregistrer", "n_clicks"),
+    State("depot-jeton", "data"),
+    State("depot-crs", "value"),
+    State("depot-accepter", "value"),
+    *FIELD_STATES,
+    prevent_initial_call=True,
+)
 def start(_verify, _commit, upload, crs, accept, *values):
     from flask_login import current_user
 
@@ -410,8 +569,15 @@ def start(_verify, _commit, upload, crs, accept, *values):
         return no_update
     kind = "verification" if ctx.triggered_id == "depot-verifier" else "enregistrement"
     job_id = secrets.token_urlsafe(16)
-    job = {"owner": current_user.login, "kind": kind, "stage": "lecture", "share": 0.0, "done": False,
-           "result": None, "at": time.time()}
+    job = {
+        "owner": current_user.login,
+        "kind": kind,
+        "stage": "lecture",
+        "share": 0.0,
+        "done": False,
+        "result": None,
+        "at": time.time(),
+    }
     token = (upload or {}).get("jeton")
     try:
         path = _upload(token, current_user.login)
@@ -428,43 +594,89 @@ def start(_verify, _commit, upload, crs, accept, *values):
     with _LOCK:
         _sweep_jobs()
         _JOBS[job_id] = job
-    threading.Thread(target=_run, name=f"depot-{kind}", daemon=True, args=(
-        job_id, kind, token, path, _mapping(values, crs), current_user.login, "oui" in (accept or []), engine(),
-        settings().commune)).start()
+    threading.Thread(
+        target=_run,
+        name=f"depot-{kind}",
+        daemon=True,
+        args=(
+            job_id,
+            kind,
+            token,
+            path,
+            _mapping(values, crs),
+            current_user.login,
+            "oui" in (accept or []),
+            engine(),
+            settings().commune,
+        ),
+    ).start()
     return {"travail": job_id, "type": kind}
 
 
 def _result_view(kind: str, result: dict) -> list:
     report = result.get("report")
     if not result.get("ok"):
-        blocks: list = [html.Div(result.get("message", ""), className="obs-alerte obs-alerte-erreur",
-                                 id="depot-refus" if result.get("refus") else "depot-echec")]
+        blocks: list = [
+            html.Div(
+                result.get("message", ""),
+                className="obs-alerte obs-alerte-erreur",
+                id="depot-refus" if result.get("refus") else "depot-echec",
+            )
+        ]
         if report:
             blocks.append(report_view(report, "depot-rapport-detail", dry_run=kind == "verification"))
         return blocks
     if kind == "verification":
         errors = int(report.get("errors_total") or 0)
-        head = [html.Div([
-            html.Strong("Vérification terminée : rien n'a encore été enregistré. "),
-            (f"{fmt.number(errors)} erreur(s) : sans la case « accepter les lignes valides », l'enregistrement "
-             "refusera tout le fichier ; avec elle, les lignes en erreur seront écartées et consignées."
-             if errors else "Aucune erreur : le fichier peut être enregistré."),
-        ], className="obs-alerte obs-alerte-info", id="depot-verifie")]
+        head = [
+            html.Div(
+                [
+                    html.Strong("Vérification terminée : rien n'a encore été enregistré. "),
+                    (
+                        f"{fmt.number(errors)} erreur(s) : sans la case « accepter les lignes valides », l'enregistrement "
+                        "refusera tout le fichier ; avec elle, les lignes en erreur seront écartées et consignées."
+                        if errors
+                        else "Aucune erreur : le fichier peut être enregistré."
+                    ),
+                ],
+                className="obs-alerte obs-alerte-info",
+                id="depot-verifie",
+            )
+        ]
         return head + [report_view(report, "depot-rapport-detail", dry_run=True)]
-    head = [html.Div([
-        html.Strong(f"Import enregistré : lot n° {report.get('batch_id')}. "),
-        f"{fmt.number(report.get('inserted') or 0)} intervention(s) ajoutée(s), "
-        f"{fmt.number(report.get('duplicates') or 0)} déjà présente(s), "
-        f"{fmt.number(report.get('rejected') or 0)} ligne(s) rejetée(s). Le fichier déposé a été effacé. ",
-        dcc.Link("Voir l'activité de la police municipale", href="/police-municipale", id="depot-lien-activite"),
-        " · ", dcc.Link("Voir la liste des imports", href="/imports"),
-    ], className="obs-alerte obs-alerte-info", id="depot-enregistre")]
+    head = [
+        html.Div(
+            [
+                html.Strong(f"Import enregistré : lot n° {report.get('batch_id')}. "),
+                f"{fmt.number(report.get('inserted') or 0)} intervention(s) ajoutée(s), "
+                f"{fmt.number(report.get('duplicates') or 0)} déjà présente(s), "
+                f"{fmt.number(report.get('rejected') or 0)} ligne(s) rejetée(s). Le fichier déposé a été effacé. ",
+                dcc.Link(
+                    "Voir l'activité de la police municipale",
+                    href="/police-municipale",
+                    id="depot-lien-activite",
+                ),
+                " · ",
+                dcc.Link("Voir la liste des imports", href="/imports"),
+            ],
+            className="obs-alerte obs-alerte-info",
+            id="depot-enregistre",
+        )
+    ]
     return head + [report_view(report, "depot-rapport-detail")]
 
 
-@guarded_callback(PERMISSION, [Output("depot-progression", "children"), Output("depot-minuteur", "disabled"),
-                               Output("depot-rapport", "children")],
-                  Input("depot-travail", "data"), Input("depot-minuteur", "n_intervals"), Input("depot-jeton", "data"))
+@guarded_callback(
+    PERMISSION,
+    [
+        Output("depot-progression", "children"),
+        Output("depot-minuteur", "disabled"),
+        Output("depot-rapport", "children"),
+    ],
+    Input("depot-travail", "data"),
+    Input("depot-minuteur", "n_intervals"),
+    Input("depot-jeton", "data"),
+)
 def follow(work, _ticks, _upload):
     from flask_login import current_user
 
@@ -473,16 +685,39 @@ def follow(work, _ticks, _upload):
     with _LOCK:
         job = dict(_JOBS.get(str(work.get("travail")), {}))
     if not job or job["owner"] != current_user.login:
-        return "", True, html.Div("Ce traitement n'est plus suivi : relancez-le.", className="obs-alerte obs-alerte-info")
+        return (
+            "",
+            True,
+            html.Div("Ce traitement n'est plus suivi : relancez-le.", className="obs-alerte obs-alerte-info"),
+        )
     what = "Vérification" if job["kind"] == "verification" else "Enregistrement"
     if not job["done"]:
         share = job["share"]
-        return html.Div([
-            html.Label([f"{what} en cours : {STAGES.get(job['stage'], job['stage'])} ({fmt.number(100 * share)} %)",
-                        html.Progress(value=str(round(share, 3)), max="1", className="obs-pm-progression")]),
-        ], id="depot-en-cours"), False, no_update
+        return (
+            html.Div(
+                [
+                    html.Label(
+                        [
+                            f"{what} en cours : {STAGES.get(job['stage'], job['stage'])} ({fmt.number(100 * share)} %)",
+                            html.Progress(
+                                value=str(round(share, 3)), max="1", className="obs-pm-progression"
+                            ),
+                        ]
+                    ),
+                ],
+                id="depot-en-cours",
+            ),
+            False,
+            no_update,
+        )
     return "", True, _result_view(job["kind"], job["result"] or {})
 
 
-register_page(__name__, path="/police-municipale/depot", name="Dépôt police municipale", permission=PERMISSION,
-              render=render, order=30)
+register_page(
+    __name__,
+    path="/police-municipale/depot",
+    name="Dépôt police municipale",
+    permission=PERMISSION,
+    render=render,
+    order=30,
+)

@@ -22,7 +22,13 @@ PERMISSION = "imports.voir"
 FONT = '"Marianne", "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 UNDO = "imports.annuler"
 
-LEVELS = {"commune": "commune", "departement": "département", "region": "région", "iris": "IRIS", "qpv": "QPV"}
+LEVELS = {
+    "commune": "commune",
+    "departement": "département",
+    "region": "région",
+    "iris": "IRIS",
+    "qpv": "QPV",
+}
 
 
 def _source_label(code: str | None) -> str:
@@ -46,52 +52,115 @@ def _visible_imports(source: str | None):
 
 def render(**_params) -> html.Div:
     own_only = not can(UNDO)
-    intro = ("Vos imports, du plus récent au plus ancien. Choisissez une ligne pour lire son rapport."
-             if own_only else
-             "Tous les imports, toutes sources, du plus récent au plus ancien. Choisissez une ligne pour lire son "
-             "rapport ; un import réussi de police municipale ou de la BAN peut être annulé (ses lignes sont "
-             "supprimées, le lot reste dans la liste, l'annulation est journalisée).")
-    return html.Div([
-        html.H1("Imports"),
-        html.P(intro, className="obs-muted"),
-        html.Div([
-            html.Label(["Source", dropdown(id="imports-source", placeholder="Toutes les sources", options=[
-                {"label": _source_label(b), "value": b} for s in sources.SOURCES for b in s.batches])]),
-        ], className="obs-filtres"),
-        html.Div(id="imports-compteur", className="obs-muted", role="status"),
-        dash_table.DataTable(
-            id="imports-table", page_size=15, row_selectable="single", sort_action="native",
-            columns=[{"name": n, "id": i} for i, n in (
-                ("id", "Lot"), ("source", "Source"), ("file_name", "Fichier"), ("user_login", "Compte"),
-                ("started_at", "Début"), ("status", "État"), ("rows_read", "Lignes lues"),
-                ("inserted", "Ajoutées"), ("duplicates", "Doublons"), ("rejected", "Rejetées"))],
-            style_cell={"fontFamily": FONT, "textAlign": "left", "padding": "4px 8px", "whiteSpace": "normal"},
-            style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "right"}
-                                    for c in ("id", "rows_read", "inserted", "duplicates", "rejected")],
-            style_header={"fontWeight": "bold", "fontFamily": FONT},
-            style_data_conditional=[{"if": {"filter_query": '{status} = "refusé"'}, "color": "#6e0000"},
-                                    {"if": {"filter_query": '{status} = "annulé"'}, "color": "#666666",
-                                     "fontStyle": "italic"}],
-        ),
-        dcc.Store(id="imports-annule"),
-        dcc.ConfirmDialog(id="imports-confirmer"),
-        html.Div(id="imports-message", role="status"),
-        dcc.Loading(html.Div(id="imports-detail")),
-    ])
+    intro = (
+        "Vos imports, du plus récent au plus ancien. Choisissez une ligne pour lire son rapport."
+        if own_only
+        else "Tous les imports, toutes sources, du plus récent au plus ancien. Choisissez une ligne pour lire son "
+        "rapport ; un import réussi de police municipale ou de la BAN peut être annulé (ses lignes sont "
+        "supprimées, le lot reste dans la liste, l'annulation est journalisée)."
+    )
+    return html.Div(
+        [
+            html.H1("Imports"),
+            html.P(intro, className="obs-muted"),
+            html.Div(
+                [
+                    html.Label(
+                        [
+                            "Source",
+                            dropdown(
+                                id="imports-source",
+                                placeholder="Toutes les sources",
+                                options=[
+                                    {"label": _source_label(b), "value": b}
+                                    for s in sources.SOURCES
+                                    for b in s.batches
+                                ],
+                            ),
+                        ]
+                    ),
+                ],
+                className="obs-filtres",
+            ),
+            html.Div(id="imports-compteur", className="obs-muted", role="status"),
+            dash_table.DataTable(
+                id="imports-table",
+                page_size=15,
+                row_selectable="single",
+                sort_action="native",
+                columns=[
+                    {"name": n, "id": i}
+                    for i, n in (
+                        ("id", "Lot"),
+                        ("source", "Source"),
+                        ("file_name", "Fichier"),
+                        ("user_login", "Compte"),
+                        ("started_at", "Début"),
+                        ("status", "État"),
+                        ("rows_read", "Lignes lues"),
+                        ("inserted", "Ajoutées"),
+                        ("duplicates", "Doublons"),
+                        ("rejected", "Rejetées"),
+                    )
+                ],
+                style_cell={
+                    "fontFamily": FONT,
+                    "textAlign": "left",
+                    "padding": "4px 8px",
+                    "whiteSpace": "normal",
+                },
+                style_cell_conditional=[
+                    {"if": {"column_id": c}, "textAlign": "right"}
+                    for c in ("id", "rows_read", "inserted", "duplicates", "rejected")
+                ],
+                style_header={"fontWeight": "bold", "fontFamily": FONT},
+                style_data_conditional=[
+                    {"if": {"filter_query": '{status} = "refusé"'}, "color": "#6e0000"},
+                    {
+                        "if": {"filter_query": '{status} = "annulé"'},
+                        "color": "#666666",
+                        "fontStyle": "italic",
+                    },
+                ],
+            ),
+            dcc.Store(id="imports-annule"),
+            dcc.ConfirmDialog(id="imports-confirmer"),
+            html.Div(id="imports-message", role="status"),
+            dcc.Loading(html.Div(id="imports-detail")),
+        ]
+    )
 
 
-@guarded_callback(PERMISSION, [Output("imports-table", "data"), Output("imports-compteur", "children"),
-                               Output("imports-table", "selected_rows")],
-                  Input("imports-source", "value"), Input("imports-annule", "data"))
+@guarded_callback(
+    PERMISSION,
+    [
+        Output("imports-table", "data"),
+        Output("imports-compteur", "children"),
+        Output("imports-table", "selected_rows"),
+    ],
+    Input("imports-source", "value"),
+    Input("imports-annule", "data"),
+)
 def list_batches(source, _undone):
     frame = _visible_imports(source)
-    rows = [{
-        "id": int(r.id), "source": _source_label(r.source), "file_name": r.file_name or "",
-        "user_login": r.user_login or "", "started_at": fmt.moment(r.started_at), "status": status_label(r.status),
-        "rows_read": fmt.number(r.rows_read), "inserted": fmt.number(r.inserted),
-        "duplicates": fmt.number(r.duplicates), "rejected": fmt.number(r.rejected),
-    } for r in frame.itertuples()]
-    count = f"{fmt.number(len(rows))} import(s)" + (" (les 500 plus récents au plus)" if len(rows) >= 500 else "")
+    rows = [
+        {
+            "id": int(r.id),
+            "source": _source_label(r.source),
+            "file_name": r.file_name or "",
+            "user_login": r.user_login or "",
+            "started_at": fmt.moment(r.started_at),
+            "status": status_label(r.status),
+            "rows_read": fmt.number(r.rows_read),
+            "inserted": fmt.number(r.inserted),
+            "duplicates": fmt.number(r.duplicates),
+            "rejected": fmt.number(r.rejected),
+        }
+        for r in frame.itertuples()
+    ]
+    count = f"{fmt.number(len(rows))} import(s)" + (
+        " (les 500 plus récents au plus)" if len(rows) >= 500 else ""
+    )
     return rows, count, []
 
 
@@ -102,46 +171,73 @@ def _batch_row(batch_id: int):
     return None if match.empty else match.iloc[0]
 
 
-@guarded_callback(PERMISSION, Output("imports-detail", "children"),
-                  Input("imports-table", "selected_rows"), State("imports-table", "data"))
+@guarded_callback(
+    PERMISSION,
+    Output("imports-detail", "children"),
+    Input("imports-table", "selected_rows"),
+    State("imports-table", "data"),
+)
 def show_report(selected, data):
     if not selected or not data or selected[0] >= len(data):
         return html.P("Aucun import choisi.", className="obs-muted", id="imports-aucun")
     batch_id = int(data[selected[0]]["id"])
     batch = _batch_row(batch_id)
     if batch is None:
-        return html.Div("Cet import n'existe pas ou ne vous est pas accessible.",
-                        className="obs-alerte obs-alerte-erreur", id="imports-inaccessible")
+        return html.Div(
+            "Cet import n'existe pas ou ne vous est pas accessible.",
+            className="obs-alerte obs-alerte-erreur",
+            id="imports-inaccessible",
+        )
     try:
         report = batch_admin.import_report(engine(), batch_id)
     except ObservatoireError:
         report = None
     head = [
         html.H2(f"Lot n° {batch_id} — {batch.file_name or 'sans nom'}"),
-        html.P(f"{_source_label(batch.source)} · importé par {batch.user_login or 'inconnu'} le "
-               f"{fmt.moment(batch.started_at)} · état : {status_label(batch.status)}", id="imports-entete"),
+        html.P(
+            f"{_source_label(batch.source)} · importé par {batch.user_login or 'inconnu'} le "
+            f"{fmt.moment(batch.started_at)} · état : {status_label(batch.status)}",
+            id="imports-entete",
+        ),
     ]
     if can(UNDO) and batch.status == "importe" and batch.source in batch_admin.UNDO_TABLES:
-        head.append(html.Button("Annuler cet import", id="imports-annuler", className="obs-bouton obs-pm-danger"))
-    body = report_view(report, "imports-rapport") if report else html.P(
-        "Aucun rapport détaillé n'a été conservé pour ce lot.", className="obs-muted")
+        head.append(
+            html.Button("Annuler cet import", id="imports-annuler", className="obs-bouton obs-pm-danger")
+        )
+    body = (
+        report_view(report, "imports-rapport")
+        if report
+        else html.P("Aucun rapport détaillé n'a été conservé pour ce lot.", className="obs-muted")
+    )
     return html.Section([*head, body], className="obs-bloc obs-pm-lot", id=f"imports-lot-{batch_id}")
 
 
-@guarded_callback(UNDO, [Output("imports-confirmer", "displayed"), Output("imports-confirmer", "message")],
-                  Input("imports-annuler", "n_clicks"), State("imports-table", "selected_rows"),
-                  State("imports-table", "data"), prevent_initial_call=True)
+@guarded_callback(
+    UNDO,
+    [Output("imports-confirmer", "displayed"), Output("imports-confirmer", "message")],
+    Input("imports-annuler", "n_clicks"),
+    State("imports-table", "selected_rows"),
+    State("imports-table", "data"),
+    prevent_initial_call=True,
+)
 def ask_confirmation(clicks, selected, data):
     if not clicks or not selected or not data:
         return False, ""
     row = data[selected[0]]
-    return True, (f"Annuler l'import n° {row['id']} ({row['file_name']}) ? Ses {row['inserted']} ligne(s) seront "
-                  "supprimées de l'observatoire. Le lot reste dans la liste et l'annulation est journalisée.")
+    return True, (
+        f"Annuler l'import n° {row['id']} ({row['file_name']}) ? Ses {row['inserted']} ligne(s) seront "
+        "supprimées de l'observatoire. Le lot reste dans la liste et l'annulation est journalisée."
+    )
 
 
-@guarded_callback(UNDO, [Output("imports-annule", "data"), Output("imports-message", "children")],
-                  Input("imports-confirmer", "submit_n_clicks"), State("imports-table", "selected_rows"),
-                  State("imports-table", "data"), prevent_initial_call=True)
+@guarded_callback(
+    UNDO,
+    [Output("imports-annule", "data"), Output("imports-message", "children")],
+    Input("imports-confirmer", "submit_n_clicks"),
+    State("imports-table", "selected_rows"),
+    State("imports-table", "data"),
+    prevent_initial_call=True,
+)
 def undo(submitted, selected, data):
     from flask_login import current_user
 
@@ -154,7 +250,9 @@ def undo(submitted, selected, data):
         return None, html.Div(exc.message, className="obs-alerte obs-alerte-erreur", id="imports-erreur")
     return {"lot": batch_id, "supprimees": deleted}, html.Div(
         f"Import n° {batch_id} annulé : {fmt.number(deleted)} ligne(s) supprimée(s).",
-        className="obs-alerte obs-alerte-info", id="imports-annulation-faite")
+        className="obs-alerte obs-alerte-info",
+        id="imports-annulation-faite",
+    )
 
 
 register_page(__name__, path="/imports", name="Imports", permission=PERMISSION, render=render, order=80)

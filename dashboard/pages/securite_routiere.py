@@ -38,17 +38,29 @@ GRAVITY_STYLE = {
     "inconnue": {"color": "#999999", "radius": 5},
 }
 VICTIM_COLORS = {"Tué": "#000000", "Blessé hospitalisé": "#E69F00", "Blessé léger": "#56B4E9"}
-VICTIM_PLURALS = {"Tué": "Tués", "Blessé hospitalisé": "Blessés hospitalisés", "Blessé léger": "Blessés légers"}
+VICTIM_PLURALS = {
+    "Tué": "Tués",
+    "Blessé hospitalisé": "Blessés hospitalisés",
+    "Blessé léger": "Blessés légers",
+}
 SITE_COLOR = "#CC79A7"
 # The browser draws one SVG element per point: beyond this the page asks for a narrower period or territory.
 MAX_POINTS = 3000
 UNKNOWN = "inconnue"
 BREAKDOWNS = {"heure": "Heure", "jour": "Jour de la semaine", "mois": "Mois", "luminosite": "Luminosité"}
-AXIS_TITLES = {"heure": "heure de l'accident", "jour": "jour", "mois": "mois", "luminosite": "conditions d'éclairage"}
+AXIS_TITLES = {
+    "heure": "heure de l'accident",
+    "jour": "jour",
+    "mois": "mois",
+    "luminosite": "conditions d'éclairage",
+}
 RATE_HEADER = "Accidents pour 1\u00a0000 hab."  # no-break space: the header must not wrap inside the number
 FILTERS = [Input("securite-territoire", "value"), Input("securite-annees", "value")]
-SITE_FILTERS = [Input("securite-rayon", "value"), Input("securite-minimum", "value"),
-                Input("securite-periode", "value")]
+SITE_FILTERS = [
+    Input("securite-rayon", "value"),
+    Input("securite-minimum", "value"),
+    Input("securite-periode", "value"),
+]
 GRAPH_CONFIG = {"displaylogo": False, "locale": "fr"}
 
 
@@ -62,7 +74,9 @@ def _territory_options(commune_code: str) -> list[dict[str, str]]:
     for feature in outlines_geojson(engine(), commune_code)["features"]:
         props = feature["properties"]
         if props["level"] in ("qpv", "iris"):
-            options.append({"label": f"{LEVEL_LABELS[props['level']]} — {props['name']}", "value": props["code"]})
+            options.append(
+                {"label": f"{LEVEL_LABELS[props['level']]} — {props['name']}", "value": props["code"]}
+            )
     dep = departement_of(commune_code.partition(":")[2])
     options.append({"label": f"Département {dep}", "value": f"DEP:{dep}"})
     reg = region_of(dep)
@@ -81,60 +95,158 @@ def render(**_params) -> html.Div:
     commune = settings().commune_code
     years = _loaded_years(commune)
     if years:
-        slider = dcc.RangeSlider(id="securite-annees", min=years[0], max=years[-1], step=1,
-                                 value=[years[0], years[-1]], allowCross=False,
-                                 marks={y: str(y) for y in range(years[0], years[-1] + 1)})
+        slider = dcc.RangeSlider(
+            id="securite-annees",
+            min=years[0],
+            max=years[-1],
+            step=1,
+            value=[years[0], years[-1]],
+            allowCross=False,
+            marks={y: str(y) for y in range(years[0], years[-1] + 1)},
+        )
     else:
-        slider = dcc.RangeSlider(id="securite-annees", min=2005, max=2005, step=1, value=[2005, 2005], disabled=True)
-    controls = html.Div([
-        html.Label(["Territoire", dcc.Dropdown(id="securite-territoire", value=commune, clearable=False,
-                                               options=_territory_options(commune))], className="obs-large"),
-        html.Div([html.Span("Années", id="securite-annees-libelle"), slider], className="obs-route-annees",
-                 role="group", **{"aria-labelledby": "securite-annees-libelle"}),
-    ], className="obs-filtres")
+        slider = dcc.RangeSlider(
+            id="securite-annees", min=2005, max=2005, step=1, value=[2005, 2005], disabled=True
+        )
+    controls = html.Div(
+        [
+            html.Label(
+                [
+                    "Territoire",
+                    dcc.Dropdown(
+                        id="securite-territoire",
+                        value=commune,
+                        clearable=False,
+                        options=_territory_options(commune),
+                    ),
+                ],
+                className="obs-large",
+            ),
+            html.Div(
+                [html.Span("Années", id="securite-annees-libelle"), slider],
+                className="obs-route-annees",
+                role="group",
+                **{"aria-labelledby": "securite-annees-libelle"},
+            ),
+        ],
+        className="obs-filtres",
+    )
     downloads = []
     if can(EXPORT):
-        downloads = [html.Div([
-            html.Button("Télécharger le tableau annuel (CSV)", id="securite-csv", className="obs-bouton-secondaire"),
-            dcc.Download(id="securite-telechargement"),
-        ], className="obs-actions")]
-    empty = [] if years else [html.Div(
-        "Aucun accident n'est chargé pour la commune : importez les fichiers BAAC de l'ONISR avec "
-        "« observatoire import baac DOSSIER ».", className="obs-alerte obs-alerte-info", id="securite-vide")]
-    return html.Div([
-        html.H1("Sécurité routière"),
-        html.P("Accidents corporels de la circulation et leurs victimes, d'après les fichiers BAAC de l'ONISR.",
-               className="obs-muted"),
-        *empty,
-        controls,
-        *downloads,
-        html.H2("Évolution annuelle"),
-        dcc.Loading(html.Div(id="securite-annuel")),
-        html.H2("Victimes"),
-        dcc.Loading(html.Div(id="securite-victimes", className="obs-route-deux-colonnes")),
-        html.H2("Quand surviennent les accidents"),
-        html.Div(dcc.RadioItems(id="securite-ventilation", value="heure", inline=True,
-                                options=[{"label": f" {v}", "value": k} for k, v in BREAKDOWNS.items()]),
-                 className="obs-filtres", role="group", **{"aria-label": "Ventilation des accidents"}),
-        dcc.Loading(html.Div(id="securite-moments")),
-        html.H2("Carte des accidents et sites dangereux"),
-        html.Div([
-            html.Label(["Rayon des sites (m)", dcc.Input(id="securite-rayon", type="number", min=10, max=500, step=5,
-                                                        value=50, debounce=True)]),
-            html.Label(["Accidents minimum par site", dcc.Input(id="securite-minimum", type="number", min=2, max=50,
-                                                               step=1, value=3, debounce=True)]),
-            html.Label(["Période des sites (dernières années)", dcc.Input(id="securite-periode", type="number", min=1,
-                                                                          max=20, step=1, value=5, debounce=True)]),
-        ], className="obs-filtres"),
-        dcc.Loading(html.Div(id="securite-carte-bloc")),
-        html.H2("Sites dangereux"),
-        dcc.Loading(html.Div(id="securite-sites")),
-        html.Details([html.Summary("Méthodologie"), html.Div(id="securite-methodologie")],
-                     className="obs-methodologie", open=True),
-    ])
+        downloads = [
+            html.Div(
+                [
+                    html.Button(
+                        "Télécharger le tableau annuel (CSV)",
+                        id="securite-csv",
+                        className="obs-bouton-secondaire",
+                    ),
+                    dcc.Download(id="securite-telechargement"),
+                ],
+                className="obs-actions",
+            )
+        ]
+    empty = (
+        []
+        if years
+        else [
+            html.Div(
+                "Aucun accident n'est chargé pour la commune : importez les fichiers BAAC de l'ONISR avec "
+                "« observatoire import baac DOSSIER ».",
+                className="obs-alerte obs-alerte-info",
+                id="securite-vide",
+            )
+        ]
+    )
+    return html.Div(
+        [
+            html.H1("Sécurité routière"),
+            html.P(
+                "Accidents corporels de la circulation et leurs victimes, d'après les fichiers BAAC de l'ONISR.",
+                className="obs-muted",
+            ),
+            *empty,
+            controls,
+            *downloads,
+            html.H2("Évolution annuelle"),
+            dcc.Loading(html.Div(id="securite-annuel")),
+            html.H2("Victimes"),
+            dcc.Loading(html.Div(id="securite-victimes", className="obs-route-deux-colonnes")),
+            html.H2("Quand surviennent les accidents"),
+            html.Div(
+                dcc.RadioItems(
+                    id="securite-ventilation",
+                    value="heure",
+                    inline=True,
+                    options=[{"label": f" {v}", "value": k} for k, v in BREAKDOWNS.items()],
+                ),
+                className="obs-filtres",
+                role="group",
+                **{"aria-label": "Ventilation des accidents"},
+            ),
+            dcc.Loading(html.Div(id="securite-moments")),
+            html.H2("Carte des accidents et sites dangereux"),
+            html.Div(
+                [
+                    html.Label(
+                        [
+                            "Rayon des sites (m)",
+                            dcc.Input(
+                                id="securite-rayon",
+                                type="number",
+                                min=10,
+                                max=500,
+                                step=5,
+                                value=50,
+                                debounce=True,
+                            ),
+                        ]
+                    ),
+                    html.Label(
+                        [
+                            "Accidents minimum par site",
+                            dcc.Input(
+                                id="securite-minimum",
+                                type="number",
+                                min=2,
+                                max=50,
+                                step=1,
+                                value=3,
+                                debounce=True,
+                            ),
+                        ]
+                    ),
+                    html.Label(
+                        [
+                            "Période des sites (dernières années)",
+                            dcc.Input(
+                                id="securite-periode",
+                                type="number",
+                                min=1,
+                                max=20,
+                                step=1,
+                                value=5,
+                                debounce=True,
+                            ),
+                        ]
+                    ),
+                ],
+                className="obs-filtres",
+            ),
+            dcc.Loading(html.Div(id="securite-carte-bloc")),
+            html.H2("Sites dangereux"),
+            dcc.Loading(html.Div(id="securite-sites")),
+            html.Details(
+                [html.Summary("Méthodologie"), html.Div(id="securite-methodologie")],
+                className="obs-methodologie",
+                open=True,
+            ),
+        ]
+    )
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
+
 
 def _span(years: list[int] | None) -> tuple[int, int] | None:
     if not years or len(years) != 2 or None in years:
@@ -169,9 +281,16 @@ def _count(value: Any) -> str:
 
 def _figure(title: str, height: int = 360) -> go.Figure:
     fig = go.Figure()
-    fig.update_layout(title=title, separators=", ", height=height, margin={"l": 50, "r": 20, "t": 50, "b": 40},
-                      legend={"orientation": "h", "y": -0.18, "traceorder": "normal"}, plot_bgcolor="#ffffff",
-                      paper_bgcolor="#ffffff", barmode="stack")
+    fig.update_layout(
+        title=title,
+        separators=", ",
+        height=height,
+        margin={"l": 50, "r": 20, "t": 50, "b": 40},
+        legend={"orientation": "h", "y": -0.18, "traceorder": "normal"},
+        plot_bgcolor="#ffffff",
+        paper_bgcolor="#ffffff",
+        barmode="stack",
+    )
     fig.update_yaxes(gridcolor="#e5e5e5", rangemode="tozero")
     return fig
 
@@ -189,13 +308,16 @@ def _year_note(row: Any) -> str:
         notes.append("gravité inconnue : fichier « usagers » de l'année non importé")
     if not row.couverture_complete:
         notes.append("territoire couvert en partie seulement par les fichiers importés")
-    if not pd.isna(row.accidents_sans_usagers) and row.accidents_sans_usagers > 0:  # <NA> when gravity unknown
+    if (
+        not pd.isna(row.accidents_sans_usagers) and row.accidents_sans_usagers > 0
+    ):  # <NA> when gravity unknown
         notes.append(f"{fmt.number(int(row.accidents_sans_usagers))} accident(s) sans usager renseigné")
     return " ; ".join(notes)
 
 
 def yearly_view(frame: pd.DataFrame) -> pd.DataFrame:
     """The yearly table as read on screen: French numbers, « inconnue » where gravity is unknown."""
+
     def gravity(col: str, row: Any, as_share: bool = False) -> str:
         if not row.donnees_chargees:
             return "—"
@@ -205,19 +327,22 @@ def yearly_view(frame: pd.DataFrame) -> pd.DataFrame:
 
     rows = []
     for row in frame.itertuples():
-        rows.append({
-            "Accidents corporels": _count(row.accidents) if row.donnees_chargees else "—",
-            "Accidents mortels": gravity("accidents_mortels", row),
-            "Accidents graves non mortels": gravity("accidents_graves", row),
-            "Part des accidents graves non mortels": gravity("part_accidents_graves", row, as_share=True),
-            "Tués": gravity("tues", row),
-            "Blessés hospitalisés": gravity("hospitalises", row),
-            "Blessés légers": gravity("blesses_legers", row),
-            "Victimes": gravity("victimes", row),
-            RATE_HEADER: ("" if pd.isna(row.accidents_pour_1000)
-                                         else fmt.number(float(row.accidents_pour_1000), 2)),
-            "Remarque": _year_note(row),
-        })
+        rows.append(
+            {
+                "Accidents corporels": _count(row.accidents) if row.donnees_chargees else "—",
+                "Accidents mortels": gravity("accidents_mortels", row),
+                "Accidents graves non mortels": gravity("accidents_graves", row),
+                "Part des accidents graves non mortels": gravity("part_accidents_graves", row, as_share=True),
+                "Tués": gravity("tues", row),
+                "Blessés hospitalisés": gravity("hospitalises", row),
+                "Blessés légers": gravity("blesses_legers", row),
+                "Victimes": gravity("victimes", row),
+                RATE_HEADER: (
+                    "" if pd.isna(row.accidents_pour_1000) else fmt.number(float(row.accidents_pour_1000), 2)
+                ),
+                "Remarque": _year_note(row),
+            }
+        )
     view = pd.DataFrame(rows, index=[str(y) for y in frame.annee])
     if not (view["Remarque"] != "").any():
         view = view.drop(columns="Remarque")
@@ -229,23 +354,48 @@ def yearly_view(frame: pd.DataFrame) -> pd.DataFrame:
 def _yearly_chart(frame: pd.DataFrame, title: str) -> dcc.Graph:
     fig = _figure(title, height=400)
     years = [int(y) for y in frame.annee]
-    for col, name in (("tues", "Tué"), ("hospitalises", "Blessé hospitalisé"), ("blesses_legers", "Blessé léger")):
+    for col, name in (
+        ("tues", "Tué"),
+        ("hospitalises", "Blessé hospitalisé"),
+        ("blesses_legers", "Blessé léger"),
+    ):
         values = [None if pd.isna(v) else int(v) for v in frame[col]]
-        fig.add_trace(go.Bar(x=years, y=values, name=VICTIM_PLURALS[name], marker_color=VICTIM_COLORS[name],
-                             hovertemplate="%{x} : %{y} " + VICTIM_PLURALS[name].lower() + "<extra></extra>"))
-    fig.add_trace(go.Scatter(x=years, y=[None if pd.isna(v) else int(v) for v in frame.accidents],
-                             name="Accidents corporels", mode="lines+markers",
-                             line={"color": "#0072B2", "width": 3}, marker={"symbol": "diamond", "size": 9},
-                             hovertemplate="%{x} : %{y} accidents corporels<extra></extra>"))
+        fig.add_trace(
+            go.Bar(
+                x=years,
+                y=values,
+                name=VICTIM_PLURALS[name],
+                marker_color=VICTIM_COLORS[name],
+                hovertemplate="%{x} : %{y} " + VICTIM_PLURALS[name].lower() + "<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=years,
+            y=[None if pd.isna(v) else int(v) for v in frame.accidents],
+            name="Accidents corporels",
+            mode="lines+markers",
+            line={"color": "#0072B2", "width": 3},
+            marker={"symbol": "diamond", "size": 9},
+            hovertemplate="%{x} : %{y} accidents corporels<extra></extra>",
+        )
+    )
     for row in frame.itertuples():
         if row.donnees_chargees and row.gravite_inconnue:
-            fig.add_annotation(x=int(row.annee), y=0, yanchor="bottom", text="gravité<br>inconnue", showarrow=False,
-                               font={"size": 11, "color": "#3a3a3a"})
+            fig.add_annotation(
+                x=int(row.annee),
+                y=0,
+                yanchor="bottom",
+                text="gravité<br>inconnue",
+                showarrow=False,
+                font={"size": 11, "color": "#3a3a3a"},
+            )
     fig.update_layout(xaxis={"dtick": 1, "title": "année"}, yaxis_title="nombre")
     return dcc.Graph(figure=fig, id="securite-graphique-annuel", config=GRAPH_CONFIG)
 
 
 # --- callbacks -----------------------------------------------------------------------------------------------------
+
 
 @guarded_callback(PERMISSION, Output("securite-annuel", "children"), *FILTERS)
 def show_yearly(territory, years):
@@ -258,27 +408,38 @@ def show_yearly(territory, years):
     except ObservatoireError as exc:
         return _notice(exc.message)
     caption = f"Accidents corporels et victimes — {_label(code)}, {_period_label(span)}"
-    blocks = [_yearly_chart(frame, caption),
-              frame_table(yearly_view(frame), caption, "securite-table-annuelle", index_header="Année")]
+    blocks = [
+        _yearly_chart(frame, caption),
+        frame_table(yearly_view(frame), caption, "securite-table-annuelle", index_header="Année"),
+    ]
     unknown = [str(int(y)) for y in frame.loc[frame.gravite_inconnue, "annee"]]
     if unknown:
-        blocks.append(_notice(
-            f"Gravité inconnue en {', '.join(unknown)} : la gravité n'est connue que par le fichier « usagers », "
-            "qui n'a pas été importé pour ces années. Les nombres de tués, de blessés et d'accidents mortels ou "
-            "graves y sont inconnus, pas nuls.", "securite-gravite-inconnue"))
+        blocks.append(
+            _notice(
+                f"Gravité inconnue en {', '.join(unknown)} : la gravité n'est connue que par le fichier « usagers », "
+                "qui n'a pas été importé pour ces années. Les nombres de tués, de blessés et d'accidents mortels ou "
+                "graves y sont inconnus, pas nuls.",
+                "securite-gravite-inconnue",
+            )
+        )
     pops = frame.dropna(subset=["annee_population"])
     if len(pops):
         vintages = sorted({int(v) for v in pops.annee_population})
-        blocks.append(html.P(f"Taux pour 1 000 habitants : population municipale INSEE, millésime(s) "
-                             f"{', '.join(map(str, vintages))} (le plus proche de chaque année).",
-                             className="obs-source"))
+        blocks.append(
+            html.P(
+                f"Taux pour 1 000 habitants : population municipale INSEE, millésime(s) "
+                f"{', '.join(map(str, vintages))} (le plus proche de chaque année).",
+                className="obs-source",
+            )
+        )
     blocks.append(html.P(road_safety.SOURCE_LINE, className="obs-source"))
     return blocks
 
 
 def _victims_block(frame: pd.DataFrame, by: str, title: str, chart_title: str, header: str) -> html.Section:
-    table = frame.pivot_table(index="groupe", columns="gravite", values="victimes", aggfunc="sum", fill_value=0,
-                              observed=False)
+    table = frame.pivot_table(
+        index="groupe", columns="gravite", values="victimes", aggfunc="sum", fill_value=0, observed=False
+    )
     if by == "age":  # every band is listed, even without victims
         table = table.reindex(road_safety.AGE_BANDS, fill_value=0)
     table = table.reindex(columns=list(VICTIM_COLORS), fill_value=0)
@@ -291,18 +452,31 @@ def _victims_block(frame: pd.DataFrame, by: str, title: str, chart_title: str, h
         table = table.iloc[::-1]  # horizontal bars draw bottom-up: keep the youngest band on top
     fig = _figure(chart_title, height=max(280, 110 + 36 * len(table)))
     for name, color in VICTIM_COLORS.items():
-        fig.add_trace(go.Bar(y=[str(i) for i in table.index], x=table[name].tolist(), name=VICTIM_PLURALS[name],
-                             orientation="h", marker_color=color,
-                             hovertemplate="%{y} : %{x} " + VICTIM_PLURALS[name].lower() + "<extra></extra>"))
+        fig.add_trace(
+            go.Bar(
+                y=[str(i) for i in table.index],
+                x=table[name].tolist(),
+                name=VICTIM_PLURALS[name],
+                orientation="h",
+                marker_color=color,
+                hovertemplate="%{y} : %{x} " + VICTIM_PLURALS[name].lower() + "<extra></extra>",
+            )
+        )
     # Legend above the bars: in a half-width chart a legend below collides with the axis title.
-    fig.update_layout(xaxis_title="victimes", margin={"l": 200, "r": 20, "t": 80, "b": 40},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    fig.update_layout(
+        xaxis_title="victimes",
+        margin={"l": 200, "r": 20, "t": 80, "b": 40},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+    )
     view = table.iloc[::-1].rename(columns=VICTIM_PLURALS).map(lambda v: fmt.number(int(v)))
     view.index = [str(i) for i in view.index]
-    return html.Section([
-        dcc.Graph(figure=fig, id=f"securite-graphique-{by}", config=GRAPH_CONFIG),
-        frame_table(view, title, f"securite-table-{by}", index_header=header),
-    ], className="obs-route-colonne")
+    return html.Section(
+        [
+            dcc.Graph(figure=fig, id=f"securite-graphique-{by}", config=GRAPH_CONFIG),
+            frame_table(view, title, f"securite-table-{by}", index_header=header),
+        ],
+        className="obs-route-colonne",
+    )
 
 
 @guarded_callback(PERMISSION, Output("securite-victimes", "children"), *FILTERS)
@@ -312,8 +486,10 @@ def show_victims(territory, years):
         raise PreventUpdate
     code = _scope(territory)
     blocks, unknown = [], []
-    for by, label, header in (("age", "par tranche d'âge", "Tranche d'âge"),
-                              ("type_usager", "par type d'usager", "Type d'usager")):
+    for by, label, header in (
+        ("age", "par tranche d'âge", "Tranche d'âge"),
+        ("type_usager", "par type d'usager", "Type d'usager"),
+    ):
         frame = road_breakdowns.victims_by(engine(), code, span, by=by)
         unknown = frame.attrs.get("annees_gravite_inconnue", [])
         title = f"Victimes {label} — {_label(code)}, {_period_label(span)}"
@@ -322,13 +498,18 @@ def show_victims(territory, years):
             continue
         blocks.append(_victims_block(frame, by, title, f"Victimes {label}", header))
     if unknown:
-        blocks.append(_notice(f"Années exclues (gravité inconnue, fichier « usagers » non importé) : "
-                              f"{', '.join(map(str, unknown))}."))
+        blocks.append(
+            _notice(
+                f"Années exclues (gravité inconnue, fichier « usagers » non importé) : "
+                f"{', '.join(map(str, unknown))}."
+            )
+        )
     return blocks
 
 
-@guarded_callback(PERMISSION, Output("securite-moments", "children"), *FILTERS,
-                  Input("securite-ventilation", "value"))
+@guarded_callback(
+    PERMISSION, Output("securite-moments", "children"), *FILTERS, Input("securite-ventilation", "value")
+)
 def show_moments(territory, years, by):
     span = _span(years)
     if span is None:
@@ -339,18 +520,39 @@ def show_moments(territory, years, by):
     labels = [str(v)[:1].upper() + str(v)[1:] for v in frame.libelle]
     title = f"Accidents corporels par {BREAKDOWNS[by].lower()} — {_label(code)}, {_period_label(span)}"
     fig = _figure(title)
-    fig.add_trace(go.Bar(x=labels, y=frame.accidents.tolist(), marker_color="#0072B2", name="Accidents corporels",
-                         hovertemplate="%{x} : %{y} accidents<extra></extra>"))
-    fig.update_layout(xaxis={"title": AXIS_TITLES[by], "type": "category"}, yaxis_title="accidents corporels",
-                      showlegend=False)
+    fig.add_trace(
+        go.Bar(
+            x=labels,
+            y=frame.accidents.tolist(),
+            marker_color="#0072B2",
+            name="Accidents corporels",
+            hovertemplate="%{x} : %{y} accidents<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        xaxis={"title": AXIS_TITLES[by], "type": "category"},
+        yaxis_title="accidents corporels",
+        showlegend=False,
+    )
     total = int(frame.accidents.sum())
-    view = pd.DataFrame({"Accidents corporels": [fmt.number(int(v)) for v in frame.accidents],
-                         "Part": [_percent(v / total) if total else "" for v in frame.accidents]}, index=labels)
-    return [dcc.Graph(figure=fig, id="securite-graphique-moments", config=GRAPH_CONFIG),
-            html.Details([html.Summary("Tableau des données du graphique"),
-                          frame_table(view, title, "securite-table-moments", index_header=BREAKDOWNS[by])],
-                         className="obs-table-alternative"),
-            html.P(road_safety.SOURCE_LINE, className="obs-source")]
+    view = pd.DataFrame(
+        {
+            "Accidents corporels": [fmt.number(int(v)) for v in frame.accidents],
+            "Part": [_percent(v / total) if total else "" for v in frame.accidents],
+        },
+        index=labels,
+    )
+    return [
+        dcc.Graph(figure=fig, id="securite-graphique-moments", config=GRAPH_CONFIG),
+        html.Details(
+            [
+                html.Summary("Tableau des données du graphique"),
+                frame_table(view, title, "securite-table-moments", index_header=BREAKDOWNS[by]),
+            ],
+            className="obs-table-alternative",
+        ),
+        html.P(road_safety.SOURCE_LINE, className="obs-source"),
+    ]
 
 
 def _site_params(radius, minimum, period) -> tuple[int, int, int]:
@@ -359,6 +561,7 @@ def _site_params(radius, minimum, period) -> tuple[int, int, int]:
             return max(low, min(high, int(value)))
         except (TypeError, ValueError):
             return default
+
     return clamp(radius, 10, 500, 50), clamp(minimum, 2, 50, 3), clamp(period, 1, 20, 5)
 
 
@@ -372,17 +575,38 @@ def _point_layers(points: dict[str, Any]) -> list[Any]:
             if props["gravite"] != key:
                 continue
             lon, lat = feature["geometry"]["coordinates"]
-            victims = (f"{props['tues']} tué(s), {props['hospitalises']} hospitalisé(s), "
-                       f"{props['blesses_legers']} blessé(s) léger(s)") if key != "inconnue" else "gravité inconnue"
-            text = f"{props['date']}{' ' + props['heure'] if props['heure'] else ''} — {label} : {victims}" + (
-                f" — {props['adresse']}" if props["adresse"] else "")
-            markers.append(dl.CircleMarker(center=[lat, lon], radius=style["radius"], color="#ffffff", weight=1,
-                                           fillColor=style["color"], fillOpacity=0.9,
-                                           className=f"obs-route-point obs-route-point-{key}",
-                                           children=dl.Tooltip(text)))
+            victims = (
+                (
+                    f"{props['tues']} tué(s), {props['hospitalises']} hospitalisé(s), "
+                    f"{props['blesses_legers']} blessé(s) léger(s)"
+                )
+                if key != "inconnue"
+                else "gravité inconnue"
+            )
+            text = (
+                f"{props['date']}{' ' + props['heure'] if props['heure'] else ''} — {label} : {victims}"
+                + (f" — {props['adresse']}" if props["adresse"] else "")
+            )
+            markers.append(
+                dl.CircleMarker(
+                    center=[lat, lon],
+                    radius=style["radius"],
+                    color="#ffffff",
+                    weight=1,
+                    fillColor=style["color"],
+                    fillOpacity=0.9,
+                    className=f"obs-route-point obs-route-point-{key}",
+                    children=dl.Tooltip(text),
+                )
+            )
         if markers:
-            overlays.append(dl.Overlay(dl.LayerGroup(markers, id=f"securite-points-{key}"),
-                                       name=f"{label} ({fmt.number(len(markers))})", checked=True))
+            overlays.append(
+                dl.Overlay(
+                    dl.LayerGroup(markers, id=f"securite-points-{key}"),
+                    name=f"{label} ({fmt.number(len(markers))})",
+                    checked=True,
+                )
+            )
     return overlays
 
 
@@ -391,22 +615,46 @@ def _site_layer(sites: dict[str, Any]) -> list[Any]:
     for feature in sites["features"]:
         props = feature["properties"]
         lon, lat = feature["geometry"]["coordinates"]
-        text = (f"Site n° {props['rang']} : {props['accidents']} accidents, {props['tues']} tué(s), "
-                f"{props['hospitalises']} hospitalisé(s), {props['blesses_legers']} blessé(s) léger(s) — "
-                f"indice de gravité {props['indice_gravite']}")
+        text = (
+            f"Site n° {props['rang']} : {props['accidents']} accidents, {props['tues']} tué(s), "
+            f"{props['hospitalises']} hospitalisé(s), {props['blesses_legers']} blessé(s) léger(s) — "
+            f"indice de gravité {props['indice_gravite']}"
+        )
         # Drawn at a fixed pixel size: a 50 m circle is a dot at the scale of a commune.
-        circles.append(dl.CircleMarker(center=[lat, lon], radius=15, color=SITE_COLOR, weight=4, fillColor=SITE_COLOR,
-                                       fillOpacity=0.2, className="obs-route-site", children=[
-                                           dl.Tooltip(f"{props['rang']}", permanent=True, direction="center",
-                                                      className="obs-route-site-rang"),
-                                           dl.Popup(text)]))
+        circles.append(
+            dl.CircleMarker(
+                center=[lat, lon],
+                radius=15,
+                color=SITE_COLOR,
+                weight=4,
+                fillColor=SITE_COLOR,
+                fillOpacity=0.2,
+                className="obs-route-site",
+                children=[
+                    dl.Tooltip(
+                        f"{props['rang']}",
+                        permanent=True,
+                        direction="center",
+                        className="obs-route-site-rang",
+                    ),
+                    dl.Popup(text),
+                ],
+            )
+        )
     if not circles:
         return []
-    return [dl.Overlay(dl.LayerGroup(circles, id="securite-sites-couche"),
-                       name=f"Sites dangereux ({fmt.number(len(circles))})", checked=True)]
+    return [
+        dl.Overlay(
+            dl.LayerGroup(circles, id="securite-sites-couche"),
+            name=f"Sites dangereux ({fmt.number(len(circles))})",
+            checked=True,
+        )
+    ]
 
 
-def _bounds(base: list[list[float]] | None, points: dict[str, Any], sites: dict[str, Any]) -> list[list[float]] | None:
+def _bounds(
+    base: list[list[float]] | None, points: dict[str, Any], sites: dict[str, Any]
+) -> list[list[float]] | None:
     """Frame what is drawn (accidents, else sites) rather than the whole commune, where town-centre accidents
     would read as one blot; the commune when nothing is drawn."""
     coords = [f["geometry"]["coordinates"] for f in points["features"] + sites["features"]]
@@ -424,38 +672,82 @@ def _map_legend(title: str, levels: list[str], classes: list[str], with_sites: b
     for key, label in road_breakdowns.GRAVITY_CLASSES.items():
         if key in classes:
             size = 2 * GRAVITY_STYLE[key]["radius"]
-            items.append(html.Li([html.Span(className="obs-route-pastille", style={
-                "background": GRAVITY_STYLE[key]["color"], "width": f"{size}px", "height": f"{size}px"}), label]))
+            items.append(
+                html.Li(
+                    [
+                        html.Span(
+                            className="obs-route-pastille",
+                            style={
+                                "background": GRAVITY_STYLE[key]["color"],
+                                "width": f"{size}px",
+                                "height": f"{size}px",
+                            },
+                        ),
+                        label,
+                    ]
+                )
+            )
     if with_sites:
-        items.append(html.Li([html.Span(className="obs-route-pastille obs-route-pastille-site",
-                                        style={"borderColor": SITE_COLOR}), "Site dangereux (numéro = rang)"]))
+        items.append(
+            html.Li(
+                [
+                    html.Span(
+                        className="obs-route-pastille obs-route-pastille-site",
+                        style={"borderColor": SITE_COLOR},
+                    ),
+                    "Site dangereux (numéro = rang)",
+                ]
+            )
+        )
     for level in levels:
         style = OUTLINE_STYLES[level]
-        items.append(html.Li([html.Span(className="obs-legende-symbole", style={
-            "borderColor": style["color"], "borderWidth": f"{max(2, style['weight'])}px",
-            "background": style.get("fillColor", "transparent") if style.get("fill", True) else "transparent",
-            "borderStyle": "dashed" if style.get("dashArray") else "solid"}), LEVEL_LABELS[level]]))
-    return html.Div([html.Strong(title), html.Ul(items), html.Small(source)], className="obs-legende",
-                    id="securite-legende")
+        items.append(
+            html.Li(
+                [
+                    html.Span(
+                        className="obs-legende-symbole",
+                        style={
+                            "borderColor": style["color"],
+                            "borderWidth": f"{max(2, style['weight'])}px",
+                            "background": style.get("fillColor", "transparent")
+                            if style.get("fill", True)
+                            else "transparent",
+                            "borderStyle": "dashed" if style.get("dashArray") else "solid",
+                        },
+                    ),
+                    LEVEL_LABELS[level],
+                ]
+            )
+        )
+    return html.Div(
+        [html.Strong(title), html.Ul(items), html.Small(source)],
+        className="obs-legende",
+        id="securite-legende",
+    )
 
 
 def _sites_view(sites_frame: pd.DataFrame, aggregate: bool) -> pd.DataFrame:
     # A site's place and an exact date point at one accident: aggregate-only roles read years.
-    when = (lambda col: pd.to_datetime(col).dt.strftime("%Y")) if aggregate else (
-        lambda col: pd.to_datetime(col).dt.strftime("%d/%m/%Y"))
-    return pd.DataFrame({
-        "Accidents": sites_frame.accidents.map(_count),
-        "Accidents mortels": sites_frame.accidents_mortels.map(_count),
-        "Tués": sites_frame.tues.map(_count),
-        "Blessés hospitalisés": sites_frame.hospitalises.map(_count),
-        "Blessés légers": sites_frame.blesses_legers.map(_count),
-        "Indice de gravité": sites_frame.indice_gravite.map(_count)
-        + sites_frame.gravite_incomplete.map(lambda v: " (gravité incomplète)" if v else ""),
-        "Premier accident": when(sites_frame.premier),
-        "Dernier accident": when(sites_frame.dernier),
-        "Rayon (m)": sites_frame.rayon_m.map(lambda v: fmt.number(float(v), 0)),
-        "Voies": sites_frame.adresses,
-    }).set_axis([f"n° {r}" for r in sites_frame.rang])
+    when = (
+        (lambda col: pd.to_datetime(col).dt.strftime("%Y"))
+        if aggregate
+        else (lambda col: pd.to_datetime(col).dt.strftime("%d/%m/%Y"))
+    )
+    return pd.DataFrame(
+        {
+            "Accidents": sites_frame.accidents.map(_count),
+            "Accidents mortels": sites_frame.accidents_mortels.map(_count),
+            "Tués": sites_frame.tues.map(_count),
+            "Blessés hospitalisés": sites_frame.hospitalises.map(_count),
+            "Blessés légers": sites_frame.blesses_legers.map(_count),
+            "Indice de gravité": sites_frame.indice_gravite.map(_count)
+            + sites_frame.gravite_incomplete.map(lambda v: " (gravité incomplète)" if v else ""),
+            "Premier accident": when(sites_frame.premier),
+            "Dernier accident": when(sites_frame.dernier),
+            "Rayon (m)": sites_frame.rayon_m.map(lambda v: fmt.number(float(v), 0)),
+            "Voies": sites_frame.adresses,
+        }
+    ).set_axis([f"n° {r}" for r in sites_frame.rang])
 
 
 def _site_accidents(accidents: pd.DataFrame, rank: int) -> html.Details:
@@ -464,22 +756,44 @@ def _site_accidents(accidents: pd.DataFrame, rank: int) -> html.Details:
     def victims(v: Any) -> str:
         return UNKNOWN if v is None or pd.isna(v) else fmt.number(int(v))
 
-    view = pd.DataFrame({
-        "Date": pd.to_datetime(part.date).dt.strftime("%d/%m/%Y"),
-        "Voie": part.adresse.fillna(""),
-        "Tués": part.tues.map(victims), "Blessés hospitalisés": part.hospitalises.map(victims),
-        "Blessés légers": part.blesses_legers.map(victims),
-        "Distance au centre (m)": part.distance_m.map(lambda v: fmt.number(float(v), 0)),
-    })
+    view = pd.DataFrame(
+        {
+            "Date": pd.to_datetime(part.date).dt.strftime("%d/%m/%Y"),
+            "Voie": part.adresse.fillna(""),
+            "Tués": part.tues.map(victims),
+            "Blessés hospitalisés": part.hospitalises.map(victims),
+            "Blessés légers": part.blesses_legers.map(victims),
+            "Distance au centre (m)": part.distance_m.map(lambda v: fmt.number(float(v), 0)),
+        }
+    )
     view.index = [str(i) for i in part.id]
-    return html.Details([html.Summary(f"Site n° {rank} — {len(part)} accidents"), html.Div(
-                         frame_table(view, f"Accidents du site n° {rank}", f"securite-site-{rank}",
-                                     index_header="Accident (identifiant ONISR)"), className="obs-route-accidents")],
-                        className="obs-table-alternative")
+    return html.Details(
+        [
+            html.Summary(f"Site n° {rank} — {len(part)} accidents"),
+            html.Div(
+                frame_table(
+                    view,
+                    f"Accidents du site n° {rank}",
+                    f"securite-site-{rank}",
+                    index_header="Accident (identifiant ONISR)",
+                ),
+                className="obs-route-accidents",
+            ),
+        ],
+        className="obs-table-alternative",
+    )
 
 
-@guarded_callback(PERMISSION, [Output("securite-carte-bloc", "children"), Output("securite-sites", "children"),
-                               Output("securite-methodologie", "children")], *FILTERS, *SITE_FILTERS)
+@guarded_callback(
+    PERMISSION,
+    [
+        Output("securite-carte-bloc", "children"),
+        Output("securite-sites", "children"),
+        Output("securite-methodologie", "children"),
+    ],
+    *FILTERS,
+    *SITE_FILTERS,
+)
 def show_map(territory, years, radius, minimum, period):
     span = _span(years)
     radius, minimum, period = _site_params(radius, minimum, period)
@@ -494,55 +808,102 @@ def show_map(territory, years, radius, minimum, period):
     except ObservatoireError as exc:
         return _notice(exc.message), [], methodology
     empty = {"type": "FeatureCollection", "features": [], "metadata": {}}
-    points = empty if aggregate else road_breakdowns.accident_points(engine(), code, span, max_features=MAX_POINTS)
+    points = (
+        empty if aggregate else road_breakdowns.accident_points(engine(), code, span, max_features=MAX_POINTS)
+    )
 
     commune = settings().commune_code
     outlines = outlines_geojson(engine(), commune)
-    levels = [lv for lv in ("commune", "iris", "qpv") if any(f["properties"]["level"] == lv for f in outlines["features"])]
+    levels = [
+        lv
+        for lv in ("commune", "iris", "qpv")
+        if any(f["properties"]["level"] == lv for f in outlines["features"])
+    ]
     bounds = _bounds(commune_overview(engine(), commune)["bounds"], points, sites)
     overlays = _point_layers(points) + _site_layer(sites)
     layers = basemap(settings()) + outline_layers(outlines, "securite")
     if overlays:
         layers.append(dl.LayersControl(overlays, position="topright", collapsed=False, id="securite-couches"))
-    source = ("Source : ONISR (BAAC) · contours IGN, INSEE, ANCT"
-              + ("" if settings().tiles_enabled else " · fond de carte désactivé"))
+    source = "Source : ONISR (BAAC) · contours IGN, INSEE, ANCT" + (
+        "" if settings().tiles_enabled else " · fond de carte désactivé"
+    )
     title = f"Accidents corporels {_period_label(span)} — {_label(code)}"
     notes = []
     if aggregate:
-        notes.append(_notice("Votre rôle donne accès aux chiffres agrégés seulement : la carte montre les sites "
-                             "dangereux, pas les accidents un par un.", "securite-agrege"))
+        notes.append(
+            _notice(
+                "Votre rôle donne accès aux chiffres agrégés seulement : la carte montre les sites "
+                "dangereux, pas les accidents un par un.",
+                "securite-agrege",
+            )
+        )
     else:
         meta = points["metadata"]
         shown = len(points["features"])
-        text = (f"{fmt.number(shown)} accident(s) géolocalisé(s) sur {fmt.number(meta['accidents'])} ; "
-                f"{fmt.number(meta['sans_coordonnees'])} sans coordonnées ne peuvent pas être placés.")
+        text = (
+            f"{fmt.number(shown)} accident(s) géolocalisé(s) sur {fmt.number(meta['accidents'])} ; "
+            f"{fmt.number(meta['sans_coordonnees'])} sans coordonnées ne peuvent pas être placés."
+        )
         if meta["tronque"]:
-            text += (f" Seuls les {fmt.number(MAX_POINTS)} premiers sont dessinés : réduisez la période ou le "
-                     "territoire pour les voir tous.")
+            text += (
+                f" Seuls les {fmt.number(MAX_POINTS)} premiers sont dessinés : réduisez la période ou le "
+                "territoire pour les voir tous."
+            )
         notes.append(html.P(text, className="obs-source", id="securite-carte-compte"))
-    map_block = html.Div([
-        map_frame(layers, bounds, "securite-carte"),
-        _map_legend(title, levels, sorted({f['properties']['gravite'] for f in points['features']}),
-                    bool(sites["features"]), source),
-    ], className="obs-carte-bloc")
+    map_block = html.Div(
+        [
+            map_frame(layers, bounds, "securite-carte"),
+            _map_legend(
+                title,
+                levels,
+                sorted({f["properties"]["gravite"] for f in points["features"]}),
+                bool(sites["features"]),
+                source,
+            ),
+        ],
+        className="obs-carte-bloc",
+    )
 
     sites_frame, accidents = road_sites.sites_tables(sites)
-    caption = (f"Sites dangereux — au moins {minimum} accidents corporels à moins de {radius} m les uns des "
-               f"autres, {_period_label(site_span)}, {_label(code)}")
+    caption = (
+        f"Sites dangereux — au moins {minimum} accidents corporels à moins de {radius} m les uns des "
+        f"autres, {_period_label(site_span)}, {_label(code)}"
+    )
     if sites_frame.empty:
-        site_blocks = [_notice(f"Aucun site ne réunit au moins {minimum} accidents à moins de {radius} m sur "
-                               f"{_period_label(site_span)}.", "securite-sites-vide")]
+        site_blocks = [
+            _notice(
+                f"Aucun site ne réunit au moins {minimum} accidents à moins de {radius} m sur "
+                f"{_period_label(site_span)}.",
+                "securite-sites-vide",
+            )
+        ]
     else:
-        site_blocks = [html.Div(frame_table(_sites_view(sites_frame, aggregate), caption, "securite-table-sites",
-                                            index_header="Rang"), className="obs-route-sites")]
+        site_blocks = [
+            html.Div(
+                frame_table(
+                    _sites_view(sites_frame, aggregate), caption, "securite-table-sites", index_header="Rang"
+                ),
+                className="obs-route-sites",
+            )
+        ]
         if aggregate:
-            site_blocks.append(html.P("La liste des accidents de chaque site n'est pas affichée pour votre rôle.",
-                                      className="obs-muted"))
+            site_blocks.append(
+                html.P(
+                    "La liste des accidents de chaque site n'est pas affichée pour votre rôle.",
+                    className="obs-muted",
+                )
+            )
         else:
             site_blocks += [html.H3("Accidents de chaque site")] + [
-                _site_accidents(accidents, int(rank)) for rank in sites_frame.rang]
-    site_blocks.append(html.P(f"{sites['metadata']['methode']} ; indice de gravité = 10 × tués + 5 × blessés "
-                              f"hospitalisés + 1 × blessés légers. {road_safety.SOURCE_LINE}", className="obs-source"))
+                _site_accidents(accidents, int(rank)) for rank in sites_frame.rang
+            ]
+    site_blocks.append(
+        html.P(
+            f"{sites['metadata']['methode']} ; indice de gravité = 10 × tués + 5 × blessés "
+            f"hospitalisés + 1 × blessés légers. {road_safety.SOURCE_LINE}",
+            className="obs-source",
+        )
+    )
     return [*notes, map_block], site_blocks, methodology
 
 
@@ -550,26 +911,42 @@ def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     # A spreadsheet must not read an unknown gravity as zero either.
     for col in (*road_safety.GRAVITY_COLUMNS, "part_accidents_graves"):
-        out[col] = [UNKNOWN if unknown else v for v, unknown in zip(out[col].astype(object), out.gravite_inconnue,
-                                                                    strict=True)]
+        out[col] = [
+            UNKNOWN if unknown else v
+            for v, unknown in zip(out[col].astype(object), out.gravite_inconnue, strict=True)
+        ]
     return out
 
 
-@guarded_callback(EXPORT, Output("securite-telechargement", "data"), Input("securite-csv", "n_clicks"),
-                  State("securite-territoire", "value"), State("securite-annees", "value"), prevent_initial_call=True)
+@guarded_callback(
+    EXPORT,
+    Output("securite-telechargement", "data"),
+    Input("securite-csv", "n_clicks"),
+    State("securite-territoire", "value"),
+    State("securite-annees", "value"),
+    prevent_initial_call=True,
+)
 def download(clicks, territory, years):
     if not clicks:
         raise PreventUpdate
     span = _span(years)
     code = _scope(territory)
     frame = road_safety.yearly_indicators(engine(), code, span)
-    audit_export("securite-routiere", {"format": "csv", "territoire": code, "annees": _period_label(span),
-                                       "lignes": len(frame)})
+    audit_export(
+        "securite-routiere",
+        {"format": "csv", "territoire": code, "annees": _period_label(span), "lignes": len(frame)},
+    )
     # French Excel opens UTF-8 with a BOM and ';' with decimal commas correctly.
     text = _csv_frame(frame).to_csv(sep=";", decimal=",", index=False)
     name = f"securite-routiere-{code.replace(':', '-')}-{_period_label(span).replace('–', '-')}.csv"
     return {"content": "\ufeff" + text, "filename": name, "type": "text/csv"}
 
 
-register_page(__name__, path="/securite-routiere", name="Sécurité routière", permission=PERMISSION, render=render,
-              order=40)
+register_page(
+    __name__,
+    path="/securite-routiere",
+    name="Sécurité routière",
+    permission=PERMISSION,
+    render=render,
+    order=40,
+)

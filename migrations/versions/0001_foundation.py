@@ -35,8 +35,9 @@ def upgrade() -> None:
         sa.Column("report", postgresql.JSONB(), server_default=sa.text("'{}'::jsonb"), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True)),
-        sa.CheckConstraint("status IN ('en_cours', 'importe', 'echec', 'annule', 'essai')",
-                           name="ck_import_batch_status"),
+        sa.CheckConstraint(
+            "status IN ('en_cours', 'importe', 'echec', 'annule', 'essai')", name="ck_import_batch_status"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_import_batch"),
         schema=S,
     )
@@ -51,9 +52,14 @@ def upgrade() -> None:
         sa.Column("batch_id", sa.Integer()),
         sa.CheckConstraint(
             "level IN ('commune', 'departement', 'region', 'pays', 'iris', 'qpv', 'groupe')",
-            name="ck_territory_level"),
-        sa.ForeignKeyConstraint(["parent_code"], [f"{S}.territory.code"], name="fk_territory_parent_code_territory"),
-        sa.ForeignKeyConstraint(["batch_id"], [f"{S}.import_batch.id"], name="fk_territory_batch_id_import_batch"),
+            name="ck_territory_level",
+        ),
+        sa.ForeignKeyConstraint(
+            ["parent_code"], [f"{S}.territory.code"], name="fk_territory_parent_code_territory"
+        ),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], [f"{S}.import_batch.id"], name="fk_territory_batch_id_import_batch"
+        ),
         sa.PrimaryKeyConstraint("code", name="pk_territory"),
         schema=S,
     )
@@ -70,11 +76,16 @@ def upgrade() -> None:
         sa.Column("census_vintage", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(40), nullable=False),
         sa.Column("batch_id", sa.Integer()),
-        sa.ForeignKeyConstraint(["territory_code"], [f"{S}.territory.code"],
-                                name="fk_population_territory_code_territory"),
-        sa.ForeignKeyConstraint(["batch_id"], [f"{S}.import_batch.id"], name="fk_population_batch_id_import_batch"),
+        sa.ForeignKeyConstraint(
+            ["territory_code"], [f"{S}.territory.code"], name="fk_population_territory_code_territory"
+        ),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], [f"{S}.import_batch.id"], name="fk_population_batch_id_import_batch"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_population"),
-        sa.UniqueConstraint("territory_code", "year", "source", name="uq_population_territory_code_year_source"),
+        sa.UniqueConstraint(
+            "territory_code", "year", "source", name="uq_population_territory_code_year_source"
+        ),
         schema=S,
     )
     op.create_table(
@@ -89,7 +100,9 @@ def upgrade() -> None:
         sa.Column("locked_until", sa.DateTime(timezone=True)),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.Column("last_login_at", sa.DateTime(timezone=True)),
-        sa.Column("password_changed_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "password_changed_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_app_user"),
         sa.UniqueConstraint("login", name="uq_app_user_login"),
         schema=S,

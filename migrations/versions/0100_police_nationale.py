@@ -17,7 +17,9 @@ S = "obs"
 
 
 def _fk(table: str, column: str, target: str, target_col: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint([column], [f"{S}.{target}.{target_col}"], name=f"fk_{table}_{column}_{target}")
+    return sa.ForeignKeyConstraint(
+        [column], [f"{S}.{target}.{target_col}"], name=f"fk_{table}_{column}_{target}"
+    )
 
 
 def upgrade() -> None:
@@ -109,8 +111,9 @@ def upgrade() -> None:
         _fk("etat4001_count", "territory_code", "territory", "code"),
         _fk("etat4001_count", "index_number", "etat4001_index", "number"),
         _fk("etat4001_count", "batch_id", "import_batch", "id"),
-        sa.UniqueConstraint("territory_code", "service", "year", "month", "index_number",
-                            name="uq_etat4001_count_key"),
+        sa.UniqueConstraint(
+            "territory_code", "service", "year", "month", "index_number", name="uq_etat4001_count_key"
+        ),
         sa.CheckConstraint("month BETWEEN 1 AND 12", name="ck_etat4001_count_month"),
         sa.CheckConstraint("count >= 0", name="ck_etat4001_count_count"),
         schema=S,
@@ -126,17 +129,30 @@ def upgrade() -> None:
 def _seed_catalogues() -> None:
     # Literal copies, not imports of observatoire.indicators: a migration must keep meaning what it
     # meant when written. tests/test_pn_catalogue.py checks that code and database agree.
-    indicators = sa.table("pn_indicator", sa.column("id"), sa.column("label"), sa.column("unit"),
-                          sa.column("denominator"), sa.column("sensitive"), schema=S)
-    op.bulk_insert(indicators, [
-        {"id": i, "label": label, "unit": unit, "denominator": den, "sensitive": sensitive}
-        for i, label, unit, den, sensitive in _INDICATORS
-    ])
+    indicators = sa.table(
+        "pn_indicator",
+        sa.column("id"),
+        sa.column("label"),
+        sa.column("unit"),
+        sa.column("denominator"),
+        sa.column("sensitive"),
+        schema=S,
+    )
+    op.bulk_insert(
+        indicators,
+        [
+            {"id": i, "label": label, "unit": unit, "denominator": den, "sensitive": sensitive}
+            for i, label, unit, den, sensitive in _INDICATORS
+        ],
+    )
     index = sa.table("etat4001_index", sa.column("number"), sa.column("label"), sa.column("in_use"), schema=S)
-    op.bulk_insert(index, [
-        {"number": n, "label": label, "in_use": label != "Index non utilisé"}
-        for n, label in enumerate(_ETAT4001.strip().splitlines(), start=1)
-    ])
+    op.bulk_insert(
+        index,
+        [
+            {"number": n, "label": label, "in_use": label != "Index non utilisé"}
+            for n, label in enumerate(_ETAT4001.strip().splitlines(), start=1)
+        ],
+    )
 
 
 H, L = "habitants", "logements"
@@ -281,7 +297,14 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS pn_stat_{column}_deleted ON {S}.{target}")
         op.execute(f"DROP TRIGGER IF EXISTS pn_stat_{column}_updated ON {S}.{target}")
         op.execute(f"DROP FUNCTION IF EXISTS {S}.pn_stat_{column}_referenced()")
-    for table in ("etat4001_count", "etat4001_index", "pn_denominator", "pn_stat", "pn_indicator", "pn_edition"):
+    for table in (
+        "etat4001_count",
+        "etat4001_index",
+        "pn_denominator",
+        "pn_stat",
+        "pn_indicator",
+        "pn_edition",
+    ):
         op.drop_table(table, schema=S)
     op.execute(f"DROP FUNCTION IF EXISTS {S}.pn_stat_check_references()")
 

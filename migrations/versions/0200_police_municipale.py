@@ -29,55 +29,200 @@ FAMILIES = [
 ]
 
 TYPES = [
-    ("nuisances_sonores", "Nuisances sonores", "tranquillite",
-     ["nuisance sonore", "nuisances sonores", "bruit", "tapage", "tapage nocturne", "musique"], False),
-    ("rassemblements", "Rassemblements, attroupements", "tranquillite",
-     ["rassemblement", "rassemblements", "attroupement", "regroupement", "occupation de hall"], False),
-    ("ivresse_publique", "Ivresse publique", "tranquillite",
-     ["ivresse", "ipm", "alcool", "ebriete", "alcoolisation"], False),
-    ("differends_voisinage", "Différends de voisinage", "tranquillite",
-     ["voisinage", "differend de voisinage", "conflit de voisinage", "voisin"], False),
-    ("differends_familiaux", "Différends familiaux, violences intrafamiliales", "tranquillite",
-     ["differend familial", "conflit familial", "violences intrafamiliales", "violence conjugale", "conjugal",
-      "intrafamilial", "intrafamiliale"], True),
-    ("troubles_ordre_public", "Rixes, troubles à l'ordre public", "tranquillite",
-     ["rixe", "bagarre", "altercation", "trouble a l ordre public", "trouble", "individu agressif"], False),
+    (
+        "nuisances_sonores",
+        "Nuisances sonores",
+        "tranquillite",
+        ["nuisance sonore", "nuisances sonores", "bruit", "tapage", "tapage nocturne", "musique"],
+        False,
+    ),
+    (
+        "rassemblements",
+        "Rassemblements, attroupements",
+        "tranquillite",
+        ["rassemblement", "rassemblements", "attroupement", "regroupement", "occupation de hall"],
+        False,
+    ),
+    (
+        "ivresse_publique",
+        "Ivresse publique",
+        "tranquillite",
+        ["ivresse", "ipm", "alcool", "ebriete", "alcoolisation"],
+        False,
+    ),
+    (
+        "differends_voisinage",
+        "Différends de voisinage",
+        "tranquillite",
+        ["voisinage", "differend de voisinage", "conflit de voisinage", "voisin"],
+        False,
+    ),
+    (
+        "differends_familiaux",
+        "Différends familiaux, violences intrafamiliales",
+        "tranquillite",
+        [
+            "differend familial",
+            "conflit familial",
+            "violences intrafamiliales",
+            "violence conjugale",
+            "conjugal",
+            "intrafamilial",
+            "intrafamiliale",
+        ],
+        True,
+    ),
+    (
+        "troubles_ordre_public",
+        "Rixes, troubles à l'ordre public",
+        "tranquillite",
+        ["rixe", "bagarre", "altercation", "trouble a l ordre public", "trouble", "individu agressif"],
+        False,
+    ),
     ("stupefiants", "Stupéfiants", "tranquillite", ["stupefiant", "stupefiants", "cannabis", "deal"], False),
-    ("vols_cambriolages", "Vols, cambriolages (constatations)", "atteintes",
-     ["vol", "vols", "cambriolage", "effraction", "tentative de vol"], False),
-    ("degradations", "Dégradations, tags", "atteintes",
-     ["degradation", "degradations", "tag", "tags", "graffiti", "vandalisme", "incendie de poubelle"], False),
-    ("stationnement_genant", "Stationnement gênant ou interdit", "circulation",
-     ["stationnement", "stationnement genant", "stationnement interdit", "zone bleue", "fourriere",
-      "stationnement gênant"], False),
-    ("code_route", "Infractions au code de la route", "circulation",
-     ["code de la route", "vitesse", "exces de vitesse", "feu rouge", "stop", "ceinture",
-      "telephone au volant", "defaut d assurance", "controle routier", "sens interdit", "infraction routiere"],
-     False),
-    ("rodeos_urbains", "Rodéos urbains", "circulation", ["rodeo", "rodeos", "rodeo urbain", "moto cross", "quad"],
-     False),
-    ("vehicules_epaves", "Véhicules épaves ou ventouses", "circulation",
-     ["epave", "epaves", "ventouse", "vehicule ventouse", "vehicule abandonne"], False),
-    ("accidents", "Accidents de la circulation", "circulation", ["accident", "accrochage", "collision"], False),
-    ("depots_sauvages", "Dépôts sauvages", "cadre_de_vie",
-     ["depot sauvage", "depots sauvages", "encombrant", "encombrants", "dechets", "ordures"], False),
-    ("animaux", "Animaux (divagation, nuisances, morsures)", "cadre_de_vie",
-     ["animal", "animaux", "chien", "chiens", "chat", "divagation", "errant", "aboiement", "aboiements",
-      "morsure"], False),
-    ("police_commerces", "Commerces, débits de boissons, occupation du domaine public", "cadre_de_vie",
-     ["commerce", "debit de boissons", "terrasse", "occupation du domaine public", "odp", "marche forain"],
-     False),
-    ("assistance_personne", "Assistance à personne", "assistance",
-     ["assistance", "assistance a personne", "personne vulnerable", "malaise", "secours", "personne agee",
-      "chute"], False),
-    ("otv", "Opération tranquillité vacances", "prevention",
-     ["tranquillite vacances", "operation tranquillite vacances", "otv"], False),
-    ("surveillance", "Surveillance, patrouille", "prevention",
-     ["surveillance", "patrouille", "ronde", "ilotage", "surveillance generale"], False),
-    ("securisation_scolaire", "Sécurisation d'établissements scolaires", "prevention",
-     ["ecole", "scolaire", "college", "lycee", "sortie d ecole", "entree d ecole", "sortie des ecoles"], False),
-    ("securisation_evenements", "Sécurisation de manifestations et de marchés", "prevention",
-     ["manifestation", "evenement", "festivite", "fete", "marche", "ceremonie"], False),
+    (
+        "vols_cambriolages",
+        "Vols, cambriolages (constatations)",
+        "atteintes",
+        ["vol", "vols", "cambriolage", "effraction", "tentative de vol"],
+        False,
+    ),
+    (
+        "degradations",
+        "Dégradations, tags",
+        "atteintes",
+        ["degradation", "degradations", "tag", "tags", "graffiti", "vandalisme", "incendie de poubelle"],
+        False,
+    ),
+    (
+        "stationnement_genant",
+        "Stationnement gênant ou interdit",
+        "circulation",
+        [
+            "stationnement",
+            "stationnement genant",
+            "stationnement interdit",
+            "zone bleue",
+            "fourriere",
+            "stationnement gênant",
+        ],
+        False,
+    ),
+    (
+        "code_route",
+        "Infractions au code de la route",
+        "circulation",
+        [
+            "code de la route",
+            "vitesse",
+            "exces de vitesse",
+            "feu rouge",
+            "stop",
+            "ceinture",
+            "telephone au volant",
+            "defaut d assurance",
+            "controle routier",
+            "sens interdit",
+            "infraction routiere",
+        ],
+        False,
+    ),
+    (
+        "rodeos_urbains",
+        "Rodéos urbains",
+        "circulation",
+        ["rodeo", "rodeos", "rodeo urbain", "moto cross", "quad"],
+        False,
+    ),
+    (
+        "vehicules_epaves",
+        "Véhicules épaves ou ventouses",
+        "circulation",
+        ["epave", "epaves", "ventouse", "vehicule ventouse", "vehicule abandonne"],
+        False,
+    ),
+    (
+        "accidents",
+        "Accidents de la circulation",
+        "circulation",
+        ["accident", "accrochage", "collision"],
+        False,
+    ),
+    (
+        "depots_sauvages",
+        "Dépôts sauvages",
+        "cadre_de_vie",
+        ["depot sauvage", "depots sauvages", "encombrant", "encombrants", "dechets", "ordures"],
+        False,
+    ),
+    (
+        "animaux",
+        "Animaux (divagation, nuisances, morsures)",
+        "cadre_de_vie",
+        [
+            "animal",
+            "animaux",
+            "chien",
+            "chiens",
+            "chat",
+            "divagation",
+            "errant",
+            "aboiement",
+            "aboiements",
+            "morsure",
+        ],
+        False,
+    ),
+    (
+        "police_commerces",
+        "Commerces, débits de boissons, occupation du domaine public",
+        "cadre_de_vie",
+        ["commerce", "debit de boissons", "terrasse", "occupation du domaine public", "odp", "marche forain"],
+        False,
+    ),
+    (
+        "assistance_personne",
+        "Assistance à personne",
+        "assistance",
+        [
+            "assistance",
+            "assistance a personne",
+            "personne vulnerable",
+            "malaise",
+            "secours",
+            "personne agee",
+            "chute",
+        ],
+        False,
+    ),
+    (
+        "otv",
+        "Opération tranquillité vacances",
+        "prevention",
+        ["tranquillite vacances", "operation tranquillite vacances", "otv"],
+        False,
+    ),
+    (
+        "surveillance",
+        "Surveillance, patrouille",
+        "prevention",
+        ["surveillance", "patrouille", "ronde", "ilotage", "surveillance generale"],
+        False,
+    ),
+    (
+        "securisation_scolaire",
+        "Sécurisation d'établissements scolaires",
+        "prevention",
+        ["ecole", "scolaire", "college", "lycee", "sortie d ecole", "entree d ecole", "sortie des ecoles"],
+        False,
+    ),
+    (
+        "securisation_evenements",
+        "Sécurisation de manifestations et de marchés",
+        "prevention",
+        ["manifestation", "evenement", "festivite", "fete", "marche", "ceremonie"],
+        False,
+    ),
     ("autre", "Autre intervention", "autre", ["autre", "divers"], False),
 ]
 
@@ -96,24 +241,46 @@ def upgrade() -> None:
         sa.Column("code", sa.String(40), nullable=False),
         sa.Column("label", sa.Text(), nullable=False),
         sa.Column("family_code", sa.String(40), nullable=False),
-        sa.Column("keywords", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'::text[]"), nullable=False),
+        sa.Column(
+            "keywords", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'::text[]"), nullable=False
+        ),
         sa.Column("sensitive", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
-        sa.ForeignKeyConstraint(["family_code"], [f"{S}.pm_family.code"], onupdate="CASCADE",
-                                name="fk_pm_intervention_type_family_code_pm_family"),
+        sa.ForeignKeyConstraint(
+            ["family_code"],
+            [f"{S}.pm_family.code"],
+            onupdate="CASCADE",
+            name="fk_pm_intervention_type_family_code_pm_family",
+        ),
         sa.PrimaryKeyConstraint("code", name="pk_pm_intervention_type"),
         schema=S,
     )
     op.create_index("ix_pm_intervention_type_family_code", "pm_intervention_type", ["family_code"], schema=S)
-    op.execute(f"COMMENT ON TABLE {S}.pm_family IS 'catalogue des familles d''interventions de police municipale'")
-    op.execute(f"COMMENT ON TABLE {S}.pm_intervention_type IS "
-               "'catalogue des types d''interventions de police municipale'")
-    op.bulk_insert(sa.table("pm_family", sa.column("code"), sa.column("label"), sa.column("position"), schema=S),
-                   [{"code": c, "label": lb, "position": p} for c, lb, p in FAMILIES])
+    op.execute(
+        f"COMMENT ON TABLE {S}.pm_family IS 'catalogue des familles d''interventions de police municipale'"
+    )
+    op.execute(
+        f"COMMENT ON TABLE {S}.pm_intervention_type IS "
+        "'catalogue des types d''interventions de police municipale'"
+    )
     op.bulk_insert(
-        sa.table("pm_intervention_type", sa.column("code"), sa.column("label"), sa.column("family_code"),
-                 sa.column("keywords", postgresql.ARRAY(sa.Text())), sa.column("sensitive"), schema=S),
-        [{"code": c, "label": lb, "family_code": f, "keywords": k, "sensitive": s} for c, lb, f, k, s in TYPES],
+        sa.table("pm_family", sa.column("code"), sa.column("label"), sa.column("position"), schema=S),
+        [{"code": c, "label": lb, "position": p} for c, lb, p in FAMILIES],
+    )
+    op.bulk_insert(
+        sa.table(
+            "pm_intervention_type",
+            sa.column("code"),
+            sa.column("label"),
+            sa.column("family_code"),
+            sa.column("keywords", postgresql.ARRAY(sa.Text())),
+            sa.column("sensitive"),
+            schema=S,
+        ),
+        [
+            {"code": c, "label": lb, "family_code": f, "keywords": k, "sensitive": s}
+            for c, lb, f, k, s in TYPES
+        ],
     )
 
     op.create_table(
@@ -122,8 +289,12 @@ def upgrade() -> None:
         sa.Column("type_code", sa.String(40), nullable=False),
         sa.Column("created_by", sa.String(80)),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.ForeignKeyConstraint(["type_code"], [f"{S}.pm_intervention_type.code"], onupdate="CASCADE",
-                                name="fk_pm_label_mapping_type_code_pm_intervention_type"),
+        sa.ForeignKeyConstraint(
+            ["type_code"],
+            [f"{S}.pm_intervention_type.code"],
+            onupdate="CASCADE",
+            name="fk_pm_label_mapping_type_code_pm_intervention_type",
+        ),
         sa.PrimaryKeyConstraint("label_key", name="pk_pm_label_mapping"),
         schema=S,
     )
@@ -151,11 +322,15 @@ def upgrade() -> None:
         sa.Column("nom_commune", sa.Text()),
         sa.Column("geom", geoalchemy2.Geometry("POINT", 4326, spatial_index=False), nullable=False),
         sa.Column("batch_id", sa.Integer()),
-        sa.ForeignKeyConstraint(["batch_id"], [f"{S}.import_batch.id"], name="fk_ban_address_batch_id_import_batch"),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], [f"{S}.import_batch.id"], name="fk_ban_address_batch_id_import_batch"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_ban_address"),
         schema=S,
     )
-    op.create_index("ix_ban_address_code_insee_street_key", "ban_address", ["code_insee", "street_key"], schema=S)
+    op.create_index(
+        "ix_ban_address_code_insee_street_key", "ban_address", ["code_insee", "street_key"], schema=S
+    )
     op.create_index("ix_ban_address_batch_id", "ban_address", ["batch_id"], schema=S)
 
     op.create_table(
@@ -169,8 +344,12 @@ def upgrade() -> None:
         sa.Column("family_code", sa.String(40)),
         sa.Column("place", sa.Text()),
         sa.Column("geom", geoalchemy2.Geometry("POINT", 4326, spatial_index=False), nullable=True),
-        sa.Column("geom_l93", geoalchemy2.Geometry("POINT", 2154, spatial_index=False),
-                  sa.Computed("ST_Transform(geom, 2154)", persisted=True), nullable=True),
+        sa.Column(
+            "geom_l93",
+            geoalchemy2.Geometry("POINT", 2154, spatial_index=False),
+            sa.Computed("ST_Transform(geom, 2154)", persisted=True),
+            nullable=True,
+        ),
         sa.Column("geocoding_status", sa.String(20), nullable=False),
         sa.Column("geocoding_score", sa.Float()),
         sa.Column("sector", sa.Text()),
@@ -179,13 +358,25 @@ def upgrade() -> None:
         sa.Column("source_record_id", sa.Text()),
         sa.Column("natural_key", sa.Text(), nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=False),
-        sa.CheckConstraint("geocoding_status IN ('coordonnees', 'geocode', 'non_geolocalise')",
-                           name="ck_pm_intervention_geocoding_status"),
-        sa.CheckConstraint("origin IN ('initiative', 'appel', 'demande', 'autre')", name="ck_pm_intervention_origin"),
-        sa.ForeignKeyConstraint(["type_code"], [f"{S}.pm_intervention_type.code"], onupdate="CASCADE",
-                                name="fk_pm_intervention_type_code_pm_intervention_type"),
-        sa.ForeignKeyConstraint(["family_code"], [f"{S}.pm_family.code"], onupdate="CASCADE",
-                                name="fk_pm_intervention_family_code_pm_family"),
+        sa.CheckConstraint(
+            "geocoding_status IN ('coordonnees', 'geocode', 'non_geolocalise')",
+            name="ck_pm_intervention_geocoding_status",
+        ),
+        sa.CheckConstraint(
+            "origin IN ('initiative', 'appel', 'demande', 'autre')", name="ck_pm_intervention_origin"
+        ),
+        sa.ForeignKeyConstraint(
+            ["type_code"],
+            [f"{S}.pm_intervention_type.code"],
+            onupdate="CASCADE",
+            name="fk_pm_intervention_type_code_pm_intervention_type",
+        ),
+        sa.ForeignKeyConstraint(
+            ["family_code"],
+            [f"{S}.pm_family.code"],
+            onupdate="CASCADE",
+            name="fk_pm_intervention_family_code_pm_family",
+        ),
         # batch_id → import_batch is checked once per statement (reference_checks below), not per row.
         sa.PrimaryKeyConstraint("id", name="pk_pm_intervention"),
         sa.UniqueConstraint("natural_key", name="uq_pm_intervention_natural_key"),
@@ -195,8 +386,9 @@ def upgrade() -> None:
     op.create_index("ix_pm_intervention_type_code", "pm_intervention", ["type_code"], schema=S)
     op.create_index("ix_pm_intervention_batch_id", "pm_intervention", ["batch_id"], schema=S)
     op.create_index("ix_pm_intervention_occurred_at", "pm_intervention", ["occurred_at"], schema=S)
-    op.create_index("idx_pm_intervention_geom_l93", "pm_intervention", ["geom_l93"], schema=S,
-                    postgresql_using="gist")
+    op.create_index(
+        "idx_pm_intervention_geom_l93", "pm_intervention", ["geom_l93"], schema=S, postgresql_using="gist"
+    )
     op.execute(_SQL_1)
     op.execute(_SQL_2)
 
@@ -206,8 +398,14 @@ def downgrade() -> None:
     op.execute(f"DROP TRIGGER IF EXISTS pm_intervention_batch_id_deleted ON {S}.import_batch")
     op.execute(f"DROP TRIGGER IF EXISTS pm_intervention_batch_id_updated ON {S}.import_batch")
     op.execute(f"DROP FUNCTION IF EXISTS {S}.pm_intervention_batch_id_referenced()")
-    for table in ("pm_intervention", "ban_address", "import_profile", "pm_label_mapping", "pm_intervention_type",
-                  "pm_family"):
+    for table in (
+        "pm_intervention",
+        "ban_address",
+        "import_profile",
+        "pm_label_mapping",
+        "pm_intervention_type",
+        "pm_family",
+    ):
         op.drop_table(table, schema=S)
     op.execute(f"DROP FUNCTION IF EXISTS {S}.pm_intervention_check_references()")
 

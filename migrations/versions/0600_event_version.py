@@ -18,7 +18,14 @@ depends_on = None
 
 S = "obs"
 # Every table whose rows or catalogue flags change what obs.event returns (sensitivity, family, category).
-TABLES = ("pn_fact", "pn_fact_category", "pm_intervention", "pm_intervention_type", "road_accident", "road_user")
+TABLES = (
+    "pn_fact",
+    "pn_fact_category",
+    "pm_intervention",
+    "pm_intervention_type",
+    "road_accident",
+    "road_user",
+)
 
 
 def upgrade() -> None:
@@ -45,8 +52,10 @@ def upgrade() -> None:
     op.execute(f"REVOKE ALL ON FUNCTION {S}.bump_event_version() FROM PUBLIC")
     for table in TABLES:
         # Once per statement, not per row: a million-row import raises the counter once.
-        op.execute(f"CREATE TRIGGER {table}_event_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-                   f"ON {S}.{table} FOR EACH STATEMENT EXECUTE FUNCTION {S}.bump_event_version()")
+        op.execute(
+            f"CREATE TRIGGER {table}_event_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+            f"ON {S}.{table} FOR EACH STATEMENT EXECUTE FUNCTION {S}.bump_event_version()"
+        )
     op.execute(f"""DO $$ BEGIN
         IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'obs_app') AND current_user <> 'obs_app' THEN
             GRANT SELECT ON {S}.data_version TO obs_app;

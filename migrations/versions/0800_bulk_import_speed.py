@@ -26,15 +26,23 @@ depends_on = None
 
 S = "obs"
 PM_REFERENCES = (("batch_id", "import_batch", "id", "integer"),)
-PN_STAT_REFERENCES = (("territory_code", "territory", "code", "text"), ("batch_id", "import_batch", "id", "integer"))
+PN_STAT_REFERENCES = (
+    ("territory_code", "territory", "code", "text"),
+    ("batch_id", "import_batch", "id", "integer"),
+)
 
 
 def upgrade() -> None:
     for table in ("pm_intervention", "pn_fact"):
         op.execute(f'ALTER TABLE {S}.{table} ALTER COLUMN natural_key TYPE text COLLATE "C"')
     op.drop_index("ix_pm_intervention_type_code", table_name="pm_intervention", schema=S)
-    op.create_index("ix_pm_intervention_unclassified", "pm_intervention", ["label_key"], schema=S,
-                    postgresql_where="type_code IS NULL")
+    op.create_index(
+        "ix_pm_intervention_unclassified",
+        "pm_intervention",
+        ["label_key"],
+        schema=S,
+        postgresql_where="type_code IS NULL",
+    )
     op.execute(_SQL_1)
     op.execute(_SQL_2)
     op.execute(_SQL_3)

@@ -26,8 +26,12 @@ def upgrade() -> None:
         sa.Column("category_code", sa.String(40), nullable=False),
         sa.Column("created_by", sa.String(80)),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.ForeignKeyConstraint(["category_code"], [f"{S}.pn_fact_category.code"], onupdate="CASCADE",
-                                name="fk_pn_label_mapping_category_code_pn_fact_category"),
+        sa.ForeignKeyConstraint(
+            ["category_code"],
+            [f"{S}.pn_fact_category.code"],
+            onupdate="CASCADE",
+            name="fk_pn_label_mapping_category_code_pn_fact_category",
+        ),
         sa.PrimaryKeyConstraint("label_key", name="pk_pn_label_mapping"),
         schema=S,
     )

@@ -79,22 +79,43 @@ def run_import_command(fmt: str, fn: Any, *args: Any, **kwargs: Any) -> ImportRe
 
 def event_import_options(func: Any) -> Any:
     """The options every event upload shares (police municipale, police nationale facts)."""
-    for option in reversed([
-        click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
-        click.option("--mapping", "mapping", metavar="NOM", help="Profil de correspondance des colonnes enregistré."),
-        click.option("--save-mapping", "save_as", metavar="NOM",
-                     help="Enregistrer la correspondance utilisée sous ce nom pour les prochains imports."),
-        click.option("--dry-run", is_flag=True, help="Tout vérifier sans rien enregistrer."),
-        click.option("--accept-valid", is_flag=True, help="Importer les lignes valides et consigner les lignes rejetées."),
-        format_option("table", "json"),
-    ]):
+    for option in reversed(
+        [
+            click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+            click.option(
+                "--mapping",
+                "mapping",
+                metavar="NOM",
+                help="Profil de correspondance des colonnes enregistré.",
+            ),
+            click.option(
+                "--save-mapping",
+                "save_as",
+                metavar="NOM",
+                help="Enregistrer la correspondance utilisée sous ce nom pour les prochains imports.",
+            ),
+            click.option("--dry-run", is_flag=True, help="Tout vérifier sans rien enregistrer."),
+            click.option(
+                "--accept-valid",
+                is_flag=True,
+                help="Importer les lignes valides et consigner les lignes rejetées.",
+            ),
+            format_option("table", "json"),
+        ]
+    ):
         func = option(func)
     return func
 
 
 def format_option(*choices: str, default: str = "table"):
-    return click.option("--format", "fmt", type=click.Choice(choices or ("table", "json")), default=default,
-                        show_default=True, help="Format de sortie.")
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices or ("table", "json")),
+        default=default,
+        show_default=True,
+        help="Format de sortie.",
+    )
 
 
 @click.group("import")

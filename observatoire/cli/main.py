@@ -38,19 +38,25 @@ class _Group(click.Group):
 def unexpected_message(exc: BaseException) -> str:
     """What a person is told of a failure the product did not foresee."""
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
-        return ("la base de données ne répond plus ou a interrompu l'opération. Une importation interrompue "
-                "n'enregistre rien : relancez-la quand la base est de nouveau disponible (observatoire db status).")
-    return (f"l'opération a échoué sur une erreur imprévue ({type(exc).__name__}). Une importation interrompue "
-            "n'enregistre rien. Relancez avec --verbose pour le détail technique et transmettez-le à "
-            "l'administrateur.")
+        return (
+            "la base de données ne répond plus ou a interrompu l'opération. Une importation interrompue "
+            "n'enregistre rien : relancez-la quand la base est de nouveau disponible (observatoire db status)."
+        )
+    return (
+        f"l'opération a échoué sur une erreur imprévue ({type(exc).__name__}). Une importation interrompue "
+        "n'enregistre rien. Relancez avec --verbose pour le détail technique et transmettez-le à "
+        "l'administrateur."
+    )
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Journal détaillé sur la sortie d'erreur.")
 def cli(verbose: bool) -> None:
     """Observatoire local de la tranquillité publique."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 cli.add_command(import_group)

@@ -41,8 +41,14 @@ def classify(values: list[float] | np.ndarray, scheme: str = "quantiles", k: int
     data = np.asarray(values, dtype=float)
     present = ~np.isnan(data)
     y = data[present]
-    result: dict[str, Any] = {"scheme": scheme, "scheme_label": SCHEMES[scheme], "k": 0, "bounds": [],
-                              "classes": [], "bins": [None] * len(data)}
+    result: dict[str, Any] = {
+        "scheme": scheme,
+        "scheme_label": SCHEMES[scheme],
+        "k": 0,
+        "bounds": [],
+        "classes": [],
+        "bins": [None] * len(data),
+    }
     if len(y) == 0:
         return result
     unique = np.unique(y)
@@ -59,13 +65,15 @@ def classify(values: list[float] | np.ndarray, scheme: str = "quantiles", k: int
         if integers:  # class c holds the integers v with bound[c-1] < v <= bound[c]
             low = float(y.min()) if c == 0 else float(np.floor(bounds[c - 1]) + 1)
             high = float(np.floor(upper))
-            text = (_number(high, True) if low == high
-                    else f"de {_number(low, True)} à {_number(high, True)}")
+            text = _number(high, True) if low == high else f"de {_number(low, True)} à {_number(high, True)}"
         else:
             low = float(y.min()) if c == 0 else float(bounds[c - 1])
             high = float(upper)
-            text = (f"de {_number(low, False)} à {_number(high, False)}" if c == 0
-                    else f"plus de {_number(low, False)} à {_number(high, False)}")
+            text = (
+                f"de {_number(low, False)} à {_number(high, False)}"
+                if c == 0
+                else f"plus de {_number(low, False)} à {_number(high, False)}"
+            )
         classes.append({"lower": low, "upper": high, "label": text, "members": int((yb == c).sum())})
     bins: list[int | None] = [None] * len(data)
     for position, value in zip(np.flatnonzero(present), yb, strict=True):

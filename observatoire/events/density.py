@@ -46,8 +46,13 @@ def scott_bandwidth(x: np.ndarray, y: np.ndarray) -> float:
     return max(sigma * n ** (-1 / 6), 1.0)
 
 
-def density_grid(x: np.ndarray, y: np.ndarray, bounds: tuple[float, float, float, float],
-                 shape: tuple[int, int] = DEFAULT_SHAPE, bandwidth: float | None = None) -> dict[str, Any]:
+def density_grid(
+    x: np.ndarray,
+    y: np.ndarray,
+    bounds: tuple[float, float, float, float],
+    shape: tuple[int, int] = DEFAULT_SHAPE,
+    bandwidth: float | None = None,
+) -> dict[str, Any]:
     """Density (events per km²) on a ``shape`` grid over ``bounds`` (xmin, ymin, xmax, ymax, metres).
 
     Returns ``density`` (rows from south to north), ``bandwidth_m``, ``rule``, ``cell_m`` (dx, dy) and
@@ -75,8 +80,14 @@ def density_grid(x: np.ndarray, y: np.ndarray, bounds: tuple[float, float, float
     kernel /= kernel.sum()  # each event keeps a mass of 1 on the grid
     smoothed = np.clip(fftconvolve(counts, kernel, mode="same"), 0, None)
     density = smoothed / (dx * dy / 1e6)
-    return {"density": density, "bandwidth_m": float(bandwidth), "rule": rule, "cell_m": (dx, dy),
-            "bounds": bounds, "kernel_peak": float(kernel.max()) / (dx * dy / 1e6)}
+    return {
+        "density": density,
+        "bandwidth_m": float(bandwidth),
+        "rule": rule,
+        "cell_m": (dx, dy),
+        "bounds": bounds,
+        "kernel_peak": float(kernel.max()) / (dx * dy / 1e6),
+    }
 
 
 def _polygons(mask: np.ndarray, bounds: tuple[float, float, float, float], cell: tuple[float, float]):
@@ -90,7 +101,9 @@ def _polygons(mask: np.ndarray, bounds: tuple[float, float, float, float], cell:
     edges = np.diff(padded, axis=1)
     r_start, c_start = np.nonzero(edges == 1)
     _, c_end = np.nonzero(edges == -1)
-    boxes = shapely.box(xmin + c_start * dx, ymin + r_start * dy, xmin + c_end * dx, ymin + (r_start + 1) * dy)
+    boxes = shapely.box(
+        xmin + c_start * dx, ymin + r_start * dy, xmin + c_end * dx, ymin + (r_start + 1) * dy
+    )
     return shapely.coverage_union_all(boxes).simplify(min(dx, dy) / 2)
 
 
@@ -100,14 +113,22 @@ def _to_wgs84(geometry) -> dict[str, Any]:
     transformer = projection.to_wgs84()
     # Rounded to 6 decimals (10 cm): the map needs no more, the browser receives less.
     moved = shapely.transform(
-        geometry, lambda xy: np.round(np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])), 6))
+        geometry, lambda xy: np.round(np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])), 6)
+    )
     return json.loads(shapely.to_geojson(moved))
 
 
-def kernel_density(engine: Engine, f: EventFilter, role: str | None = None, *,
-                   shape: tuple[int, int] = DEFAULT_SHAPE, bandwidth: float | None = None,
-                   levels: int = DEFAULT_LEVELS, area_code: str | None = None,
-                   threshold: int | None = None) -> dict[str, Any]:
+def kernel_density(
+    engine: Engine,
+    f: EventFilter,
+    role: str | None = None,
+    *,
+    shape: tuple[int, int] = DEFAULT_SHAPE,
+    bandwidth: float | None = None,
+    levels: int = DEFAULT_LEVELS,
+    area_code: str | None = None,
+    threshold: int | None = None,
+) -> dict[str, Any]:
     """A heat layer: GeoJSON FeatureCollection (WGS84) of nested polygons, one per density level
     (``level`` 1…n, ``min_density`` in events per km², ``colour``), drawn from the lowest up; plus ``peak``
     (lon, lat, density), ``method`` (bandwidth and its rule, grid, cell size, levels, event count).
@@ -129,30 +150,53 @@ def kernel_density(engine: Engine, f: EventFilter, role: str | None = None, *,
             xy = np.column_stack(snap.points(snap.mask(f)))
         else:
             # Through the driver's cursor: building 100,000 result rows costs more than the query itself.
-            compiled = sa.text(f"SELECT ST_X(e.geom_l93), ST_Y(e.geom_l93) FROM obs.event e WHERE {cond} "
-                               "AND e.geom_l93 IS NOT NULL").bindparams(
-                **{k: v for k, v in params.items() if k.startswith("ev_")}).compile(
-                dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+            compiled = (
+                sa.text(
+                    f"SELECT ST_X(e.geom_l93), ST_Y(e.geom_l93) FROM obs.event e WHERE {cond} "
+                    "AND e.geom_l93 IS NOT NULL"
+                )
+                .bindparams(**{k: v for k, v in params.items() if k.startswith("ev_")})
+                .compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+            )
             with conn.connection.driver_connection.cursor() as cur:
                 cur.execute(str(compiled), compiled.params)
                 xy = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
-        box = conn.execute(sa.text(f"SELECT ST_XMin(a), ST_YMin(a), ST_XMax(a), ST_YMax(a) FROM "
-                                   f"(SELECT {study_area_sql(f).format(cond=cond)} AS a) s"), params).one()
+        box = conn.execute(
+            sa.text(
+                f"SELECT ST_XMin(a), ST_YMin(a), ST_XMax(a), ST_YMax(a) FROM "
+                f"(SELECT {study_area_sql(f).format(cond=cond)} AS a) s"
+            ),
+            params,
+        ).one()
         limit = disclosure.threshold_for(role, threshold)
-        shown = (disclosure.total(hexgrid.count_cells(conn, f, hexgrid.DEFAULT_CELL)["count"].to_numpy(), limit)
-                 if limit is not None else len(xy))
+        shown = (
+            disclosure.total(hexgrid.count_cells(conn, f, hexgrid.DEFAULT_CELL)["count"].to_numpy(), limit)
+            if limit is not None
+            else len(xy)
+        )
     method: dict[str, Any] = {
         "methode": "Estimation de densité par noyau gaussien (binning + convolution FFT, scipy.signal.fftconvolve)",
-        "evenements": shown, "filtres": f.describe(), "grille": f"{shape[0]} × {shape[1]}",
+        "evenements": shown,
+        "filtres": f.describe(),
+        "grille": f"{shape[0]} × {shape[1]}",
     }
     if len(xy) < 2 or box[0] is None:
-        return {"type": "FeatureCollection", "features": [], "peak": None, "method": method,
-                "message": "Trop peu d'événements géolocalisés pour une carte de densité."}
+        return {
+            "type": "FeatureCollection",
+            "features": [],
+            "peak": None,
+            "method": method,
+            "message": "Trop peu d'événements géolocalisés pour une carte de densité.",
+        }
     x, y = xy[:, 0], xy[:, 1]
     h = bandwidth if bandwidth is not None else scott_bandwidth(x, y)
     pad = 3 * h
-    bounds = (min(box[0], x.min()) - pad, min(box[1], y.min()) - pad, max(box[2], x.max()) + pad,
-              max(box[3], y.max()) + pad)
+    bounds = (
+        min(box[0], x.min()) - pad,
+        min(box[1], y.min()) - pad,
+        max(box[2], x.max()) + pad,
+        max(box[3], y.max()) + pad,
+    )
     grid = density_grid(x, y, bounds, shape, bandwidth)
     density = grid["density"]
     floor = threshold * grid["kernel_peak"]
@@ -161,11 +205,17 @@ def kernel_density(engine: Engine, f: EventFilter, role: str | None = None, *,
     peak_xy = (bounds[0] + (c + 0.5) * dx, bounds[1] + (r + 0.5) * dy)
     lon, lat = projection.to_wgs84().transform(*peak_xy)
     peak = float(density.max())
-    method.update({"largeur_de_bande_m": round(grid["bandwidth_m"], 1), "regle_largeur_de_bande": grid["rule"],
-                   "taille_cellule_m": round((dx + dy) / 2, 1), "unite": "événements par km²",
-                   "seuil_minimal": f"densité de {threshold} événements superposés "
-                                    f"({floor:.1f} par km²) : un événement isolé n'apparaît pas",
-                   "niveaux": "progression géométrique du seuil minimal au maximum"})
+    method.update(
+        {
+            "largeur_de_bande_m": round(grid["bandwidth_m"], 1),
+            "regle_largeur_de_bande": grid["rule"],
+            "taille_cellule_m": round((dx + dy) / 2, 1),
+            "unite": "événements par km²",
+            "seuil_minimal": f"densité de {threshold} événements superposés "
+            f"({floor:.1f} par km²) : un événement isolé n'apparaît pas",
+            "niveaux": "progression géométrique du seuil minimal au maximum",
+        }
+    )
     features = []
     if peak > floor:
         thresholds = np.geomspace(floor, peak, levels + 1)[:-1]
@@ -173,10 +223,27 @@ def kernel_density(engine: Engine, f: EventFilter, role: str | None = None, *,
             mask = density >= t
             if not mask.any():
                 continue
-            features.append({"type": "Feature", "geometry": _to_wgs84(_polygons(mask, bounds, (dx, dy))),
-                             "properties": {"level": level, "min_density": round(float(t), 2),
-                                            "colour": PALETTE[min(level - 1, len(PALETTE) - 1)]}})
-    return {"type": "FeatureCollection", "features": features, "method": method,
-            "peak": {"lon": round(lon, 6), "lat": round(lat, 6), "x": peak_xy[0], "y": peak_xy[1],
-                     "density": round(peak, 2)},
-            "message": None if features else "Aucune concentration au-dessus du seuil minimal."}
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": _to_wgs84(_polygons(mask, bounds, (dx, dy))),
+                    "properties": {
+                        "level": level,
+                        "min_density": round(float(t), 2),
+                        "colour": PALETTE[min(level - 1, len(PALETTE) - 1)],
+                    },
+                }
+            )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "method": method,
+        "peak": {
+            "lon": round(lon, 6),
+            "lat": round(lat, 6),
+            "x": peak_xy[0],
+            "y": peak_xy[1],
+            "density": round(peak, 2),
+        },
+        "message": None if features else "Aucune concentration au-dessus du seuil minimal.",
+    }

@@ -117,8 +117,10 @@ def where(f: EventFilter, alias: str = "e") -> tuple[str, dict[str, Any]]:
         if not (0 <= first <= 24 and 0 <= last <= 24):
             raise InputFileError(f"Plage horaire invalide : {first} h – {last} h (heures de 0 à 24).")
         joiner = "AND" if first < last else "OR"  # 18 → 6 wraps past midnight
-        clauses.append(f"{a}.time_known AND (extract(hour FROM {a}.occurred_at) >= :ev_h0 {joiner} "
-                       f"extract(hour FROM {a}.occurred_at) < :ev_h1)")
+        clauses.append(
+            f"{a}.time_known AND (extract(hour FROM {a}.occurred_at) >= :ev_h0 {joiner} "
+            f"extract(hour FROM {a}.occurred_at) < :ev_h1)"
+        )
         params.update(ev_h0=first, ev_h1=last)
     if f.weekdays:
         bad = [d for d in f.weekdays if not 1 <= d <= 7]
@@ -131,7 +133,9 @@ def where(f: EventFilter, alias: str = "e") -> tuple[str, dict[str, Any]]:
         params["ev_sensitive"] = f.sensitive
     if f.territory:
         # The outline is transformed once; the events' Lambert-93 index does the rest.
-        clauses.append(f"ST_Intersects({a}.geom_l93, (SELECT ST_Transform(geom, 2154) FROM obs.territory "
-                       "WHERE code = :ev_territory))")
+        clauses.append(
+            f"ST_Intersects({a}.geom_l93, (SELECT ST_Transform(geom, 2154) FROM obs.territory "
+            "WHERE code = :ev_territory))"
+        )
         params["ev_territory"] = f.territory
     return " AND ".join(clauses), params

@@ -74,8 +74,17 @@ def count_cells(conn: Connection, f: EventFilter, size: float) -> pd.DataFrame:
 
 
 # Vertices of ST_Hexagon around its centre, in its order (from the west corner, counter-clockwise), in sides.
-_CORNERS = np.array([(-1.0, 0.0), (-0.5, -math.sqrt(3.0) / 2), (0.5, -math.sqrt(3.0) / 2), (1.0, 0.0),
-                     (0.5, math.sqrt(3.0) / 2), (-0.5, math.sqrt(3.0) / 2), (-1.0, 0.0)])
+_CORNERS = np.array(
+    [
+        (-1.0, 0.0),
+        (-0.5, -math.sqrt(3.0) / 2),
+        (0.5, -math.sqrt(3.0) / 2),
+        (1.0, 0.0),
+        (0.5, math.sqrt(3.0) / 2),
+        (-0.5, math.sqrt(3.0) / 2),
+        (-1.0, 0.0),
+    ]
+)
 
 
 def outlines(cells: pd.DataFrame, size: float) -> list[dict[str, Any]]:
@@ -100,8 +109,14 @@ def method(size: float, f: EventFilter) -> dict[str, Any]:
     }
 
 
-def hex_counts(engine: Engine, f: EventFilter, size: float = DEFAULT_CELL, role: str | None = None, *,
-               threshold: int | None = None) -> dict[str, Any]:
+def hex_counts(
+    engine: Engine,
+    f: EventFilter,
+    size: float = DEFAULT_CELL,
+    role: str | None = None,
+    *,
+    threshold: int | None = None,
+) -> dict[str, Any]:
     """Non-empty hexagons as a GeoJSON FeatureCollection (WGS84) for the map and its table.
 
     Each feature: ``i``, ``j``, ``count`` (int, or « < 5 » for an aggregate-only role, with ``masked``).
@@ -115,8 +130,11 @@ def hex_counts(engine: Engine, f: EventFilter, size: float = DEFAULT_CELL, role:
         cells = count_cells(conn, f, size).sort_values(["i", "j"], ignore_index=True)
     geometries = outlines(cells, size)
     features = [
-        {"type": "Feature", "geometry": geometry,
-         "properties": {"i": int(r.i), "j": int(r.j), **disclosure.cell_properties(int(r.count), limit)}}
+        {
+            "type": "Feature",
+            "geometry": geometry,
+            "properties": {"i": int(r.i), "j": int(r.j), **disclosure.cell_properties(int(r.count), limit)},
+        }
         for r, geometry in zip(cells.itertuples(index=False), geometries, strict=True)
     ]
     counts = cells["count"].to_numpy()

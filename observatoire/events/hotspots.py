@@ -53,23 +53,32 @@ def grid_counts(conn: Connection, f: EventFilter, cell: float, area_code: str | 
     params.update(hex_size=cell, area_code=area_code or f.territory or "")
     area = study_area_sql(f).format(cond=cond)
     # The outline's fingerprint: the grid of an outline is the same for every filter, so it is kept.
-    outlined = conn.execute(sa.text("SELECT md5(ST_AsBinary(geom)) FROM obs.territory WHERE code = :area_code"),
-                            params).scalar()
+    outlined = conn.execute(
+        sa.text("SELECT md5(ST_AsBinary(geom)) FROM obs.territory WHERE code = :area_code"), params
+    ).scalar()
     key = (outlined, float(cell))
     grid = _grids.get(key) if outlined else None
     if grid is None:
-        grid = pd.DataFrame(conn.execute(sa.text(f"""
+        grid = pd.DataFrame(
+            conn.execute(
+                sa.text(f"""
             WITH area AS (SELECT {area} AS geom)
             SELECT g.i, g.j FROM area, ST_HexagonGrid(:hex_size, area.geom) g WHERE ST_Intersects(g.geom, area.geom)"""),
-            params).all(), columns=["i", "j"])
+                params,
+            ).all(),
+            columns=["i", "j"],
+        )
         if outlined:
             remember(_grids, key, grid, size=16)
     counts = hexgrid.count_cells(conn, f, cell)
     merged = grid.merge(counts, on=["i", "j"], how="left")
     merged["count"] = merged["count"].fillna(0).astype(int)
     merged.attrs["outside"] = int(counts["count"].sum() - merged["count"].sum())
-    merged.attrs["area"] = (f"contour de {params['area_code']}" if outlined
-                            else "étendue des événements filtrés (contour de la commune non chargé)")
+    merged.attrs["area"] = (
+        f"contour de {params['area_code']}"
+        if outlined
+        else "étendue des événements filtrés (contour de la commune non chargé)"
+    )
     return merged
 
 
@@ -90,16 +99,26 @@ def hex_weights(i: np.ndarray, j: np.ndarray):
         return W(neighbours, silence_warnings=True)
 
 
-def gi_star(counts: np.ndarray, w, permutations: int = DEFAULT_PERMUTATIONS, seed: int = SEED
-            ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def gi_star(
+    counts: np.ndarray, w, permutations: int = DEFAULT_PERMUTATIONS, seed: int = SEED
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """z-scores, two-sided p-values and FDR-corrected classes of Getis-Ord Gi* for ``counts``."""
     import esda
 
     y = np.asarray(counts, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        g = esda.G_Local(y, w, transform="B", permutations=permutations, star=True, seed=seed, n_jobs=1,
-                         keep_simulations=bool(permutations), island_weight=0)
+        g = esda.G_Local(
+            y,
+            w,
+            transform="B",
+            permutations=permutations,
+            star=True,
+            seed=seed,
+            n_jobs=1,
+            keep_simulations=bool(permutations),
+            island_weight=0,
+        )
     z = np.asarray(g.z_sim if permutations else g.Zs, dtype=float)
     z = np.nan_to_num(z, nan=0.0)  # a constant neighbourhood has no variance: nothing to detect there
     p = 2 * stats.norm.sf(np.abs(z))
@@ -111,9 +130,18 @@ def gi_star(counts: np.ndarray, w, permutations: int = DEFAULT_PERMUTATIONS, see
     return z, p, classes.tolist()
 
 
-def getis_ord(engine: Engine, f: EventFilter, role: str | None = None, *, cell: float = hexgrid.DEFAULT_CELL,
-              permutations: int = DEFAULT_PERMUTATIONS, seed: int = SEED, area_code: str | None = None,
-              threshold: int | None = None, all_cells: bool = False) -> dict[str, Any]:
+def getis_ord(
+    engine: Engine,
+    f: EventFilter,
+    role: str | None = None,
+    *,
+    cell: float = hexgrid.DEFAULT_CELL,
+    permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = SEED,
+    area_code: str | None = None,
+    threshold: int | None = None,
+    all_cells: bool = False,
+) -> dict[str, Any]:
     """Gi* hot and cold spots: a GeoJSON FeatureCollection (WGS84) of hexagons with ``count``, ``z``, ``p``,
     ``class`` and ``class_label``, plus ``method`` (all parameters), ``legend`` (classes, labels, colours,
     numbers of cells) and ``message`` when there are too few events.
@@ -135,11 +163,15 @@ def getis_ord(engine: Engine, f: EventFilter, role: str | None = None, *, cell: 
             "methode": "Getis-Ord Gi* (esda.G_Local, star=True) sur les comptages par hexagone",
             "taille_cellule_m": cell,
             "voisinage": "contiguïté (reine) sur la grille hexagonale : les 6 hexagones voisins, poids binaires, "
-                         "la cellule elle-même incluse",
+            "la cellule elle-même incluse",
             "permutations": permutations,
             "graine": seed,
-            "significativite": ("z et p issus des permutations conditionnelles (approximation normale)"
-                                if permutations else "z et p analytiques (loi normale)") + ", p bilatérales",
+            "significativite": (
+                "z et p issus des permutations conditionnelles (approximation normale)"
+                if permutations
+                else "z et p analytiques (loi normale)"
+            )
+            + ", p bilatérales",
             "correction": "taux de fausses découvertes (Benjamini–Hochberg, esda.fdr) à 1, 5 et 10 %",
             "zone_etudiee": grid.attrs["area"],
             "cellules": len(grid),
@@ -149,9 +181,14 @@ def getis_ord(engine: Engine, f: EventFilter, role: str | None = None, *, cell: 
         }
         empty = {"type": "FeatureCollection", "features": [], "method": method, "legend": _legend({})}
         if n_events < MIN_EVENTS or len(grid) < 10:
-            return {**empty, "message": f"Trop peu d'événements (moins de {MIN_EVENTS}) ou de cellules pour une "
-                                        "analyse des points chauds : élargissez la période ou les catégories."}
-        z, p, classes = gi_star(grid["count"].to_numpy(), hex_weights(grid["i"], grid["j"]), permutations, seed)
+            return {
+                **empty,
+                "message": f"Trop peu d'événements (moins de {MIN_EVENTS}) ou de cellules pour une "
+                "analyse des points chauds : élargissez la période ou les catégories.",
+            }
+        z, p, classes = gi_star(
+            grid["count"].to_numpy(), hex_weights(grid["i"], grid["j"]), permutations, seed
+        )
         grid["z"], grid["p"], grid["gi_class"] = z, p, classes
         keep = grid if all_cells else grid[(grid["count"] > 0) | (grid["gi_class"] != "non_significatif")]
         keep = keep.reset_index(drop=True)
@@ -159,14 +196,25 @@ def getis_ord(engine: Engine, f: EventFilter, role: str | None = None, *, cell: 
     features = []
     for r, geometry in zip(keep.itertuples(index=False), geometries, strict=True):
         figures = {} if limit is not None else {"z": round(float(r.z), 3), "p": round(float(r.p), 5)}
-        props = {"i": int(r.i), "j": int(r.j), **disclosure.cell_properties(int(r.count), limit),
-                 **({} if disclosure.is_masked(int(r.count), limit) else figures),
-                 "class": r.gi_class, "class_label": CLASSES[r.gi_class][0]}
+        props = {
+            "i": int(r.i),
+            "j": int(r.j),
+            **disclosure.cell_properties(int(r.count), limit),
+            **({} if disclosure.is_masked(int(r.count), limit) else figures),
+            "class": r.gi_class,
+            "class_label": CLASSES[r.gi_class][0],
+        }
         features.append({"type": "Feature", "geometry": geometry, "properties": props})
-    return {"type": "FeatureCollection", "features": features, "method": method,
-            "legend": _legend(pd.Series(classes).value_counts().to_dict())}
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "method": method,
+        "legend": _legend(pd.Series(classes).value_counts().to_dict()),
+    }
 
 
 def _legend(counts: dict[str, int]) -> list[dict[str, Any]]:
-    return [{"class": c, "label": label, "colour": colour, "cells": int(counts.get(c, 0))}
-            for c, (label, colour) in CLASSES.items()]
+    return [
+        {"class": c, "label": label, "colour": colour, "cells": int(counts.get(c, 0))}
+        for c, (label, colour) in CLASSES.items()
+    ]

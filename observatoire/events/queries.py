@@ -24,8 +24,14 @@ UNCLASSIFIED = "Non classé"
 BREAKDOWNS = ("source", "family", "category", "month", "weekday", "hour")
 
 
-def summary(engine: Engine, f: EventFilter, role: str | None = None, *, threshold: int | None = None,
-            cell: float = 150.0) -> dict[str, Any]:
+def summary(
+    engine: Engine,
+    f: EventFilter,
+    role: str | None = None,
+    *,
+    threshold: int | None = None,
+    cell: float = 150.0,
+) -> dict[str, Any]:
     """Totals the map shows above its table: events, geolocated, sensitive, time unknown, first and last day.
 
     For an aggregate-only role every figure under the threshold becomes « < 5 », and when the hexagon map
@@ -36,11 +42,20 @@ def summary(engine: Engine, f: EventFilter, role: str | None = None, *, threshol
     cond, params = where(f)
     with engine.connect() as conn:
         snap = event_store.snapshot(conn, f)
-        row = event_store.summary(snap, f) if snap is not None else conn.execute(sa.text(f"""
+        row = (
+            event_store.summary(snap, f)
+            if snap is not None
+            else conn.execute(
+                sa.text(f"""
             SELECT count(*) AS total, count(e.geom) AS geolocated, count(*) FILTER (WHERE e.sensitive) AS sensitive,
                    count(*) FILTER (WHERE NOT e.time_known) AS time_unknown,
                    min(e.occurred_at)::date AS first_day, max(e.occurred_at)::date AS last_day
-            FROM obs.event e WHERE {cond}"""), params).mappings().one()
+            FROM obs.event e WHERE {cond}"""),
+                params,
+            )
+            .mappings()
+            .one()
+        )
     result = dict(row)
     limit = disclosure.threshold_for(role, threshold)
     for key in ("total", "geolocated", "sensitive", "time_unknown"):
@@ -57,8 +72,14 @@ def summary(engine: Engine, f: EventFilter, role: str | None = None, *, threshol
     return result
 
 
-def counts_by(engine: Engine, f: EventFilter, by: str = "category", role: str | None = None, *,
-              threshold: int | None = None) -> pd.DataFrame:
+def counts_by(
+    engine: Engine,
+    f: EventFilter,
+    by: str = "category",
+    role: str | None = None,
+    *,
+    threshold: int | None = None,
+) -> pd.DataFrame:
     """Counts per source, family, category (key ``source:category``), month (``2024-03``), weekday (1–7)
     or hour (0–23): columns ``key``, ``label``, ``count``, ``masked`` and ``count_label`` (« 12 », « < 5 »)."""
     if by not in BREAKDOWNS:
@@ -68,7 +89,10 @@ def counts_by(engine: Engine, f: EventFilter, by: str = "category", role: str | 
     key, label = {
         "source": ("e.source", "e.source"),
         "family": ("COALESCE(e.family, '')", f"COALESCE(max(c.family_label), '{UNCLASSIFIED}')"),
-        "category": ("e.source || ':' || COALESCE(e.category, '')", f"COALESCE(max(c.label), '{UNCLASSIFIED}')"),
+        "category": (
+            "e.source || ':' || COALESCE(e.category, '')",
+            f"COALESCE(max(c.label), '{UNCLASSIFIED}')",
+        ),
         "month": ("to_char(e.occurred_at, 'YYYY-MM')", "to_char(e.occurred_at, 'YYYY-MM')"),
         "weekday": ("extract(isodow FROM e.occurred_at)::int", "extract(isodow FROM e.occurred_at)::int"),
         "hour": ("extract(hour FROM e.occurred_at)::int", "extract(hour FROM e.occurred_at)::int"),
@@ -76,10 +100,18 @@ def counts_by(engine: Engine, f: EventFilter, by: str = "category", role: str | 
     extra = " AND e.time_known" if by == "hour" else ""
     with engine.connect() as conn:
         snap = event_store.snapshot(conn, f)
-        frame = _counts_in_memory(conn, snap, f, by) if snap is not None else pd.read_sql(sa.text(f"""
+        frame = (
+            _counts_in_memory(conn, snap, f, by)
+            if snap is not None
+            else pd.read_sql(
+                sa.text(f"""
             SELECT {key} AS key, {label} AS label, count(*)::int AS count
             FROM obs.event e LEFT JOIN obs.event_category c ON c.source = e.source AND c.category = e.category
-            WHERE {cond}{extra} GROUP BY 1{', 2' if label == key else ''} ORDER BY 1"""), conn, params=params)
+            WHERE {cond}{extra} GROUP BY 1{", 2" if label == key else ""} ORDER BY 1"""),
+                conn,
+                params=params,
+            )
+        )
     if by == "source":
         frame["label"] = frame["key"].map(SOURCES)
     elif by == "weekday":
@@ -96,14 +128,20 @@ def _counts_in_memory(conn, snap, f: EventFilter, by: str) -> pd.DataFrame:
     if by not in ("category", "family"):
         frame["label"] = frame["key"]
         return frame[["key", "label", "count"]]
-    catalogue = {(s, c): (label, family_label) for s, c, label, family_label in conn.execute(sa.text(
-        "SELECT source, category, label, family_label FROM obs.event_category")).all()}
+    catalogue = {
+        (s, c): (label, family_label)
+        for s, c, label, family_label in conn.execute(
+            sa.text("SELECT source, category, label, family_label FROM obs.event_category")
+        ).all()
+    }
     if by == "category":
         labels = [catalogue.get(snap.pairs[code], (UNCLASSIFIED,))[0] for code in frame["code"]]
     else:
         pairs = event_store.families_of_pairs(snap, f)
-        labels = [max((catalogue[p][1] for p in pairs.get(key, ()) if p in catalogue), default=UNCLASSIFIED)
-                  for key in frame["key"]]
+        labels = [
+            max((catalogue[p][1] for p in pairs.get(key, ()) if p in catalogue), default=UNCLASSIFIED)
+            for key in frame["key"]
+        ]
     frame["label"] = labels
     return frame[["key", "label", "count"]]
 
@@ -113,6 +151,11 @@ def categories(engine: Engine, role: str | None = None) -> pd.DataFrame:
     — for the filters and the legend."""
     sources = list(allowed_sources(role))
     with engine.connect() as conn:
-        return pd.read_sql(sa.text(
-            "SELECT source, category, label, family, family_label, sensitive FROM obs.event_category "
-            "WHERE source = ANY(:s) ORDER BY source, position, label"), conn, params={"s": sources})
+        return pd.read_sql(
+            sa.text(
+                "SELECT source, category, label, family, family_label, sensitive FROM obs.event_category "
+                "WHERE source = ANY(:s) ORDER BY source, position, label"
+            ),
+            conn,
+            params={"s": sources},
+        )

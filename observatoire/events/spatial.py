@@ -33,15 +33,25 @@ def _geolocated(engine: Engine, f: EventFilter) -> dict[bool, int]:
         snap = event_store.snapshot(conn, f)
         if snap is not None:
             placed = snap.mask(f) & snap.located
-            rows = [(True, int((placed & snap.sensitive).sum())), (False, int((placed & ~snap.sensitive).sum()))]
+            rows = [
+                (True, int((placed & snap.sensitive).sum())),
+                (False, int((placed & ~snap.sensitive).sum())),
+            ]
         else:
-            rows = conn.execute(sa.text(f"SELECT e.sensitive, count(*) FROM obs.event e WHERE {cond} "
-                                        "AND e.geom_l93 IS NOT NULL GROUP BY 1"), params).all()
+            rows = conn.execute(
+                sa.text(
+                    f"SELECT e.sensitive, count(*) FROM obs.event e WHERE {cond} "
+                    "AND e.geom_l93 IS NOT NULL GROUP BY 1"
+                ),
+                params,
+            ).all()
     found = {bool(s): int(n) for s, n in rows}
     return {False: found.get(False, 0), True: found.get(True, 0)}
 
 
-def points(engine: Engine, f: EventFilter, role: str | None = None, *, limit: int = MAX_FEATURES) -> dict[str, Any]:
+def points(
+    engine: Engine, f: EventFilter, role: str | None = None, *, limit: int = MAX_FEATURES
+) -> dict[str, Any]:
     """Non-sensitive events as points (GeoJSON, WGS84): ``source``, ``category``, ``label``, ``date``
     (jj/mm/aaaa), ``time`` (HH:MM or None). Sensitive events are never included, whatever the filter;
     aggregate-only roles are refused. At most ``limit`` points (``truncated`` says when more matched)."""
@@ -51,22 +61,37 @@ def points(engine: Engine, f: EventFilter, role: str | None = None, *, limit: in
     cond, params = where(f)
     params["n"] = limit + 1
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(f"""
+        rows = conn.execute(
+            sa.text(f"""
             SELECT e.source, e.category, COALESCE(c.label, 'Non classé') AS label,
                    to_char(e.occurred_at, 'DD/MM/YYYY') AS day,
                    CASE WHEN e.time_known THEN to_char(e.occurred_at, 'HH24:MI') END AS time,
                    ST_AsGeoJSON(e.geom, 6) AS geometry
             FROM obs.event e LEFT JOIN obs.event_category c ON c.source = e.source AND c.category = e.category
             WHERE {cond} AND e.geom IS NOT NULL AND NOT e.sensitive
-            ORDER BY e.occurred_at DESC LIMIT :n"""), params).all()
-    features = [{"type": "Feature", "geometry": json.loads(r.geometry),
-                 "properties": {"source": r.source, "category": r.category, "label": r.label, "date": r.day,
-                                "time": r.time}} for r in rows[:limit]]
+            ORDER BY e.occurred_at DESC LIMIT :n"""),
+            params,
+        ).all()
+    features = [
+        {
+            "type": "Feature",
+            "geometry": json.loads(r.geometry),
+            "properties": {
+                "source": r.source,
+                "category": r.category,
+                "label": r.label,
+                "date": r.day,
+                "time": r.time,
+            },
+        }
+        for r in rows[:limit]
+    ]
     return {"type": "FeatureCollection", "features": features, "truncated": len(rows) > limit}
 
 
-def clusters(engine: Engine, f: EventFilter, role: str | None = None, *,
-             max_features: int = MAX_FEATURES) -> dict[str, Any]:
+def clusters(
+    engine: Engine, f: EventFilter, role: str | None = None, *, max_features: int = MAX_FEATURES
+) -> dict[str, Any]:
     """Non-sensitive events grouped on a square grid (Lambert-93), the finest of the sizes 2^k × g0 that
     gives at most ``max_features`` groups: each a point at the mean position of its events with its
     ``count``; ``grid_m`` is the size used.
@@ -75,21 +100,31 @@ def clusters(engine: Engine, f: EventFilter, role: str | None = None, *,
     block of fine ones), so a far outlier never makes the whole map coarse.
     """
     if role in AGGREGATE_ONLY:
-        raise PermissionDenied("Votre rôle ne reçoit que des chiffres agrégés : pas de regroupements de points.")
+        raise PermissionDenied(
+            "Votre rôle ne reçoit que des chiffres agrégés : pas de regroupements de points."
+        )
     f = replace(for_role(f, role), sensitive=False)
     cond, params = where(f)
     with engine.connect() as conn:
-        box = conn.execute(sa.text(f"""
+        box = conn.execute(
+            sa.text(f"""
             SELECT ST_XMax(x) - ST_XMin(x), ST_YMax(x) - ST_YMin(x)
-            FROM (SELECT ST_Extent(e.geom_l93) AS x FROM obs.event e WHERE {cond}) b"""), params).one()
+            FROM (SELECT ST_Extent(e.geom_l93) AS x FROM obs.event e WHERE {cond}) b"""),
+            params,
+        ).one()
         if box[0] is None:
             return {"type": "FeatureCollection", "features": [], "grid_m": None}
         params["g"] = fine = max(50.0, (box[0] + box[1]) / 2000)  # at most ~10^6 fine cells
-        rows = np.array(conn.execute(sa.text(f"""
+        rows = np.array(
+            conn.execute(
+                sa.text(f"""
             SELECT floor(ST_X(e.geom_l93) / :g), floor(ST_Y(e.geom_l93) / :g), count(*),
                    sum(ST_X(e.geom_l93)), sum(ST_Y(e.geom_l93))
-            FROM obs.event e WHERE {cond} AND e.geom_l93 IS NOT NULL GROUP BY 1, 2"""), params).all(),
-            dtype=float).reshape(-1, 5)
+            FROM obs.event e WHERE {cond} AND e.geom_l93 IS NOT NULL GROUP BY 1, 2"""),
+                params,
+            ).all(),
+            dtype=float,
+        ).reshape(-1, 5)
     scale = 1
     while True:
         keys = np.floor(rows[:, :2] / scale)
@@ -102,13 +137,20 @@ def clusters(engine: Engine, f: EventFilter, role: str | None = None, *,
     x = np.bincount(inverse, weights=rows[:, 3]) / n
     y = np.bincount(inverse, weights=rows[:, 4]) / n
     lon, lat = projection.to_wgs84().transform(x, y)
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(a, 6), round(b, 6)]},
-                 "properties": {"count": int(c)}} for a, b, c in zip(lon, lat, n, strict=True)]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(a, 6), round(b, 6)]},
+            "properties": {"count": int(c)},
+        }
+        for a, b, c in zip(lon, lat, n, strict=True)
+    ]
     return {"type": "FeatureCollection", "features": features, "grid_m": round(fine * scale)}
 
 
-def _hexagons_within(engine: Engine, f: EventFilter, size: float, role: str | None, threshold: int | None,
-                     max_features: int) -> dict[str, Any]:
+def _hexagons_within(
+    engine: Engine, f: EventFilter, size: float, role: str | None, threshold: int | None, max_features: int
+) -> dict[str, Any]:
     """Hexagons of ``size``, enlarged (doubled) until they fit under ``max_features``."""
     while True:
         layer = hexgrid.hex_counts(engine, f, size, role, threshold=threshold)
@@ -117,8 +159,15 @@ def _hexagons_within(engine: Engine, f: EventFilter, size: float, role: str | No
         size *= 2
 
 
-def map_layers(engine: Engine, f: EventFilter, role: str | None = None, *, cell: float = hexgrid.DEFAULT_CELL,
-               max_features: int = MAX_FEATURES, threshold: int | None = None) -> dict[str, Any]:
+def map_layers(
+    engine: Engine,
+    f: EventFilter,
+    role: str | None = None,
+    *,
+    cell: float = hexgrid.DEFAULT_CELL,
+    max_features: int = MAX_FEATURES,
+    threshold: int | None = None,
+) -> dict[str, Any]:
     """The layers the map should draw for this filter and role, each under ``max_features`` features.
 
     Returns ``layers``: a list of ``{"id", "kind" ("points" | "clusters" | "hexagons"), "label",
@@ -131,32 +180,70 @@ def map_layers(engine: Engine, f: EventFilter, role: str | None = None, *, cell:
     if role in AGGREGATE_ONLY:
         limit = disclosure.threshold_for(role, threshold)
         layer = _hexagons_within(engine, f, cell, role, threshold, max_features)
-        return {"layers": [{"id": "agregats", "kind": "hexagons", "label": "Événements par hexagone",
-                            "sensitive": None, "geojson": layer}],
-                "reason": f"Chiffres agrégés par hexagone ; les cellules de moins de {limit} événements sont "
-                          f"notées « {disclosure.label(limit)} » (charte de déontologie)."}
+        return {
+            "layers": [
+                {
+                    "id": "agregats",
+                    "kind": "hexagons",
+                    "label": "Événements par hexagone",
+                    "sensitive": None,
+                    "geojson": layer,
+                }
+            ],
+            "reason": f"Chiffres agrégés par hexagone ; les cellules de moins de {limit} événements sont "
+            f"notées « {disclosure.label(limit)} » (charte de déontologie).",
+        }
     counts = _geolocated(engine, f)
     layers, reasons = [], []
     if f.sensitive is not True and counts[False]:
         plain = replace(f, sensitive=False)
         if counts[False] <= max_features:
-            layers.append({"id": "points", "kind": "points", "label": "Événements", "sensitive": False,
-                           "geojson": points(engine, plain, role, limit=max_features)})
+            layers.append(
+                {
+                    "id": "points",
+                    "kind": "points",
+                    "label": "Événements",
+                    "sensitive": False,
+                    "geojson": points(engine, plain, role, limit=max_features),
+                }
+            )
             reasons.append(f"{counts[False]} événements affichés un par un")
         else:
             layer = clusters(engine, plain, role, max_features=max_features)
-            layers.append({"id": "regroupements", "kind": "clusters", "label": "Événements regroupés",
-                           "sensitive": False, "geojson": layer})
-            reasons.append(f"{counts[False]} événements : trop nombreux pour être affichés un par un, regroupés "
-                           f"sur une grille de {layer['grid_m']} m")
+            layers.append(
+                {
+                    "id": "regroupements",
+                    "kind": "clusters",
+                    "label": "Événements regroupés",
+                    "sensitive": False,
+                    "geojson": layer,
+                }
+            )
+            reasons.append(
+                f"{counts[False]} événements : trop nombreux pour être affichés un par un, regroupés "
+                f"sur une grille de {layer['grid_m']} m"
+            )
     if f.sensitive is not False and counts[True]:
         layer = _hexagons_within(engine, replace(f, sensitive=True), cell, role, threshold, max_features)
-        layers.append({"id": "sensibles", "kind": "hexagons", "label": "Catégories sensibles (par hexagone)",
-                       "sensitive": True, "geojson": layer})
-        reasons.append("les catégories sensibles (violences intrafamiliales, violences sexuelles…) ne sont "
-                       "jamais montrées en points, seulement par hexagone")
-    return {"layers": layers, "reason": "; ".join(reasons).capitalize() + "." if reasons else
-            "Aucun événement géolocalisé pour ces filtres."}
+        layers.append(
+            {
+                "id": "sensibles",
+                "kind": "hexagons",
+                "label": "Catégories sensibles (par hexagone)",
+                "sensitive": True,
+                "geojson": layer,
+            }
+        )
+        reasons.append(
+            "les catégories sensibles (violences intrafamiliales, violences sexuelles…) ne sont "
+            "jamais montrées en points, seulement par hexagone"
+        )
+    return {
+        "layers": layers,
+        "reason": "; ".join(reasons).capitalize() + "."
+        if reasons
+        else "Aucun événement géolocalisé pour ces filtres.",
+    }
 
 
 # The zones of a level that a commune holds or touches (``:level``, ``:com``), aliased ``z``.
@@ -178,19 +265,33 @@ def tally_zones(conn: Connection, f: EventFilter, zones: list[Any]) -> tuple[dic
         counts = {z.code: snap.zone_count(f, z.code, bytes(z.wkb_l93)) for z in zones}
         return counts, int(keep.sum()), int((keep & snap.located).sum())
     cond, params = where(f)
-    counts = dict(conn.execute(sa.text(f"""
+    counts = dict(
+        conn.execute(
+            sa.text(f"""
         WITH z AS MATERIALIZED (SELECT code, ST_Transform(geom, 2154) AS geom_l93 FROM obs.territory
                                 WHERE code = ANY(:codes))
         SELECT z.code, (SELECT count(*) FROM obs.event e WHERE {cond} AND ST_Covers(z.geom_l93, e.geom_l93))::int
-        FROM z"""), {**params, "codes": [z.code for z in zones]}).all())
-    total, located = conn.execute(sa.text(f"SELECT count(*), count(e.geom_l93) FROM obs.event e WHERE {cond}"),
-                                  params).one()
+        FROM z"""),
+            {**params, "codes": [z.code for z in zones]},
+        ).all()
+    )
+    total, located = conn.execute(
+        sa.text(f"SELECT count(*), count(e.geom_l93) FROM obs.event e WHERE {cond}"), params
+    ).one()
     return counts, int(total), int(located)
 
 
-def zone_counts(engine: Engine, f: EventFilter, level: str = "iris", role: str | None = None, *,
-                commune: str | None = None, scheme: str | None = "quantiles", k: int = 5,
-                threshold: int | None = None) -> dict[str, Any]:
+def zone_counts(
+    engine: Engine,
+    f: EventFilter,
+    level: str = "iris",
+    role: str | None = None,
+    *,
+    commune: str | None = None,
+    scheme: str | None = "quantiles",
+    k: int = 5,
+    threshold: int | None = None,
+) -> dict[str, Any]:
     """Events per IRIS or QPV of the commune: GeoJSON FeatureCollection (WGS84) of the zones with ``code``,
     ``name``, ``count``, ``population`` and ``rate`` (per 1,000 inhabitants over the filtered period) when
     the zone's population is loaded, and ``class`` when ``scheme`` is given.
@@ -207,7 +308,8 @@ def zone_counts(engine: Engine, f: EventFilter, level: str = "iris", role: str |
 
         commune = get_settings().commune
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(f"""
+        rows = conn.execute(
+            sa.text(f"""
             WITH zones AS (
                 SELECT z.code, z.name, z.geom, ST_Transform(z.geom, 2154) AS geom_l93 FROM obs.territory z
                 WHERE {COMMUNE_ZONES}),
@@ -218,7 +320,8 @@ def zone_counts(engine: Engine, f: EventFilter, level: str = "iris", role: str |
             SELECT z.code, z.name, ST_AsGeoJSON(z.geom, 6) AS geometry, ST_AsBinary(z.geom_l93) AS wkb_l93,
                    p.inhabitants, p.year
             FROM zones z LEFT JOIN pop p ON p.territory_code = z.code ORDER BY z.code"""),
-            {"level": level, "com": f"COM:{commune}"}).all()
+            {"level": level, "com": f"COM:{commune}"},
+        ).all()
         n, _, located = tally_zones(conn, f, rows)
     limit = disclosure.threshold_for(role, threshold)
     with_rates = bool(rows) and all(r.inhabitants for r in rows)
@@ -226,25 +329,43 @@ def zone_counts(engine: Engine, f: EventFilter, level: str = "iris", role: str |
     for r in rows:
         figures: dict[str, Any] = {}
         if r.inhabitants:
-            figures = {"population": int(r.inhabitants), "population_year": int(r.year),
-                       "rate": round(n[r.code] / r.inhabitants * 1000, 2)}
-        features.append({"type": "Feature", "geometry": json.loads(r.geometry),
-                         "properties": {"code": r.code, "name": r.name,
-                                        **disclosure.cell_properties(n[r.code], limit, **figures)}})
+            figures = {
+                "population": int(r.inhabitants),
+                "population_year": int(r.year),
+                "rate": round(n[r.code] / r.inhabitants * 1000, 2),
+            }
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(r.geometry),
+                "properties": {
+                    "code": r.code,
+                    "name": r.name,
+                    **disclosure.cell_properties(n[r.code], limit, **figures),
+                },
+            }
+        )
     counts = [n[r.code] for r in rows]
     outside = max(int(located) - sum(counts), 0)
     result: dict[str, Any] = {
-        "type": "FeatureCollection", "features": features,
-        "outside": disclosure.masked(outside, limit), "total": disclosure.total([*counts, outside], limit),
-        "method": {"methode": f"Comptage par {'IRIS' if level == 'iris' else 'quartier prioritaire (QPV)'} "
-                              "(événements géolocalisés dans le contour)",
-                   "taux": "pour 1 000 habitants sur la période filtrée (dernière population connue de la zone)"
-                           if with_rates else "populations des zones non chargées : pas de taux",
-                   "filtres": f.describe()},
+        "type": "FeatureCollection",
+        "features": features,
+        "outside": disclosure.masked(outside, limit),
+        "total": disclosure.total([*counts, outside], limit),
+        "method": {
+            "methode": f"Comptage par {'IRIS' if level == 'iris' else 'quartier prioritaire (QPV)'} "
+            "(événements géolocalisés dans le contour)",
+            "taux": "pour 1 000 habitants sur la période filtrée (dernière population connue de la zone)"
+            if with_rates
+            else "populations des zones non chargées : pas de taux",
+            "filtres": f.describe(),
+        },
     }
     if scheme:
         key = "rate" if with_rates else "count"
-        values = [feat["properties"][key] if not feat["properties"]["masked"] else float("nan") for feat in features]
+        values = [
+            feat["properties"][key] if not feat["properties"]["masked"] else float("nan") for feat in features
+        ]
         classes = choropleth.classify(values, scheme, k)
         for feat, b in zip(features, classes.pop("bins"), strict=True):
             feat["properties"]["class"] = b

@@ -41,7 +41,19 @@ COPY (SELECT e.source, e.category, e.family, e.occurred_at::date - date '1970-01
              extract(hour FROM e.occurred_at)::int, extract(isodow FROM e.occurred_at)::int,
              e.time_known, e.geom IS NOT NULL, ST_X(e.geom_l93), ST_Y(e.geom_l93), e.sensitive
       FROM obs.event e) TO STDOUT (FORMAT csv)"""
-_COLUMNS = ["source", "category", "family", "day", "hour", "isodow", "time_known", "located", "x", "y", "sensitive"]
+_COLUMNS = [
+    "source",
+    "category",
+    "family",
+    "day",
+    "hour",
+    "isodow",
+    "time_known",
+    "located",
+    "x",
+    "y",
+    "sensitive",
+]
 
 
 @dataclass(frozen=True)
@@ -84,16 +96,24 @@ class Snapshot:
     def _mask(self, f: EventFilter) -> np.ndarray:
         keep = np.ones(len(self), dtype=bool)
         if f.sources:
-            keep &= _among(self.source, len(self.sources), [k for k, s in enumerate(self.sources) if s in f.sources])
+            keep &= _among(
+                self.source, len(self.sources), [k for k, s in enumerate(self.sources) if s in f.sources]
+            )
         if f.categories:
             plain = {c for c in f.categories if ":" not in c}
             qualified = {c for c in f.categories if ":" in c}
-            chosen = [k for k, (s, c) in enumerate(self.pairs)
-                      if c is not None and (c in plain or f"{s}:{c}" in qualified)]
+            chosen = [
+                k
+                for k, (s, c) in enumerate(self.pairs)
+                if c is not None and (c in plain or f"{s}:{c}" in qualified)
+            ]
             keep &= _among(self.pair, len(self.pairs), chosen)
         if f.families:
-            keep &= _among(self.family, len(self.families), [k for k, fam in enumerate(self.families)
-                                                             if fam in f.families])
+            keep &= _among(
+                self.family,
+                len(self.families),
+                [k for k, fam in enumerate(self.families) if fam in f.families],
+            )
         if f.start:
             keep &= self.day >= (f.start - EPOCH).days
         if f.end:
@@ -153,7 +173,9 @@ class Snapshot:
             outline = shapely.from_wkb(wkb_l93)
             shapely.prepare(outline)
             x0, y0, x1, y1 = outline.bounds
-            near = np.flatnonzero(self.located & (self.x >= x0) & (self.x <= x1) & (self.y >= y0) & (self.y <= y1))
+            near = np.flatnonzero(
+                self.located & (self.x >= x0) & (self.x <= x1) & (self.y >= y0) & (self.y <= y1)
+            )
             inside = near[shapely.intersects_xy(outline, self.x[near], self.y[near])]
             remember(self._zones, key, inside, size=256)
         return int(self.mask(f)[inside].sum())
@@ -202,7 +224,9 @@ def disable(engine: Engine) -> None:
 def version(conn: Connection) -> tuple[int, Any]:
     """The counter and the time it last moved: a database rebuilt from scratch restarts the counter, not
     the clock, so the pair never names two different states."""
-    row = conn.exec_driver_sql("SELECT version, changed_at FROM obs.data_version WHERE name = 'event'").first()
+    row = conn.exec_driver_sql(
+        "SELECT version, changed_at FROM obs.data_version WHERE name = 'event'"
+    ).first()
     return (int(row[0]), row[1]) if row else (0, None)
 
 
@@ -228,6 +252,7 @@ def snapshot(conn: Connection, f: EventFilter | None = None) -> Snapshot | None:
 
 def warm(engine: Engine) -> threading.Thread:
     """Load the events in the background, so that the first person to open the map does not wait for it."""
+
     def run() -> None:
         try:
             with engine.connect() as conn:
@@ -240,9 +265,19 @@ def warm(engine: Engine) -> threading.Thread:
     return thread
 
 
-_TYPES = {"source": pa.string(), "category": pa.string(), "family": pa.string(), "day": pa.int32(), "hour": pa.int8(),
-          "isodow": pa.int8(), "time_known": pa.bool_(), "located": pa.bool_(), "x": pa.float64(), "y": pa.float64(),
-          "sensitive": pa.bool_()}
+_TYPES = {
+    "source": pa.string(),
+    "category": pa.string(),
+    "family": pa.string(),
+    "day": pa.int32(),
+    "hour": pa.int8(),
+    "isodow": pa.int8(),
+    "time_known": pa.bool_(),
+    "located": pa.bool_(),
+    "x": pa.float64(),
+    "y": pa.float64(),
+    "sensitive": pa.bool_(),
+}
 _PAIR = "\x1f"  # joins a source and a category into one key; below every printable character, so keys sort as pairs
 
 
@@ -260,16 +295,24 @@ def load(engine: Engine) -> Snapshot:
     if data.nbytes:
         # Parsed by Arrow on both cores (a million events: 0.3 s, where pandas took 0.8 s and as long again to
         # number the codes). COPY writes NULL as an empty unquoted field, '' as "" (never a code here).
-        table = pa_csv.read_csv(pa.py_buffer(data), read_options=pa_csv.ReadOptions(column_names=_COLUMNS),
-                                convert_options=pa_csv.ConvertOptions(
-                                    column_types=_TYPES, true_values=["t"], false_values=["f"],
-                                    strings_can_be_null=True, quoted_strings_can_be_null=False))
+        table = pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(column_names=_COLUMNS),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=_TYPES,
+                true_values=["t"],
+                false_values=["f"],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
     else:
         table = pa.table({name: pa.array([], kind) for name, kind in _TYPES.items()})
     column = {name: table.column(name).combine_chunks() for name in _COLUMNS}
     sources, source_codes = _codes(column["source"])
-    pairs, pair_codes = _codes(pc.binary_join_element_wise(column["source"], pc.fill_null(column["category"], ""),
-                                                           _PAIR))
+    pairs, pair_codes = _codes(
+        pc.binary_join_element_wise(column["source"], pc.fill_null(column["category"], ""), _PAIR)
+    )
     families, family_codes = _codes(column["family"])
 
     def array(name: str, kind: Any) -> np.ndarray:
@@ -280,10 +323,17 @@ def load(engine: Engine) -> Snapshot:
         sources=tuple(sources),
         pairs=tuple((s, c or None) for s, c in (p.split(_PAIR, 1) for p in pairs)),
         families=tuple(fam or None for fam in families),
-        source=source_codes.astype(np.int16), pair=pair_codes, family=family_codes,
-        day=array("day", np.int32), hour=array("hour", np.int8), isodow=array("isodow", np.int8),
-        time_known=array("time_known", bool), located=array("located", bool),
-        x=array("x", np.float64), y=array("y", np.float64), sensitive=array("sensitive", bool),  # NULL → NaN
+        source=source_codes.astype(np.int16),
+        pair=pair_codes,
+        family=family_codes,
+        day=array("day", np.int32),
+        hour=array("hour", np.int8),
+        isodow=array("isodow", np.int8),
+        time_known=array("time_known", bool),
+        located=array("located", bool),
+        x=array("x", np.float64),
+        y=array("y", np.float64),
+        sensitive=array("sensitive", bool),  # NULL → NaN
     )
 
 
@@ -303,8 +353,10 @@ def summary(snap: Snapshot, f: EventFilter) -> dict[str, Any]:
     keep = snap.mask(f)
     days = snap.day[keep]
     return {
-        "total": int(keep.sum()), "geolocated": int((keep & snap.located).sum()),
-        "sensitive": int((keep & snap.sensitive).sum()), "time_unknown": int((keep & ~snap.time_known).sum()),
+        "total": int(keep.sum()),
+        "geolocated": int((keep & snap.located).sum()),
+        "sensitive": int((keep & snap.sensitive).sum()),
+        "time_unknown": int((keep & ~snap.time_known).sum()),
         "first_day": date.fromordinal(EPOCH.toordinal() + int(days.min())) if len(days) else None,
         "last_day": date.fromordinal(EPOCH.toordinal() + int(days.max())) if len(days) else None,
     }
@@ -322,8 +374,11 @@ def counts(snap: Snapshot, f: EventFilter, by: str) -> pd.DataFrame:
     if by == "hour":
         keep = keep & snap.time_known
     if by in ("source", "category", "family"):
-        codes, names = {"source": (snap.source, snap.sources), "category": (snap.pair, snap.pairs),
-                        "family": (snap.family, snap.families)}[by]
+        codes, names = {
+            "source": (snap.source, snap.sources),
+            "category": (snap.pair, snap.pairs),
+            "family": (snap.family, snap.families),
+        }[by]
         n = np.bincount(codes[keep], minlength=len(names))
         present = np.flatnonzero(n)
         if by == "category":
@@ -332,8 +387,11 @@ def counts(snap: Snapshot, f: EventFilter, by: str) -> pd.DataFrame:
             keys = [names[k] or "" for k in present]
         frame = pd.DataFrame({"key": keys, "count": n[present].astype(int), "code": present})
         return frame.sort_values("key", ignore_index=True)
-    values = {"month": lambda: pd.Index(_month(snap.day[keep])).strftime("%Y-%m"),
-              "weekday": lambda: snap.isodow[keep].astype(int), "hour": lambda: snap.hour[keep].astype(int)}[by]()
+    values = {
+        "month": lambda: pd.Index(_month(snap.day[keep])).strftime("%Y-%m"),
+        "weekday": lambda: snap.isodow[keep].astype(int),
+        "hour": lambda: snap.hour[keep].astype(int),
+    }[by]()
     series = pd.Series(values).value_counts().sort_index()
     return pd.DataFrame({"key": series.index.to_list(), "count": series.to_numpy().astype(int)})
 
@@ -343,7 +401,9 @@ def families_of_pairs(snap: Snapshot, f: EventFilter) -> dict[str, set[tuple[str
     takes a family's label from the categories its events belong to."""
     keep = snap.mask(f)
     width = len(snap.pairs)
-    n = np.bincount(snap.family[keep].astype(np.int64) * width + snap.pair[keep], minlength=len(snap.families) * width)
+    n = np.bincount(
+        snap.family[keep].astype(np.int64) * width + snap.pair[keep], minlength=len(snap.families) * width
+    )
     out: dict[str, set[tuple[str, str | None]]] = {}
     for index in np.flatnonzero(n):
         family, pair = divmod(int(index), width)

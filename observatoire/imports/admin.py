@@ -15,13 +15,31 @@ from observatoire.sources import SOURCES
 
 # batch name → tables whose rows an import of that source inserted (batch_id). Sources whose imports update
 # shared reference rows in place (territories, populations) are not undoable this way and are absent.
-UNDO_TABLES: dict[str, tuple[str, ...]] = {b: s.undo_tables for s in SOURCES if s.undo_tables for b in s.batches}
+UNDO_TABLES: dict[str, tuple[str, ...]] = {
+    b: s.undo_tables for s in SOURCES if s.undo_tables for b in s.batches
+}
 
-STATUS_LABELS = {"en_cours": "en cours", "importe": "importé", "echec": "refusé", "annule": "annulé",
-                 "essai": "essai"}
+STATUS_LABELS = {
+    "en_cours": "en cours",
+    "importe": "importé",
+    "echec": "refusé",
+    "annule": "annulé",
+    "essai": "essai",
+}
 
-_COLUMNS = ["id", "source", "file_name", "user_login", "rows_read", "inserted", "duplicates", "rejected",
-            "status", "started_at", "finished_at"]
+_COLUMNS = [
+    "id",
+    "source",
+    "file_name",
+    "user_login",
+    "rows_read",
+    "inserted",
+    "duplicates",
+    "rejected",
+    "status",
+    "started_at",
+    "finished_at",
+]
 
 
 def list_imports(engine: Engine, source: str | None = None, limit: int = 200) -> pd.DataFrame:
@@ -40,7 +58,9 @@ def list_imports(engine: Engine, source: str | None = None, limit: int = 200) ->
 
 def import_report(engine: Engine, batch_id: int) -> dict[str, Any]:
     with engine.connect() as conn:
-        report = conn.execute(sa.text("SELECT report FROM obs.import_batch WHERE id = :b"), {"b": batch_id}).scalar()
+        report = conn.execute(
+            sa.text("SELECT report FROM obs.import_batch WHERE id = :b"), {"b": batch_id}
+        ).scalar()
     if report is None:
         raise NotFound(f"Lot d'import n° {batch_id} introuvable.")
     return report
@@ -54,21 +74,36 @@ def undo_import(engine: Engine, batch_id: int, *, user: str | None = None, role:
     if role is not None and not allowed(role, "imports.annuler"):
         raise PermissionDenied("Votre rôle ne permet pas d'annuler un import.")
     with engine.begin() as conn:
-        batch = conn.execute(sa.text(
-            "SELECT source, file_name, status FROM obs.import_batch WHERE id = :b FOR UPDATE"), {"b": batch_id}).first()
+        batch = conn.execute(
+            sa.text("SELECT source, file_name, status FROM obs.import_batch WHERE id = :b FOR UPDATE"),
+            {"b": batch_id},
+        ).first()
         if batch is None:
             raise NotFound(f"Lot d'import n° {batch_id} introuvable.")
         if batch.status != "importe":
-            raise ObservatoireError(f"Le lot n° {batch_id} ne peut pas être annulé : son état est "
-                                    f"« {STATUS_LABELS.get(batch.status, batch.status)} » (seul un import réussi s'annule).")
+            raise ObservatoireError(
+                f"Le lot n° {batch_id} ne peut pas être annulé : son état est "
+                f"« {STATUS_LABELS.get(batch.status, batch.status)} » (seul un import réussi s'annule)."
+            )
         tables = UNDO_TABLES.get(batch.source)
         if tables is None:
-            raise ObservatoireError(f"L'annulation des imports de la source « {batch.source} » n'est pas prise en charge "
-                                    f"(possibles : {', '.join(sorted(UNDO_TABLES))}).")
+            raise ObservatoireError(
+                f"L'annulation des imports de la source « {batch.source} » n'est pas prise en charge "
+                f"(possibles : {', '.join(sorted(UNDO_TABLES))})."
+            )
         deleted = 0
         for table in tables:
-            deleted += conn.execute(sa.text(f"DELETE FROM {table} WHERE batch_id = :b"), {"b": batch_id}).rowcount
+            deleted += conn.execute(
+                sa.text(f"DELETE FROM {table} WHERE batch_id = :b"), {"b": batch_id}
+            ).rowcount
         conn.execute(sa.text("UPDATE obs.import_batch SET status = 'annule' WHERE id = :b"), {"b": batch_id})
-        audit.record(conn, "import_annule", user_login=user, role=role, target=batch.source, batch_id=batch_id,
-                     detail={"fichier": batch.file_name, "lignes_supprimees": deleted})
+        audit.record(
+            conn,
+            "import_annule",
+            user_login=user,
+            role=role,
+            target=batch.source,
+            batch_id=batch_id,
+            detail={"fichier": batch.file_name, "lignes_supprimees": deleted},
+        )
     return deleted

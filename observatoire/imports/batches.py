@@ -53,8 +53,10 @@ class ImportReport:
         return data
 
     def summary(self) -> str:
-        return (f"{self.file_name} : {self.rows_read} lignes lues, {self.inserted} insérées, "
-                f"{self.duplicates} déjà présentes, {self.rejected} rejetées")
+        return (
+            f"{self.file_name} : {self.rows_read} lignes lues, {self.inserted} insérées, "
+            f"{self.duplicates} déjà présentes, {self.rejected} rejetées"
+        )
 
 
 def file_sha256(path: Path) -> str:
@@ -67,41 +69,68 @@ def file_sha256(path: Path) -> str:
 
 _BATCH = sa.table(
     "import_batch",
-    sa.column("id"), sa.column("source"), sa.column("file_name"), sa.column("sha256"),
-    sa.column("user_login"), sa.column("rows_read"), sa.column("inserted"), sa.column("duplicates"),
-    sa.column("rejected"), sa.column("status"), sa.column("report", sa.JSON), sa.column("finished_at"),
+    sa.column("id"),
+    sa.column("source"),
+    sa.column("file_name"),
+    sa.column("sha256"),
+    sa.column("user_login"),
+    sa.column("rows_read"),
+    sa.column("inserted"),
+    sa.column("duplicates"),
+    sa.column("rejected"),
+    sa.column("status"),
+    sa.column("report", sa.JSON),
+    sa.column("finished_at"),
     schema="obs",
 )
 
 
 def _insert_batch(conn: Connection, source: str, path: Path, sha: str, user: str | None) -> int:
     return conn.execute(
-        sa.insert(_BATCH).values(source=source, file_name=path.name, sha256=sha, user_login=user)
+        sa.insert(_BATCH)
+        .values(source=source, file_name=path.name, sha256=sha, user_login=user)
         .returning(_BATCH.c.id)
     ).scalar_one()
 
 
 def _close_batch(conn: Connection, batch_id: int, report: ImportReport) -> None:
     conn.execute(
-        sa.update(_BATCH).where(_BATCH.c.id == batch_id).values(
-            rows_read=report.rows_read, inserted=report.inserted, duplicates=report.duplicates,
-            rejected=report.rejected, status=report.status, report=report.to_dict(), finished_at=sa.func.now(),
+        sa.update(_BATCH)
+        .where(_BATCH.c.id == batch_id)
+        .values(
+            rows_read=report.rows_read,
+            inserted=report.inserted,
+            duplicates=report.duplicates,
+            rejected=report.rejected,
+            status=report.status,
+            report=report.to_dict(),
+            finished_at=sa.func.now(),
         )
     )
 
 
 def previous_import(conn: Connection, source: str, sha: str) -> int | None:
     return conn.execute(
-        sa.select(_BATCH.c.id).where(_BATCH.c.source == source, _BATCH.c.sha256 == sha,
-                                     _BATCH.c.status == "importe").order_by(_BATCH.c.id).limit(1)
+        sa.select(_BATCH.c.id)
+        .where(_BATCH.c.source == source, _BATCH.c.sha256 == sha, _BATCH.c.status == "importe")
+        .order_by(_BATCH.c.id)
+        .limit(1)
     ).scalar()
 
 
 Loader = Callable[[Connection, int, ImportReport], None]
 
 
-def run_import(engine: Engine, source: str, path: Path, load: Loader, *, user: str | None = None,
-               accept_valid: bool = False, dry_run: bool = False) -> ImportReport:
+def run_import(
+    engine: Engine,
+    source: str,
+    path: Path,
+    load: Loader,
+    *,
+    user: str | None = None,
+    accept_valid: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
     """Run ``load`` inside one transaction with its batch row.
 
     ``load`` fills the report (counts, errors). Errors abort everything unless ``accept_valid``; a
@@ -117,7 +146,9 @@ def run_import(engine: Engine, source: str, path: Path, load: Loader, *, user: s
         with engine.begin() as conn:
             earlier = previous_import(conn, source, sha)
             if earlier:
-                report.warnings.append(f"Ce fichier a déjà été importé (lot n° {earlier}) : rien ne sera ajouté en double.")
+                report.warnings.append(
+                    f"Ce fichier a déjà été importé (lot n° {earlier}) : rien ne sera ajouté en double."
+                )
             batch_id = _insert_batch(conn, source, path, sha, user)
             report.batch_id = batch_id
             load(conn, batch_id, report)
@@ -132,9 +163,19 @@ def run_import(engine: Engine, source: str, path: Path, load: Loader, *, user: s
             if dry_run:
                 conn.rollback()
             else:
-                audit.record(conn, "import", user_login=user, target=source, batch_id=batch_id,
-                             detail={"fichier": path.name, "inserees": report.inserted,
-                                     "doublons": report.duplicates, "rejetees": report.rejected})
+                audit.record(
+                    conn,
+                    "import",
+                    user_login=user,
+                    target=source,
+                    batch_id=batch_id,
+                    detail={
+                        "fichier": path.name,
+                        "inserees": report.inserted,
+                        "doublons": report.duplicates,
+                        "rejetees": report.rejected,
+                    },
+                )
     except ValidationFailed:
         report.status = "echec"
         report.inserted = 0
@@ -143,13 +184,20 @@ def run_import(engine: Engine, source: str, path: Path, load: Loader, *, user: s
     return report
 
 
-def _record_failure(engine: Engine, source: str, path: Path, sha: str, user: str | None,
-                    report: ImportReport) -> None:
+def _record_failure(
+    engine: Engine, source: str, path: Path, sha: str, user: str | None, report: ImportReport
+) -> None:
     from observatoire import audit
 
     with engine.begin() as conn:
         batch_id = _insert_batch(conn, source, path, sha, user)
         report.batch_id = batch_id
         _close_batch(conn, batch_id, report)
-        audit.record(conn, "import_refuse", user_login=user, target=source, batch_id=batch_id,
-                     detail={"fichier": path.name, "erreurs": report.errors_total})
+        audit.record(
+            conn,
+            "import_refuse",
+            user_login=user,
+            target=source,
+            batch_id=batch_id,
+            detail={"fichier": path.name, "erreurs": report.errors_total},
+        )

@@ -24,12 +24,20 @@ def purge_source_data(engine: Engine, settings: Settings, by_login: str | None) 
             years = getattr(settings, rule.years_setting)
             if years < 1:
                 raise ObservatoireError(f"Durée de conservation invalide : {years} an(s).")
-            count = conn.execute(sa.text(
-                f"DELETE FROM {rule.table} WHERE {rule.date_column} < now() - make_interval(years => :y)"),
-                {"y": years}).rowcount
+            count = conn.execute(
+                sa.text(
+                    f"DELETE FROM {rule.table} WHERE {rule.date_column} < now() - make_interval(years => :y)"
+                ),
+                {"y": years},
+            ).rowcount
             removed[rule.table] = (count, years)
         # Written last: an entry locks the head of the audit log's chain until the transaction ends.
         for table, (count, years) in removed.items():
-            audit.record(conn, "purge", user_login=by_login, target=table,
-                         detail={"lignes_supprimees": count, "conservation_ans": years})
+            audit.record(
+                conn,
+                "purge",
+                user_login=by_login,
+                target=table,
+                detail={"lignes_supprimees": count, "conservation_ans": years},
+            )
     return removed

@@ -26,53 +26,94 @@ def _check(role: str | None) -> None:
 
 def list_families(engine: Engine) -> pd.DataFrame:
     with engine.connect() as conn:
-        return pd.read_sql(sa.text("SELECT code, label, position FROM obs.pm_family ORDER BY position, code"), conn)
+        return pd.read_sql(
+            sa.text("SELECT code, label, position FROM obs.pm_family ORDER BY position, code"), conn
+        )
 
 
 def list_types(engine: Engine) -> pd.DataFrame:
     """Every type with its family and the number of interventions stored under it."""
     with engine.connect() as conn:
-        return pd.read_sql(sa.text("""
+        return pd.read_sql(
+            sa.text("""
             SELECT t.code, t.label, t.family_code, f.label AS family_label, t.keywords, t.sensitive, t.active,
                    COALESCE(n.interventions, 0) AS interventions
             FROM obs.pm_intervention_type t JOIN obs.pm_family f ON f.code = t.family_code
             LEFT JOIN (SELECT type_code, count(*) AS interventions FROM obs.pm_intervention
                        WHERE type_code IS NOT NULL GROUP BY type_code) n ON n.type_code = t.code
-            ORDER BY f.position, t.label"""), conn)
+            ORDER BY f.position, t.label"""),
+            conn,
+        )
 
 
 def _audit(conn, what: str, user: str | None, role: str | None, detail: dict) -> None:
     audit.record(conn, "nomenclature_modifiee", user_login=user, role=role, target=what, detail=detail)
 
 
-def save_family(engine: Engine, code: str, label: str, position: int = 50, *, role: str | None = None,
-                user: str | None = None) -> None:
+def save_family(
+    engine: Engine,
+    code: str,
+    label: str,
+    position: int = 50,
+    *,
+    role: str | None = None,
+    user: str | None = None,
+) -> None:
     _check(role)
     with engine.begin() as conn:
-        conn.execute(sa.text("""
+        conn.execute(
+            sa.text("""
             INSERT INTO obs.pm_family (code, label, position) VALUES (:c, :l, :p)
             ON CONFLICT (code) DO UPDATE SET label = EXCLUDED.label, position = EXCLUDED.position"""),
-            {"c": code.strip(), "l": label.strip(), "p": position})
+            {"c": code.strip(), "l": label.strip(), "p": position},
+        )
         _audit(conn, "famille", user, role, {"code": code.strip(), "libelle": label.strip()})
 
 
-def save_type(engine: Engine, code: str, label: str, family_code: str, keywords: list[str] | None = None, *,
-              sensitive: bool = False, active: bool = True, role: str | None = None, user: str | None = None) -> None:
+def save_type(
+    engine: Engine,
+    code: str,
+    label: str,
+    family_code: str,
+    keywords: list[str] | None = None,
+    *,
+    sensitive: bool = False,
+    active: bool = True,
+    role: str | None = None,
+    user: str | None = None,
+) -> None:
     """Create or update a type; interventions of the type follow a change of family."""
     _check(role)
     with engine.begin() as conn:
-        if not conn.execute(sa.text("SELECT 1 FROM obs.pm_family WHERE code = :f"), {"f": family_code}).scalar():
-            families = conn.execute(sa.text("SELECT code FROM obs.pm_family ORDER BY position")).scalars().all()
+        if not conn.execute(
+            sa.text("SELECT 1 FROM obs.pm_family WHERE code = :f"), {"f": family_code}
+        ).scalar():
+            families = (
+                conn.execute(sa.text("SELECT code FROM obs.pm_family ORDER BY position")).scalars().all()
+            )
             raise NotFound(f"Famille inconnue : {family_code!r} (familles : {', '.join(families)}).")
-        conn.execute(sa.text("""
+        conn.execute(
+            sa.text("""
             INSERT INTO obs.pm_intervention_type (code, label, family_code, keywords, sensitive, active)
             VALUES (:c, :l, :f, :k, :s, :a)
             ON CONFLICT (code) DO UPDATE SET label = EXCLUDED.label, family_code = EXCLUDED.family_code,
                 keywords = EXCLUDED.keywords, sensitive = EXCLUDED.sensitive, active = EXCLUDED.active"""),
-            {"c": code.strip(), "l": label.strip(), "f": family_code, "k": [k.strip() for k in keywords or []],
-             "s": sensitive, "a": active})
-        conn.execute(sa.text("UPDATE obs.pm_intervention SET family_code = :f WHERE type_code = :c "
-                             "AND family_code IS DISTINCT FROM :f"), {"c": code, "f": family_code})
+            {
+                "c": code.strip(),
+                "l": label.strip(),
+                "f": family_code,
+                "k": [k.strip() for k in keywords or []],
+                "s": sensitive,
+                "a": active,
+            },
+        )
+        conn.execute(
+            sa.text(
+                "UPDATE obs.pm_intervention SET family_code = :f WHERE type_code = :c "
+                "AND family_code IS DISTINCT FROM :f"
+            ),
+            {"c": code, "f": family_code},
+        )
         _audit(conn, "type", user, role, {"code": code.strip(), "famille": family_code, "actif": active})
 
 
@@ -81,12 +122,18 @@ def delete_type(engine: Engine, code: str, *, role: str | None = None, user: str
     _check(role)
     with engine.begin() as conn:
         # The message gives the count: one scan of the interventions, for an occasional edit.
-        used = conn.execute(sa.text("SELECT (SELECT count(*) FROM obs.pm_intervention WHERE type_code = :c) + "
-                                    "(SELECT count(*) FROM obs.pm_label_mapping WHERE type_code = :c)"),
-                            {"c": code}).scalar()
+        used = conn.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM obs.pm_intervention WHERE type_code = :c) + "
+                "(SELECT count(*) FROM obs.pm_label_mapping WHERE type_code = :c)"
+            ),
+            {"c": code},
+        ).scalar()
         if used:
-            raise ObservatoireError(f"Le type {code!r} est utilisé ({used} intervention(s) ou libellé(s)) : "
-                                    "désactivez-le plutôt que de le supprimer.")
+            raise ObservatoireError(
+                f"Le type {code!r} est utilisé ({used} intervention(s) ou libellé(s)) : "
+                "désactivez-le plutôt que de le supprimer."
+            )
         conn.execute(sa.text("DELETE FROM obs.pm_intervention_type WHERE code = :c"), {"c": code})
         _audit(conn, "type_supprime", user, role, {"code": code})
 
@@ -94,10 +141,10 @@ def delete_type(engine: Engine, code: str, *, role: str | None = None, user: str
 def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified]:
     """Type of each free label: a label an analyst attached, else the type's own name, else its keywords
     (the longest one found wins), else unknown with the closest type as a suggestion."""
-    types = conn.execute(sa.text(
-        "SELECT code, label, family_code, keywords FROM obs.pm_intervention_type WHERE active")).all()
-    learnt = dict(conn.execute(sa.text(
-        "SELECT m.label_key, m.type_code FROM obs.pm_label_mapping m")).all())
+    types = conn.execute(
+        sa.text("SELECT code, label, family_code, keywords FROM obs.pm_intervention_type WHERE active")
+    ).all()
+    learnt = dict(conn.execute(sa.text("SELECT m.label_key, m.type_code FROM obs.pm_label_mapping m")).all())
     family = {t.code: t.family_code for t in types}
     by_name: dict[str, str] = {}
     keywords: list[tuple[int, int, str, str]] = []
@@ -119,13 +166,21 @@ def classify_labels(conn: Connection, labels: list[str]) -> dict[str, Classified
 
 def nomenclature():
     return label_learning.Nomenclature(
-        permission=PERMISSION, catalogue="obs.pm_intervention_type", mapping="obs.pm_label_mapping",
-        rows="obs.pm_intervention", code="type_code", copied=("family_code",), reclassifiable="true",
-        classify=classify_labels, audit_target="libelle")
+        permission=PERMISSION,
+        catalogue="obs.pm_intervention_type",
+        mapping="obs.pm_label_mapping",
+        rows="obs.pm_intervention",
+        code="type_code",
+        copied=("family_code",),
+        reclassifiable="true",
+        classify=classify_labels,
+        audit_target="libelle",
+    )
 
 
-def learn_label(engine: Engine, label: str, type_code: str, *, user: str | None = None,
-                role: str | None = None) -> int:
+def learn_label(
+    engine: Engine, label: str, type_code: str, *, user: str | None = None, role: str | None = None
+) -> int:
     """Attach a file label to a type for the next imports and reclassify the stored interventions.
 
     Returns the number of interventions reclassified.
@@ -135,8 +190,13 @@ def learn_label(engine: Engine, label: str, type_code: str, *, user: str | None 
 
 def list_learnt_labels(engine: Engine) -> pd.DataFrame:
     with engine.connect() as conn:
-        return pd.read_sql(sa.text("SELECT label_key, type_code, created_by, created_at FROM obs.pm_label_mapping "
-                                   "ORDER BY label_key"), conn)
+        return pd.read_sql(
+            sa.text(
+                "SELECT label_key, type_code, created_by, created_at FROM obs.pm_label_mapping "
+                "ORDER BY label_key"
+            ),
+            conn,
+        )
 
 
 def unknown_labels(engine: Engine) -> pd.DataFrame:

@@ -87,8 +87,11 @@ class PmIntervention(Base):
     family_code: Mapped[str | None] = mapped_column(ForeignKey("pm_family.code", onupdate="CASCADE"))
     place: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[Any] = mapped_column(Geometry("POINT", 4326, spatial_index=False), nullable=True)
-    geom_l93: Mapped[Any] = mapped_column(Geometry("POINT", 2154, spatial_index=False),
-                                          Computed("ST_Transform(geom, 2154)", persisted=True), nullable=True)
+    geom_l93: Mapped[Any] = mapped_column(
+        Geometry("POINT", 2154, spatial_index=False),
+        Computed("ST_Transform(geom, 2154)", persisted=True),
+        nullable=True,
+    )
     geocoding_status: Mapped[str] = mapped_column(String(20))
     geocoding_score: Mapped[float | None] = mapped_column(Float)
     sector: Mapped[str | None] = mapped_column(Text)

@@ -16,13 +16,22 @@ from sqlalchemy.engine import Engine
 from observatoire.errors import NotFound
 from observatoire.police_nationale import indicators, rates
 
-LEVEL_LABELS = {"commune": "Commune", "departement": "Département", "region": "Région",
-                "groupe": "Communes de même taille", "france": "France"}
+LEVEL_LABELS = {
+    "commune": "Commune",
+    "departement": "Département",
+    "region": "Région",
+    "groupe": "Communes de même taille",
+    "france": "France",
+}
 NOT_AVAILABLE = "n.d."
-SOURCE_LINE = ("Source : SSMSI, bases statistiques communale, départementale et régionale de la délinquance "
-               "enregistrée par la police et la gendarmerie nationales (data.gouv.fr, Licence Ouverte)")
-UNPUBLISHED_WHY = ("Le SSMSI ne diffuse pas les petits nombres communaux (secret statistique) : ces valeurs "
-                   "restent inconnues, elles ne valent pas zéro.")
+SOURCE_LINE = (
+    "Source : SSMSI, bases statistiques communale, départementale et régionale de la délinquance "
+    "enregistrée par la police et la gendarmerie nationales (data.gouv.fr, Licence Ouverte)"
+)
+UNPUBLISHED_WHY = (
+    "Le SSMSI ne diffuse pas les petits nombres communaux (secret statistique) : ces valeurs "
+    "restent inconnues, elles ne valent pas zéro."
+)
 
 
 def fr_number(value: Any, decimals: int = 1, suffix: str = "") -> str:
@@ -38,23 +47,36 @@ def available_indicators(engine: Engine, territory: str, edition: str | None = N
     chain = list(rates._chain(territory).values())
     with engine.connect() as conn:
         if edition is None:
-            edition = conn.execute(sa.text("""
+            edition = conn.execute(
+                sa.text(
+                    """
                 SELECT s.edition FROM obs.pn_stat s JOIN obs.pn_edition e ON e.code = s.edition
-                WHERE s.territory_code = ANY(:t) ORDER BY """ + rates.EDITION_ORDER + " LIMIT 1"),
-                {"t": chain}).scalar()
+                WHERE s.territory_code = ANY(:t) ORDER BY """
+                    + rates.EDITION_ORDER
+                    + " LIMIT 1"
+                ),
+                {"t": chain},
+            ).scalar()
             if edition is None:
                 raise NotFound(f"Aucune donnée SSMSI chargée pour {territory}.")
-        ids = set(conn.execute(sa.text("SELECT DISTINCT indicator_id FROM obs.pn_stat WHERE edition = :e"),
-                               {"e": edition}).scalars())
+        ids = set(
+            conn.execute(
+                sa.text("SELECT DISTINCT indicator_id FROM obs.pn_stat WHERE edition = :e"), {"e": edition}
+            ).scalars()
+        )
     return edition, [i.id for i in indicators.INDICATORS if i.id in ids]
 
 
-def diagnostic_table(records: Sequence[dict[str, Any]] | pd.DataFrame, formatted: bool = True) -> pd.DataFrame:
+def diagnostic_table(
+    records: Sequence[dict[str, Any]] | pd.DataFrame, formatted: bool = True
+) -> pd.DataFrame:
     """One indicator: rows Commune / Département / Région / size group / France, columns the years."""
     frame = pd.DataFrame(records)
     if frame.empty:
         return frame
-    frame["ligne"] = [f"{LEVEL_LABELS[lv]} — {name}" for lv, name in zip(frame.level, frame.territory_name, strict=True)]
+    frame["ligne"] = [
+        f"{LEVEL_LABELS[lv]} — {name}" for lv, name in zip(frame.level, frame.territory_name, strict=True)
+    ]
     if frame.indicator.nunique() > 1:
         raise ValueError("diagnostic_table : un seul indicateur par tableau")
     order = {lv: i for i, lv in enumerate(rates.LEVELS)}
@@ -73,9 +95,21 @@ def rate_series(records: Sequence[dict[str, Any]] | pd.DataFrame) -> pd.DataFram
     frame = pd.DataFrame(records)
     if frame.empty:
         return frame
-    frame["serie"] = [f"{LEVEL_LABELS[lv]} — {name}" for lv, name in zip(frame.level, frame.territory_name, strict=True)]
-    cols = ["serie", "level", "territory", "indicator", "indicator_label", "year", "rate_per_1000", "ci_low",
-            "ci_high", "edition"]
+    frame["serie"] = [
+        f"{LEVEL_LABELS[lv]} — {name}" for lv, name in zip(frame.level, frame.territory_name, strict=True)
+    ]
+    cols = [
+        "serie",
+        "level",
+        "territory",
+        "indicator",
+        "indicator_label",
+        "year",
+        "rate_per_1000",
+        "ci_low",
+        "ci_high",
+        "edition",
+    ]
     return frame.loc[frame.rate_per_1000.notna(), cols].reset_index(drop=True)
 
 
@@ -83,39 +117,90 @@ def methodology(engine: Engine, records: Sequence[dict[str, Any]] | pd.DataFrame
     """What a reader needs to trust the table: source, edition, denominators, coverage, what is missing."""
     frame = pd.DataFrame(records)
     if frame.empty:
-        return {"source": SOURCE_LINE, "editions": [], "indicateurs": [], "denominateurs": [], "couverture": [],
-                "non_publie": [], "explication_non_publie": UNPUBLISHED_WHY}
+        return {
+            "source": SOURCE_LINE,
+            "editions": [],
+            "indicateurs": [],
+            "denominateurs": [],
+            "couverture": [],
+            "non_publie": [],
+            "explication_non_publie": UNPUBLISHED_WHY,
+        }
     codes = sorted(frame.edition.unique())
     with engine.connect() as conn:
-        eds = conn.execute(sa.text("SELECT code, label, produced_on FROM obs.pn_edition WHERE code = ANY(:c)"),
-                           {"c": codes}).mappings().all()
+        eds = (
+            conn.execute(
+                sa.text("SELECT code, label, produced_on FROM obs.pn_edition WHERE code = ANY(:c)"),
+                {"c": codes},
+            )
+            .mappings()
+            .all()
+        )
     denominators = []
     for (level, name, ind), part in frame.groupby(["level", "territory_name", "indicator"], sort=False):
         vintages = sorted({v for v in part.denominator_vintage if v})
-        denominators.append({"niveau": LEVEL_LABELS[level], "territoire": name, "indicateur": ind,
-                             "denominateur": part.denominator_kind.iloc[0],
-                             "millesimes": ", ".join(vintages) or "inconnu"})
-    coverage = [{"niveau": LEVEL_LABELS[r.level], "territoire": r.territory_name, "annee": int(r.year),
-                 "couverture": r.coverage, "note": r.note if isinstance(r.note, str) else None}
-                for r in frame.itertuples() if r.level in ("region", "groupe", "france") or isinstance(r.note, str)]
-    unpublished = [{"territoire": r.territory_name, "indicateur": r.indicator_label, "annee": int(r.year),
-                    "raison": r.coverage} for r in frame.itertuples() if r.rate_per_1000 is None or pd.isna(r.rate_per_1000)]
+        denominators.append(
+            {
+                "niveau": LEVEL_LABELS[level],
+                "territoire": name,
+                "indicateur": ind,
+                "denominateur": part.denominator_kind.iloc[0],
+                "millesimes": ", ".join(vintages) or "inconnu",
+            }
+        )
+    coverage = [
+        {
+            "niveau": LEVEL_LABELS[r.level],
+            "territoire": r.territory_name,
+            "annee": int(r.year),
+            "couverture": r.coverage,
+            "note": r.note if isinstance(r.note, str) else None,
+        }
+        for r in frame.itertuples()
+        if r.level in ("region", "groupe", "france") or isinstance(r.note, str)
+    ]
+    unpublished = [
+        {
+            "territoire": r.territory_name,
+            "indicateur": r.indicator_label,
+            "annee": int(r.year),
+            "raison": r.coverage,
+        }
+        for r in frame.itertuples()
+        if r.rate_per_1000 is None or pd.isna(r.rate_per_1000)
+    ]
     used = [indicators.BY_ID[i] for i in dict.fromkeys(frame.indicator)]
     return {
         "source": SOURCE_LINE,
-        "editions": [{"code": e["code"], "libelle": e["label"],
-                      "date": e["produced_on"].strftime("%d/%m/%Y") if e["produced_on"] else None} for e in eds],
-        "indicateurs": [{"id": i.id, "libelle": i.label, "unite": i.unit, "denominateur": i.denominator,
-                         "sensible": i.sensitive} for i in used],
+        "editions": [
+            {
+                "code": e["code"],
+                "libelle": e["label"],
+                "date": e["produced_on"].strftime("%d/%m/%Y") if e["produced_on"] else None,
+            }
+            for e in eds
+        ],
+        "indicateurs": [
+            {
+                "id": i.id,
+                "libelle": i.label,
+                "unite": i.unit,
+                "denominateur": i.denominator,
+                "sensible": i.sensitive,
+            }
+            for i in used
+        ],
         "denominateurs": denominators,
         "couverture": coverage,
         "non_publie": unpublished,
         "explication_non_publie": UNPUBLISHED_WHY,
-        "methode": ("Taux = nombre ÷ dénominateur × 1 000 (logements pour les cambriolages de logement, habitants "
-                    "sinon), avec les populations et logements de l'édition. Région et France, quand l'édition ne "
-                    "les donne pas, sont reconstituées en additionnant nombres et dénominateurs des départements "
-                    "(jamais en moyennant des taux). Intervalle de confiance à 95 % : loi de Poisson exacte sur le "
-                    "nombre de faits. Une série n'utilise qu'une seule édition."),
+        "methode": (
+            "Taux = nombre ÷ dénominateur × 1 000 (logements pour les cambriolages de logement, habitants "
+            "sinon), avec les populations et logements de l'édition. Région et France, quand l'édition ne "
+            "les donne pas, sont reconstituées en additionnant nombres et dénominateurs des départements "
+            "(jamais en moyennant des taux). Intervalle de confiance à 95 % : loi de Poisson exacte sur le "
+            "nombre de faits. Une série n'utilise qu'une seule édition."
+        ),
     }
 
 
@@ -127,13 +212,19 @@ def text_table(records: Sequence[dict[str, Any]]) -> str:
         head = (r["indicator_label"], r["edition"])
         if head != current:
             current = head
-            lines.append(f"\n{r['indicator_label']} — taux pour 1 000 {r['denominator_kind']} (édition {r['edition']})")
-            lines.append(f"{'Territoire':<62} {'Année':>5} {'Nombre':>9} {'Dénominateur':>14} {'Taux':>8} "
-                         f"{'IC 95 %':>17}  Millésime")
-        ci = (f"{fr_number(r['ci_low'], 2)}–{fr_number(r['ci_high'], 2)}" if r["ci_low"] is not None else "")
+            lines.append(
+                f"\n{r['indicator_label']} — taux pour 1 000 {r['denominator_kind']} (édition {r['edition']})"
+            )
+            lines.append(
+                f"{'Territoire':<62} {'Année':>5} {'Nombre':>9} {'Dénominateur':>14} {'Taux':>8} "
+                f"{'IC 95 %':>17}  Millésime"
+            )
+        ci = f"{fr_number(r['ci_low'], 2)}–{fr_number(r['ci_high'], 2)}" if r["ci_low"] is not None else ""
         count = NOT_AVAILABLE if r["count"] is None else f"{r['count']:,}".replace(",", "\u202f")
-        lines.append(f"{(LEVEL_LABELS[r['level']] + ' — ' + r['territory_name'])[:62]:<62} {r['year']:>5} "
-                     f"{count:>9} {fr_number(r['denominator'], 0):>14} {fr_number(r['rate_per_1000'], 2):>8} "
-                     f"{ci:>17}  {r['denominator_vintage'] or ''}")
+        lines.append(
+            f"{(LEVEL_LABELS[r['level']] + ' — ' + r['territory_name'])[:62]:<62} {r['year']:>5} "
+            f"{count:>9} {fr_number(r['denominator'], 0):>14} {fr_number(r['rate_per_1000'], 2):>8} "
+            f"{ci:>17}  {r['denominator_vintage'] or ''}"
+        )
     lines.append("\n" + SOURCE_LINE)
     return "\n".join(lines).lstrip("\n")

@@ -57,11 +57,14 @@ class PnFactCategory(Base):
     family_code: Mapped[str] = mapped_column(ForeignKey("pn_fact_family.code", onupdate="CASCADE"))
     # Intra-family and sexual violence: never drawn or exported as points (BRIEF §6).
     sensitive: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    etat4001_indexes: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'::integer[]"))
+    etat4001_indexes: Mapped[list[int]] = mapped_column(
+        ARRAY(Integer), server_default=text("'{}'::integer[]")
+    )
     keywords: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
 
-    __table_args__ = {"comment": "catalogue des catégories de faits de police nationale (index de l'état 4001, "
-                                 "sensibilité)"}
+    __table_args__ = {
+        "comment": "catalogue des catégories de faits de police nationale (index de l'état 4001, sensibilité)"
+    }
 
 
 class PnLabelMapping(Base):
@@ -92,8 +95,11 @@ class PnFact(Base):
     sensitive: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     place: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[Any] = mapped_column(Geometry("POINT", 4326, spatial_index=False), nullable=True)
-    geom_l93: Mapped[Any] = mapped_column(Geometry("POINT", 2154, spatial_index=False),
-                                          Computed("ST_Transform(geom, 2154)", persisted=True), nullable=True)
+    geom_l93: Mapped[Any] = mapped_column(
+        Geometry("POINT", 2154, spatial_index=False),
+        Computed("ST_Transform(geom, 2154)", persisted=True),
+        nullable=True,
+    )
     geocoding_status: Mapped[str] = mapped_column(String(20))
     geocoding_score: Mapped[float | None] = mapped_column(Float)
     source_record_id: Mapped[str | None] = mapped_column(Text)

@@ -49,8 +49,10 @@ class PnIndicator(Base):
     denominator: Mapped[str] = mapped_column(String(20))
     sensitive: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
-    __table_args__ = (CheckConstraint("denominator IN ('habitants', 'logements')", name="denominator"),
-                      {"comment": "catalogue des indicateurs SSMSI"})
+    __table_args__ = (
+        CheckConstraint("denominator IN ('habitants', 'logements')", name="denominator"),
+        {"comment": "catalogue des indicateurs SSMSI"},
+    )
 
 
 class PnStat(Base):
@@ -130,7 +132,9 @@ class Etat4001Count(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
 
     __table_args__ = (
-        UniqueConstraint("territory_code", "service", "year", "month", "index_number", name="uq_etat4001_count_key"),
+        UniqueConstraint(
+            "territory_code", "service", "year", "month", "index_number", name="uq_etat4001_count_key"
+        ),
         CheckConstraint("month BETWEEN 1 AND 12", name="month"),
         CheckConstraint("count >= 0", name="count"),
     )

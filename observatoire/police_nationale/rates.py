@@ -26,20 +26,41 @@ from observatoire.police_nationale.indicators import Indicator
 
 LEVELS = ("commune", "departement", "region", "groupe", "france")
 FRANCE_SCOPES = ("entiere", "metropole")
-RECORD_KEYS = ("territory", "territory_name", "level", "indicator", "indicator_label", "year", "count",
-               "denominator", "denominator_kind", "denominator_vintage", "rate_per_1000", "ci_low", "ci_high",
-               "published", "edition")
+RECORD_KEYS = (
+    "territory",
+    "territory_name",
+    "level",
+    "indicator",
+    "indicator_label",
+    "year",
+    "count",
+    "denominator",
+    "denominator_kind",
+    "denominator_vintage",
+    "rate_per_1000",
+    "ci_low",
+    "ci_high",
+    "published",
+    "edition",
+)
 EXTRA_KEYS = ("coverage", "members", "members_published", "rate_source", "note")
 # Size classes of communes (inhabitants), the diagnostic compares with the commune's own class.
 SIZE_CLASSES: tuple[tuple[int, int | None], ...] = (
-    (0, 2_000), (2_000, 5_000), (5_000, 10_000), (10_000, 20_000), (20_000, 50_000), (50_000, 100_000),
+    (0, 2_000),
+    (2_000, 5_000),
+    (5_000, 10_000),
+    (10_000, 20_000),
+    (20_000, 50_000),
+    (50_000, 100_000),
     (100_000, None),
 )
 
 
 # Newest first; an edition named by its year only ("2026") counts from the 1st of January of that year.
-EDITION_ORDER = ("COALESCE(e.produced_on, CASE WHEN e.code ~ '^[0-9]{4}' THEN make_date(left(e.code, 4)::int, 1, 1) END) "
-                 "DESC NULLS LAST, e.code DESC")
+EDITION_ORDER = (
+    "COALESCE(e.produced_on, CASE WHEN e.code ~ '^[0-9]{4}' THEN make_date(left(e.code, 4)::int, 1, 1) END) "
+    "DESC NULLS LAST, e.code DESC"
+)
 
 
 def poisson_interval(count: int | None, level: float = 0.95) -> tuple[float | None, float | None]:
@@ -98,15 +119,20 @@ def parse_territory(value: str) -> str:
         return geo_codes.commune_code(raw)
     elif geo_codes.normalise_departement(raw):
         return geo_codes.departement_code(geo_codes.normalise_departement(raw) or raw)
-    raise NotFound(f"Territoire invalide : « {value} ». Attendu un code commune (04112 ou COM:04112), "
-                   "département (DEP:04), région (REG:93) ou FRA.")
+    raise NotFound(
+        f"Territoire invalide : « {value} ». Attendu un code commune (04112 ou COM:04112), "
+        "département (DEP:04), région (REG:93) ou FRA."
+    )
 
 
 def departements_of(scope_code: str, france: str = "entiere") -> list[str]:
     """Département codes making up a région or France (entière or métropole)."""
     if scope_code == geo_codes.FRANCE:
-        return [geo_codes.departement_code(d) for d in geo_codes.DEPARTEMENTS
-                if france == "entiere" or d not in geo_codes.OVERSEAS_DEPARTEMENTS]
+        return [
+            geo_codes.departement_code(d)
+            for d in geo_codes.DEPARTEMENTS
+            if france == "entiere" or d not in geo_codes.OVERSEAS_DEPARTEMENTS
+        ]
     reg = scope_code.partition(":")[2]
     return [geo_codes.departement_code(d) for d, (_, r) in geo_codes.DEPARTEMENTS.items() if r == reg]
 
@@ -120,32 +146,52 @@ def _den_columns(indicator: Indicator) -> tuple[str, str]:
 def editions(engine: Engine) -> pd.DataFrame:
     """Editions loaded, newest first, with how many values each holds."""
     with engine.connect() as conn:
-        return pd.read_sql(sa.text("""
+        return pd.read_sql(
+            sa.text(
+                """
             SELECT e.code, e.label, e.produced_on, count(s.id) AS values,
                    min(s.year) AS first_year, max(s.year) AS last_year
             FROM obs.pn_edition e LEFT JOIN obs.pn_stat s ON s.edition = e.code
-            GROUP BY e.code ORDER BY """ + EDITION_ORDER), conn)
+            GROUP BY e.code ORDER BY """
+                + EDITION_ORDER
+            ),
+            conn,
+        )
 
 
 def pick_edition(conn: Connection, indicator: Indicator, territory: str, edition: str | None) -> str:
     """The edition asked for, else the newest holding this indicator for the territory."""
     if edition:
-        if conn.execute(sa.text("SELECT 1 FROM obs.pn_edition WHERE code = :e"), {"e": edition}).first() is None:
-            known = conn.execute(sa.text("SELECT string_agg(code, ', ' ORDER BY code) FROM obs.pn_edition")).scalar()
+        if (
+            conn.execute(sa.text("SELECT 1 FROM obs.pn_edition WHERE code = :e"), {"e": edition}).first()
+            is None
+        ):
+            known = conn.execute(
+                sa.text("SELECT string_agg(code, ', ' ORDER BY code) FROM obs.pn_edition")
+            ).scalar()
             raise NotFound(f"Édition inconnue : « {edition} ». Éditions chargées : {known or 'aucune'}.")
         return edition
     anchors = [territory]
     if territory.startswith("COM:"):
         anchors.append(geo_codes.departement_code(geo_codes.departement_of_commune(territory[4:])))
     for anchor in anchors:
-        found = conn.execute(sa.text("""
+        found = conn.execute(
+            sa.text(
+                """
             SELECT e.code FROM obs.pn_edition e WHERE EXISTS (SELECT 1 FROM obs.pn_stat s WHERE s.edition = e.code
                 AND s.indicator_id = :i AND s.territory_code = :t)
-            ORDER BY """ + EDITION_ORDER + " LIMIT 1"), {"i": indicator.id, "t": anchor}).scalar()
+            ORDER BY """
+                + EDITION_ORDER
+                + " LIMIT 1"
+            ),
+            {"i": indicator.id, "t": anchor},
+        ).scalar()
         if found:
             return found
-    raise NotFound(f"Aucune édition chargée ne contient « {indicator.label} » pour {territory} : "
-                   "importez une base SSMSI (observatoire import ssmsi FICHIER).")
+    raise NotFound(
+        f"Aucune édition chargée ne contient « {indicator.label} » pour {territory} : "
+        "importez une base SSMSI (observatoire import ssmsi FICHIER)."
+    )
 
 
 def _vintage(low: Any, high: Any) -> str | None:
@@ -179,46 +225,67 @@ def _finish(row: dict[str, Any], level_ci: float) -> dict[str, Any]:
     return row
 
 
-def _direct(conn: Connection, edition: str, ind: Indicator, code: str, years: Sequence[int]) -> dict[int, dict]:
+def _direct(
+    conn: Connection, edition: str, ind: Indicator, code: str, years: Sequence[int]
+) -> dict[int, dict]:
     den, vint = _den_columns(ind)
-    rows = conn.execute(sa.text(f"""
+    rows = conn.execute(
+        sa.text(f"""
         SELECT s.year, s.count, s.published, s.published_rate, {den} AS den, {vint} AS vint
         FROM obs.pn_stat s LEFT JOIN obs.pn_denominator d
              ON d.edition = s.edition AND d.territory_code = s.territory_code AND d.year = s.year
         WHERE s.edition = :e AND s.indicator_id = :i AND s.territory_code = :t AND s.year = ANY(:y)"""),
-        {"e": edition, "i": ind.id, "t": code, "y": list(years)}).mappings()
-    return {r["year"]: {"count": r["count"], "denominator": _number(r["den"]), "denominator_vintage": _vintage(
-        r["vint"], r["vint"]), "published": r["published"], "_published_rate": r["published_rate"],
-        "coverage": "valeur publiée" if r["published"] else "non diffusée par le SSMSI"} for r in rows}
+        {"e": edition, "i": ind.id, "t": code, "y": list(years)},
+    ).mappings()
+    return {
+        r["year"]: {
+            "count": r["count"],
+            "denominator": _number(r["den"]),
+            "denominator_vintage": _vintage(r["vint"], r["vint"]),
+            "published": r["published"],
+            "_published_rate": r["published_rate"],
+            "coverage": "valeur publiée" if r["published"] else "non diffusée par le SSMSI",
+        }
+        for r in rows
+    }
 
 
-def _sum_of_parts(conn: Connection, edition: str, ind: Indicator, parts: list[str], years: Sequence[int],
-                  what: str) -> dict[int, dict]:
+def _sum_of_parts(
+    conn: Connection, edition: str, ind: Indicator, parts: list[str], years: Sequence[int], what: str
+) -> dict[int, dict]:
     den, vint = _den_columns(ind)
-    rows = conn.execute(sa.text(f"""
+    rows = conn.execute(
+        sa.text(f"""
         SELECT s.year, count(*) AS present, count(s.count) FILTER (WHERE s.published) AS published_n,
                sum(s.count) AS total, count({den}) AS den_n, sum({den}) AS den, min({vint}) AS v0, max({vint}) AS v1
         FROM obs.pn_stat s LEFT JOIN obs.pn_denominator d
              ON d.edition = s.edition AND d.territory_code = s.territory_code AND d.year = s.year
         WHERE s.edition = :e AND s.indicator_id = :i AND s.territory_code = ANY(:t) AND s.year = ANY(:y)
-        GROUP BY s.year"""), {"e": edition, "i": ind.id, "t": parts, "y": list(years)}).mappings()
+        GROUP BY s.year"""),
+        {"e": edition, "i": ind.id, "t": parts, "y": list(years)},
+    ).mappings()
     out = {}
     for r in rows:
         complete = r["published_n"] == len(parts)
         out[r["year"]] = {
             "count": int(r["total"]) if complete else None,
             "denominator": _number(r["den"]) if r["den_n"] == len(parts) else None,
-            "denominator_vintage": _vintage(r["v0"], r["v1"]), "published": complete,
+            "denominator_vintage": _vintage(r["v0"], r["v1"]),
+            "published": complete,
             "coverage": f"somme de {r['published_n']}/{len(parts)} {what} publiés",
-            "members": len(parts), "members_published": r["published_n"],
+            "members": len(parts),
+            "members_published": r["published_n"],
         }
     return out
 
 
-def _group(conn: Connection, edition: str, ind: Indicator, group: SizeGroup, years: Sequence[int]) -> dict[int, dict]:
+def _group(
+    conn: Connection, edition: str, ind: Indicator, group: SizeGroup, years: Sequence[int]
+) -> dict[int, dict]:
     den, vint = _den_columns(ind)
     metro = "AND left(s.territory_code, 6) <> 'COM:97'" if group.scope == "metropole" else ""
-    rows = conn.execute(sa.text(f"""
+    rows = conn.execute(
+        sa.text(f"""
         SELECT s.year, count(*) AS members, count(*) FILTER (WHERE s.published AND s.count IS NOT NULL) AS published_n,
                sum(s.count) FILTER (WHERE s.published AND {den} IS NOT NULL) AS total,
                sum({den}) FILTER (WHERE s.published AND s.count IS NOT NULL) AS den,
@@ -227,18 +294,28 @@ def _group(conn: Connection, edition: str, ind: Indicator, group: SizeGroup, yea
              ON d.edition = s.edition AND d.territory_code = s.territory_code AND d.year = s.year
         WHERE s.edition = :e AND s.indicator_id = :i AND left(s.territory_code, 4) = 'COM:' {metro}
           AND d.inhabitants >= :lo AND (CAST(:hi AS float8) IS NULL OR d.inhabitants < :hi) AND s.year = ANY(:y)
-        GROUP BY s.year"""), {"e": edition, "i": ind.id, "lo": group.low, "hi": group.high, "y": list(years)}).mappings()
-    return {r["year"]: {
-        "count": int(r["total"]) if r["total"] is not None else None, "denominator": _number(r["den"]),
-        "denominator_vintage": _vintage(r["v0"], r["v1"]), "published": r["published_n"] > 0,
-        "coverage": f"{r['members']} communes dans la base de l'édition, {r['published_n']} publiées "
-                    "(taux calculé sur les communes publiées)",
-        "members": r["members"], "members_published": r["published_n"],
-    } for r in rows}
+        GROUP BY s.year"""),
+        {"e": edition, "i": ind.id, "lo": group.low, "hi": group.high, "y": list(years)},
+    ).mappings()
+    return {
+        r["year"]: {
+            "count": int(r["total"]) if r["total"] is not None else None,
+            "denominator": _number(r["den"]),
+            "denominator_vintage": _vintage(r["v0"], r["v1"]),
+            "published": r["published_n"] > 0,
+            "coverage": f"{r['members']} communes dans la base de l'édition, {r['published_n']} publiées "
+            "(taux calculé sur les communes publiées)",
+            "members": r["members"],
+            "members_published": r["published_n"],
+        }
+        for r in rows
+    }
 
 
 def _names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
-    rows = conn.execute(sa.text("SELECT code, name FROM obs.territory WHERE code = ANY(:c)"), {"c": list(codes)})
+    rows = conn.execute(
+        sa.text("SELECT code, name FROM obs.territory WHERE code = ANY(:c)"), {"c": list(codes)}
+    )
     return dict(rows.all())
 
 
@@ -262,9 +339,18 @@ def _chain(territory: str) -> dict[str, str]:
     return chain
 
 
-def compare_records(engine: Engine, indicator: str, territory: str, years: Sequence[int], *,
-                    levels: Sequence[str] = LEVELS, edition: str | None = None, france: str = "entiere",
-                    group: SizeGroup | None = None, level_ci: float = 0.95) -> list[dict[str, Any]]:
+def compare_records(
+    engine: Engine,
+    indicator: str,
+    territory: str,
+    years: Sequence[int],
+    *,
+    levels: Sequence[str] = LEVELS,
+    edition: str | None = None,
+    france: str = "entiere",
+    group: SizeGroup | None = None,
+    level_ci: float = 0.95,
+) -> list[dict[str, Any]]:
     """Rows of the comparison of ``territory`` with its département, région, size group and France."""
     ind = indicators.resolve(indicator)
     territory = parse_territory(territory)
@@ -272,7 +358,9 @@ def compare_records(engine: Engine, indicator: str, territory: str, years: Seque
         raise NotFound(f"Périmètre « {france} » inconnu : entiere ou metropole.")
     unknown = [lv for lv in levels if lv not in LEVELS]
     if unknown:
-        raise NotFound(f"Niveau(x) inconnu(s) : {', '.join(unknown)}. Niveaux possibles : {', '.join(LEVELS)}.")
+        raise NotFound(
+            f"Niveau(x) inconnu(s) : {', '.join(unknown)}. Niveaux possibles : {', '.join(LEVELS)}."
+        )
     years = sorted(set(years))
     chain = _chain(territory)
     records: list[dict[str, Any]] = []
@@ -296,34 +384,60 @@ def compare_records(engine: Engine, indicator: str, territory: str, years: Seque
                 continue
             else:
                 code = chain[level]
-                name = "France entière" if level == "france" and france == "entiere" else (
-                    "France métropolitaine" if level == "france" else names.get(code, code))
-                values = _direct(conn, ed, ind, code, years) if not (level == "france" and france == "metropole") else {}
+                name = (
+                    "France entière"
+                    if level == "france" and france == "entiere"
+                    else ("France métropolitaine" if level == "france" else names.get(code, code))
+                )
+                values = (
+                    _direct(conn, ed, ind, code, years)
+                    if not (level == "france" and france == "metropole")
+                    else {}
+                )
                 if not values and level in ("region", "france"):
                     parts = departements_of(code, france)
                     values = _sum_of_parts(conn, ed, ind, parts, years, "départements")
                     note = "reconstitué : somme des départements (nombres et dénominateurs)"
             for year in years:
-                row = {"territory": code, "territory_name": name, "level": level, "indicator": ind.id,
-                       "indicator_label": ind.label, "year": year, "count": None, "denominator": None,
-                       "denominator_kind": ind.denominator, "denominator_vintage": None, "published": False,
-                       "edition": ed, "coverage": "absent de l'édition", "members": None,
-                       "members_published": None, "note": note}
+                row = {
+                    "territory": code,
+                    "territory_name": name,
+                    "level": level,
+                    "indicator": ind.id,
+                    "indicator_label": ind.label,
+                    "year": year,
+                    "count": None,
+                    "denominator": None,
+                    "denominator_kind": ind.denominator,
+                    "denominator_vintage": None,
+                    "published": False,
+                    "edition": ed,
+                    "coverage": "absent de l'édition",
+                    "members": None,
+                    "members_published": None,
+                    "note": note,
+                }
                 row.update(values.get(year, {}))
                 records.append(_finish(row, level_ci))
     return records
 
 
-def _default_group(conn: Connection, edition: str, commune: str, years: Sequence[int], scope: str) -> SizeGroup | None:
+def _default_group(
+    conn: Connection, edition: str, commune: str, years: Sequence[int], scope: str
+) -> SizeGroup | None:
     """The size class of the commune, from its latest population in this edition."""
-    pop = conn.execute(sa.text("""
+    pop = conn.execute(
+        sa.text("""
         SELECT inhabitants FROM obs.pn_denominator WHERE edition = :e AND territory_code = :c
           AND inhabitants IS NOT NULL ORDER BY (year = ANY(:y)) DESC, year DESC LIMIT 1"""),
-        {"e": edition, "c": commune, "y": list(years)}).scalar()
+        {"e": edition, "c": commune, "y": list(years)},
+    ).scalar()
     return size_group(pop, scope) if pop is not None else None
 
 
-def compare(engine: Engine, indicator: str, territory: str, years: Sequence[int], **kwargs: Any) -> pd.DataFrame:
+def compare(
+    engine: Engine, indicator: str, territory: str, years: Sequence[int], **kwargs: Any
+) -> pd.DataFrame:
     """:func:`compare_records` as a DataFrame (missing values as NaN/None, never 0)."""
     records = compare_records(engine, indicator, territory, years, **kwargs)
     frame = pd.DataFrame.from_records(records, columns=[*RECORD_KEYS, *EXTRA_KEYS])
@@ -335,12 +449,16 @@ def level_values(engine: Engine, edition: str, level: str = "departement") -> pd
     """Every value of an edition at one level, with the engine's rate next to the published one."""
     prefix = {"commune": "COM:", "departement": "DEP:", "region": "REG:"}[level]
     with engine.connect() as conn:
-        frame = pd.read_sql(sa.text("""
+        frame = pd.read_sql(
+            sa.text("""
             SELECT s.territory_code, s.indicator_id, s.year, s.count, s.published, s.published_rate,
                    CASE WHEN i.denominator = 'logements' THEN d.dwellings ELSE d.inhabitants END AS denominator
             FROM obs.pn_stat s JOIN obs.pn_indicator i ON i.id = s.indicator_id
             LEFT JOIN obs.pn_denominator d
                  ON d.edition = s.edition AND d.territory_code = s.territory_code AND d.year = s.year
-            WHERE s.edition = :e AND left(s.territory_code, 4) = :p"""), conn, params={"e": edition, "p": prefix})
+            WHERE s.edition = :e AND left(s.territory_code, 4) = :p"""),
+            conn,
+            params={"e": edition, "p": prefix},
+        )
     frame["rate_per_1000"] = frame["count"] / frame["denominator"] * 1000
     return frame

@@ -42,7 +42,7 @@ def _known_years(engine: Engine, territory: str, years) -> tuple[Any, dict[str, 
     span = parse_years(years)
     with engine.connect() as conn:
         status = loaded_years(conn, scope)
-    lo, hi = (span or (0, 9999))
+    lo, hi = span or (0, 9999)
     in_span = [y for y in sorted(status) if lo <= y <= hi and status[y]["accidents"]]
     known = [y for y in in_span if status[y]["usagers"]]
     return scope, _year_bounds(span), known, [y for y in in_span if y not in known]
@@ -60,13 +60,20 @@ def victims_by(engine: Engine, territory: str, years=None, by: str = "age") -> p
     scope, _, known, unknown = _known_years(engine, territory, years)
     where, params = scope.predicate("a")
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(f"""
+        rows = (
+            conn.execute(
+                sa.text(f"""
             SELECT a.year AS annee, {_VICTIM_GROUPS[by]} AS groupe, u.gravity, count(*) AS victimes
             FROM obs.road_user u JOIN obs.road_accident a ON a.id = u.accident_id
             LEFT JOIN obs.road_vehicle v ON v.accident_id = u.accident_id AND v.vehicle_letter = u.vehicle_letter
             LEFT JOIN obs.road_code c ON c.list_name = 'catv' AND c.code = v.category
             WHERE {where} AND a.year = ANY(:known) AND u.gravity IN (2, 3, 4)
-            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""), {**params, "known": known}).mappings().all()
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""),
+                {**params, "known": known},
+            )
+            .mappings()
+            .all()
+        )
     frame = pd.DataFrame(rows, columns=["annee", "groupe", "gravity", "victimes"])
     frame["gravite"] = frame.pop("gravity").map(GRAVITY_LABELS)
     if by == "age":
@@ -85,13 +92,21 @@ def accidents_by(engine: Engine, territory: str, years=None, by: str = "heure") 
     where, params = scope.predicate("a")
     expr, classes = _ACCIDENT_GROUPS[by]
     with engine.connect() as conn:
-        counts = dict(conn.execute(sa.text(f"""
+        counts = dict(
+            conn.execute(
+                sa.text(f"""
             SELECT {expr} AS k, count(*) FROM obs.road_accident a
             WHERE {where} AND a.year BETWEEN :y0 AND :y1 GROUP BY 1"""),
-            {**params, **_year_bounds(parse_years(years))}).all())
+                {**params, **_year_bounds(parse_years(years))},
+            ).all()
+        )
         if classes is None:
-            classes = [tuple(r) for r in conn.execute(sa.text(
-                "SELECT code, label FROM obs.road_code WHERE list_name = 'lum' ORDER BY code"))]
+            classes = [
+                tuple(r)
+                for r in conn.execute(
+                    sa.text("SELECT code, label FROM obs.road_code WHERE list_name = 'lum' ORDER BY code")
+                )
+            ]
     rows = [(code, label, int(counts.get(code, 0))) for code, label in classes]
     if counts.get(None):
         rows.append((None, "Non renseigné", int(counts[None])))
@@ -101,11 +116,17 @@ def accidents_by(engine: Engine, territory: str, years=None, by: str = "heure") 
     return frame
 
 
-GRAVITY_CLASSES = {"mortel": "Accident mortel", "grave": "Accident grave non mortel",
-                   "leger": "Accident avec blessés légers seulement", "inconnue": "Gravité inconnue"}
+GRAVITY_CLASSES = {
+    "mortel": "Accident mortel",
+    "grave": "Accident grave non mortel",
+    "leger": "Accident avec blessés légers seulement",
+    "inconnue": "Gravité inconnue",
+}
 
 
-def accident_points(engine: Engine, territory: str, years=None, *, max_features: int = 5000) -> dict[str, Any]:
+def accident_points(
+    engine: Engine, territory: str, years=None, *, max_features: int = 5000
+) -> dict[str, Any]:
     """Geolocated accidents as a GeoJSON FeatureCollection, with their gravity class.
 
     ``gravite`` is ``mortel`` (≥ 1 killed), ``grave`` (≥ 1 hospitalised, none killed), ``leger`` or
@@ -115,10 +136,15 @@ def accident_points(engine: Engine, territory: str, years=None, *, max_features:
     scope = parse_scope(territory)
     where, params = scope.predicate("a")
     with engine.connect() as conn:
-        total, without = conn.execute(sa.text(f"""
+        total, without = conn.execute(
+            sa.text(f"""
             SELECT count(*), count(*) FILTER (WHERE a.geom IS NULL) FROM obs.road_accident a
-            WHERE {where} AND a.year BETWEEN :y0 AND :y1"""), {**params, **_year_bounds(parse_years(years))}).one()
-        rows = conn.execute(sa.text(f"""
+            WHERE {where} AND a.year BETWEEN :y0 AND :y1"""),
+            {**params, **_year_bounds(parse_years(years))},
+        ).one()
+        rows = (
+            conn.execute(
+                sa.text(f"""
             SELECT a.id, a.accident_date, a.accident_time, a.address, a.commune_insee, l.label AS lighting,
                    ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat, g.killed, g.hospitalised, g.slight
             FROM obs.road_accident a
@@ -130,21 +156,52 @@ def accident_points(engine: Engine, territory: str, years=None, *, max_features:
                 FROM obs.road_user u WHERE u.accident_id = a.id) g ON TRUE
             WHERE {where} AND a.year BETWEEN :y0 AND :y1 AND a.geom IS NOT NULL
             ORDER BY a.accident_date, a.id LIMIT :limit"""),
-            {**params, **_year_bounds(parse_years(years)), "limit": max_features}).mappings().all()
+                {**params, **_year_bounds(parse_years(years)), "limit": max_features},
+            )
+            .mappings()
+            .all()
+        )
     features = []
     for r in rows:
-        gravity = ("inconnue" if not (r["killed"] or r["hospitalised"] or r["slight"]) else
-                   "mortel" if r["killed"] else "grave" if r["hospitalised"] else "leger")
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-                         "properties": {
-                             "id": r["id"], "date": r["accident_date"].strftime("%d/%m/%Y"),
-                             "heure": r["accident_time"].strftime("%H:%M") if r["accident_time"] else None,
-                             "gravite": gravity, "gravite_libelle": GRAVITY_CLASSES[gravity],
-                             "tues": r["killed"], "hospitalises": r["hospitalised"], "blesses_legers": r["slight"],
-                             "luminosite": r["lighting"], "adresse": r["address"], "commune": r["commune_insee"]}})
-    return {"type": "FeatureCollection", "features": features,
-            "metadata": {"territoire": scope.code, "accidents": total, "sans_coordonnees": without,
-                         "tronque": total - without > len(features), "source": SOURCE_LINE}}
+        gravity = (
+            "inconnue"
+            if not (r["killed"] or r["hospitalised"] or r["slight"])
+            else "mortel"
+            if r["killed"]
+            else "grave"
+            if r["hospitalised"]
+            else "leger"
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+                "properties": {
+                    "id": r["id"],
+                    "date": r["accident_date"].strftime("%d/%m/%Y"),
+                    "heure": r["accident_time"].strftime("%H:%M") if r["accident_time"] else None,
+                    "gravite": gravity,
+                    "gravite_libelle": GRAVITY_CLASSES[gravity],
+                    "tues": r["killed"],
+                    "hospitalises": r["hospitalised"],
+                    "blesses_legers": r["slight"],
+                    "luminosite": r["lighting"],
+                    "adresse": r["address"],
+                    "commune": r["commune_insee"],
+                },
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "metadata": {
+            "territoire": scope.code,
+            "accidents": total,
+            "sans_coordonnees": without,
+            "tronque": total - without > len(features),
+            "source": SOURCE_LINE,
+        },
+    }
 
 
 def methodology_text(radius_m: int = 50, min_accidents: int = 3, period_years: int = 5) -> str:

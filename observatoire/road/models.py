@@ -54,8 +54,10 @@ class RoadAccident(Base):
     # NULL when the file gives no usable coordinates: the accident still counts for its commune.
     geom: Mapped[Any] = mapped_column(Geometry("POINT", 4326, spatial_index=False), nullable=True)
     geom_l93: Mapped[Any] = mapped_column(
-        Geometry("POINT", 2154, spatial_index=False), Computed("st_transform(geom, 2154)", persisted=True),
-        nullable=True)
+        Geometry("POINT", 2154, spatial_index=False),
+        Computed("st_transform(geom, 2154)", persisted=True),
+        nullable=True,
+    )
     batch_id: Mapped[int] = mapped_column(ForeignKey(_BATCH_FK))
 
     __table_args__ = (
@@ -72,8 +74,9 @@ class RoadPlace(Base):
 
     __tablename__ = "road_place"
 
-    accident_id: Mapped[int] = mapped_column(BigInteger, ForeignKey(_ACCIDENT_FK, ondelete="CASCADE"),
-                                             primary_key=True)
+    accident_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey(_ACCIDENT_FK, ondelete="CASCADE"), primary_key=True
+    )
     road_category: Mapped[int | None] = mapped_column(SmallInteger)
     road_number: Mapped[str | None] = mapped_column(String(20))
     traffic_regime: Mapped[int | None] = mapped_column(SmallInteger)

@@ -56,8 +56,10 @@ class Scope:
         if self.kind == "REG":
             return f"{alias}.region = :scope_local", {"scope_local": self.local}
         # Infra-communal zones have no code in the BAAC: only geolocated accidents can be placed in them.
-        return (f"ST_Intersects({alias}.geom, (SELECT geom FROM obs.territory WHERE code = :scope_code))",
-                {"scope_code": self.code})
+        return (
+            f"ST_Intersects({alias}.geom, (SELECT geom FROM obs.territory WHERE code = :scope_code))",
+            {"scope_code": self.code},
+        )
 
     def covered_by(self, other_code: str, parent_commune: str | None = None) -> bool:
         """Whether an import limited to ``other_code`` loaded everything of this scope."""
@@ -89,10 +91,15 @@ def parse_scope(code: str | None) -> Scope:
         kind, local = ("COM" if _COM_RE.match(value) else "DEP" if _DEP_RE.match(value) else "?"), value
     if kind == "DEP" and local.isdigit() and len(local) == 1:
         local = "0" + local
-    ok = ((kind == "COM" and _COM_RE.match(local)) or (kind == "DEP" and _DEP_RE.match(local))
-          or (kind == "REG" and local.isdigit() and len(local) == 2) or (kind in ("IRIS", "QPV") and local))
+    ok = (
+        (kind == "COM" and _COM_RE.match(local))
+        or (kind == "DEP" and _DEP_RE.match(local))
+        or (kind == "REG" and local.isdigit() and len(local) == 2)
+        or (kind in ("IRIS", "QPV") and local)
+    )
     if not ok:
         raise InputFileError(
             f"Territoire non reconnu : {code!r}. Attendu par exemple COM:04112 (ou 04112), DEP:04 (ou 04), "
-            "REG:93 ou FRA.")
+            "REG:93 ou FRA."
+        )
     return Scope(kind, local)

@@ -44,14 +44,23 @@ def _period(engine: Engine, where: str, params: dict, years, period_years: int) 
     if span:
         return span
     with engine.connect() as conn:
-        last = conn.execute(sa.text(f"SELECT max(a.year) FROM obs.road_accident a WHERE {where}"), params).scalar()
+        last = conn.execute(
+            sa.text(f"SELECT max(a.year) FROM obs.road_accident a WHERE {where}"), params
+        ).scalar()
     if last is None:
         return (2005, 2005)
     return (int(last) - period_years + 1, int(last))
 
 
-def dangerous_sites(engine: Engine, territory: str, years=None, *, radius_m: float = 50, min_accidents: int = 3,
-                    period_years: int = 5) -> dict[str, Any]:
+def dangerous_sites(
+    engine: Engine,
+    territory: str,
+    years=None,
+    *,
+    radius_m: float = 50,
+    min_accidents: int = 3,
+    period_years: int = 5,
+) -> dict[str, Any]:
     """Sites as a GeoJSON FeatureCollection (one point per site, at the centre of its accidents).
 
     Each feature carries its rank, counts, severity index and ``accidents_liste`` (id, date, address,
@@ -65,41 +74,76 @@ def dangerous_sites(engine: Engine, territory: str, years=None, *, radius_m: flo
     where, params = scope.predicate("a")
     y0, y1 = _period(engine, where, params, years, period_years)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(_SQL.format(where=where)), {
-            **params, "y0": y0, "y1": y1, "radius": float(radius_m), "min": int(min_accidents)}).mappings().all()
+        rows = (
+            conn.execute(
+                sa.text(_SQL.format(where=where)),
+                {**params, "y0": y0, "y1": y1, "radius": float(radius_m), "min": int(min_accidents)},
+            )
+            .mappings()
+            .all()
+        )
     sites: dict[int, dict[str, Any]] = {}
     for r in rows:
         site = sites.setdefault(r["cid"], {"lon": r["site_lon"], "lat": r["site_lat"], "accidents": []})
         known = bool(r["users"])
-        site["accidents"].append({
-            "id": r["id"], "date": r["accident_date"].isoformat(), "adresse": r["address"],
-            "tues": r["killed"] if known else None, "hospitalises": r["hospitalised"] if known else None,
-            "blesses_legers": r["slight"] if known else None, "distance_m": round(r["distance_m"], 1),
-            "lon": r["lon"], "lat": r["lat"]})
+        site["accidents"].append(
+            {
+                "id": r["id"],
+                "date": r["accident_date"].isoformat(),
+                "adresse": r["address"],
+                "tues": r["killed"] if known else None,
+                "hospitalises": r["hospitalised"] if known else None,
+                "blesses_legers": r["slight"] if known else None,
+                "distance_m": round(r["distance_m"], 1),
+                "lon": r["lon"],
+                "lat": r["lat"],
+            }
+        )
     features = []
     for site in sites.values():
         accs = site["accidents"]
         totals = {k: sum(a[k] or 0 for a in accs) for k in WEIGHTS}
         props = {
-            "accidents": len(accs), **totals,
+            "accidents": len(accs),
+            **totals,
             "accidents_mortels": sum(1 for a in accs if a["tues"]),
             "indice_gravite": sum(WEIGHTS[k] * v for k, v in totals.items()),
             "gravite_incomplete": any(a["tues"] is None for a in accs),
             "rayon_m": max(a["distance_m"] for a in accs),
-            "premier": min(a["date"] for a in accs), "dernier": max(a["date"] for a in accs),
+            "premier": min(a["date"] for a in accs),
+            "dernier": max(a["date"] for a in accs),
             "adresses": sorted({a["adresse"] for a in accs if a["adresse"]}),
             "accidents_liste": accs,
         }
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [site["lon"], site["lat"]]},
-                         "properties": props})
-    features.sort(key=lambda f: (-f["properties"]["indice_gravite"], -f["properties"]["accidents"],
-                                 f["properties"]["premier"]))
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [site["lon"], site["lat"]]},
+                "properties": props,
+            }
+        )
+    features.sort(
+        key=lambda f: (
+            -f["properties"]["indice_gravite"],
+            -f["properties"]["accidents"],
+            f["properties"]["premier"],
+        )
+    )
     for rank, feature in enumerate(features, start=1):
         feature["properties"] = {"rang": rank, **feature["properties"]}
-    return {"type": "FeatureCollection", "features": features, "metadata": {
-        "territoire": scope.code, "annees": [y0, y1], "rayon_m": radius_m, "min_accidents": min_accidents,
-        "methode": "DBSCAN (ST_ClusterDBSCAN) en Lambert-93 sur les accidents géolocalisés",
-        "poids_gravite": WEIGHTS, "source": SOURCE_LINE}}
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "metadata": {
+            "territoire": scope.code,
+            "annees": [y0, y1],
+            "rayon_m": radius_m,
+            "min_accidents": min_accidents,
+            "methode": "DBSCAN (ST_ClusterDBSCAN) en Lambert-93 sur les accidents géolocalisés",
+            "poids_gravite": WEIGHTS,
+            "source": SOURCE_LINE,
+        },
+    }
 
 
 def sites_tables(collection: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -108,7 +152,9 @@ def sites_tables(collection: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame
     for feature in collection["features"]:
         props = feature["properties"]
         lon, lat = feature["geometry"]["coordinates"]
-        sites.append({k: v for k, v in props.items() if k not in ("accidents_liste", "adresses")}
-                     | {"adresses": " ; ".join(props["adresses"]), "lon": lon, "lat": lat})
+        sites.append(
+            {k: v for k, v in props.items() if k not in ("accidents_liste", "adresses")}
+            | {"adresses": " ; ".join(props["adresses"]), "lon": lon, "lat": lat}
+        )
         accidents.extend({"rang_site": props["rang"], **a} for a in props["accidents_liste"])
     return pd.DataFrame(sites), pd.DataFrame(accidents)

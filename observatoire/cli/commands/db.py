@@ -68,14 +68,18 @@ def status(ctx: Context) -> None:
     engine = get_engine(ctx.settings)
     check_connection(engine)
     with engine.connect() as conn:
-        version = conn.execute(sa.text(
-            "SELECT string_agg(version_num, ', ') FROM obs.alembic_version")).scalar() if conn.execute(sa.text(
-                "SELECT to_regclass('obs.alembic_version')")).scalar() else None
+        version = (
+            conn.execute(sa.text("SELECT string_agg(version_num, ', ') FROM obs.alembic_version")).scalar()
+            if conn.execute(sa.text("SELECT to_regclass('obs.alembic_version')")).scalar()
+            else None
+        )
     click.echo(f"Base joignable ; schéma : {version or 'non migré (lancez observatoire db upgrade)'}.")
 
 
 @db.command()
-@click.option("--admin", is_flag=True, help="L'URL du rôle propriétaire (migrations) plutôt que celle de l'application.")
+@click.option(
+    "--admin", is_flag=True, help="L'URL du rôle propriétaire (migrations) plutôt que celle de l'application."
+)
 @pass_ctx
 def url(ctx: Context, admin: bool) -> None:
     """Afficher l'URL SQLAlchemy de la base."""

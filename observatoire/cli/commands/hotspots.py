@@ -26,7 +26,9 @@ def _day(value: str | None, option: str) -> date | None:
         try:
             return parse_date(value)
         except ValueError:
-            raise InputFileError(f"{option} : date non reconnue {value!r} (aaaa-mm-jj ou jj/mm/aaaa).") from None
+            raise InputFileError(
+                f"{option} : date non reconnue {value!r} (aaaa-mm-jj ou jj/mm/aaaa)."
+            ) from None
 
 
 def _hours(value: str | None) -> tuple[int, int] | None:
@@ -36,11 +38,15 @@ def _hours(value: str | None) -> tuple[int, int] | None:
     try:
         return int(first), int(last)
     except ValueError:
-        raise InputFileError(f"--heures : plage non reconnue {value!r} (par ex. 18-6 pour 18 h à 6 h).") from None
+        raise InputFileError(
+            f"--heures : plage non reconnue {value!r} (par ex. 18-6 pour 18 h à 6 h)."
+        ) from None
 
 
 @click.command("hotspots")
-@click.option("--source", "sources", multiple=True, help="Source (pn, pm, routes) ; répétable. Défaut : toutes.")
+@click.option(
+    "--source", "sources", multiple=True, help="Source (pn, pm, routes) ; répétable. Défaut : toutes."
+)
 @click.option("--category", "categories", multiple=True, help="Catégorie (par ex. cambriolages) ; répétable.")
 @click.option("--family", "families", multiple=True, help="Famille (par ex. biens) ; répétable.")
 @click.option("--from", "start", metavar="DATE", help="Premier jour (aaaa-mm-jj).")
@@ -48,23 +54,54 @@ def _hours(value: str | None) -> tuple[int, int] | None:
 @click.option("--heures", "hours", metavar="H1-H2", help="Plage horaire, par ex. 18-6 (soirées et nuits).")
 @click.option("--jours", "weekdays", metavar="1,2…", help="Jours de semaine (1 = lundi … 7 = dimanche).")
 @click.option("--territory", metavar="CODE", help="Territoire (COM:04112, IRIS:…, QPV:…).")
-@click.option("--cell", default=150.0, show_default=True, type=float, help="Côté des hexagones, en mètres (Gi*).")
-@click.option("--method", "method", type=click.Choice(["gi", "kde"]), default="gi", show_default=True,
-              help="gi : points chauds Getis-Ord Gi* ; kde : densité par noyau.")
-@click.option("--permutations", default=999, show_default=True, type=int, help="Permutations (Gi*), 0 : analytique.")
+@click.option(
+    "--cell", default=150.0, show_default=True, type=float, help="Côté des hexagones, en mètres (Gi*)."
+)
+@click.option(
+    "--method",
+    "method",
+    type=click.Choice(["gi", "kde"]),
+    default="gi",
+    show_default=True,
+    help="gi : points chauds Getis-Ord Gi* ; kde : densité par noyau.",
+)
+@click.option(
+    "--permutations", default=999, show_default=True, type=int, help="Permutations (Gi*), 0 : analytique."
+)
 @click.option("--bandwidth", type=float, help="Largeur de bande en mètres (kde) ; défaut : règle de Scott.")
 @format_option("geojson", "json", default="geojson")
 @pass_ctx
-def hotspots(ctx: Context, sources, categories, families, start, end, hours, weekdays, territory, cell, method,
-             permutations, bandwidth, fmt) -> None:
+def hotspots(
+    ctx: Context,
+    sources,
+    categories,
+    families,
+    start,
+    end,
+    hours,
+    weekdays,
+    territory,
+    cell,
+    method,
+    permutations,
+    bandwidth,
+    fmt,
+) -> None:
     """Points chauds (Gi*, avec correction du taux de fausses découvertes) ou densité des événements."""
     from observatoire.events import density, hotspots
     from observatoire.events.filter import EventFilter
 
     days = tuple(int(d) for d in weekdays.split(",")) if weekdays else ()
-    f = EventFilter(sources=tuple(sources), categories=tuple(categories), families=tuple(families),
-                    start=_day(start, "--from"), end=_day(end, "--to"), hours=_hours(hours), weekdays=days,
-                    territory=territory)
+    f = EventFilter(
+        sources=tuple(sources),
+        categories=tuple(categories),
+        families=tuple(families),
+        start=_day(start, "--from"),
+        end=_day(end, "--to"),
+        hours=_hours(hours),
+        weekdays=days,
+        territory=territory,
+    )
     engine = ctx.engine()
     if method == "gi":
         result = hotspots.getis_ord(engine, f, cell=cell, permutations=permutations)
@@ -73,5 +110,6 @@ def hotspots(ctx: Context, sources, categories, families, start, end, hours, wee
     if fmt == "json":
         # the figures without the outlines: one record per cell or level
         result = {k: v for k, v in result.items() if k not in ("features", "type")} | {
-            "cells" if method == "gi" else "levels": [feat["properties"] for feat in result["features"]]}
+            "cells" if method == "gi" else "levels": [feat["properties"] for feat in result["features"]]
+        }
     click.echo(json.dumps(result, ensure_ascii=False, default=str))

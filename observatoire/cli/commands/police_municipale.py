@@ -26,15 +26,31 @@ def register(cli: click.Group) -> None:
 @click.command("pm")
 @event_import_options
 @pass_ctx
-def import_pm(ctx: Context, file: Path, mapping: str | None, save_as: str | None, dry_run: bool, accept_valid: bool,
-              fmt: str) -> None:
+def import_pm(
+    ctx: Context,
+    file: Path,
+    mapping: str | None,
+    save_as: str | None,
+    dry_run: bool,
+    accept_valid: bool,
+    fmt: str,
+) -> None:
     """Importer un export d'interventions de police municipale (CSV ou XLSX)."""
     from ingest import police_municipale as pm
     from ingest import profiles, tabular
 
     engine = ctx.engine()
-    run_import_command(fmt, pm.commit, engine, file, mapping=mapping, user=ctx.operator, accept_valid=accept_valid,
-                       dry_run=dry_run, commune=ctx.settings.commune)
+    run_import_command(
+        fmt,
+        pm.commit,
+        engine,
+        file,
+        mapping=mapping,
+        user=ctx.operator,
+        accept_valid=accept_valid,
+        dry_run=dry_run,
+        commune=ctx.settings.commune,
+    )
     if save_as:
         chosen = pm.mapping_from(engine, mapping)
         if chosen is None:
@@ -73,17 +89,25 @@ def list_cmd(ctx: Context, source: str | None, limit: int, fmt: str) -> None:
 
     frame = list_imports(ctx.engine(), source=source, limit=limit)
     if fmt == "json":
-        click.echo(frame.drop(columns=["status_label"]).to_json(orient="records", force_ascii=False, date_format="iso"))
+        click.echo(
+            frame.drop(columns=["status_label"]).to_json(
+                orient="records", force_ascii=False, date_format="iso"
+            )
+        )
         return
     if frame.empty:
         click.echo("Aucun import.")
         return
-    click.echo(f"{'lot':>5}  {'source':<12} {'état':<9} {'lues':>8} {'insérées':>8} {'doublons':>8} {'rejetées':>8}  "
-               "date                 fichier")
+    click.echo(
+        f"{'lot':>5}  {'source':<12} {'état':<9} {'lues':>8} {'insérées':>8} {'doublons':>8} {'rejetées':>8}  "
+        "date                 fichier"
+    )
     for r in frame.itertuples():
         started = r.started_at.strftime("%d/%m/%Y %H:%M") if r.started_at is not None else ""
-        click.echo(f"{r.id:>5}  {r.source:<12} {r.status_label:<9} {r.rows_read:>8} {r.inserted:>8} "
-                   f"{r.duplicates:>8} {r.rejected:>8}  {started:<20} {r.file_name}")
+        click.echo(
+            f"{r.id:>5}  {r.source:<12} {r.status_label:<9} {r.rows_read:>8} {r.inserted:>8} "
+            f"{r.duplicates:>8} {r.rejected:>8}  {started:<20} {r.file_name}"
+        )
 
 
 @imports.command("show")

@@ -28,40 +28,73 @@ def register(cli: click.Group) -> None:
 
 
 @click.command("ssmsi")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--edition", help="Édition (date de production, par ex. 2024-07-05) si le nom du fichier ne la donne pas.")
-@click.option("--accepter-valides", "accept_valid", is_flag=True, help="Enregistrer les lignes valides, rejeter les autres.")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--edition", help="Édition (date de production, par ex. 2024-07-05) si le nom du fichier ne la donne pas."
+)
+@click.option(
+    "--accepter-valides",
+    "accept_valid",
+    is_flag=True,
+    help="Enregistrer les lignes valides, rejeter les autres.",
+)
 @click.option("--dry-run", is_flag=True, help="Tout vérifier sans rien enregistrer.")
 @format_option("table", "json")
 @pass_ctx
-def ssmsi(ctx: Context, files: tuple[Path, ...], edition: str | None, accept_valid: bool, dry_run: bool,
-          fmt: str) -> None:
+def ssmsi(
+    ctx: Context, files: tuple[Path, ...], edition: str | None, accept_valid: bool, dry_run: bool, fmt: str
+) -> None:
     """Importer des bases statistiques SSMSI (communale, départementale, régionale ; CSV, .gz ou parquet)."""
     from ingest.ssmsi import import_ssmsi
 
     engine = ctx.engine()
     for path in files:
-        run_import_command(fmt, import_ssmsi, engine, path, edition=edition, user=ctx.operator,
-                           accept_valid=accept_valid, dry_run=dry_run)
+        run_import_command(
+            fmt,
+            import_ssmsi,
+            engine,
+            path,
+            edition=edition,
+            user=ctx.operator,
+            accept_valid=accept_valid,
+            dry_run=dry_run,
+        )
 
 
 @click.command("etat4001")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--territory", "territory", help="Territoire couvert (par défaut la commune configurée).")
 @click.option("--service", default="", help="Service ou circonscription, si le fichier ne le donne pas.")
-@click.option("--accepter-valides", "accept_valid", is_flag=True, help="Enregistrer les lignes valides, rejeter les autres.")
+@click.option(
+    "--accepter-valides",
+    "accept_valid",
+    is_flag=True,
+    help="Enregistrer les lignes valides, rejeter les autres.",
+)
 @click.option("--dry-run", is_flag=True, help="Tout vérifier sans rien enregistrer.")
 @format_option("table", "json")
 @pass_ctx
-def etat4001(ctx: Context, file: Path, territory: str | None, service: str, accept_valid: bool, dry_run: bool,
-             fmt: str) -> None:
+def etat4001(
+    ctx: Context, file: Path, territory: str | None, service: str, accept_valid: bool, dry_run: bool, fmt: str
+) -> None:
     """Importer des comptages mensuels par index de l'état 4001 (année, mois, index, nombre[, service])."""
     from ingest.etat4001 import import_etat4001
     from observatoire.police_nationale.rates import parse_territory
 
     code = parse_territory(territory) if territory else ctx.settings.commune_code
-    run_import_command(fmt, import_etat4001, ctx.engine(), file, territory=code, service=service,
-                       user=ctx.operator, accept_valid=accept_valid, dry_run=dry_run)
+    run_import_command(
+        fmt,
+        import_etat4001,
+        ctx.engine(),
+        file,
+        territory=code,
+        service=service,
+        user=ctx.operator,
+        accept_valid=accept_valid,
+        dry_run=dry_run,
+    )
 
 
 @click.group("stats")
@@ -84,8 +117,9 @@ def _emit(records: list[dict[str, Any]], fmt: str, table: Any) -> None:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
     elif fmt == "csv":
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(records[0]) if records else [], delimiter=";",
-                                lineterminator="\n")
+        writer = csv.DictWriter(
+            out, fieldnames=list(records[0]) if records else [], delimiter=";", lineterminator="\n"
+        )
         writer.writeheader()
         writer.writerows(records)
         click.echo(out.getvalue(), nl=False)
@@ -94,19 +128,41 @@ def _emit(records: list[dict[str, Any]], fmt: str, table: Any) -> None:
 
 
 @click.command("compare")
-@click.option("--indicator", "indicator", required=True, multiple=True,
-              help="Identifiant ou libellé de l'indicateur (répétable ; « tous » pour tous ceux de l'édition).")
+@click.option(
+    "--indicator",
+    "indicator",
+    required=True,
+    multiple=True,
+    help="Identifiant ou libellé de l'indicateur (répétable ; « tous » pour tous ceux de l'édition).",
+)
 @click.option("--territory", required=True, help="Commune (04112), département (DEP:04), région (REG:93).")
 @click.option("--years", required=True, help="Années, par ex. 2016-2022.")
-@click.option("--levels", default=",".join(("commune", "departement", "region", "groupe", "france")),
-              show_default=True, help="Niveaux comparés, séparés par des virgules.")
+@click.option(
+    "--levels",
+    default=",".join(("commune", "departement", "region", "groupe", "france")),
+    show_default=True,
+    help="Niveaux comparés, séparés par des virgules.",
+)
 @click.option("--edition", help="Édition SSMSI (par défaut la plus récente qui contient l'indicateur).")
-@click.option("--france", type=click.Choice(("entiere", "metropole")), default="entiere", show_default=True,
-              help="France entière (avec l'outre-mer) ou métropole.")
+@click.option(
+    "--france",
+    type=click.Choice(("entiere", "metropole")),
+    default="entiere",
+    show_default=True,
+    help="France entière (avec l'outre-mer) ou métropole.",
+)
 @format_option("table", "csv", "json")
 @pass_ctx
-def compare(ctx: Context, indicator: tuple[str, ...], territory: str, years: str, levels: str,
-            edition: str | None, france: str, fmt: str) -> None:
+def compare(
+    ctx: Context,
+    indicator: tuple[str, ...],
+    territory: str,
+    years: str,
+    levels: str,
+    edition: str | None,
+    france: str,
+    fmt: str,
+) -> None:
     """Comparer les taux pour 1 000 d'un territoire avec son département, sa région, sa strate et la France."""
     from observatoire.police_nationale import comparisons, rates
 
@@ -117,22 +173,33 @@ def compare(ctx: Context, indicator: tuple[str, ...], territory: str, years: str
     level_list = [lv.strip() for lv in levels.split(",") if lv.strip()]
     records: list[dict[str, Any]] = []
     for ind in wanted:
-        records += rates.compare_records(engine, ind, territory, _years(years), levels=level_list,
-                                         edition=edition, france=france)
-    _emit([{k: r[k] for k in rates.RECORD_KEYS} for r in records], fmt,
-          lambda: comparisons.text_table(records))
+        records += rates.compare_records(
+            engine, ind, territory, _years(years), levels=level_list, edition=edition, france=france
+        )
+    _emit(
+        [{k: r[k] for k in rates.RECORD_KEYS} for r in records], fmt, lambda: comparisons.text_table(records)
+    )
 
 
 @click.command("evolution")
-@click.option("--grouping", required=True, type=click.Choice(("avip", "biens")), help="Regroupement du diagnostic.")
+@click.option(
+    "--grouping", required=True, type=click.Choice(("avip", "biens")), help="Regroupement du diagnostic."
+)
 @click.option("--territory", help="Territoire des comptages (par défaut la commune configurée).")
 @click.option("--from", "year_from", required=True, type=int, help="Année de départ.")
 @click.option("--to", "year_to", required=True, type=int, help="Année d'arrivée.")
 @click.option("--service", help="Limiter à un service ou une circonscription.")
 @format_option("table", "csv", "json")
 @pass_ctx
-def evolution(ctx: Context, grouping: str, territory: str | None, year_from: int, year_to: int,
-              service: str | None, fmt: str) -> None:
+def evolution(
+    ctx: Context,
+    grouping: str,
+    territory: str | None,
+    year_from: int,
+    year_to: int,
+    service: str | None,
+    fmt: str,
+) -> None:
     """Tableau d'évolution des faits de l'état 4001 entre deux années, par catégorie du diagnostic."""
     from observatoire.police_nationale import evolution as evo
     from observatoire.police_nationale.rates import parse_territory

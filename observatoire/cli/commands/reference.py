@@ -18,7 +18,12 @@ def register(cli: click.Group) -> None:
 @click.command("territories")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--level", required=True, type=click.Choice(LEVELS), help="Niveau des contours du fichier.")
-@click.option("--reparer", "repair", is_flag=True, help="Réparer les géométries invalides au lieu de refuser le fichier.")
+@click.option(
+    "--reparer",
+    "repair",
+    is_flag=True,
+    help="Réparer les géométries invalides au lieu de refuser le fichier.",
+)
 @click.option("--dry-run", is_flag=True, help="Tout vérifier sans rien enregistrer.")
 @format_option("table", "json")
 @pass_ctx
@@ -26,8 +31,9 @@ def territories(ctx: Context, file: Path, level: str, repair: bool, dry_run: boo
     """Importer des contours (GeoJSON ou GeoPackage) : communes, départements, régions, IRIS, QPV."""
     from ingest.territories import import_territories
 
-    run_import_command(fmt, import_territories, ctx.engine(), file, level, user=ctx.operator, repair=repair,
-                       dry_run=dry_run)
+    run_import_command(
+        fmt, import_territories, ctx.engine(), file, level, user=ctx.operator, repair=repair, dry_run=dry_run
+    )
 
 
 @click.command("insee-population")

@@ -23,14 +23,21 @@ def register(cli: click.Group) -> None:
 
 @click.command("baac")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--territory", help="Ne garder qu'une commune, un département ou une région (COM:04112, DEP:04, REG:93).")
-@click.option("--accepter-valides", "accept_valid", is_flag=True,
-              help="Importer les lignes valides et consigner les lignes rejetées au lieu de tout refuser.")
+@click.option(
+    "--territory", help="Ne garder qu'une commune, un département ou une région (COM:04112, DEP:04, REG:93)."
+)
+@click.option(
+    "--accepter-valides",
+    "accept_valid",
+    is_flag=True,
+    help="Importer les lignes valides et consigner les lignes rejetées au lieu de tout refuser.",
+)
 @click.option("--dry-run", is_flag=True, help="Tout vérifier sans rien enregistrer.")
 @format_option("table", "json")
 @pass_ctx
-def baac(ctx: Context, paths: tuple[Path, ...], territory: str | None, accept_valid: bool, dry_run: bool,
-         fmt: str) -> None:
+def baac(
+    ctx: Context, paths: tuple[Path, ...], territory: str | None, accept_valid: bool, dry_run: bool, fmt: str
+) -> None:
     """Importer les fichiers d'accidents corporels de l'ONISR (BAAC) : fichiers ou dossiers, toutes années."""
     from ingest.baac import import_baac_file, import_scope, plan_files
 
@@ -38,12 +45,28 @@ def baac(ctx: Context, paths: tuple[Path, ...], territory: str | None, accept_va
     files = plan_files(list(paths))
     engine = ctx.engine()
     for f in files:
-        run_import_command(fmt, import_baac_file, engine, f, scope, user=ctx.operator, accept_valid=accept_valid,
-                           dry_run=dry_run)
+        run_import_command(
+            fmt,
+            import_baac_file,
+            engine,
+            f,
+            scope,
+            user=ctx.operator,
+            accept_valid=accept_valid,
+            dry_run=dry_run,
+        )
 
 
-_YEARLY_COLUMNS = ("annee", "accidents", "accidents_mortels", "accidents_graves", "tues", "hospitalises",
-                   "blesses_legers", "gravite_inconnue")
+_YEARLY_COLUMNS = (
+    "annee",
+    "accidents",
+    "accidents_mortels",
+    "accidents_graves",
+    "tues",
+    "hospitalises",
+    "blesses_legers",
+    "gravite_inconnue",
+)
 _HEADERS = ("Année", "Accidents", "Mortels", "Graves", "Tués", "Hospitalisés", "Blessés légers", "Gravité")
 
 
@@ -82,12 +105,18 @@ def accidents() -> None:
 
 @accidents.command("sites")
 @click.option("--territory", required=True, help="Territoire : COM:04112, DEP:04…")
-@click.option("--radius", default=50.0, show_default=True, help="Distance maximale entre accidents voisins (m).")
-@click.option("--min", "min_accidents", default=3, show_default=True, help="Nombre minimal d'accidents d'un site.")
+@click.option(
+    "--radius", default=50.0, show_default=True, help="Distance maximale entre accidents voisins (m)."
+)
+@click.option(
+    "--min", "min_accidents", default=3, show_default=True, help="Nombre minimal d'accidents d'un site."
+)
 @click.option("--years", help="Période, par ex. 2019-2023 (par défaut : les 5 dernières années chargées).")
 @format_option("table", "geojson", "csv", default="table")
 @pass_ctx
-def sites(ctx: Context, territory: str, radius: float, min_accidents: int, years: str | None, fmt: str) -> None:
+def sites(
+    ctx: Context, territory: str, radius: float, min_accidents: int, years: str | None, fmt: str
+) -> None:
     """Sites accidentogènes : groupes d'accidents proches, classés par gravité."""
     from observatoire.road.sites import dangerous_sites, sites_tables
 
@@ -100,10 +129,14 @@ def sites(ctx: Context, territory: str, radius: float, min_accidents: int, years
         click.echo(table.to_csv(index=False, sep=";", decimal=","), nl=False)
         return
     meta = collection["metadata"]
-    click.echo(f"{len(table)} site(s) d'au moins {min_accidents} accidents à moins de {radius:g} m, "
-               f"{meta['annees'][0]}-{meta['annees'][1]} ({meta['territoire']})")
+    click.echo(
+        f"{len(table)} site(s) d'au moins {min_accidents} accidents à moins de {radius:g} m, "
+        f"{meta['annees'][0]}-{meta['annees'][1]} ({meta['territoire']})"
+    )
     for rec in table.to_dict("records"):
-        click.echo(f"  n° {rec['rang']} : {rec['accidents']} accidents, {rec['tues']} tué(s), "
-                   f"{rec['hospitalises']} hospitalisé(s), {rec['blesses_legers']} blessé(s) léger(s), "
-                   f"indice {rec['indice_gravite']} — {rec['adresses'] or 'adresse non renseignée'} "
-                   f"({rec['lat']:.5f}, {rec['lon']:.5f})")
+        click.echo(
+            f"  n° {rec['rang']} : {rec['accidents']} accidents, {rec['tues']} tué(s), "
+            f"{rec['hospitalises']} hospitalisé(s), {rec['blesses_legers']} blessé(s) léger(s), "
+            f"indice {rec['indice_gravite']} — {rec['adresses'] or 'adresse non renseignée'} "
+            f"({rec['lat']:.5f}, {rec['lon']:.5f})"
+        )

@@ -93,7 +93,9 @@ def demo(ctx: Context, no_serve: bool, port: int | None) -> None:
             click.echo(f"  {login:<15} {role:<18} {password}")
         click.echo("")
     else:
-        click.echo("Comptes de démonstration déjà créés (nouveau mot de passe : "
-                   "observatoire users reset-password LOGIN --generate).")
+        click.echo(
+            "Comptes de démonstration déjà créés (nouveau mot de passe : "
+            "observatoire users reset-password LOGIN --generate)."
+        )
     if not no_serve:
         _serve(ctx.settings, ctx.settings.host, port or ctx.settings.port)

@@ -85,12 +85,18 @@ def reset(ctx: Context, login: str, password_stdin: bool, generate: bool) -> Non
 
     password = generate_password() if generate else _read_password(password_stdin)
     reset_password(ctx.engine(), login, password, by=ctx.operator)
-    click.echo(f"Mot de passe de {login} changé." + (f" Nouveau mot de passe : {password}" if generate else ""))
+    click.echo(
+        f"Mot de passe de {login} changé." + (f" Nouveau mot de passe : {password}" if generate else "")
+    )
 
 
 @click.command()
-@click.option("--years", type=int, default=None, help="Durée de conservation du journal d'audit en années "
-              "(par défaut : réglage, 3 ans).")
+@click.option(
+    "--years",
+    type=int,
+    default=None,
+    help="Durée de conservation du journal d'audit en années (par défaut : réglage, 3 ans).",
+)
 @pass_ctx
 def purge(ctx: Context, years: int | None) -> None:
     """Appliquer les durées de conservation : journal d'audit et main courante de la police municipale."""
@@ -100,6 +106,10 @@ def purge(ctx: Context, years: int | None) -> None:
     engine = ctx.engine()
     retention = years or ctx.settings.audit_retention_years
     removed = purge_audit(engine, retention, ctx.operator)
-    click.echo(f"Journal d'audit : {removed} entrée(s) de plus de {retention} an(s) supprimée(s) ; la purge est journalisée.")
+    click.echo(
+        f"Journal d'audit : {removed} entrée(s) de plus de {retention} an(s) supprimée(s) ; la purge est journalisée."
+    )
     for table, (count, kept) in purge_source_data(engine, ctx.settings, ctx.operator).items():
-        click.echo(f"{table} : {count} ligne(s) de plus de {kept} an(s) supprimée(s) ; la purge est journalisée.")
+        click.echo(
+            f"{table} : {count} ligne(s) de plus de {kept} an(s) supprimée(s) ; la purge est journalisée."
+        )
