@@ -10,6 +10,7 @@ import functools
 import hmac
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ import dash
 import flask
 from flask_login import current_user, logout_user
 
+from observatoire import audit
 from observatoire.permissions import PERMISSIONS, allowed
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,81 @@ def can(permission: str) -> bool:
     return allowed(current_role(), permission)
 
 
-def _refuse(status: int, message: str) -> flask.Response:
+class RefusalThrottle:
+    """Which refusals go to the audit log: one per (address, path, status) and minute, and at most
+    ``per_address`` per address and minute, so a script knocking on every door cannot flood the log.
+    The count restarts at each minute of the clock."""
+
+    def __init__(
+        self, per_address: int = 20, window_seconds: int = 60, clock: Callable[[], float] = time.time
+    ):
+        self.per_address = per_address
+        self.window_seconds = window_seconds
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._window = -1
+        self._seen: set[tuple[str, str, int]] = set()
+        self._per_address: dict[str, int] = {}
+
+    def admit(self, address: str, path: str, status: int, now: float | None = None) -> bool:
+        window = int((self.clock() if now is None else now) // self.window_seconds)
+        key = (address, path, status)
+        with self._lock:
+            if window != self._window:
+                self._window, self._seen, self._per_address = window, set(), {}
+            if key in self._seen:
+                return False
+            count = self._per_address.get(address, 0)
+            if count >= self.per_address:
+                if count == self.per_address:
+                    log.warning(
+                        "refus de %s non journalisés jusqu'à la minute suivante (plus de %d)",
+                        address,
+                        self.per_address,
+                    )
+                    self._per_address[address] = count + 1
+                return False
+            self._seen.add(key)
+            self._per_address[address] = count + 1
+            return True
+
+
+_THROTTLE_LOCK = threading.Lock()
+
+
+def _refusal_throttle() -> RefusalThrottle:
+    extensions = flask.current_app.extensions
+    with _THROTTLE_LOCK:
+        return extensions.setdefault("obs_refusals", RefusalThrottle())
+
+
+def audit_refusal(status: int, reason: str, target: str | None = None, **detail: Any) -> None:
+    """Write a refused request to the audit log (``acces_refuse``): path, status, account if any, address.
+
+    Never lets the refusal itself fail: a log that cannot be written is reported in the server's log."""
+    request = flask.request
+    address = request.remote_addr or "inconnue"
+    target = (target or request.path)[:300]
+    if not _refusal_throttle().admit(address, target, status):
+        return
+    logged_in = current_user.is_authenticated
+    try:
+        audit.record_now(
+            flask.current_app.config["OBS_ENGINE"],
+            "acces_refuse",
+            user_login=current_user.login if logged_in else None,
+            role=current_user.role if logged_in else None,
+            target=target,
+            ip=request.remote_addr,
+            detail={"statut": status, "methode": request.method, "motif": reason, **detail},
+        )
+    except Exception:
+        log.exception("refus non journalisé : %s %s", status, target)
+
+
+def _refuse(status: int, message: str, **detail: Any) -> flask.Response:
+    if status in (401, 403):
+        audit_refusal(status, message, **detail)
     return flask.make_response(flask.jsonify({"erreur": message}), status)
 
 
@@ -127,9 +203,14 @@ def guard_request() -> flask.Response | None:
         permission = _callback_permission(str(body.get("output", "")))
         if permission is None:
             log.error("callback sans permission déclarée : %s", body.get("output"))
-            return _refuse(403, "Action non autorisée.")
+            return _refuse(403, "Action non autorisée.", callback=str(body.get("output", ""))[:300])
         if permission != SESSION and not can(permission):
-            return _refuse(403, "Votre rôle ne permet pas cette action.")
+            return _refuse(
+                403,
+                "Votre rôle ne permet pas cette action.",
+                callback=str(body.get("output", ""))[:300],
+                permission=permission,
+            )
     return None
 
 
@@ -230,6 +311,9 @@ def register_page(
         from dash import html
 
         if not can(permission):
+            audit_refusal(
+                403, "Votre rôle ne donne pas accès à cette page.", target=path, permission=permission
+            )
             return html.Div(
                 className="obs-alerte obs-alerte-erreur",
                 role="alert",

@@ -132,7 +132,11 @@ class AppUser(Base):
 
 
 class AuditLog(Base):
-    """Append-only trail; UPDATE/DELETE are refused by the database (see the migration)."""
+    """Append-only trail; UPDATE/DELETE are refused by the database (migrations 0001, 1200).
+
+    The database sets ``id``, ``at``, ``prev_hash`` and ``hash`` on insert, whoever inserts: each entry's hash
+    is the SHA-256 of the previous entry's hash followed by its canonical text (see ``observatoire.audit``).
+    """
 
     __tablename__ = "audit_log"
 
@@ -145,8 +149,50 @@ class AuditLog(Base):
     batch_id: Mapped[int | None] = mapped_column(Integer)
     ip: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_action", "action"))
+
+
+class AuditChain(Base):
+    """The head of the audit log's hash chain (one row, migration 1200): the last entry appended and the
+    anchor the chain starts from (the last entry removed by a purge; 0 and a zero hash before any).
+    Written only by the owner's functions; ``purge_txid`` marks the transaction of a purge while it runs."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default=text("true"))
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    anchor_id: Mapped[int] = mapped_column(BigInteger)
+    anchor_hash: Mapped[str] = mapped_column(String(64))
+    purge_txid: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("id", name="single"),
+        {"comment": "tête de la chaîne d'empreintes du journal d'audit"},
+    )
+
+
+class AuditPolicy(Base):
+    """What the database owner allows the application (one row, migration 1200): no purge of the audit log
+    keeping less than ``min_retention_years``, whatever ``OBS_AUDIT_RETENTION_YEARS`` says."""
+
+    __tablename__ = "audit_policy"
+
+    id: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default=text("true"))
+    min_retention_years: Mapped[int] = mapped_column(Integer)
+
+    # "catalogue" in the comment keeps the row when tests empty the database.
+    __table_args__ = (
+        CheckConstraint("id", name="single"),
+        CheckConstraint("min_retention_years >= 1", name="min_retention_years"),
+        {
+            "comment": "catalogue : durée minimale de conservation du journal d'audit, "
+            "fixée par le propriétaire de la base"
+        },
+    )
 
 
 class ImportProfile(Base):

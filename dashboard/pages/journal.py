@@ -20,9 +20,10 @@ def render(**_params) -> html.Div:
         [
             html.H1("Journal d'audit"),
             html.P(
-                "Toutes les connexions, imports, exports, consultations de pages restreintes et changements de "
-                "comptes. Le journal ne peut être ni modifié ni effacé, sauf par la purge de conservation, "
-                "elle-même journalisée.",
+                "Toutes les connexions, imports, exports, consultations de pages restreintes, accès refusés et "
+                "changements de comptes. Le journal ne peut être ni modifié ni effacé, sauf par la purge de "
+                "conservation, elle-même journalisée ; chaque entrée porte l'empreinte de la précédente, que "
+                "« observatoire audit verify » recalcule.",
                 className="obs-muted",
             ),
             html.Div(

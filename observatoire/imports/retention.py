@@ -31,11 +31,13 @@ def purge_source_data(engine: Engine, settings: Settings, by_login: str | None) 
                 {"y": years},
             ).rowcount
             removed[rule.table] = (count, years)
+        # Written last: an entry locks the head of the audit log's chain until the transaction ends.
+        for table, (count, years) in removed.items():
             audit.record(
                 conn,
                 "purge",
                 user_login=by_login,
-                target=rule.table,
+                target=table,
                 detail={"lignes_supprimees": count, "conservation_ans": years},
             )
     return removed
