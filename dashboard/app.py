@@ -73,7 +73,10 @@ def _shell() -> html.Div:
             ]),
             html.Div([
                 html.Span(f"{current_user.login} · {current_user.role_label}", id="shell-utilisateur"),
-                html.A("Se déconnecter", href="/logout", className="obs-bouton-secondaire", id="shell-deconnexion"),
+                # A form, not a link: only a POST carrying the CSRF token logs out (the button sends it).
+                html.Form(html.Button("Se déconnecter", type="submit", name="csrf_token", value=security.csrf_token(),
+                                      className="obs-bouton-secondaire", id="shell-deconnexion"),
+                          method="post", action="/logout", className="obs-deconnexion"),
             ], className="obs-compte"),
         ], className="obs-entete"),
         html.Nav(_navigation(), className="obs-nav", id="shell-nav", **{"aria-label": "Navigation principale"}),

@@ -19,7 +19,8 @@ _AUDIT = sa.table(
 ACTION_LABELS = {
     "connexion": "Connexion réussie",
     "connexion_echec": "Échec de connexion",
-    "compte_verrouille": "Compte verrouillé",
+    "compte_verrouille": "Compte verrouillé depuis une adresse",
+    "adresse_freinee": "Connexions freinées depuis une adresse",
     "deconnexion": "Déconnexion",
     "import": "Import",
     "import_refuse": "Import refusé",

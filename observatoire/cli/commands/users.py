@@ -55,7 +55,7 @@ def list_(ctx: Context) -> None:
 @click.argument("login")
 @pass_ctx
 def disable(ctx: Context, login: str) -> None:
-    """Désactiver un compte (il ne peut plus se connecter)."""
+    """Désactiver un compte (il ne peut plus se connecter ; ses sessions prennent fin)."""
     from observatoire.auth import disable_user
 
     disable_user(ctx.engine(), login, by=ctx.operator)
@@ -67,7 +67,7 @@ def disable(ctx: Context, login: str) -> None:
 @click.argument("role", type=click.Choice(list(ROLES)))
 @pass_ctx
 def set_role_(ctx: Context, login: str, role: str) -> None:
-    """Changer le rôle d'un compte."""
+    """Changer le rôle d'un compte (ses sessions prennent fin)."""
     from observatoire.auth import set_role
 
     set_role(ctx.engine(), login, role, by=ctx.operator)
@@ -80,7 +80,7 @@ def set_role_(ctx: Context, login: str, role: str) -> None:
 @click.option("--generate", is_flag=True, help="Générer un mot de passe et l'afficher une fois.")
 @pass_ctx
 def reset(ctx: Context, login: str, password_stdin: bool, generate: bool) -> None:
-    """Changer le mot de passe d'un compte (et le déverrouiller)."""
+    """Changer le mot de passe d'un compte (ses sessions prennent fin, ses verrous sont levés)."""
     from observatoire.auth import generate_password, reset_password
 
     password = generate_password() if generate else _read_password(password_stdin)
