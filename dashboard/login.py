@@ -16,10 +16,12 @@ from flask_login import UserMixin, current_user, login_user, logout_user
 
 from dashboard.security import csrf_token, csrf_valid
 from observatoire import auth
-from observatoire.auth import User, authenticate, get_user
-from observatoire.errors import AuthenticationFailed, LoginThrottled
+from observatoire.auth import PendingLogin, User, authenticate, authenticate_code, get_user
+from observatoire.errors import AuthenticationFailed, LoginThrottled, SecondFactorFailed
 from observatoire.permissions import ROLES
 
+# Time allowed between the right password and the TOTP code.
+PENDING_SECONDS = 300
 SESSION_ENDED = "Votre session a pris fin (déconnexion, mot de passe ou rôle changé) : reconnectez-vous."
 FORM_EXPIRED = "Le formulaire a expiré ou n'est pas valide : veuillez réessayer."
 
@@ -93,6 +95,19 @@ _HEAD = """<!DOCTYPE html>
 """
 
 _PAGE = _HEAD + """
+    {% if step == "code" %}
+    <p class="obs-muted">Second facteur : saisissez le code à 6 chiffres affiché par votre application
+      d'authentification pour le compte <strong>{{ pending_login }}</strong>.</p>
+    <form method="post" action="/login{% if next %}?next={{ next|urlencode }}{% endif %}" autocomplete="off">
+      <input type="hidden" name="csrf_token" value="{{ csrf }}">
+      <input type="hidden" name="step" value="code">
+      <label for="code">Code à usage unique</label>
+      <input id="code" name="code" type="text" inputmode="numeric" pattern="[0-9 ]{6,7}" maxlength="7"
+             autocomplete="one-time-code" required autofocus>
+      <button type="submit" id="login-valider">Valider le code</button>
+    </form>
+    <p class="obs-petit"><a href="/login?recommencer=1">Recommencer avec un autre compte</a></p>
+    {% else %}
     <p class="obs-muted">Accès réservé aux membres habilités du CLSPDR.</p>
     <form method="post" action="/login{% if next %}?next={{ next|urlencode }}{% endif %}" autocomplete="on">
       <input type="hidden" name="csrf_token" value="{{ csrf }}">
@@ -102,6 +117,7 @@ _PAGE = _HEAD + """
       <input id="password" name="password" type="password" autocomplete="current-password" required>
       <button type="submit" id="login-valider">Se connecter</button>
     </form>
+    {% endif %}
     <p class="obs-muted obs-petit">Chaque connexion et chaque consultation de données restreintes sont journalisées.</p>
   </main>
 </body>
@@ -131,6 +147,15 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _pending() -> PendingLogin | None:
+    """The login whose password was right and whose TOTP code is awaited, if still recent."""
+    data = flask.session.get("totp_pending")
+    if not isinstance(data, dict) or time.time() - data.get("at", 0) > PENDING_SECONDS:
+        flask.session.pop("totp_pending", None)
+        return None
+    return PendingLogin(user_id=data["uid"], login=data["login"], session_version=data["ver"])
+
+
 def login_view() -> flask.Response | str:
     settings = flask.current_app.config["OBS_SETTINGS"]
     engine = flask.current_app.config["OBS_ENGINE"]
@@ -145,21 +170,48 @@ def login_view() -> flask.Response | str:
         username = form.get("username", "")[:80]
         if not csrf_valid(form.get("csrf_token")):
             error, status = FORM_EXPIRED, 400
+        elif form.get("step") == "code":
+            pending = _pending()
+            if pending is None:
+                error, status = "Le délai de saisie du code est dépassé : reconnectez-vous.", 400
+            else:
+                try:
+                    user = authenticate_code(engine, settings, pending, form.get("code", ""), ip=ip)
+                except SecondFactorFailed as exc:
+                    error, status = exc.message, 401
+                except LoginThrottled as exc:
+                    flask.session.pop("totp_pending", None)
+                    error, status, retry_after = exc.message, 429, exc.retry_after
+                except AuthenticationFailed as exc:
+                    flask.session.pop("totp_pending", None)
+                    error, status = exc.message, 401
+                else:
+                    _start_session(user)
+                    return flask.redirect(_safe_next(next_url))
         else:
+            flask.session.pop("totp_pending", None)
             try:
-                user = authenticate(engine, settings, username, form.get("password", ""), ip=ip)
+                result = authenticate(engine, settings, username, form.get("password", ""), ip=ip)
             except LoginThrottled as exc:
                 error, status, retry_after = exc.message, 429, exc.retry_after
             except AuthenticationFailed as exc:
                 error, status = exc.message, 401
             else:
-                _start_session(user)
-                return flask.redirect(_safe_next(next_url))
+                if isinstance(result, PendingLogin):
+                    flask.session["totp_pending"] = {"uid": result.user_id, "login": result.login,
+                                                     "ver": result.session_version, "at": time.time()}
+                else:
+                    _start_session(result)
+                    return flask.redirect(_safe_next(next_url))
     elif current_user.is_authenticated:
         return flask.redirect(_safe_next(next_url))
+    elif flask.request.args.get("recommencer"):
+        flask.session.pop("totp_pending", None)
+    pending = _pending()
     html = flask.render_template_string(
         _PAGE, title="Connexion", csrf=csrf_token(), error=error, next=next_url, username=username,
-        messages=flask.get_flashed_messages())
+        messages=flask.get_flashed_messages(), step="code" if pending else "password",
+        pending_login=pending.login if pending else "")
     response = flask.make_response(html, status)
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)

@@ -31,6 +31,8 @@ ACTION_LABELS = {
     "utilisateur_desactive": "Compte désactivé",
     "role_modifie": "Rôle modifié",
     "mot_de_passe_modifie": "Mot de passe modifié",
+    "double_facteur_active": "Second facteur activé",
+    "double_facteur_desactive": "Second facteur désactivé",
     "purge": "Purge de conservation",
     "nomenclature_modifiee": "Nomenclature modifiée",
 }

@@ -1,4 +1,4 @@
-"""Accounts: argon2 hashes, login throttling and locks, session versions — each change audited.
+"""Accounts: argon2 hashes, login throttling and locks, TOTP second factor, session versions — each change audited.
 
 Repeated failures are counted two ways (migration 1300), neither of which lets a stranger keep an account's owner
 out: per client address (past ``throttle_attempts`` each attempt waits 1 s, 2 s, 4 s… up to ``lockout_minutes``,
@@ -6,8 +6,8 @@ answered by HTTP 429), and per (account, address) pair (``lockout_attempts`` fai
 ``lockout_minutes``; the same account from another address is not affected).
 
 ``app_user.session_version`` is copied into the session at login and compared at every request: logging out,
-a password reset, a role change or disabling the account raise it, which ends every session of the account,
-cookies saved earlier included.
+a password reset, a role change, disabling the account or changing its second factor raise it, which ends every
+session of the account, cookies saved earlier included.
 """
 
 from __future__ import annotations
@@ -23,18 +23,23 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.engine import Connection, Engine
 
-from observatoire import audit
+from observatoire import audit, totp
 from observatoire.errors import (
     AuthenticationFailed,
     LoginThrottled,
     NotFound,
     ObservatoireError,
+    SecondFactorFailed,
 )
 from observatoire.permissions import ROLES, check_role
 from observatoire.settings import Settings
 
 MIN_PASSWORD_LENGTH = 12
 LOGIN_FAILED = "Identifiant ou mot de passe incorrect, ou compte temporairement verrouillé."
+CODE_FAILED = "Code incorrect ou expiré : saisissez le code affiché en ce moment par votre application."
+# Roles whose accounts may have a TOTP second factor.
+TOTP_ROLES = ("admin", "analyste")
+TOTP_ISSUER = "Observatoire tranquillité publique"
 # Recorded for a login whose client address is unknown (never the case over HTTP).
 UNKNOWN_ADDRESS = "inconnue"
 # The longest wait, in powers of two seconds, before lockout_minutes caps it.
@@ -52,10 +57,21 @@ class User:
     role: str
     active: bool
     session_version: int = 0
+    totp_enabled: bool = False
 
     @property
     def role_label(self) -> str:
         return ROLES.get(self.role, self.role)
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """The password was right; the account has a second factor, whose code is still to come
+    (:func:`authenticate_code`). Nothing is recorded as a login yet."""
+
+    user_id: int
+    login: str
+    session_version: int
 
 
 def _now() -> datetime:
@@ -80,7 +96,8 @@ def _check_login(login: str) -> str:
 
 
 def _row_to_user(row: sa.Row) -> User:
-    return User(id=row.id, login=row.login, role=row.role, active=row.active, session_version=row.session_version)
+    return User(id=row.id, login=row.login, role=row.role, active=row.active,
+                session_version=row.session_version, totp_enabled=row.totp_secret is not None)
 
 
 def _get(conn: Connection, login: str) -> sa.Row | None:
@@ -110,7 +127,8 @@ def add_user(engine: Engine, login: str, role: str, password: str, *, by: str | 
 def list_users(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
         rows = conn.execute(sa.text(
-            "SELECT login, role, active, last_login_at, created_at FROM obs.app_user ORDER BY login"))
+            "SELECT login, role, active, totp_secret IS NOT NULL AS totp, last_login_at, created_at "
+            "FROM obs.app_user ORDER BY login"))
         return [dict(r._mapping) for r in rows]
 
 
@@ -165,6 +183,40 @@ def logout(engine: Engine, user_id: int, *, ip: str | None = None) -> None:
             return
         _end_sessions(conn, user_id)
         audit.record(conn, "deconnexion", user_login=row.login, role=row.role, ip=ip)
+
+
+def enable_totp(engine: Engine, login: str, *, by: str | None = None) -> str:
+    """Give the account a new TOTP secret, returned once (the caller shows it to the account's owner)."""
+    with engine.begin() as conn:
+        row = _require(conn, login)
+        if row.role not in TOTP_ROLES:
+            raise ObservatoireError("Le second facteur (TOTP) est proposé aux comptes des rôles "
+                                    + " et ".join(ROLES[r] for r in TOTP_ROLES) + f" ; {row.login} a le rôle "
+                                    f"{ROLES.get(row.role, row.role)}.")
+        if row.totp_secret is not None:
+            raise ObservatoireError(f"Le second facteur de {row.login} est déjà activé : désactivez-le d'abord "
+                                    "(observatoire users totp-disable) pour en créer un nouveau.")
+        secret = totp.new_secret()
+        conn.execute(sa.text("UPDATE obs.app_user SET totp_secret = :s, totp_last_step = NULL WHERE id = :i"),
+                     {"s": secret, "i": row.id})
+        _end_sessions(conn, row.id)
+        audit.record(conn, "double_facteur_active", user_login=by, target=row.login)
+    return secret
+
+
+def disable_totp(engine: Engine, login: str, *, by: str | None = None) -> None:
+    with engine.begin() as conn:
+        row = _require(conn, login)
+        if row.totp_secret is None:
+            raise ObservatoireError(f"Le compte {row.login} n'a pas de second facteur.")
+        conn.execute(sa.text("UPDATE obs.app_user SET totp_secret = NULL, totp_last_step = NULL WHERE id = :i"),
+                     {"i": row.id})
+        _end_sessions(conn, row.id)
+        audit.record(conn, "double_facteur_desactive", user_login=by, target=row.login)
+
+
+def totp_uri(login: str, secret: str) -> str:
+    return totp.provisioning_uri(secret, login, TOTP_ISSUER)
 
 
 def _address(ip: str | None) -> str:
@@ -247,16 +299,18 @@ def _succeed(conn: Connection, row: sa.Row, address: str, ip: str | None) -> Use
     return _row_to_user(row)
 
 
-def authenticate(engine: Engine, settings: Settings, login: str, password: str, *, ip: str | None = None) -> User:
-    """The user, or AuthenticationFailed with one message whatever the reason (no account enumeration), or
-    LoginThrottled when the address must wait (no password checked).
+def authenticate(engine: Engine, settings: Settings, login: str, password: str, *,
+                 ip: str | None = None) -> User | PendingLogin:
+    """The user; or, when the account has a second factor, a :class:`PendingLogin` to complete with
+    :func:`authenticate_code`. Otherwise AuthenticationFailed with one message whatever the reason (no account
+    enumeration), or LoginThrottled when the address must wait (no password checked).
 
     Failures are committed (counters, locks, audit) before the refusal is raised.
     """
     login = (login or "").strip().lower()[:80]
     address = _address(ip)
     now = _now()
-    outcome: User | None = None
+    outcome: User | PendingLogin | None = None
     with engine.begin() as conn:
         wait = _address_wait(conn, address, now)
         if wait is None:
@@ -270,7 +324,7 @@ def authenticate(engine: Engine, settings: Settings, login: str, password: str, 
 
 
 def _check(conn: Connection, settings: Settings, row: sa.Row | None, login: str, password: str, address: str,
-           ip: str | None, now: datetime) -> User | None:
+           ip: str | None, now: datetime) -> User | PendingLogin | None:
     if row is None:
         try:
             _hasher.verify(_DUMMY_HASH, password or "")
@@ -289,6 +343,8 @@ def _check(conn: Connection, settings: Settings, row: sa.Row | None, login: str,
         if _hasher.check_needs_rehash(row.password_hash):
             conn.execute(sa.text("UPDATE obs.app_user SET password_hash = :h WHERE id = :i"),
                          {"h": _hasher.hash(password), "i": row.id})
+        if row.totp_secret is not None:
+            return PendingLogin(user_id=row.id, login=row.login, session_version=row.session_version)
         return _succeed(conn, row, address, ip)
     reason = "verrouille" if locked else ("desactive" if not row.active else "mot_de_passe")
     if not locked:
@@ -297,3 +353,44 @@ def _check(conn: Connection, settings: Settings, row: sa.Row | None, login: str,
     audit.record(conn, "connexion_echec", user_login=row.login, ip=ip, detail={"motif": reason})
     return None
 
+
+def authenticate_code(engine: Engine, settings: Settings, pending: PendingLogin, code: str, *,
+                      ip: str | None = None) -> User:
+    """Second step of a login: the TOTP code of the account whose password was right.
+
+    A wrong code counts as a failure like a wrong password (address and pair) and raises SecondFactorFailed
+    (the code may be typed again); a locked pair, an account changed since the password step or a disabled
+    account raise AuthenticationFailed (the login starts again). A code is accepted once.
+    """
+    address = _address(ip)
+    now = _now()
+    user: User | None = None
+    retry = False
+    with engine.begin() as conn:
+        wait = _address_wait(conn, address, now)
+        if wait is None:
+            row = conn.execute(sa.text("SELECT * FROM obs.app_user WHERE id = :i FOR UPDATE"),
+                               {"i": pending.user_id}).first()
+            if row is None or not row.active or row.session_version != pending.session_version \
+                    or row.totp_secret is None:
+                audit.record(conn, "connexion_echec", user_login=pending.login, ip=ip, detail={"motif": "session"})
+            else:
+                lock = _pair_lock(conn, row.id, address)
+                locked = _pair_locked(lock, now)
+                step = None if locked else totp.matching_step(row.totp_secret, code, after=row.totp_last_step)
+                if step is not None:
+                    conn.execute(sa.text("UPDATE obs.app_user SET totp_last_step = :s WHERE id = :i"),
+                                 {"s": step, "i": row.id})
+                    user = _succeed(conn, row, address, ip)
+                else:
+                    if not locked:
+                        _fail_pair(conn, settings, row, lock, address, ip, now)
+                    _fail_address(conn, settings, address, ip, now)
+                    audit.record(conn, "connexion_echec", user_login=row.login, ip=ip,
+                                 detail={"motif": "verrouille" if locked else "code"})
+                    retry = not locked and not _pair_locked(_pair_lock(conn, row.id, address), now)
+    if wait is not None:
+        raise LoginThrottled(_throttled_message(wait), retry_after=wait)
+    if user is None:
+        raise SecondFactorFailed(CODE_FAILED) if retry else AuthenticationFailed(LOGIN_FAILED)
+    return user

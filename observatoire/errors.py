@@ -59,6 +59,10 @@ class AuthenticationFailed(ObservatoireError):
     """Login refused; the message never tells whether the account exists."""
 
 
+class SecondFactorFailed(AuthenticationFailed):
+    """The password was right but the one-time code was not: the code may be typed again."""
+
+
 class LoginThrottled(AuthenticationFailed):
     """Too many failures from one address: ``retry_after`` seconds to wait before the next attempt."""
 

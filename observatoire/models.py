@@ -131,6 +131,9 @@ class AppUser(Base):
     # Copied into the session at login and compared at every request (migration 1300): raising it ends
     # every session of the account.
     session_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    # RFC 6238 second factor: base32 secret, and the last time step accepted (a code is used once).
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class LoginThrottle(Base):

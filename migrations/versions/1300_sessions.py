@@ -1,7 +1,9 @@
-"""Sessions checked on the server, login throttling per address, locks per (account, address).
+"""Sessions checked on the server, login throttling per address, TOTP second factor.
 
 - ``app_user.session_version``: written into the session at login and compared at every request; raised by
-  logout, password reset, role change and disabling, so earlier cookies open nothing.
+  logout, password reset, role change, disabling and second-factor changes, so earlier cookies open nothing.
+- ``app_user.totp_secret`` / ``totp_last_step``: the RFC 6238 secret (base32) and the last time step accepted,
+  so one code is never accepted twice.
 - ``obs.login_throttle``: failures per client address, and until when that address must wait (HTTP 429).
 - ``obs.login_lock``: failures per (account, address) pair; a lock keeps one address away from one account,
   never the account from everyone. The account-wide counters of 0001 go.
@@ -31,6 +33,8 @@ def downgrade() -> None:
 _SQL_UP = """
 ALTER TABLE obs.app_user
     ADD COLUMN session_version integer DEFAULT 0 NOT NULL,
+    ADD COLUMN totp_secret text,
+    ADD COLUMN totp_last_step bigint,
     DROP COLUMN failed_logins,
     DROP COLUMN first_failed_at,
     DROP COLUMN locked_until;
@@ -61,6 +65,8 @@ DROP TABLE obs.login_lock;
 DROP TABLE obs.login_throttle;
 ALTER TABLE obs.app_user
     DROP COLUMN session_version,
+    DROP COLUMN totp_secret,
+    DROP COLUMN totp_last_step,
     ADD COLUMN failed_logins integer DEFAULT 0 NOT NULL,
     ADD COLUMN first_failed_at timestamp with time zone,
     ADD COLUMN locked_until timestamp with time zone;
