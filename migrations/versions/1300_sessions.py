@@ -16,7 +16,7 @@ Create Date: 2026-12-01
 from alembic import op
 
 revision = "1300"
-down_revision = "1100"  # TEMP: 1200 lands in parallel
+down_revision = "1200"
 branch_labels = None
 depends_on = None
 
