@@ -14,7 +14,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 
 from dashboard import login as login_views
-from dashboard import security
+from dashboard import proxies, security
 from observatoire.db import get_engine
 from observatoire.errors import ObservatoireError
 from observatoire.events import store as event_store
@@ -93,11 +93,19 @@ def _shell() -> html.Div:
                             html.Span(
                                 f"{current_user.login} · {current_user.role_label}", id="shell-utilisateur"
                             ),
-                            html.A(
-                                "Se déconnecter",
-                                href="/logout",
-                                className="obs-bouton-secondaire",
-                                id="shell-deconnexion",
+                            # A form, not a link: only a POST carrying the CSRF token logs out (the button sends it).
+                            html.Form(
+                                html.Button(
+                                    "Se déconnecter",
+                                    type="submit",
+                                    name="csrf_token",
+                                    value=security.csrf_token(),
+                                    className="obs-bouton-secondaire",
+                                    id="shell-deconnexion",
+                                ),
+                                method="post",
+                                action="/logout",
+                                className="obs-deconnexion",
                             ),
                         ],
                         className="obs-compte",
@@ -142,6 +150,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         MAX_CONTENT_LENGTH=200 * 1024 * 1024,
     )
     server.session_interface = _SessionInterface()
+    # Behind trusted reverse proxies, the client's address and scheme come from their X-Forwarded-* headers.
+    server.wsgi_app = proxies.trusted_proxies(server.wsgi_app, settings)
     login_manager = LoginManager(server)
     login_manager.user_loader(login_views.load_user)
     login_manager.session_protection = "strong"

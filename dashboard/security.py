@@ -243,6 +243,8 @@ def security_headers(response: flask.Response) -> flask.Response:
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if flask.request.is_secure:  # over HTTPS, directly or through a trusted proxy (dashboard/proxies.py)
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
     if flask.request.path.startswith(_DATA_PREFIXES) or response.mimetype == "text/html":
         # Nothing restricted may come back from the browser's cache after logout (back button).
         response.headers["Cache-Control"] = "no-store"

@@ -49,7 +49,8 @@ ZERO_HASH = "0" * 64
 ACTION_LABELS = {
     "connexion": "Connexion réussie",
     "connexion_echec": "Échec de connexion",
-    "compte_verrouille": "Compte verrouillé",
+    "compte_verrouille": "Compte verrouillé depuis une adresse",
+    "adresse_freinee": "Connexions freinées depuis une adresse",
     "deconnexion": "Déconnexion",
     "import": "Import",
     "import_refuse": "Import refusé",
@@ -60,6 +61,8 @@ ACTION_LABELS = {
     "utilisateur_desactive": "Compte désactivé",
     "role_modifie": "Rôle modifié",
     "mot_de_passe_modifie": "Mot de passe modifié",
+    "double_facteur_active": "Second facteur activé",
+    "double_facteur_desactive": "Second facteur désactivé",
     "purge": "Purge de conservation",
     "nomenclature_modifiee": "Nomenclature modifiée",
     "acces_refuse": "Accès refusé",
@@ -131,8 +134,10 @@ def purge(engine: Engine, retention_years: int, by_login: str | None) -> int:
                 sa.text("SELECT obs.purge_audit(:y, :u)"), {"y": retention_years, "u": by_login}
             ).scalar_one()
     except DBAPIError as exc:
-        if getattr(exc.orig, "sqlstate", None) == "22023":  # invalid_parameter_value: below the floor
-            raise ObservatoireError(exc.orig.diag.message_primary, detail=str(exc.orig)) from None
+        orig = exc.orig
+        if getattr(orig, "sqlstate", None) == "22023":  # invalid_parameter_value: below the floor
+            message = getattr(getattr(orig, "diag", None), "message_primary", None) or str(orig)
+            raise ObservatoireError(message, detail=str(orig)) from None
         raise
 
 

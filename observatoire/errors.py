@@ -57,3 +57,15 @@ class PermissionDenied(ObservatoireError):
 
 class AuthenticationFailed(ObservatoireError):
     """Login refused; the message never tells whether the account exists."""
+
+
+class SecondFactorFailed(AuthenticationFailed):
+    """The password was right but the one-time code was not: the code may be typed again."""
+
+
+class LoginThrottled(AuthenticationFailed):
+    """Too many failures from one address: ``retry_after`` seconds to wait before the next attempt."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -123,12 +123,42 @@ class AppUser(Base):
     role: Mapped[str] = mapped_column(String(30))
     password_hash: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(server_default=text("true"))
-    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
-    first_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Copied into the session at login and compared at every request (migration 1300): raising it ends
+    # every session of the account.
+    session_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    # RFC 6238 second factor: base32 secret, and the last time step accepted (a code is used once).
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LoginThrottle(Base):
+    """Login failures from one client address: past a threshold each attempt waits longer (HTTP 429)."""
+
+    __tablename__ = "login_throttle"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = {"comment": "échecs de connexion par adresse (freinage progressif)"}
+
+
+class LoginLock(Base):
+    """Login failures for one account from one address: the pair is locked, never the account for everyone."""
+
+    __tablename__ = "login_lock"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    first_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = {"comment": "échecs de connexion par compte et par adresse (verrouillage de la paire)"}
 
 
 class AuditLog(Base):

@@ -6,6 +6,7 @@ environment before anything reads it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
@@ -59,8 +60,15 @@ class Settings(BaseSettings):
     tiles_url: str = IGN_PLAN_V2
     tiles_attribution: str = TILES_ATTRIBUTION
     session_timeout_minutes: int = Field(30, ge=1)
+    # A session ends this long after its login, active or not.
+    session_max_hours: int = Field(12, ge=1)
+    # Failures for one account from one address before that pair is locked for lockout_minutes.
     lockout_attempts: int = Field(5, ge=1)
     lockout_minutes: int = Field(15, ge=1)
+    # Failures from one address (all accounts) before each new attempt waits 1 s, 2 s, 4 s… (429).
+    throttle_attempts: int = Field(10, ge=1)
+    # Reverse proxies in front of the server: a number of hops, or their addresses (networks allowed).
+    trusted_proxies: str = "0"
     audit_retention_years: int = Field(3, ge=1)
     logbook_retention_years: int = Field(3, ge=1)
     small_count_threshold: int = Field(5, ge=1)
@@ -74,6 +82,40 @@ class Settings(BaseSettings):
             return TerritoryCode.parse(v, ("COM",)).code
         except InvalidTerritory as exc:
             raise ValueError(exc.message) from None
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies_text(cls, v: Any) -> str:
+        if isinstance(v, int | list | tuple):
+            return ",".join(str(x) for x in v) if isinstance(v, list | tuple) else str(v)
+        return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_valid(cls, v: str) -> str:
+        v = v.strip()
+        if v.isdigit():
+            return str(int(v))
+        items = [item for item in v.replace(",", " ").split() if item]
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"mandataires de confiance : {item!r} n'est ni un nombre ni une adresse IP"
+                ) from None
+        return ",".join(items) or "0"
+
+    @property
+    def trusted_proxy_hops(self) -> int:
+        """How many proxies to trust whatever their address (0 when addresses are listed)."""
+        return int(self.trusted_proxies) if self.trusted_proxies.isdigit() else 0
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        if self.trusted_proxies.isdigit():
+            return ()
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies.split(","))
 
     @property
     def tiles_enabled(self) -> bool:

@@ -44,3 +44,32 @@ def browser_login(dash_duo, username: str, then: str | None = None) -> str:
     if then:
         driver.get(base + then)
     return base
+
+
+def login_through(
+    client,
+    username: str,
+    *,
+    peer: str,
+    forwarded_for: str | None = None,
+    proto: str | None = None,
+    password: str = PASSWORD,
+):
+    """Log in through the form as a client connected from ``peer`` (a proxy, when headers are given)."""
+    headers = {}
+    if forwarded_for:
+        headers["X-Forwarded-For"] = forwarded_for
+    if proto:
+        headers["X-Forwarded-Proto"] = proto
+    environ = {"REMOTE_ADDR": peer}
+    page = client.get("/login", headers=headers, environ_base=environ)
+    return client.post(
+        "/login",
+        headers=headers,
+        environ_base=environ,
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )

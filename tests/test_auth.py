@@ -52,11 +52,11 @@ def test_lockout_after_five_failures_same_answer_for_unknown_account(engine, set
         authenticate(engine, settings, "personne", PASSWORD)
     messages.add(exc.value.message)
     assert len(messages) == 1
-    # After the lock period the account opens again.
+    # After the lock period the account opens again (the lock is the pair account × address).
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "UPDATE obs.app_user SET locked_until = now() - interval '1 second', "
+                "UPDATE obs.login_lock SET locked_until = now() - interval '1 second', "
                 "first_failed_at = now() - interval '1 hour'"
             )
         )
@@ -118,7 +118,10 @@ def test_session_expires_after_inactivity(client, engine):
 def test_logout_ends_the_session_and_is_audited(client, engine):
     add_user(engine, "video1", "videoprotection", PASSWORD)
     login(client, "video1")
-    assert client.get("/logout").status_code == 302
+    form = client.get("/logout")
+    assert (
+        client.post("/logout", data={"csrf_token": csrf_from(form.get_data(as_text=True))}).status_code == 302
+    )
     assert client.get("/_dash-layout").status_code == 401
     with engine.connect() as conn:
         actions = (

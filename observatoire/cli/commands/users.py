@@ -47,15 +47,16 @@ def list_(ctx: Context) -> None:
 
     for u in list_users(ctx.engine()):
         state = "actif" if u["active"] else "désactivé"
+        factor = "TOTP" if u["totp"] else "-"
         last = u["last_login_at"].strftime("%d/%m/%Y %H:%M") if u["last_login_at"] else "jamais"
-        click.echo(f"{u['login']:<24} {u['role']:<18} {state:<10} dernière connexion : {last}")
+        click.echo(f"{u['login']:<24} {u['role']:<18} {state:<10} {factor:<5} dernière connexion : {last}")
 
 
 @users.command("disable")
 @click.argument("login")
 @pass_ctx
 def disable(ctx: Context, login: str) -> None:
-    """Désactiver un compte (il ne peut plus se connecter)."""
+    """Désactiver un compte (il ne peut plus se connecter ; ses sessions prennent fin)."""
     from observatoire.auth import disable_user
 
     disable_user(ctx.engine(), login, by=ctx.operator)
@@ -67,7 +68,7 @@ def disable(ctx: Context, login: str) -> None:
 @click.argument("role", type=click.Choice(list(ROLES)))
 @pass_ctx
 def set_role_(ctx: Context, login: str, role: str) -> None:
-    """Changer le rôle d'un compte."""
+    """Changer le rôle d'un compte (ses sessions prennent fin)."""
     from observatoire.auth import set_role
 
     set_role(ctx.engine(), login, role, by=ctx.operator)
@@ -80,7 +81,7 @@ def set_role_(ctx: Context, login: str, role: str) -> None:
 @click.option("--generate", is_flag=True, help="Générer un mot de passe et l'afficher une fois.")
 @pass_ctx
 def reset(ctx: Context, login: str, password_stdin: bool, generate: bool) -> None:
-    """Changer le mot de passe d'un compte (et le déverrouiller)."""
+    """Changer le mot de passe d'un compte (ses sessions prennent fin, ses verrous sont levés)."""
     from observatoire.auth import generate_password, reset_password
 
     password = generate_password() if generate else _read_password(password_stdin)
@@ -88,6 +89,35 @@ def reset(ctx: Context, login: str, password_stdin: bool, generate: bool) -> Non
     click.echo(
         f"Mot de passe de {login} changé." + (f" Nouveau mot de passe : {password}" if generate else "")
     )
+
+
+@users.command("totp-enable")
+@click.argument("login")
+@pass_ctx
+def totp_enable(ctx: Context, login: str) -> None:
+    """Activer le second facteur (code TOTP à 6 chiffres) d'un compte administrateur ou analyste."""
+    from observatoire.auth import enable_totp, totp_uri
+
+    secret = enable_totp(ctx.engine(), login, by=ctx.operator)
+    login = login.strip().lower()
+    click.echo(
+        f"Second facteur activé pour {login}. À saisir une seule fois dans l'application "
+        "d'authentification du titulaire (il n'est plus affiché ensuite) :"
+    )
+    click.echo(f"  clé secrète : {secret}")
+    click.echo(f"  adresse     : {totp_uri(login, secret)}")
+    click.echo("Ses sessions ouvertes ont pris fin ; la prochaine connexion demandera le code.")
+
+
+@users.command("totp-disable")
+@click.argument("login")
+@pass_ctx
+def totp_disable(ctx: Context, login: str) -> None:
+    """Retirer le second facteur d'un compte (appareil perdu : le réactiver ensuite)."""
+    from observatoire.auth import disable_totp
+
+    disable_totp(ctx.engine(), login, by=ctx.operator)
+    click.echo(f"Second facteur de {login} retiré ; ses sessions ont pris fin.")
 
 
 @click.command()
