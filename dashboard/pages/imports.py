@@ -50,13 +50,18 @@ def _visible_imports(source: str | None):
     return frame
 
 
+def _undoable() -> str:
+    """The sources whose imports an undo removes, as the table of sources says."""
+    return ", ".join(s.label for s in sources.SOURCES if s.undo_tables)
+
+
 def render(**_params) -> html.Div:
     own_only = not can(UNDO)
     intro = (
         "Vos imports, du plus récent au plus ancien. Choisissez une ligne pour lire son rapport."
         if own_only
         else "Tous les imports, toutes sources, du plus récent au plus ancien. Choisissez une ligne pour lire son "
-        "rapport ; un import réussi de police municipale ou de la BAN peut être annulé (ses lignes sont "
+        f"rapport ; un import réussi de ces sources peut être annulé : {_undoable()} (ses lignes sont "
         "supprimées, le lot reste dans la liste, l'annulation est journalisée)."
     )
     return html.Div(
