@@ -1,4 +1,12 @@
-"""Engines and transactions. The application connects as the restricted role; migrations as the owner."""
+"""Engines and transactions. The application connects as the restricted role; migrations as the owner.
+
+The application role's sessions carry limits (settings ``OBS_STATEMENT_TIMEOUT_S``,
+``OBS_IDLE_IN_TRANSACTION_TIMEOUT_S``), set when each connection opens, so the CLI and the dashboard both have
+them: a query that runs away or a transaction a failure left open is ended by PostgreSQL itself and cannot hold
+a connection, its locks and its rows for ever. Work of minutes (an import, an undo, a purge) raises both for its
+own transaction only with :func:`allow_long_work`. The pool is sized (``OBS_DB_POOL_SIZE``) and a request waits
+``OBS_DB_POOL_TIMEOUT_S`` at most for a connection: :func:`limit_message` gives the French words for both.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +22,71 @@ from observatoire.errors import DatabaseUnavailable
 from observatoire.localdb import database_urls
 from observatoire.settings import Settings
 
+LONG_WORK_OPTION = "obs_long_work_s"  # execution option of the application engine: the import limit
+POOL_BUSY = (
+    "Le serveur est très sollicité : toutes les connexions à la base de données sont occupées. "
+    "Réessayez dans un instant ; si cela dure, prévenez l'administrateur."
+)
+STATEMENT_TOO_LONG = (
+    "La demande a dépassé la durée permise et a été interrompue ; rien n'a été enregistré. Réessayez avec une "
+    "période ou un fichier plus petits, ou prévenez l'administrateur."
+)
+_QUERY_CANCELED = "57014"
 
-@functools.lru_cache(maxsize=8)
-def _engine(url: str) -> Engine:
+
+@functools.lru_cache(maxsize=16)
+def _engine(url: str, limits: tuple[int, int, int, int, float] | None) -> Engine:
+    if limits is None:  # the owner's: migrations build indexes for as long as they need
+        return sa.create_engine(
+            url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5}
+        )
+    statement_s, idle_s, long_s, pool_size, pool_timeout_s = limits
+    options = (
+        f"-c statement_timeout={statement_s * 1000} -c idle_in_transaction_session_timeout={idle_s * 1000}"
+    )
     return sa.create_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5}
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=pool_timeout_s,
+        connect_args={"connect_timeout": 5, "options": options},
+        execution_options={LONG_WORK_OPTION: long_s},
     )
 
 
 def get_engine(settings: Settings, admin: bool = False) -> Engine:
     app_url, admin_url = database_urls(settings)
-    return _engine(admin_url if admin else app_url)
+    if admin:
+        return _engine(admin_url, None)
+    limits = (
+        settings.statement_timeout_s,
+        settings.idle_in_transaction_timeout_s,
+        settings.import_timeout_s,
+        settings.db_pool_size,
+        settings.db_pool_timeout_s,
+    )
+    return _engine(app_url, limits)
+
+
+def allow_long_work(conn: Connection) -> None:
+    """Raise the statement and idle timeouts of this transaction to the import limit (``SET LOCAL``: the
+    session's own come back at its end). Nothing to raise on an engine without limits."""
+    seconds = conn.get_execution_options().get(LONG_WORK_OPTION)
+    if seconds is None:
+        return
+    ms = int(seconds) * 1000
+    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
+    conn.exec_driver_sql(f"SET LOCAL idle_in_transaction_session_timeout = {ms}")
+
+
+def limit_message(exc: BaseException) -> str | None:
+    """The French words for a limit of this module reached (pool saturated, statement stopped), else None."""
+    if isinstance(exc, sa.exc.TimeoutError):
+        return POOL_BUSY
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == _QUERY_CANCELED:
+        return STATEMENT_TOO_LONG
+    return None
 
 
 def check_connection(engine: Engine) -> None:

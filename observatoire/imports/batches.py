@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from observatoire.db import allow_long_work
 from observatoire.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,7 @@ def run_import(
 
     try:
         with engine.begin() as conn:
+            allow_long_work(conn)
             earlier = previous_import(conn, source, sha)
             if earlier:
                 report.warnings.append(
