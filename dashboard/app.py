@@ -17,7 +17,7 @@ from flask_login import LoginManager, current_user
 
 from dashboard import login as login_views
 from dashboard import security
-from observatoire.db import get_engine, limit_message
+from observatoire.db import get_engine, limit_message, track_sessions
 from observatoire.errors import ObservatoireError
 from observatoire.events import store as event_store
 from observatoire.permissions import allowed
@@ -162,6 +162,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     engine = get_engine(settings)
     # The map filters its events in memory; the copy follows every import through obs.data_version.
     event_store.enable(engine)
+    track_sessions(engine)  # the upload pages' watchdog ends the sessions of a job it stops
     server.config.update(
         SECRET_KEY=settings.secret_key,
         OBS_SETTINGS=settings,

@@ -6,17 +6,23 @@ them: a query that runs away or a transaction a failure left open is ended by Po
 a connection, its locks and its rows for ever. Work of minutes (an import, an undo, a purge) raises both for its
 own transaction only with :func:`allow_long_work`. The pool is sized (``OBS_DB_POOL_SIZE``) and a request waits
 ``OBS_DB_POOL_TIMEOUT_S`` at most for a connection: :func:`limit_message` gives the French words for both.
+
+A thread may tag the sessions it opens (:func:`tagged`, on an engine given to :func:`track_sessions`), so that
+another thread can end them (:func:`end_sessions`): the upload pages' watchdog stops a job that way.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from observatoire.errors import DatabaseUnavailable
 from observatoire.localdb import database_urls
@@ -109,3 +115,61 @@ def transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
     except OperationalError as exc:
         raise DatabaseUnavailable("La base de données est injoignable.", detail=str(exc)) from exc
+
+
+# --- Sessions a thread opened, which another may end ------------------------------------------------------
+
+_TAG = threading.local()
+_TRACK_LOCK = threading.Lock()
+# engine tracked → an engine without pool on the same database, which ends sessions without waiting for the pool
+_ENDERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_SESSIONS: dict[str, dict[int, tuple[Engine, int]]] = {}  # tag → {id(pool record): (ender, backend pid)}
+
+
+def track_sessions(engine: Engine) -> None:
+    """Record, under the tag of the thread (:func:`tagged`), each connection ``engine`` hands out."""
+    with _TRACK_LOCK:
+        if engine in _ENDERS:
+            return
+        ender = _ENDERS[engine] = sa.create_engine(
+            engine.url, poolclass=NullPool, connect_args={"connect_timeout": 5}
+        )
+
+    def checkout(dbapi_connection, record, _proxy) -> None:
+        tag = getattr(_TAG, "value", None)
+        if tag is not None:
+            with _TRACK_LOCK:
+                _SESSIONS.setdefault(tag, {})[id(record)] = (ender, dbapi_connection.info.backend_pid)
+
+    def checkin(_dbapi_connection, record) -> None:
+        tag = getattr(_TAG, "value", None)
+        if tag is not None:
+            with _TRACK_LOCK:
+                _SESSIONS.get(tag, {}).pop(id(record), None)
+
+    sa.event.listen(engine, "checkout", checkout)
+    sa.event.listen(engine, "checkin", checkin)
+
+
+@contextmanager
+def tagged(tag: str) -> Iterator[None]:
+    """Connections taken in this thread meanwhile are recorded under ``tag``."""
+    _TAG.value = tag
+    try:
+        yield
+    finally:
+        _TAG.value = None
+        with _TRACK_LOCK:
+            _SESSIONS.pop(tag, None)
+
+
+def end_sessions(tag: str) -> int:
+    """Terminate the sessions held under ``tag`` (their transactions roll back, their locks go); the thread
+    using them gets an error at its next statement. Returns how many were ended."""
+    with _TRACK_LOCK:
+        held = list(_SESSIONS.get(tag, {}).values())
+    ended = 0
+    for ender, pid in held:
+        with ender.connect() as conn:
+            ended += bool(conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar())
+    return ended

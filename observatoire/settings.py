@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     # ``db_pool_timeout_s`` for one gives a French « try again » instead of a page that hangs.
     db_pool_size: int = Field(10, ge=1)
     db_pool_timeout_s: float = Field(5, gt=0)
+    # Upload pages: a check or a commit running longer is stopped; how many run at once, per account and in all;
+    # how many megabytes of dropped files an account may leave waiting.
+    job_timeout_s: int = Field(900, ge=1)
+    jobs_per_user: int = Field(2, ge=1)
+    jobs_total: int = Field(4, ge=1)
+    pending_uploads_mb: int = Field(200, ge=1)
 
     @field_validator("commune")
     @classmethod
