@@ -6,22 +6,29 @@ import importlib
 import logging
 import pkgutil
 from datetime import timedelta
+from html import escape as html_escape
 
 import dash
 import flask
+import sqlalchemy.exc
 from dash import dcc, html
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 
 from dashboard import login as login_views
 from dashboard import proxies, security
-from observatoire.db import get_engine
+from observatoire.db import get_engine, limit_message, track_sessions
 from observatoire.errors import ObservatoireError
 from observatoire.events import store as event_store
 from observatoire.permissions import allowed
 from observatoire.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+UNREACHABLE = (
+    "La base de données est momentanément injoignable : réessayez dans un instant ; si cela dure, prévenez "
+    "l'administrateur."
+)
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -38,10 +45,36 @@ def _on_error(err: Exception) -> None:
     if isinstance(err, ObservatoireError):
         log.warning("%s (%s)", err.message, err.detail)
         message = err.message
+    elif limit_message(err):
+        log.warning("%s (%s)", limit_message(err), err)
+        message = limit_message(err)
     else:
         log.exception("erreur dans un callback", exc_info=err)
         message = "Une erreur inattendue est survenue ; elle a été consignée. Réessayez ou prévenez l'administrateur."
     dash.set_props("shell-alerte", {"children": message, "className": "obs-alerte obs-alerte-erreur"})
+
+
+def _database_limit(err: Exception) -> flask.Response:
+    """A request that found the database saturated, too slow or gone (before or outside any callback: the
+    session's account, the login form) is answered in French, 503, not with a bare 500."""
+    message = limit_message(err)
+    if message is None:
+        log.exception("base de données injoignable (%s %s)", flask.request.method, flask.request.path)
+        message = UNREACHABLE
+    else:
+        log.warning("%s (%s %s : %s)", message, flask.request.method, flask.request.path, err)
+    if flask.request.path.startswith(("/_dash-", "/_reload-hash")):
+        response = flask.make_response(flask.jsonify({"erreur": message}), 503)
+    else:
+        page = (
+            '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Observatoire</title>'
+            '<link rel="stylesheet" href="/assets/style.css"></head><body><main class="obs-login">'
+            f'<div class="obs-alerte obs-alerte-erreur" role="alert" id="erreur-base">{html_escape(message)}'
+            "</div></main></body></html>"
+        )
+        response = flask.make_response(page, 503)
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def _navigation() -> list:
@@ -137,6 +170,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     engine = get_engine(settings)
     # The map filters its events in memory; the copy follows every import through obs.data_version.
     event_store.enable(engine)
+    track_sessions(engine)  # the upload pages' watchdog ends the sessions of a job it stops
     server.config.update(
         SECRET_KEY=settings.secret_key,
         OBS_SETTINGS=settings,
@@ -159,6 +193,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.add_url_rule("/logout", "logout", login_views.logout_view, methods=["GET", "POST"])
     server.before_request(security.guard_request)
     server.after_request(security.security_headers)
+    server.register_error_handler(sqlalchemy.exc.TimeoutError, _database_limit)
+    server.register_error_handler(sqlalchemy.exc.OperationalError, _database_limit)
 
     app = dash.Dash(
         "observatoire",

@@ -155,17 +155,15 @@ def _refuse(status: int, message: str, **detail: Any) -> flask.Response:
     return flask.make_response(flask.jsonify({"erreur": message}), status)
 
 
-# Dash's own pages router: it returns page layouts, each of which checks its permission itself.
-_INTERNAL_OUTPUT_PREFIX = "_pages_"
+# Dash's own pages router: it returns page layouts, each of which checks its permission itself. Its outputs
+# exactly: any other id, even one starting with ``_pages_``, names no callback (refused, not a Dash error).
+_INTERNAL_OUTPUTS = frozenset({".._pages_content.children..._pages_store.data..", "_pages_dummy.children"})
 
 
 def _callback_permission(output_id: str) -> str | None:
     if output_id in CALLBACK_PERMISSIONS:
         return CALLBACK_PERMISSIONS[output_id]
-    parts = output_id.strip(".").split("...")
-    if parts and parts[0] and all(p.startswith(_INTERNAL_OUTPUT_PREFIX) for p in parts):
-        return SESSION
-    return None
+    return SESSION if output_id in _INTERNAL_OUTPUTS else None
 
 
 def guard_request() -> flask.Response | None:

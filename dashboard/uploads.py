@@ -10,6 +10,12 @@ then :func:`job` at each tick. The server is one process (waitress threads), so 
 enough to share them. A job holds its upload: neither the sweep nor a new drop deletes it meanwhile, and a
 second job on the same file is refused.
 
+**Limits.** No account, and no file, can take the dashboard from the others: an account keeps at most
+``OBS_PENDING_UPLOADS_MB`` of dropped files waiting and runs ``OBS_JOBS_PER_USER`` jobs at once, the server
+``OBS_JOBS_TOTAL`` (a job counts until its thread has really ended, since until then it may hold a database
+connection); a job still running after ``OBS_JOB_TIMEOUT_S`` is answered as failed and its database sessions
+are ended (see :func:`observatoire.db.end_sessions`). Each limit reached is answered in French.
+
     store = UploadStore(suffixes=(".csv",), wrong_type="« {name} » n'est pas un CSV.")
     upload = store.save(contents, filename, login)          # dcc.Upload's data URL → Upload(token, path)
     upload = store.open(token, login)                       # later, from the token the browser sends back
@@ -35,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.context import settings
+from observatoire import db
 from observatoire.errors import InputFileError, ObservatoireError, PersonalDataRefused, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -51,8 +58,10 @@ _OWNER = ".proprietaire"
 _NOTE = ".note"
 
 _LOCK = threading.Lock()
+_SAVE_LOCK = threading.Lock()  # an account's pending bytes are counted and added to as one step
 _JOBS: dict[str, Job] = {}
 _BUSY: set[str] = set()  # upload tokens a job is working on
+_RUNNING: dict[str, str] = {}  # job id → owner, while the job's thread lives
 
 Progress = Callable[[str, float], None]
 
@@ -121,18 +130,28 @@ class UploadStore:
             )
         root = _root()
         self.sweep(root)
-        token = secrets.token_urlsafe(24)
-        folder = root / token
-        folder.mkdir(mode=0o700)
-        path = folder / name
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            (folder / _OWNER).write_text(json.dumps({"login": owner, "fichier": name}))
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
+        limit_mb = settings().pending_uploads_mb
+        with _SAVE_LOCK:
+            waiting = pending_bytes(owner, root)
+            if waiting + len(data) > limit_mb * 1024 * 1024:
+                raise InputFileError(
+                    f"Vos fichiers déposés et pas encore enregistrés occupent déjà {_megabytes(waiting)} Mo ; "
+                    f"avec « {name} » ({_megabytes(len(data))} Mo), ils dépasseraient {limit_mb} Mo par compte. "
+                    "Enregistrez-les ou attendez la fin des traitements en cours ; un fichier abandonné est effacé "
+                    f"au bout de {self.ttl_seconds // 3600} h."
+                )
+            token = secrets.token_urlsafe(24)
+            folder = root / token
+            folder.mkdir(mode=0o700)
+            path = folder / name
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                (folder / _OWNER).write_text(json.dumps({"login": owner, "fichier": name}))
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
         return Upload(token, path)
 
     def open(self, token: str | None, owner: str) -> Upload:
@@ -164,6 +183,23 @@ class UploadStore:
                     shutil.rmtree(folder, ignore_errors=True)
             except OSError:
                 continue
+
+
+def pending_bytes(owner: str, root: Path | None = None) -> int:
+    """Bytes of the files ``owner`` dropped that are still kept (not committed, refused or swept yet)."""
+    total = 0
+    for folder in (root or _root()).iterdir():
+        try:
+            meta = json.loads((folder / _OWNER).read_text())
+            if meta.get("login") == owner:
+                total += (folder / meta["fichier"]).stat().st_size
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue  # a folder being written or deleted meanwhile
+    return total
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".replace(".", ",")
 
 
 def busy(token: str | None) -> bool:
@@ -198,8 +234,11 @@ def _record(job_id: str, job: Job) -> None:
 
 
 def _update(job_id: str, **changes: Any) -> None:
+    """Change a running job; a job answered already (by the watchdog) stays as it was answered."""
     with _LOCK:
-        _JOBS[job_id] = replace(_JOBS[job_id], **changes)
+        found = _JOBS.get(job_id)
+        if found is not None and not found.done:
+            _JOBS[job_id] = replace(found, **changes)
 
 
 def start_job(
@@ -221,24 +260,81 @@ def start_job(
     """
     job_id = secrets.token_urlsafe(16)
     job = Job(owner=owner, kind=kind, stage=first_stage)
+    limits = settings()
     try:
         upload = store.open(token, owner)
         with _LOCK:
             if upload.token in _BUSY:
                 raise InputFileError("Ce fichier est déjà en cours de traitement : attendez la fin.")
+            mine = sum(1 for who in _RUNNING.values() if who == owner)
+            if mine >= limits.jobs_per_user:
+                raise InputFileError(
+                    f"Vous avez déjà {mine} traitement(s) en cours (au plus {limits.jobs_per_user} à la fois par "
+                    "compte) : attendez qu'ils se terminent, puis relancez celui-ci."
+                )
+            if len(_RUNNING) >= limits.jobs_total:
+                raise InputFileError(
+                    f"Le serveur traite déjà {len(_RUNNING)} fichiers, son maximum : relancez dans quelques "
+                    "minutes."
+                )
             _BUSY.add(upload.token)
+            _RUNNING[job_id] = owner
     except ObservatoireError as exc:
         _record(job_id, replace(job, done=True, result={"ok": False, "message": exc.message}))
         return job_id
     _record(job_id, job)
+    watchdog = threading.Timer(limits.job_timeout_s, _expire, args=(job_id, limits.job_timeout_s))
+    watchdog.daemon = True
     threading.Thread(
-        target=_run, name=f"depot-{kind}", daemon=True, args=(job_id, kind, task, upload, keep_upload)
+        target=_run,
+        name=f"depot-{kind}",
+        daemon=True,
+        args=(job_id, kind, task, upload, keep_upload, watchdog),
     ).start()
+    watchdog.start()
     return job_id
 
 
+def _answered(job_id: str) -> bool:
+    with _LOCK:
+        found = _JOBS.get(job_id)
+        return found is None or found.done
+
+
+def _timed_out(seconds: int) -> str:
+    count, unit = (seconds // 60, "minute") if seconds >= 60 and seconds % 60 == 0 else (seconds, "seconde")
+    spent = f"{count} {unit}" + ("s" if count > 1 else "")
+    return (
+        f"Le traitement a dépassé {spent} : il a été arrêté et rien n'a été enregistré. Réessayez ; si cela se "
+        "reproduit avec ce fichier, découpez-le par période ou prévenez l'administrateur."
+    )
+
+
+def _expire(job_id: str, seconds: int) -> None:
+    """The watchdog: a job still running after ``seconds`` is answered as failed and its database sessions are
+    ended, so that it holds neither a connection nor a transaction (its thread, if it is stuck elsewhere, still
+    counts against the limits until it ends)."""
+    with _LOCK:
+        job = _JOBS.get(job_id)
+        if job is None or job.done or job_id not in _RUNNING:  # ended meanwhile: its own answer stands
+            return
+        _JOBS[job_id] = replace(
+            job, done=True, result={"ok": False, "message": _timed_out(seconds)}, at=time.time()
+        )
+    log.error("fichier déposé, %s : arrêté après %s s", job.kind, seconds)
+    try:
+        db.end_sessions(job_id)
+    except Exception:
+        log.exception("fichier déposé : les sessions du traitement arrêté n'ont pas pu être fermées")
+
+
 def _run(
-    job_id: str, kind: str, task: Callable[[Path, Progress], dict[str, Any]], upload: Upload, keep: bool
+    job_id: str,
+    kind: str,
+    task: Callable[[Path, Progress], dict[str, Any]],
+    upload: Upload,
+    keep: bool,
+    watchdog: threading.Timer,
 ) -> None:
     def progress(stage: str, share: float) -> None:
         _update(job_id, stage=stage, share=max(0.0, min(1.0, share)))
@@ -246,7 +342,8 @@ def _run(
     result: dict[str, Any]
     drop = not keep
     try:
-        result = {"ok": True, "report": task(upload.path, progress)}
+        with db.tagged(job_id):
+            result = {"ok": True, "report": task(upload.path, progress)}
     except ValidationFailed as exc:
         report = exc.report.to_dict() if exc.report is not None else None
         result = {"ok": False, "message": exc.message, "report": report}
@@ -255,16 +352,30 @@ def _run(
         result = {"ok": False, "message": exc.message, "refus": True}
     except ObservatoireError as exc:
         result = {"ok": False, "message": exc.message}
-    except Exception:
-        log.exception("fichier déposé, %s : erreur inattendue", kind)
-        drop = True
-        result = {"ok": False, "message": UNEXPECTED}
+    except Exception as exc:
+        message = db.limit_message(exc)
+        if _answered(job_id):
+            log.info("fichier déposé, %s : arrêté par le chien de garde (%s)", kind, exc)
+        elif message is None:
+            log.exception("fichier déposé, %s : erreur inattendue", kind)
+            drop = True
+        else:
+            log.warning("fichier déposé, %s : %s (%s)", kind, message, exc)
+        result = {"ok": False, "message": message or UNEXPECTED}
     finally:
+        watchdog.cancel()
         with _LOCK:
             _BUSY.discard(upload.token)
-    if drop:
+            _RUNNING.pop(job_id, None)
+    # Answered by the watchdog already, the job keeps that answer, unless its task ended well meanwhile (the
+    # watchdog fired as it returned): what was done is then what is said.
+    stopped = _answered(job_id) and not result["ok"]
+    if drop or stopped:
         shutil.rmtree(upload.path.parent, ignore_errors=True)
-    _update(job_id, done=True, result=result, at=time.time())
+    with _LOCK:
+        found = _JOBS.get(job_id)
+        if found is not None and not stopped:
+            _JOBS[job_id] = replace(found, done=True, result=result, at=time.time())
 
 
 def job(job_id: str | None, owner: str) -> Job | None:

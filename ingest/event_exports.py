@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from ingest import columnar, event_rows, faults, privacy, reading, staging
 from ingest.event_rows import Staged
 from ingest.geocoding import Geocoder
-from ingest.tabular import ColumnMapping, Field, Table
+from ingest.tabular import ColumnMapping, Field, Table, shown_names
 from observatoire.errors import InputFileError
 from observatoire.imports.batches import ImportReport
 from observatoire.label_learning import Classified
@@ -83,7 +83,7 @@ def check_mapping(source: EventSource, header: Sequence[str], index: dict[str, i
         raise InputFileError(
             "Colonnes obligatoires non trouvées : "
             + ", ".join(f"« {f.label} »" for f in missing)
-            + f". Colonnes du fichier : {', '.join(h for h in header if h)}. Indiquez la correspondance "
+            + f". Colonnes du fichier : {shown_names(header)}. Indiquez la correspondance "
             "(profil de correspondance, ou --mapping) ou renommez les colonnes comme dans le modèle."
         )
     if ("x" in index) != ("y" in index):

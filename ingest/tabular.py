@@ -16,6 +16,24 @@ from observatoire.text import normalise_header
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CRS_CHOICES = ("auto", "wgs84", "lambert93")
+# What a message repeats of a file's header: a header cell can hold 100 KB, a header thousands of cells.
+SHOWN_NAME_CHARS = 80
+SHOWN_NAMES = 20
+
+
+def shown_name(text: str, limit: int = SHOWN_NAME_CHARS) -> str:
+    """A file's text (a column name…) as a message repeats it: at most ``limit`` characters."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown_names(names: Sequence[str], limit: int = SHOWN_NAMES) -> str:
+    """Column names for a message: the first ``limit`` non-empty ones, each cut by :func:`shown_name`."""
+    named = [shown_name(n) for n in names if n]
+    text = ", ".join(named[:limit])
+    if len(named) > limit:
+        text += f" … ({len(named) - limit} autre(s))"
+    return text
 
 
 @dataclass(frozen=True)
@@ -110,40 +128,45 @@ def cell_text(value: Any) -> str:
 
 
 def _open_excel(path: Path, fields: Sequence[Field], sheet: str | None) -> Table:
-    try:
-        from openpyxl import load_workbook
-    except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
-        raise InputFileError("La lecture des fichiers Excel demande le paquet openpyxl.") from exc
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise InputFileError(f"{path.name} n'est pas un classeur Excel lisible ({exc}).") from exc
-    if sheet and sheet not in book.sheetnames:
-        raise InputFileError(
-            f"{path.name} : feuille {sheet!r} absente (feuilles : {', '.join(book.sheetnames)})."
-        )
-    ws = book[sheet] if sheet else book.worksheets[0]
+    """The header is found in the first rows without reading the rest of the file (see
+    :mod:`ingest.workbook`): a header refused costs what the header holds, whatever the file's size."""
+    from ingest.workbook import workbook
+
+    def sheet_of(book):
+        return book[sheet] if sheet else book.worksheets[0]
+
     wanted = {normalise_header(v) for v in _variants(fields)}
     header: list[str] | None = None
     header_line = 1
-    for i, row in enumerate(ws.iter_rows(max_row=15, values_only=True), start=1):
-        cells = [cell_text(v) for v in row]
-        if header is None and any(cells):
-            header, header_line = cells, i
-        if {normalise_header(c) for c in cells} & wanted:
-            header, header_line = cells, i
-            break
-    book.close()
+    try:
+        with workbook(path) as book:
+            if sheet and sheet not in book.sheetnames:
+                raise InputFileError(
+                    f"{path.name} : feuille « {shown_name(sheet)} » absente "
+                    f"(feuilles : {shown_names(book.sheetnames)})."
+                )
+            for i, row in enumerate(sheet_of(book).iter_rows(max_row=15, values_only=True), start=1):
+                cells = [cell_text(v) for v in row]
+                if header is None and any(cells):
+                    header, header_line = cells, i
+                if {normalise_header(c) for c in cells} & wanted:
+                    header, header_line = cells, i
+                    break
+    except InputFileError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise InputFileError(
+            f"{path.name} n'est pas un classeur Excel lisible ({shown_name(str(exc), 200)})."
+        ) from exc
     if header is None:
         raise InputFileError(f"{path.name} : la feuille est vide.")
     while header and not header[-1]:
         header.pop()
 
     def rows(on_position: Callable[[float], None] | None) -> Iterator[tuple[int, list[str]]]:
-        wb = load_workbook(path, read_only=True, data_only=True)
-        sheet_rows = wb[sheet] if sheet else wb.worksheets[0]
-        total = max(sheet_rows.max_row or 1, 1)
-        try:
+        with workbook(path) as book:
+            sheet_rows = sheet_of(book)
+            total = max(sheet_rows.max_row or 1, 1)
             for line, row in enumerate(
                 sheet_rows.iter_rows(min_row=header_line + 1, values_only=True), start=header_line + 1
             ):
@@ -152,8 +175,6 @@ def _open_excel(path: Path, fields: Sequence[Field], sheet: str | None) -> Table
                     yield line, cells
                 if on_position is not None and line % 20_000 == 0:
                     on_position(min(line / total, 1.0))
-        finally:
-            wb.close()
 
     return Table(path, "xlsx", [h.strip() for h in header], header_line, None, None, rows)
 
@@ -207,15 +228,15 @@ def resolve(header: Sequence[str], fields: Sequence[Field], mapping: ColumnMappi
     for name, column in chosen.items():
         if name not in names:
             raise InputFileError(
-                f"Champ inconnu dans la correspondance : {name!r} "
+                f"Champ inconnu dans la correspondance : « {shown_name(name)} » "
                 f"(champs possibles : {', '.join(sorted(names))})."
             )
         if not column:
             continue
         if column not in positions:
             raise InputFileError(
-                f"La colonne « {column} » prévue pour « {name} » est absente du fichier "
-                f"(colonnes trouvées : {', '.join(h for h in header if h)})."
+                f"La colonne « {shown_name(column)} » prévue pour « {name} » est absente du fichier "
+                f"(colonnes trouvées : {shown_names(header)})."
             )
         index[name] = positions[column]
     return index
@@ -250,14 +271,18 @@ class Preview:
 
 
 def preview(path: Path, fields: Sequence[Field], n: int = 10, sheet: str | None = None) -> Preview:
-    table = open_export(path, fields, sheet)
+    return preview_table(open_export(path, fields, sheet), fields, n)
+
+
+def preview_table(table: Table, fields: Sequence[Field], n: int = 10) -> Preview:
+    """The preview of an export already opened (its header read, checked if need be, and nothing else)."""
     first: list[list[str]] = []
     for _, row in table.rows():
         first.append(row)
         if len(first) >= n:
             break
     return Preview(
-        Path(path).name,
+        Path(table.path).name,
         table.kind,
         table.encoding,
         table.separator,

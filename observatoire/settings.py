@@ -74,6 +74,22 @@ class Settings(BaseSettings):
     small_count_threshold: int = Field(5, ge=1)
     host: str = "127.0.0.1"
     port: int = 8050
+    # Sessions of the application role (seconds, 0: none): a runaway query or a transaction left open cannot hold
+    # a connection for ever. Pages and exports ask for less than 5 s; an import raises both for its own
+    # transaction to ``import_timeout_s`` (a million rows take some 10 s).
+    statement_timeout_s: int = Field(60, ge=0)
+    idle_in_transaction_timeout_s: int = Field(60, ge=0)
+    import_timeout_s: int = Field(900, ge=0)
+    # Connections of one process (as many again may be opened for a burst); waiting longer than
+    # ``db_pool_timeout_s`` for one gives a French « try again » instead of a page that hangs.
+    db_pool_size: int = Field(10, ge=1)
+    db_pool_timeout_s: float = Field(5, gt=0)
+    # Upload pages: a check or a commit running longer is stopped; how many run at once, per account and in all;
+    # how many megabytes of dropped files an account may leave waiting.
+    job_timeout_s: int = Field(900, ge=1)
+    jobs_per_user: int = Field(2, ge=1)
+    jobs_total: int = Field(4, ge=1)
+    pending_uploads_mb: int = Field(200, ge=1)
 
     @field_validator("commune")
     @classmethod

@@ -46,6 +46,8 @@ class Source:
     retention: Retention | None = None
     freshness: Freshness | None = None
     map_permission: str = "carte.voir"  # the roles holding it see the source's events on the map
+    # The roles holding it are told what the source holds (home page: latest period, row count); None: nobody.
+    view_permission: str | None = None
     colour: str | None = None  # of its points on the map (Okabe–Ito, colour-blind safe)
     importer: str | None = None  # "module:function" of its import
     demo: str | None = None  # module of sample_data generating and loading its demo files
@@ -83,6 +85,7 @@ SOURCES: tuple[Source, ...] = (
         "Bases statistiques SSMSI",
         "SSMSI",
         freshness=Freshness("obs.pn_stat", "SELECT max(year)::text FROM obs.pn_stat WHERE count IS NOT NULL"),
+        view_permission="stats.voir",
         importer="ingest.ssmsi:import_ssmsi",
         demo="sample_data.ssmsi",
     ),
@@ -96,6 +99,7 @@ SOURCES: tuple[Source, ...] = (
             "SELECT to_char(make_date(max(year * 100 + month) / 100, max(year * 100 + month) % 100, 1), "
             "'MM/YYYY') FROM obs.etat4001_count",
         ),
+        view_permission="stats.voir",
         importer="ingest.etat4001:import_etat4001",
         demo="sample_data.etat4001",
     ),
@@ -116,6 +120,7 @@ SOURCES: tuple[Source, ...] = (
         freshness=Freshness(
             "obs.pm_intervention", "SELECT to_char(max(occurred_at), 'DD/MM/YYYY') FROM obs.pm_intervention"
         ),
+        view_permission="pm.voir",
         colour="#E69F00",
         importer="ingest.police_municipale:commit",
         demo="sample_data.police_municipale",
@@ -127,6 +132,7 @@ SOURCES: tuple[Source, ...] = (
         event_code="pn",
         undo_tables=("obs.pn_fact",),
         map_permission="stats.voir",
+        view_permission="stats.voir",
         colour="#0072B2",
         importer="ingest.pn_faits:commit",
         demo="sample_data.pn_faits",
@@ -138,6 +144,7 @@ SOURCES: tuple[Source, ...] = (
         event_code="routes",
         freshness=Freshness("obs.road_accident", "SELECT max(year)::text FROM obs.road_accident"),
         map_permission="routes.voir",
+        view_permission="routes.voir",
         colour="#009E73",
         importer="ingest.baac:import_baac",
         demo="sample_data.baac",

@@ -86,6 +86,29 @@ def test_dry_run_and_validate_store_nothing(engine, tmp_path):
         assert conn.execute(sa.text("SELECT count(*) FROM obs.import_batch")).scalar() == 0
 
 
+def test_a_dry_run_says_what_would_be_added_and_names_no_batch(engine, tmp_path, cli_env):
+    f = write_export(tmp_path / "bad.csv", rows=[*ROWS, BAD])
+    report = pm.commit(engine, f, dry_run=True, accept_valid=True, commune="04112")
+    assert report.batch_id is None and report.status == "essai"
+    assert report.summary() == (
+        "bad.csv (essai, rien n'est enregistré) : 5 lignes lues, 4 seraient ajoutées, 0 déjà présentes, 1 rejetées"
+    )
+    result = run_cli("import", "pm", str(f), "--dry-run", "--accept-valid")
+    assert result.exit_code == 0, result.output
+    assert "4 seraient ajoutées" in result.output
+    assert "insérées" not in result.output and "lot n°" not in result.output
+    result = run_cli("import", "pm", str(f), "--dry-run")  # refused: still nothing stored, no batch named
+    assert result.exit_code == 1 and "lot n°" not in result.output
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM obs.import_batch")).scalar() == 0
+        assert (
+            conn.execute(sa.text("SELECT count(*) FROM obs.audit_log WHERE action LIKE 'import%'")).scalar()
+            == 0
+        )
+    result = run_cli("import", "pm", str(f), "--accept-valid")
+    assert "4 insérées" in result.output and "(lot n° " in result.output
+
+
 def test_unknown_labels_are_kept_listed_with_a_suggestion_and_learnt(engine, tmp_path):
     from observatoire.police_municipale import catalogue as pm_catalogue
 

@@ -15,6 +15,7 @@ import pytest
 
 from dashboard import uploads
 from observatoire.errors import InputFileError, ObservatoireError, PersonalDataRefused, ValidationFailed
+from observatoire.settings import Settings
 
 STORE = uploads.UploadStore(suffixes=(".csv",), wrong_type="« {name} » n'est pas un CSV.", max_bytes=64)
 
@@ -22,7 +23,7 @@ STORE = uploads.UploadStore(suffixes=(".csv",), wrong_type="« {name} » n'est p
 @pytest.fixture
 def home(tmp_path):
     app = flask.Flask(__name__)
-    app.config["OBS_SETTINGS"] = SimpleNamespace(home=str(tmp_path))
+    app.config["OBS_SETTINGS"] = Settings(home=tmp_path, environment="test")
     with app.app_context():
         yield tmp_path
 
@@ -197,3 +198,92 @@ def test_a_job_on_a_missing_or_foreign_upload_ends_at_once(home):
     )
     assert _wait(missing, "agent").result == {"ok": False, "message": "Déposez d'abord un fichier."}
     assert upload.path.exists()
+
+
+def _limited(**limits) -> None:
+    config = flask.current_app.config
+    config["OBS_SETTINGS"] = config["OBS_SETTINGS"].model_copy(update=limits)
+
+
+def _held(owner: str, release: threading.Event, name: str = "export.csv") -> str:
+    upload = STORE.save(_data_url("a;b"), name, owner)
+    return uploads.start_job(
+        owner,
+        "verification",
+        lambda path, progress: release.wait(10) and {},
+        store=STORE,
+        token=upload.token,
+        first_stage="lecture",
+    )
+
+
+def test_an_account_runs_so_many_jobs_at_once_and_the_server_so_many(home):
+    _limited(jobs_per_user=2, jobs_total=3)
+    release = threading.Event()
+    try:
+        running = [_held("agent", release), _held("agent", release)]
+        third = _held("agent", release)
+        assert _wait(third, "agent").result == {
+            "ok": False,
+            "message": "Vous avez déjà 2 traitement(s) en cours (au plus 2 à la fois par compte) : attendez "
+            "qu'ils se terminent, puis relancez celui-ci.",
+        }
+        running.append(_held("collegue", release))  # another account still may
+        fourth = _held("autre", release)
+        assert "Le serveur traite déjà 3 fichiers" in _wait(fourth, "autre").result["message"]
+    finally:
+        release.set()
+    assert all(
+        _wait(j, owner).result["ok"] for j, owner in zip(running, ["agent", "agent", "collegue"], strict=True)
+    )
+    assert _wait(_held("agent", release), "agent").result["ok"]  # ended jobs no longer count
+
+
+def test_a_job_running_too_long_is_answered_as_stopped(home):
+    _limited(job_timeout_s=1)
+    release = threading.Event()
+
+    def stuck(path, progress):
+        release.wait(10)
+        raise RuntimeError("connexion fermée")  # what a task whose session was ended meets next
+
+    try:
+        started = time.monotonic()
+        upload = STORE.save(_data_url("a;b"), "export.csv", "agent")
+        job_id = uploads.start_job(
+            "agent", "verification", stuck, store=STORE, token=upload.token, first_stage="lecture"
+        )
+        stopped = _wait(job_id, "agent")
+        assert time.monotonic() - started < 5
+        assert stopped.result == {
+            "ok": False,
+            "message": "Le traitement a dépassé 1 seconde : il a été arrêté et rien n'a été enregistré. "
+            "Réessayez ; si cela se reproduit avec ce fichier, découpez-le par période ou prévenez "
+            "l'administrateur.",
+        }
+        # Its thread, stuck, still counts against the account's limit until it ends.
+        assert len(uploads._RUNNING) == 1
+    finally:
+        release.set()
+    deadline = time.time() + 10
+    while uploads._RUNNING and time.time() < deadline:
+        time.sleep(0.02)
+    assert not uploads._RUNNING
+    assert uploads.job(job_id, "agent").result == stopped.result  # its late answer does not replace it
+    assert _files(home) == []  # nothing of a stopped job is kept
+
+
+def test_an_account_keeps_so_many_megabytes_waiting(home):
+    _limited(pending_uploads_mb=1)
+    store = uploads.UploadStore(suffixes=(".csv",), wrong_type="pas un CSV", max_bytes=10**7)
+    first = store.save(_data_url("x" * 600_000), "premier.csv", "agent")
+    with pytest.raises(InputFileError) as refused:
+        store.save(_data_url("y" * 600_000), "second.csv", "agent")
+    assert refused.value.message == (
+        "Vos fichiers déposés et pas encore enregistrés occupent déjà 0,6 Mo ; avec « second.csv » (0,6 Mo), "
+        "ils dépasseraient 1 Mo par compte. Enregistrez-les ou attendez la fin des traitements en cours ; un "
+        "fichier abandonné est effacé au bout de 2 h."
+    )
+    store.save(_data_url("y" * 600_000), "second.csv", "collegue")  # each account its own share
+    store.delete(first.token)
+    store.save(_data_url("y" * 600_000), "second.csv", "agent")

@@ -7,7 +7,7 @@ from dash import dash_table, html
 from dashboard.components import formatting as fmt
 from dashboard.components.maps import basemap, legend, levels_in, map_frame, outline_layers, source_line
 from dashboard.context import engine, settings
-from dashboard.security import register_page
+from dashboard.security import current_role, register_page
 from observatoire.overview import data_freshness
 from observatoire.territories import commune_overview
 
@@ -72,7 +72,7 @@ def render(**_params) -> html.Div:
         page_size=20,
         style_cell={"fontFamily": "inherit", "textAlign": "left", "padding": "4px 8px"},
     )
-    freshness = data_freshness(engine())
+    freshness = data_freshness(engine(), current_role())
     sources = html.Table(
         [
             html.Caption("Données chargées"),

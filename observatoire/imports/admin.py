@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from observatoire import audit
+from observatoire.db import allow_long_work
 from observatoire.errors import NotFound, ObservatoireError, PermissionDenied
 from observatoire.permissions import allowed
 from observatoire.sources import SOURCES
@@ -74,6 +75,7 @@ def undo_import(engine: Engine, batch_id: int, *, user: str | None = None, role:
     if role is not None and not allowed(role, "imports.annuler"):
         raise PermissionDenied("Votre rôle ne permet pas d'annuler un import.")
     with engine.begin() as conn:
+        allow_long_work(conn)  # a batch of a million rows
         batch = conn.execute(
             sa.text("SELECT source, file_name, status FROM obs.import_batch WHERE id = :b FOR UPDATE"),
             {"b": batch_id},

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from observatoire.db import allow_long_work
 from observatoire.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,12 @@ class ImportReport:
         return data
 
     def summary(self) -> str:
+        """One line; a dry run (``essai``) says what an import would add, and has no batch number."""
+        if self.status == "essai":
+            return (
+                f"{self.file_name} (essai, rien n'est enregistré) : {self.rows_read} lignes lues, "
+                f"{self.inserted} seraient ajoutées, {self.duplicates} déjà présentes, {self.rejected} rejetées"
+            )
         return (
             f"{self.file_name} : {self.rows_read} lignes lues, {self.inserted} insérées, "
             f"{self.duplicates} déjà présentes, {self.rejected} rejetées"
@@ -144,6 +151,7 @@ def run_import(
 
     try:
         with engine.begin() as conn:
+            allow_long_work(conn)
             earlier = previous_import(conn, source, sha)
             if earlier:
                 report.warnings.append(
@@ -162,6 +170,7 @@ def run_import(
             _close_batch(conn, batch_id, report)
             if dry_run:
                 conn.rollback()
+                report.batch_id = None  # rolled back: no batch bears this number
             else:
                 audit.record(
                     conn,
@@ -179,7 +188,9 @@ def run_import(
     except ValidationFailed:
         report.status = "echec"
         report.inserted = 0
-        _record_failure(engine, source, path, sha, user, report)
+        report.batch_id = None
+        if not dry_run:  # a dry run stores nothing, its refusal neither
+            _record_failure(engine, source, path, sha, user, report)
         raise
     return report
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from observatoire import audit
+from observatoire.db import allow_long_work
 from observatoire.errors import ObservatoireError
 from observatoire.settings import Settings
 from observatoire.sources import SOURCES
@@ -17,6 +18,7 @@ def purge_source_data(engine: Engine, settings: Settings, by_login: str | None) 
     """Purge every retained source; returns table → (rows removed, retention in years)."""
     removed = {}
     with engine.begin() as conn:
+        allow_long_work(conn)
         for source in SOURCES:
             rule = source.retention
             if rule is None:
