@@ -94,7 +94,9 @@ class _Reader(ExcelReader):
 
     def read_strings(self) -> None:
         part = self.package.find(SHARED_STRINGS)
-        self.shared_strings = LazyStrings(self.archive, part.PartName[1:]) if part is not None else []
+        self.shared_strings: LazyStrings | list[str] = (
+            LazyStrings(self.archive, part.PartName[1:]) if part is not None else []
+        )
 
     def read_worksheets(self) -> None:
         for sheet, rel in self.parser.find_sheets():
