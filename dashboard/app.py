@@ -214,4 +214,5 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     _import_pages()
     security.bind_callbacks(app)
     app.layout = _shell
+    server.config[security.SCRIPT_HASHES] = app.csp_hashes  # the CSP allows Dash's inline scripts by hash
     return app

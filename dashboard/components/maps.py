@@ -8,6 +8,7 @@ from typing import Any
 import dash_leaflet as dl
 from dash import html
 
+from dashboard.components import markup
 from dashboard.components.palette import OKABE_ITO, with_alpha
 from observatoire.settings import Settings
 
@@ -40,6 +41,16 @@ def basemap(settings: Settings) -> list[Any]:
     return [dl.TileLayer(url=settings.tiles_url, attribution=settings.tiles_attribution, maxZoom=19)]
 
 
+# --- Tooltips ---------------------------------------------------------------------------------------------
+
+
+def with_tooltip(feature: dict[str, Any], text: str) -> dict[str, Any]:
+    """``feature`` with its hover text, the only way a page sets a GeoJSON feature's ``tooltip``: Leaflet
+    inserts that property as HTML, so the text is escaped here (territory names, labels and sectors come from
+    imported files)."""
+    return {**feature, "properties": {**feature["properties"], "tooltip": markup.text(text)}}
+
+
 # --- Territory outlines ---------------------------------------------------------------------------------
 
 
@@ -51,13 +62,7 @@ def levels_in(collection: dict[str, Any]) -> list[str]:
 
 def _outline(collection: dict[str, Any], level: str, prefix: str, style: dict[str, Any]) -> dl.GeoJSON | None:
     features = [
-        {
-            **f,
-            "properties": {
-                **f["properties"],
-                "tooltip": f"{f['properties']['name']} ({f['properties']['code']})",
-            },
-        }
+        with_tooltip(f, f"{f['properties']['name']} ({f['properties']['code']})")
         for f in collection["features"]
         if f["properties"]["level"] == level
     ]
@@ -85,8 +90,13 @@ def outline_overlays(
             collection, level, prefix, {**OUTLINE_STYLES[level], "fillOpacity": 0, "fill": False}
         )
         if layer is not None:
-            overlays.append(dl.Overlay(layer, name=LEVEL_LABELS[level], checked=level not in hidden))
+            overlays.append(overlay(layer, LEVEL_LABELS[level], checked=level not in hidden))
     return overlays
+
+
+def overlay(layer: Any, name: str, checked: bool = True) -> dl.Overlay:
+    """An entry of a ``dl.LayersControl``, whose name Leaflet inserts as HTML: escaped like a tooltip."""
+    return dl.Overlay(layer, name=markup.text(name), checked=checked)
 
 
 # --- Legend -----------------------------------------------------------------------------------------------

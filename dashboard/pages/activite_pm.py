@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
-from dashboard.components import downloads
+from dashboard.components import downloads, markup
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
 from dashboard.components.maps import (
@@ -24,6 +24,7 @@ from dashboard.components.maps import (
     outline_layers,
     source_line,
     swatch,
+    with_tooltip,
 )
 from dashboard.components.palette import (
     CHART_BACKGROUND,
@@ -244,7 +245,7 @@ def _bar(
 ) -> dcc.Graph:
     fig = go.Figure(
         go.Bar(
-            y=labels,
+            y=[markup.text(label) for label in labels],  # Plotly reads labels as HTML
             x=values,
             orientation="h",
             marker_color=colours,
@@ -384,9 +385,9 @@ def _months_block(f: dict, threshold: int | None) -> html.Section:
             go.Bar(
                 x=[pd.Timestamp(m) for m in part["month"]],
                 y=part["count"],
-                name=fam,
+                name=markup.text(fam),  # Plotly reads names as HTML
                 marker_color=colour[fam],
-                hovertemplate="%{x|%m/%Y} : %{y:,.0f}<extra>" + fam + "</extra>",
+                hovertemplate="%{x|%m/%Y} : %{y:,.0f}<extra>%{fullData.name}</extra>",
             )
         )
     fig.update_layout(
@@ -579,7 +580,7 @@ def _zone_map(frame: pd.DataFrame, level: str, threshold: int | None) -> html.Di
         text = f"{feat['properties']['name']} : " + (
             f"< {threshold}" if key == "masque" else fmt.number(value)
         )
-        groups.setdefault(key, []).append({**feat, "properties": {**feat["properties"], "tooltip": text}})
+        groups.setdefault(key, []).append(with_tooltip(feat, text))
     import dash_leaflet as dl
 
     layers = []

@@ -23,7 +23,15 @@ from dash import Input, Output, State, dcc, html
 from dashboard.components import downloads
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
-from dashboard.components.maps import basemap, legend_item, outline_overlays, source_line, swatch, view_of
+from dashboard.components.maps import (
+    basemap,
+    legend_item,
+    outline_overlays,
+    source_line,
+    swatch,
+    view_of,
+    with_tooltip,
+)
 from dashboard.components.palette import MASKED, OKABE_ITO, SEQUENTIAL, sequential
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
@@ -370,9 +378,7 @@ def _classed_layers(
     groups: dict[str, list] = {}
     for feat, b in zip(features, classes["bins"], strict=True):
         group = "masque" if b is None else str(b)
-        groups.setdefault(group, []).append(
-            {**feat, "properties": {**feat["properties"], "tooltip": tooltip(feat["properties"])}}
-        )
+        groups.setdefault(group, []).append(with_tooltip(feat, tooltip(feat["properties"])))
     layers = []
     for group, feats in sorted(groups.items()):
         fill = MASKED if group == "masque" else palette[int(group)]
@@ -491,7 +497,7 @@ def _hotspots(f, role, cell) -> dict[str, Any]:
         text = f"{p['class_label']} — {_events_word(p['count'])}" + (
             f", z = {_n(p['z'], 2)}" if "z" in p else ""
         )
-        groups.setdefault(p["class"], []).append({**feat, "properties": {**p, "tooltip": text}})
+        groups.setdefault(p["class"], []).append(with_tooltip(feat, text))
     layers, items = [], []
     for entry in result["legend"]:
         feats = groups.get(entry["class"])
@@ -555,7 +561,7 @@ def _density(f, role) -> dict[str, Any]:
             dl.GeoJSON(
                 data={
                     "type": "FeatureCollection",
-                    "features": [{**feat, "properties": {**p, "tooltip": text}}],
+                    "features": [with_tooltip(feat, text)],
                 },
                 id=f"carte-densite-{p['level']}",
                 style={"color": p["colour"], "weight": 0.5, "fillColor": p["colour"], "fillOpacity": 0.45},

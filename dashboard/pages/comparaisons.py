@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
-from dashboard.components import downloads, formatting
+from dashboard.components import downloads, formatting, markup
 from dashboard.components.controls import dropdown
 from dashboard.components.palette import CHART_BACKGROUND, CHART_GRID, OKABE_ITO
 from dashboard.components.tables import frame_table
@@ -230,7 +230,7 @@ def _chart(records: list[dict], label: str, chart_id: str) -> dcc.Graph:
             go.Scatter(
                 x=part.year,
                 y=part.rate_per_1000,
-                name=name,
+                name=markup.text(name),  # a territory's name, which Plotly reads as HTML
                 mode="lines+markers",
                 line={"color": PALETTE[i % len(PALETTE)]},
                 error_y={
@@ -240,7 +240,7 @@ def _chart(records: list[dict], label: str, chart_id: str) -> dcc.Graph:
                     "arrayminus": part.rate_per_1000 - part.ci_low,
                     "thickness": 1,
                 },
-                hovertemplate="%{x} : %{y:.2f} ‰<extra>" + name + "</extra>",
+                hovertemplate="%{x} : %{y:.2f} ‰<extra>%{fullData.name}</extra>",
             )
         )
     fig.update_layout(

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard.components import downloads
+from dashboard.components import downloads, markup
 from dashboard.components import formatting as fmt
 from dashboard.components.maps import (
     LEVEL_LABELS,
@@ -25,6 +25,7 @@ from dashboard.components.maps import (
     map_frame,
     outline_items,
     outline_layers,
+    overlay,
     source_line,
 )
 from dashboard.components.palette import CHART_BACKGROUND, CHART_GRID, OKABE_ITO
@@ -298,7 +299,7 @@ def _count(value: Any) -> str:
 def _figure(title: str, height: int = 360) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(
-        title=title,
+        title=markup.text(title),  # it names the territory, and Plotly reads titles as HTML
         separators=", ",
         height=height,
         margin={"l": 50, "r": 20, "t": 50, "b": 40},
@@ -617,10 +618,9 @@ def _point_layers(points: dict[str, Any]) -> list[Any]:
             )
         if markers:
             overlays.append(
-                dl.Overlay(
+                overlay(
                     dl.LayerGroup(markers, id=f"securite-points-{key}"),
-                    name=f"{label} ({fmt.number(len(markers))})",
-                    checked=True,
+                    f"{label} ({fmt.number(len(markers))})",
                 )
             )
     return overlays
@@ -660,10 +660,9 @@ def _site_layer(sites: dict[str, Any]) -> list[Any]:
     if not circles:
         return []
     return [
-        dl.Overlay(
+        overlay(
             dl.LayerGroup(circles, id="securite-sites-couche"),
-            name=f"Sites dangereux ({fmt.number(len(circles))})",
-            checked=True,
+            f"Sites dangereux ({fmt.number(len(circles))})",
         )
     ]
 
