@@ -85,6 +85,11 @@ def check_mapping(source: EventSource, header: Sequence[str], index: dict[str, i
                              f"colonnes X et Y, sinon {source.nothing_placed}.")
 
 
+def strict_columns(source: EventSource, index: dict[str, int]) -> dict[int, str]:
+    """The columns strictly parsed (dates, times, coordinates) and their kind, for the personal-data guard."""
+    return {index[f.name]: f.kind for f in source.fields if f.kind in privacy.STRICT_KINDS and f.name in index}
+
+
 class _Parsers:
     """Date, time and number parsing with one cache per distinct string (exports repeat them a lot)."""
 
@@ -162,8 +167,7 @@ def _stage(source: EventSource, table: Table, index: dict[str, int], crs: str, r
     extras = source.extra_fields
     header = table.header
     names = {name: header[i] for name, i in index.items()}
-    skip = {index[n] for n in ("date", "time", "x", "y") if n in index}
-    guard = privacy.ContentGuard(header, skip=skip)
+    guard = privacy.ContentGuard(header, strict=strict_columns(source, index))
     parse = _Parsers()
     get = {name: index.get(name) for name in CORE_FIELDS}
     i_date, i_time, i_label, i_addr, i_x, i_y, i_id = (get[n] for n in CORE_FIELDS)
@@ -240,7 +244,7 @@ def _stage(source: EventSource, table: Table, index: dict[str, int], crs: str, r
     return {name: pa.array(list(values), kind) for (name, kind), values in zip(types, by_column, strict=True)}
 
 
-def _screen(data: columnar.Columns, header: list[str], index: dict[str, int]) -> np.ndarray:
+def _screen(source: EventSource, data: columnar.Columns, header: list[str], index: dict[str, int]) -> np.ndarray:
     """The rows of blanks only (skipped, as the row reader skips them), after the personal-data guard has gone
     over every column of the whole file: nothing of a refused file is ever written, even in part."""
     n = len(data)
@@ -253,8 +257,7 @@ def _screen(data: columnar.Columns, header: list[str], index: dict[str, int]) ->
         joined = pc.binary_join_element_wise(*[columnar.plain(c.take(picked)) for c in cols], "")
         results, codes = columnar.by_distinct(joined, lambda v: not v.strip())
         blank[maybe] = np.array(results, dtype=bool)[codes]
-    skip = {index[f] for f in ("date", "time", "x", "y") if f in index}
-    privacy.first_violation(header, cols, data.lines, skip=skip, ignore=blank)
+    privacy.first_violation(header, cols, data.lines, strict=strict_columns(source, index), ignore=blank)
     return blank
 
 
@@ -439,7 +442,7 @@ def load_events(conn: Connection, batch_id: int, report: ImportReport, *, source
     with staging.timed(report, "lecture"):
         data = columnar.read_regular(table)
         if data is not None:
-            blank = _screen(data, table.header, index)
+            blank = _screen(source, data, table.header, index)
             total = len(data)
         else:
             whole = _stage(source, table, index, mapping.crs, report, progress)

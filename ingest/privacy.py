@@ -3,6 +3,12 @@
 A header or a value that looks nominative stops the import before anything is staged. Messages name the
 column, the line and the rule, never the value itself, so the refusal report holds no personal data.
 
+Every column of the file is guarded, whether the mapping uses it or not: a nominative column refuses the file
+even when nothing of it would be stored, as the charter asks (an unmapped column is never stored, but a file
+carrying one is not a file the observatoire accepts), and so do cells beyond the header on a wider row. The
+columns strictly parsed as dates, times or coordinates are guarded only in their values that do not read as
+such (a value that fails to parse is shown in the import report: it must not be a name).
+
 All the rules are in :data:`RULES`, in the order they are tried: a :class:`HeaderRule` for column names, a
 :class:`ValueRule` for cell values, each with the French name the user reads in the message. To add a rule,
 add an entry there (and a refused and an accepted example to ``tests/test_privacy_guard.py``).
@@ -11,9 +17,10 @@ add an entry there (and a refused and an accepted example to ``tests/test_privac
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ingest import reading
 from observatoire.errors import PersonalDataRefused
 from observatoire.text import normalise_header
 
@@ -350,22 +357,58 @@ def _refuse(header: Sequence[str], i: int, line: int, rule: str) -> PersonalData
         f"une donnée personnelle (règle : {rule}). {ADVICE}")
 
 
-class ContentGuard:
-    """Checks values as rows stream by; each distinct value of a column is checked once."""
+# A coordinate as the readers take one: longitude/latitude in degrees or Lambert-93 metres.
+_COORDINATE_RANGES = ((-180.0, 180.0), (100_000.0, 7_200_000.0))
 
-    def __init__(self, header: Sequence[str], skip: Iterable[int] = ()):
+
+def reads_as(kind: str, value: str) -> bool:
+    """Whether ``value`` reads as what a strictly parsed column holds (``date``: a date, perhaps followed by a
+    time; ``time``; ``number``: a coordinate): such a value is what it says, not a name or a phone number,
+    even when a rule would match it (``43.0612345678``, ``0.0416666667`` of an Excel time)."""
+    value = value.strip()
+    try:
+        if kind == "date":
+            day, _, moment = value.replace("T", " ", 1).partition(" ")
+            return reading.parse_date(day) is not None and (not moment.strip() or reading.parse_time(moment) is not None)
+        if kind == "time":
+            return reading.parse_time(value) is not None
+        if kind == "number":
+            number = reading.parse_decimal(value)
+            return number is not None and any(low <= number <= high for low, high in _COORDINATE_RANGES)
+    except ValueError:
+        return False
+    return False
+
+
+def _strict_rule(value: str, kind: str | None) -> str | None:
+    rule = value_rule(value)
+    return None if rule and kind and reads_as(kind, value) else rule
+
+
+STRICT_KINDS = ("date", "time", "number")
+
+
+class ContentGuard:
+    """Checks values as rows stream by; each distinct value of a column is checked once.
+
+    ``strict`` maps the columns strictly parsed (dates, times, coordinates) to their kind: their values are
+    guarded only when they do not read as such (see :func:`reads_as`)."""
+
+    def __init__(self, header: Sequence[str], strict: Mapping[int, str] | None = None):
         self.header = list(header)
-        self.skip = set(skip)  # strictly parsed columns (dates, coordinates) cannot hide a name
+        self.strict = dict(strict or {})
         self._seen: list[set[str]] = [set() for _ in self.header]
 
     def check(self, line: int, row: Sequence[str]) -> None:
+        while len(row) > len(self._seen):  # cells beyond the header: never stored, still guarded
+            self._seen.append(set())
         for i, value in enumerate(row):
-            if i in self.skip or not value or i >= len(self._seen):
+            if not value:
                 continue
             seen = self._seen[i]
             if value in seen:
                 continue
-            rule = value_rule(value)
+            rule = _strict_rule(value, self.strict.get(i))
             if rule:
                 raise _refuse(self.header, i, line, rule)
             if len(seen) < 50_000:  # bounded memory on columns of unique values
@@ -373,7 +416,7 @@ class ContentGuard:
 
 
 def first_violation(header: Sequence[str], columns: Sequence[object], lines: object,
-                    skip: Iterable[int] = (), ignore: object = None) -> None:
+                    strict: Mapping[int, str] | None = None, ignore: object = None) -> None:
     """The guard over whole columns (pyarrow string arrays, one per header column): raises as
     :class:`ContentGuard` would on the first offending row, naming the same column, line and rule.
 
@@ -385,11 +428,9 @@ def first_violation(header: Sequence[str], columns: Sequence[object], lines: obj
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    skip = set(skip)
+    strict = dict(strict or {})
     hits: list[tuple[int, int, str]] = []  # (row, column, rule)
     for i, column in enumerate(columns):
-        if i in skip or i >= len(header):
-            continue
         values = column.dictionary if isinstance(column, pa.DictionaryArray) else column  # each distinct once
         suspect = pc.match_substring_regex(values, COLUMN_PREFILTER)
         if not pc.any(suspect).as_py():
@@ -404,7 +445,7 @@ def first_violation(header: Sequence[str], columns: Sequence[object], lines: obj
                 continue
             value = column[int(row)].as_py()
             if value not in checked:
-                checked[value] = value_rule(value) if value else None
+                checked[value] = _strict_rule(value, strict.get(i)) if value else None
             if checked[value]:
                 hits.append((int(row), i, checked[value]))  # type: ignore[arg-type]
                 break

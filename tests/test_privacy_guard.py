@@ -255,6 +255,41 @@ def test_an_unmapped_column_is_guarded_by_both_readers(engine, tmp_path, value):
         assert "« Divers »" in message and f"ligne {line}," in message and value not in message
 
 
+def test_cells_beyond_the_header_are_guarded(engine, tmp_path):
+    rows = _rows(5)
+    rows[2] = [*rows[2], "", "M. DUPONT Jean"]
+    path = _write(tmp_path / "large.csv", HEADER, rows)
+    message = _refused(engine, path)
+    assert "n° 12 (sans en-tête)" in message and "ligne 4," in message
+
+
+@pytest.mark.parametrize("column,value", [("Date", "M. DUPONT Jean"), ("Heure", "06 12 34 56 78"),
+                                          ("X", "0612345678"), ("Y", "+32 470 12 34 56")])
+def test_a_date_time_or_coordinate_column_holding_personal_data_is_refused(engine, tmp_path, column, value):
+    """Such a value fails to parse: it would be written in the import report."""
+    for path, line, _ in _both_files(tmp_path, column, value):
+        message = _refused(engine, path)
+        assert f"« {column} »" in message and f"ligne {line}," in message
+
+
+def test_a_coordinate_or_a_time_that_looks_like_a_number_of_a_person_is_what_it_says(engine, tmp_path, monkeypatch):
+    """Longitude 5.0612345678 holds the digits of a mobile telephone number, an Excel time 0.0416666667 those of a
+    landline: read as what their column holds, they pass; the same text in a text column would not."""
+    assert value_rule("5.0612345678") and value_rule("0.0416666667")
+    rows = _rows(BIG)
+    rows[DEEP][4:6] = ["5.0612345678", "43.8342"]
+    rows[DEEP + 1][1] = "0.0416666667"
+    path = _write(tmp_path / "grand.csv", HEADER, rows)
+    for by_rows in (False, True):
+        with monkeypatch.context() as m:
+            if by_rows:
+                m.setattr(columnar, "read_regular", lambda table: None)
+            report = pm.commit(engine, path, commune="04112", dry_run=True)
+        assert report.rows_read == BIG and report.errors_total == 0
+    preview_file = _write(tmp_path / "apercu.csv", HEADER, rows[DEEP:DEEP + 3])
+    assert pm.preview(preview_file).rows[0][4] == "5.0612345678"
+
+
 def test_ordinary_values_are_imported_by_both_readers(engine, tmp_path, monkeypatch):
     """Each ordinary value in each text column, mapped or not, of a large file: nothing is refused."""
     header = [*HEADER, "Divers"]
