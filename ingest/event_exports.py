@@ -177,11 +177,10 @@ def _stage(source: EventSource, table: Table, index: dict[str, int], crs: str, r
     counts = {WGS84: 0, LAMBERT93: 0}
     on_position = (lambda share: progress("lecture", share)) if progress else None
     kept: list[list] = []
-    for line, row in table.rows(on_position):
+    for line, row in guard.rows(table.rows(on_position)):
         report.rows_read += 1
         if len(row) < width:
             row = row + [""] * (width - len(row))
-        guard.check(line, row)
         bad = False
         when = row[i_date].strip() if i_date is not None else ""
         if not when:

@@ -36,6 +36,7 @@ def preview(source: EventSource, path: Path, n: int = 10, sheet: str | None = No
     guard = privacy.ContentGuard(result.header, strict=strict_columns(source, proposed))
     for i, row in enumerate(result.rows, start=result.header_line + 1):
         guard.check(i, row)
+    guard.finish()
     return result
 
 

@@ -16,9 +16,11 @@ add an entry there (and a refused and an accepted example to ``tests/test_privac
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ingest import reading
 from observatoire.errors import PersonalDataRefused
@@ -388,31 +390,82 @@ def _strict_rule(value: str, kind: str | None) -> str | None:
 STRICT_KINDS = ("date", "time", "number")
 
 
+_Row = TypeVar("_Row", bound=Sequence[str])
+
+
 class ContentGuard:
-    """Checks values as rows stream by; each distinct value of a column is checked once.
+    """Checks rows as they stream by and raises on the first offending row and column, as
+    :func:`first_violation` does over whole columns.
+
+    Rows are gathered and checked ``batch`` at a time, at C speed as the column guard checks them
+    (:data:`COLUMN_PREFILTER`, then :func:`value_rule` once per distinct candidate), and at :meth:`finish`,
+    which the reader calls after the last row — and before passing on an error of its own, so that personal
+    data earlier in the file is what the user is told about. A refused file is thus refused a little further
+    in the reading, with the same message; nothing is written before the whole file has been read.
 
     ``strict`` maps the columns strictly parsed (dates, times, coordinates) to their kind: their values are
     guarded only when they do not read as such (see :func:`reads_as`)."""
 
-    def __init__(self, header: Sequence[str], strict: Mapping[int, str] | None = None):
+    def __init__(self, header: Sequence[str], strict: Mapping[int, str] | None = None, batch: int = 100_000):
         self.header = list(header)
         self.strict = dict(strict or {})
-        self._seen: list[set[str]] = [set() for _ in self.header]
+        self.batch = batch
+        self._rows: list[Sequence[str]] = []
+        self._lines: list[int] = []
 
     def check(self, line: int, row: Sequence[str]) -> None:
-        while len(row) > len(self._seen):  # cells beyond the header: never stored, still guarded
-            self._seen.append(set())
-        for i, value in enumerate(row):
-            if not value:
-                continue
-            seen = self._seen[i]
-            if value in seen:
-                continue
-            rule = _strict_rule(value, self.strict.get(i))
-            if rule:
-                raise _refuse(self.header, i, line, rule)
-            if len(seen) < 50_000:  # bounded memory on columns of unique values
-                seen.add(value)
+        self._rows.append(row)
+        self._lines.append(line)
+        if len(self._rows) >= self.batch:
+            self.finish()
+
+    def rows(self, rows: Iterable[tuple[int, _Row]]) -> Iterator[tuple[int, _Row]]:
+        """``rows`` (line, cells) checked as they pass, then :meth:`finish`: also when the reading fails, so that
+        personal data before an unreadable line is what the user is told about."""
+        try:
+            for line, row in rows:
+                self.check(line, row)
+                yield line, row
+        except Exception:
+            self.finish()
+            raise
+        self.finish()
+
+    def finish(self) -> None:
+        """Check the rows gathered since the last call; raise on the first offending row and column."""
+        rows, lines = self._rows, self._lines
+        self._rows, self._lines = [], []
+        if not rows:
+            return
+        width = max(map(len, rows))
+        if any(len(row) != width for row in rows):  # short rows padded; cells beyond the header guarded too
+            rows = [row if len(row) == width else [*row, *[""] * (width - len(row))] for row in rows]
+        # All the cells in one array, row after row: the first one breaking a rule is the first row's first column.
+        cells = list(itertools.chain.from_iterable(rows))
+        checked: dict[tuple[str | None, str], str | None] = {}
+        for k in _candidates(cells):
+            i = k % width
+            kind, value = self.strict.get(i), cells[k]
+            key = (kind, value)
+            if key not in checked:
+                checked[key] = _strict_rule(value, kind)
+            if checked[key]:
+                raise _refuse(self.header, i, lines[k // width], checked[key])  # type: ignore[arg-type]
+
+
+def _candidates(values: list[str]) -> Iterator[int]:
+    """The positions of the values :data:`COLUMN_PREFILTER` matches (those a rule may match), found at C speed."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        array = pa.array(values, pa.string())
+    except (UnicodeEncodeError, pa.ArrowException):  # a lone surrogate: each value by Python alone
+        yield from (k for k, v in enumerate(values) if _ANY.search(v))
+        return
+    suspect = pc.match_substring_regex(array, COLUMN_PREFILTER).to_numpy(zero_copy_only=False)
+    yield from (int(k) for k in np.flatnonzero(suspect))
 
 
 def first_violation(header: Sequence[str], columns: Sequence[object], lines: object,

@@ -20,6 +20,7 @@ from ingest import police_municipale as pm
 from ingest.privacy import (
     COLUMN_PREFILTER,
     RULES,
+    ContentGuard,
     HeaderRule,
     ValueRule,
     first_violation,
@@ -327,3 +328,36 @@ def test_the_column_guard_refuses_what_the_row_guard_refuses_on_random_values():
                 first_violation(["Divers"], [column], [2, 3])
         else:
             first_violation(["Divers"], [column], [2, 3])
+
+
+# --- The row guard checks rows in batches at C speed ------------------------------------------------------
+
+def test_the_row_guard_names_the_first_row_and_column_whatever_its_batches():
+    header = ["A", "B", "C"]
+    rows = [(k + 2, ["ok", "Tapage", f"MC-{k}"]) for k in range(20)]
+    rows[3] = (5, ["ok"])  # a short row
+    rows[9] = (11, ["ok", "Tapage", "x", "", "+32 470 12 34 56"])  # a wider one
+    rows[12] = (14, ["ok", "M. DUPONT", "AB123CD"])  # two in one row: the first column is named
+    rows[15] = (17, ["AB-123-CD", "ok", "ok"])
+    for batch in (1, 3, 7, 10, 100):
+        guard = ContentGuard(header, batch=batch)
+        with pytest.raises(PersonalDataRefused) as exc:
+            for _ in guard.rows(iter(rows)):
+                pass
+        assert "n° 5 (sans en-tête)" in exc.value.message and "ligne 11," in exc.value.message, batch
+        rows_after = [(line, row) for line, row in rows if line != 11]
+        guard = ContentGuard(header, batch=batch)
+        with pytest.raises(PersonalDataRefused) as exc:
+            for _ in guard.rows(iter(rows_after)):
+                pass
+        assert "« B »" in exc.value.message and "ligne 14," in exc.value.message, batch
+        assert "civilité" in exc.value.message
+
+
+def test_personal_data_before_an_unreadable_line_is_what_the_user_is_told(engine, tmp_path):
+    rows = _rows(2_000)  # the unreadable byte beyond the first block the reader decodes
+    rows[1][2] = "M. DUPONT Jean"
+    path = tmp_path / "illisible.csv"
+    path.write_bytes("\r\n".join(";".join(r) for r in [HEADER, *rows]).encode("utf-8") + b"\r\n12/03/2024;\x81\x8d;x\r\n")
+    message = _refused(engine, path)
+    assert "« Nature de l'intervention »" in message and "ligne 3," in message
