@@ -98,6 +98,13 @@ def check_mapping(source: EventSource, header: Sequence[str], index: dict[str, i
         )
 
 
+def strict_columns(source: EventSource, index: dict[str, int]) -> dict[int, str]:
+    """The columns strictly parsed (dates, times, coordinates) and their kind, for the personal-data guard."""
+    return {
+        index[f.name]: f.kind for f in source.fields if f.kind in privacy.STRICT_KINDS and f.name in index
+    }
+
+
 class _Parsers:
     """Date, time and number parsing with one cache per distinct string (exports repeat them a lot): each
     string gives its ISO text, or the error to report."""
@@ -193,8 +200,7 @@ def _stage(
     extras = source.extra_fields
     header = table.header
     names = {name: header[i] for name, i in index.items()}
-    skip = {index[n] for n in ("date", "time", "x", "y") if n in index}
-    guard = privacy.ContentGuard(header, skip=skip)
+    guard = privacy.ContentGuard(header, strict=strict_columns(source, index))
     parse = _Parsers()
     get = {name: index.get(name) for name in CORE_FIELDS}
     i_date, i_time, i_label, i_addr, i_x, i_y, i_id = (get[n] for n in CORE_FIELDS)
@@ -204,11 +210,10 @@ def _stage(
     counts = {WGS84: 0, LAMBERT93: 0}
     on_position = (lambda share: progress("lecture", share)) if progress else None
     kept: list[list] = []
-    for line, row in table.rows(on_position):
+    for line, row in guard.rows(table.rows(on_position)):
         report.rows_read += 1
         if len(row) < width:
             row = row + [""] * (width - len(row))
-        guard.check(line, row)
         bad = False
         when = row[i_date].strip() if i_date is not None else ""
         if not when:
@@ -283,7 +288,9 @@ def _stage(
     return {name: pa.array(list(values), kind) for (name, kind), values in zip(types, by_column, strict=True)}
 
 
-def _screen(data: columnar.Columns, header: list[str], index: dict[str, int]) -> np.ndarray:
+def _screen(
+    source: EventSource, data: columnar.Columns, header: list[str], index: dict[str, int]
+) -> np.ndarray:
     """The rows of blanks only (skipped, as the row reader skips them), after the personal-data guard has gone
     over every column of the whole file: nothing of a refused file is ever written, even in part."""
     n = len(data)
@@ -296,8 +303,7 @@ def _screen(data: columnar.Columns, header: list[str], index: dict[str, int]) ->
         joined = pc.binary_join_element_wise(*[columnar.plain(c.take(picked)) for c in cols], "")
         results, codes = columnar.by_distinct(joined, lambda v: not v.strip())
         blank[maybe] = np.array(results, dtype=bool)[codes]
-    skip = {index[f] for f in ("date", "time", "x", "y") if f in index}
-    privacy.first_violation(header, cols, data.lines, skip=skip, ignore=blank)
+    privacy.first_violation(header, cols, data.lines, strict=strict_columns(source, index), ignore=blank)
     return blank
 
 
@@ -533,7 +539,7 @@ def load_events(
     with staging.timed(report, "lecture"):
         data = columnar.read_regular(table)
         if data is not None:
-            blank = _screen(data, table.header, index)
+            blank = _screen(source, data, table.header, index)
             total = len(data)
         else:
             whole = _stage(source, table, index, mapping.crs, report, progress)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 
 from ingest import privacy, profiles, tabular
-from ingest.event_exports import EventSource, Progress, check_mapping, load_events
+from ingest.event_exports import EventSource, Progress, check_mapping, load_events, strict_columns
 from ingest.geocoding import load_geocoder
 from ingest.tabular import ColumnMapping, Preview
 from observatoire.errors import PersonalDataRefused
@@ -47,9 +47,11 @@ def preview(source: EventSource, path: Path, n: int = 10, sheet: str | None = No
     table = tabular.open_export(path, source.fields, sheet)
     check_header(table.header)
     result = tabular.preview_table(table, source.fields, n=n)
-    guard = privacy.ContentGuard(result.header)
+    proposed = {name: result.header.index(column) for name, (column, _) in result.proposal.items()}
+    guard = privacy.ContentGuard(result.header, strict=strict_columns(source, proposed))
     for i, row in enumerate(result.rows, start=result.header_line + 1):
         guard.check(i, row)
+    guard.finish()
     return result
 
 
