@@ -109,41 +109,58 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _unreadable_workbook(path: Path, exc: Exception) -> InputFileError:
+    return InputFileError(
+        f"{path.name} n'est pas un classeur Excel lisible : il est endommagé, incomplet (copie ou téléchargement "
+        "interrompu ?) ou d'un autre format sous l'extension .xlsx. Ouvrez-le dans Excel ou LibreOffice et "
+        "enregistrez-le à nouveau en .xlsx, ou exportez-le en CSV.",
+        detail=f"{type(exc).__name__}: {exc}",
+    )
+
+
 def _open_excel(path: Path, fields: Sequence[Field], sheet: str | None) -> Table:
     try:
         from openpyxl import load_workbook
     except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
         raise InputFileError("La lecture des fichiers Excel demande le paquet openpyxl.") from exc
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise InputFileError(f"{path.name} n'est pas un classeur Excel lisible ({exc}).") from exc
-    if sheet and sheet not in book.sheetnames:
-        raise InputFileError(
-            f"{path.name} : feuille {sheet!r} absente (feuilles : {', '.join(book.sheetnames)})."
-        )
-    ws = book[sheet] if sheet else book.worksheets[0]
     wanted = {normalise_header(v) for v in _variants(fields)}
     header: list[str] | None = None
     header_line = 1
-    for i, row in enumerate(ws.iter_rows(max_row=15, values_only=True), start=1):
-        cells = [cell_text(v) for v in row]
-        if header is None and any(cells):
-            header, header_line = cells, i
-        if {normalise_header(c) for c in cells} & wanted:
-            header, header_line = cells, i
-            break
-    book.close()
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            if sheet and sheet not in book.sheetnames:
+                raise InputFileError(
+                    f"{path.name} : feuille {sheet!r} absente (feuilles : {', '.join(book.sheetnames)})."
+                )
+            ws = book[sheet] if sheet else book.worksheets[0]
+            for i, row in enumerate(ws.iter_rows(max_row=15, values_only=True), start=1):
+                cells = [cell_text(v) for v in row]
+                if header is None and any(cells):
+                    header, header_line = cells, i
+                if {normalise_header(c) for c in cells} & wanted:
+                    header, header_line = cells, i
+                    break
+        finally:
+            book.close()
+    except InputFileError:
+        raise
+    except Exception as exc:  # openpyxl, zipfile, zlib and the XML parser raise many kinds for a damaged file
+        raise _unreadable_workbook(path, exc) from exc
     if header is None:
         raise InputFileError(f"{path.name} : la feuille est vide.")
     while header and not header[-1]:
         header.pop()
+    header = [h.strip() for h in header]
 
     def rows(on_position: Callable[[float], None] | None) -> Iterator[tuple[int, list[str]]]:
-        wb = load_workbook(path, read_only=True, data_only=True)
-        sheet_rows = wb[sheet] if sheet else wb.worksheets[0]
-        total = max(sheet_rows.max_row or 1, 1)
         try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # as above
+            raise _unreadable_workbook(path, exc) from exc
+        try:
+            sheet_rows = wb[sheet] if sheet else wb.worksheets[0]
+            total = max(sheet_rows.max_row or 1, 1)
             for line, row in enumerate(
                 sheet_rows.iter_rows(min_row=header_line + 1, values_only=True), start=header_line + 1
             ):
@@ -152,10 +169,14 @@ def _open_excel(path: Path, fields: Sequence[Field], sheet: str | None) -> Table
                     yield line, cells
                 if on_position is not None and line % 20_000 == 0:
                     on_position(min(line / total, 1.0))
+        except InputFileError:
+            raise
+        except Exception as exc:  # a workbook can be damaged further down than its first rows
+            raise _unreadable_workbook(path, exc) from exc
         finally:
             wb.close()
 
-    return Table(path, "xlsx", [h.strip() for h in header], header_line, None, None, rows)
+    return Table(path, "xlsx", header, header_line, None, None, rows)
 
 
 def _tokens(text: str) -> set[str]:

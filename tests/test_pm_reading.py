@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ingest import police_municipale as pm
 from ingest import tabular
+from observatoire.errors import InputFileError
 from tests.pm_helpers import HEADER, ROWS, write_export
 
 
@@ -187,3 +188,104 @@ def test_excel_files_are_read(engine, tmp_path):
     got = _occurred(engine)
     assert got["101"] == datetime(2024, 5, 1, 14, 30)
     assert got["102"] == datetime(2024, 5, 2, 21, 10)
+
+
+def _labels(engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(sa.text("SELECT label FROM obs.pm_intervention")).scalars())
+
+
+FILLER = [
+    ["12/03/2024", "10:00", "Tapage nocturne", "rue Grande", "", "", "", "", "", f"F-{i}"]
+    for i in range(2000)
+]
+
+
+@pytest.mark.parametrize("where", ["debut", "loin"], ids=["premiers-64-Ko", "apres-64-Ko"])
+def test_one_bad_byte_in_a_utf8_file_refuses_it_naming_the_line_instead_of_garbling_every_accent(
+    engine, tmp_path, where
+):
+    """A UTF-8 export with one damaged character was read as Windows-1252 (« Stationnement gÃªnant ») when the
+    byte was in the first 64 Ko, and refused without its line further down: it is refused, naming the line."""
+    rows = (
+        [*ROWS, *FILLER]
+        if where == "loin"
+        else [*ROWS[:1], ["12/03/2024", "", "Tapage", "", "", "", "", "", "", "Z"], *ROWS[1:]]
+    )
+    data = bytearray(
+        write_export(tmp_path / "export.csv", rows=rows, encoding="utf-8", bom=False).read_bytes()
+    )
+    line = len(rows) + 1 if where == "loin" else 3
+    damaged = data.rindex(b"Tapage") if where == "loin" else data.index(b";Tapage;") + 1
+    data[damaged + 1] = 0xE9  # « T\xe9page »: one byte of another encoding
+    path = tmp_path / "endommage.csv"
+    path.write_bytes(bytes(data))
+    for dry_run in (True, False):
+        with pytest.raises(InputFileError) as caught:
+            pm.commit(engine, path, commune="04112", dry_run=dry_run)
+        assert f"la ligne {line} contient un octet illisible en UTF-8 (0xe9)" in caught.value.message
+    assert _labels(engine) == set()
+
+
+def test_a_cp1252_file_whose_first_accent_is_far_down_is_read_as_cp1252(engine, tmp_path):
+    """Its first 64 Ko are ASCII: it was taken for UTF-8, and refused at its first accent."""
+    rows = [*FILLER, ["12/03/2024", "10:00", "Stationnement gênant", "", "", "", "", "", "", "G"]]
+    header = [h.replace("é", "e").replace("°", "o") for h in HEADER]
+    path = write_export(tmp_path / "export.csv", rows=rows, header=header, encoding="cp1252")
+    assert max(path.read_bytes()[: 64 * 1024]) < 0x80
+    pm.commit(engine, path, commune="04112")
+    assert _labels(engine) == {"Tapage nocturne", "Stationnement gênant"}
+
+
+def test_a_cp1252_file_with_a_chance_utf8_pair_stays_cp1252(engine, tmp_path):
+    """« RÉSERVÉ » followed by a no-break space reads as one UTF-8 character: among the file's other accents,
+    chance, not UTF-8."""
+    rows = [list(r) for r in ROWS]
+    rows[0][6] = "SECTEUR RÉSERVÉ\u00a0"
+    path = write_export(tmp_path / "export.csv", rows=rows, encoding="cp1252")
+    assert "É\u00a0".encode("cp1252").decode("utf-8") == "ɠ"
+    pm.commit(engine, path, commune="04112")
+    assert _labels(engine) == {r[2] for r in ROWS}
+
+
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        (
+            b"\xef\xbb\xbf"
+            + ";".join(HEADER).encode()
+            + b"\r\n"
+            + ";".join(ROWS[1]).encode("cp1252")
+            + b"\r\n",
+            "commence par la marque des fichiers UTF-8 (BOM), mais la ligne 2 contient un octet illisible en UTF-8",
+        ),
+        (
+            ("\r\n".join(";".join(r) for r in [HEADER, *ROWS[:2]]) + "\r\n").encode()
+            + ("\r\n".join(";".join(r) for r in ROWS[1:] * 3) + "\r\n").encode("cp1252"),
+            "est écrit en UTF-8, mais la ligne 4 contient un octet illisible en UTF-8 (0xea)",
+        ),
+        ((";".join(HEADER) + "\r\n" + ";".join(ROWS[1]) + "\r\n").encode("utf-16"), "UTF-16"),
+        ((";".join(HEADER) + "\r\n" + ";".join(ROWS[1]) + "\r\n").encode("utf-16-le"), "UTF-16"),
+        (
+            (";".join(HEADER) + "\r\n").encode("cp1252") + b"12/03/2024;10:00;Tapage\x81;;;;;;;A\r\n",
+            "caractère illisible ligne 2 (octet 0x81) : le fichier n'est ni en UTF-8 ni en Windows-1252",
+        ),
+        (b"\xef\xbb\xbf", "est vide"),
+        (b"\xef\xbb\xbf\r\n\r\n", "est vide"),
+    ],
+    ids=[
+        "bom-puis-cp1252",
+        "utf8-puis-cp1252",
+        "utf16",
+        "utf16-sans-bom",
+        "ni-l-un-ni-l-autre",
+        "bom",
+        "bom-lignes",
+    ],
+)
+def test_files_neither_utf8_nor_cp1252_throughout_are_refused(engine, tmp_path, data, expected):
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    with pytest.raises(InputFileError) as caught:
+        pm.commit(engine, path, commune="04112", dry_run=True)
+    assert expected in caught.value.message
