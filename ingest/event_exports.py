@@ -141,13 +141,11 @@ def _read(raw: str, parse: Callable[[str], str | Exception], unreadable: str) ->
 
 
 def _number(raw: str) -> float:
-    try:
-        return float(raw)
-    except ValueError:
-        value = reading.parse_decimal(raw)
-        if value is None:
-            raise
-        return value
+    """A coordinate as :func:`ingest.reading.parse_decimal` reads it (French formats only); ValueError if none."""
+    value = reading.parse_decimal(raw)
+    if value is None:
+        raise ValueError(f"pas un nombre : {raw!r}")
+    return value
 
 
 def _in(box: tuple[float, float, float, float], x: Any, y: Any) -> Any:

@@ -16,7 +16,8 @@ MESSAGES: dict[str, str] = {
     "time_unreadable": "heure non reconnue ; écrivez-la HH:MM ou HHhMM (par ex. 22:15 ou 22h15)",
     "label_missing": "{label} absente ; {advice}",
     "coordinates_unreadable": "coordonnée absente ou non numérique ; renseignez X et Y avec un nombre "
-    "(virgule ou point décimal), ou laissez les deux vides",
+    "(virgule ou point décimal, jamais les deux ; des espaces seulement entre les milliers), ou laissez les "
+    "deux vides",
     "coordinates_swapped": "longitude et latitude semblent inversées ; échangez les colonnes X et Y",
     "coordinates_outside": "coordonnées hors de France dans le système attendu ; attendu : {expected}",
     "personal_value": "Import refusé : la colonne « {column} » contient, ligne {line}, une valeur qui ressemble "

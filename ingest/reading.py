@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import itertools
+import math
 import re
 import zlib
 from collections.abc import Callable, Iterator
@@ -244,18 +245,33 @@ def open_table(path: Path, *, expected: set[str] | None = None, max_header_searc
     return TextTable(path, encoding, separator, header, header_idx + 1)
 
 
+# A number as French software writes it: a decimal comma (or point), thousands apart by spaces, never by
+# a point or a comma; an exponent may follow. ASCII digits only.
+_FRENCH_NUMBER = re.compile(
+    r"[+-]?(?:(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?", re.ASCII
+)
+
+
 def parse_decimal(raw: str | None) -> float | None:
-    """``1 234,5`` / ``1234.5`` / `` -0,96`` → float; empty → None; anything else raises ValueError."""
+    """``1 234,5`` / ``1234.5`` / `` -0,96`` → float; empty → None; anything else raises ValueError.
+
+    French formats only: a value holding both a comma and a point (``5,787.12``, ``1.234,5``), two decimal
+    separators, thousands apart by anything but spaces, digits of another script or a non-finite result is
+    refused, never read as some other number."""
     if raw is None:
         return None
-    value = raw.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    value = raw.strip()
     if value == "" or value.upper() in ("NA", "NAN", "NULL"):
         return None
-    if "," in value and "." in value:
-        value = value.replace(".", "").replace(",", ".")
-    else:
-        value = value.replace(",", ".")
-    return float(value)
+    if not _FRENCH_NUMBER.fullmatch(value):
+        raise ValueError(
+            f"nombre non reconnu : {value!r} (attendu à la française : 1234,5 ou 1 234,5 ; virgule ou point "
+            "décimal, jamais les deux)"
+        )
+    number = float(value.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace(",", "."))
+    if not math.isfinite(number):
+        raise ValueError(f"nombre hors limites : {value!r}")
+    return number
 
 
 def parse_int(raw: str | None) -> int | None:

@@ -289,3 +289,69 @@ def test_files_neither_utf8_nor_cp1252_throughout_are_refused(engine, tmp_path, 
     with pytest.raises(InputFileError) as caught:
         pm.commit(engine, path, commune="04112", dry_run=True)
     assert expected in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("1 234,5", 1234.5),
+        ("1234.5", 1234.5),
+        (" -0,96", -0.96),
+        ("931\u202f512,40", 931512.4),
+        ("6\u00a0304\u00a0980", 6304980.0),
+        ("+5,78", 5.78),
+        ("1,5E-05", 1.5e-05),
+        ("NA", None),
+        ("", None),
+    ],
+)
+def test_french_numbers_are_read(raw, expected):
+    from ingest.reading import parse_decimal
+
+    assert (
+        parse_decimal(raw) == pytest.approx(expected) if expected is not None else parse_decimal(raw) is None
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "5,787.12",
+        "5.787,12",
+        "1,234,567",
+        "1.234.567",
+        "12 34",
+        "inf",
+        "-inf",
+        "1e400",
+        "1_000",
+        "\uff15,78",
+        "--5",
+    ],
+)
+def test_numbers_with_mixed_separators_or_other_digits_are_refused_not_misread(raw):
+    from ingest.reading import parse_decimal, parse_int
+
+    with pytest.raises(ValueError):
+        parse_decimal(raw)
+    with pytest.raises(ValueError):
+        parse_int(raw)
+
+
+@pytest.mark.parametrize("by_rows", [False, True], ids=["lecture-colonnes", "lecture-lignes"])
+@pytest.mark.parametrize(
+    "x,y", [("5,787.12", "43,83"), ("5,78", "43.834,1"), ("inf", "43,83"), ("5_78", "43,83")]
+)
+def test_coordinates_with_mixed_separators_are_row_errors(engine, monkeypatch, tmp_path, by_rows, x, y):
+    """« 5,787.12 » was read 5.78712, a place in Manosque: the row is refused by both readers."""
+    from ingest import columnar
+    from observatoire.errors import ValidationFailed
+
+    if by_rows:
+        monkeypatch.setattr(columnar, "read_regular", lambda table: None)
+    body = [list(r) for r in ROWS]
+    body[1][4], body[1][5] = x, y
+    with pytest.raises(ValidationFailed) as exc:
+        pm.commit(engine, write_export(tmp_path / "xy.csv", rows=body), commune="04112", dry_run=True)
+    (error,) = exc.value.report.errors
+    assert error.line == 3 and error.value == f"{x} ; {y}" and "jamais les deux" in error.message
