@@ -355,3 +355,81 @@ def test_coordinates_with_mixed_separators_are_row_errors(engine, monkeypatch, t
         pm.commit(engine, write_export(tmp_path / "xy.csv", rows=body), commune="04112", dry_run=True)
     (error,) = exc.value.report.errors
     assert error.line == 3 and error.value == f"{x} ; {y}" and "jamais les deux" in error.message
+
+
+@pytest.mark.parametrize("by_rows", [False, True], ids=["lecture-colonnes", "lecture-lignes"])
+@pytest.mark.parametrize(
+    "x,y",
+    [
+        ("5,787", "4"),  # latitude 4: the Gulf of Guinea
+        ("-5,787", "43,83"),  # the Atlantic
+        ("2,3522", "48,8566"),  # Paris
+        ("-61,53", "16,24"),  # Guadeloupe
+        ("652 000", "6 862 000"),  # Paris, in Lambert-93
+        ("7,3", "43,7"),  # Nice: next door, yet another département
+    ],
+)
+def test_positions_outside_the_departement_of_the_commune_are_row_errors(
+    engine, monkeypatch, tmp_path, by_rows, x, y
+):
+    """The template promises that positions outside France are row errors; a point outside the département of
+    the commune is one too (a point of the département outside the commune is kept, with a warning)."""
+    from ingest import columnar
+    from observatoire.errors import ValidationFailed
+
+    if by_rows:
+        monkeypatch.setattr(columnar, "read_regular", lambda table: None)
+    body = [list(r) for r in ROWS]
+    body[1][4], body[1][5] = x, y
+    path = write_export(tmp_path / "xy.csv", rows=body)
+    for dry_run in (True, False):
+        with pytest.raises(ValidationFailed) as exc:
+            pm.commit(engine, path, commune="04112", dry_run=dry_run)
+        (error,) = exc.value.report.errors
+        assert error.line == 3 and error.value == f"{x} ; {y}" and error.column == "X"
+        assert error.message.startswith("coordonnées hors du département 04 (Alpes-de-Haute-Provence) ;")
+    report = pm.commit(engine, path, commune="04112", accept_valid=True)
+    assert report.rejected == 1 and report.inserted == len(ROWS) - 1
+    with engine.connect() as conn:
+        points = conn.execute(
+            sa.text("SELECT ST_X(geom), ST_Y(geom) FROM obs.pm_intervention WHERE geom IS NOT NULL")
+        )
+        assert all(5.4 < lon < 7.1 and 43.6 < lat < 44.8 for lon, lat in points)
+
+
+def test_an_overseas_commune_takes_its_own_departement_and_a_point_of_the_departement_outside_the_commune_is_kept(
+    engine, tmp_path
+):
+    from observatoire.errors import ValidationFailed
+
+    rows = [
+        [
+            "12/03/2024",
+            "10:00",
+            "Tapage",
+            "",
+            "55,45",
+            "-20,88",
+            "",
+            "",
+            "",
+            "R1",
+        ],  # Saint-Denis de La Réunion
+        ["12/03/2024", "10:00", "Tapage", "", "5,78", "43,83", "", "", "", "R2"],  # Manosque
+    ]
+    with pytest.raises(ValidationFailed) as exc:
+        pm.commit(engine, write_export(tmp_path / "reunion.csv", rows=rows), commune="97411")
+    (error,) = exc.value.report.errors
+    assert error.line == 3 and "hors du département 974 (La Réunion)" in error.message
+    kept = pm.commit(
+        engine,
+        write_export(
+            tmp_path / "digne.csv",
+            rows=[
+                rows[1][:9] + ["D1"],
+                ["12/03/2024", "10:00", "Tapage", "", "6,236", "44,092", "", "", "", "D2"],
+            ],
+        ),
+        commune="04112",
+    )
+    assert kept.inserted == 2 and kept.errors_total == 0  # Digne-les-Bains: in the département
