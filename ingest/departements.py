@@ -1,9 +1,9 @@
 """Where each département lies: the boxes a position of its communes must fall in.
 
-Metropolitan départements: the bounds of their contours (IGN ADMIN EXPRESS, simplified version published on
-data.gouv.fr as ``france-departements-version-simplifiee.geojson``), widened by 0.05° in longitude and
+Metropolitan départements: the bounds of their contours (``departements-version-simplifiee.geojson`` of
+gregoiredavid/france-geojson: IGN Admin Express COG 2018, Licence Ouverte), widened by 0.05° in longitude and
 latitude and by 5 km in Lambert-93 so that a point of the coast or of the border is never refused for the
-simplification; outward-rounded. Overseas: the bounds of the islands or the territory and a margin, in WGS84
+simplification; outward-rounded. Départements have kept their limits since. Overseas: the bounds of the islands or the territory and a margin, in WGS84
 only (Lambert-93 covers metropolitan France alone).
 
 Each entry: (longitude low, high, latitude low, high, Lambert-93 X low, high, Y low, high); ``None`` for the
