@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from observatoire import french
 from observatoire.errors import InputFileError
 from observatoire.text import normalise_header
@@ -27,15 +29,8 @@ BOM = b"\xef\xbb\xbf"
 # refused by PostgreSQL in text, and they hide in what a person reads. Same bytes in UTF-8 and cp1252.
 CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# A well-formed UTF-8 sequence of two to four bytes; the bytes Windows-1252 leaves undefined.
-_UTF8_SEQUENCE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
-    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
-    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
-)
+# The bytes Windows-1252 leaves undefined.
 _NOT_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
-_NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
-_ASCII = bytes(range(128))
 # In a Windows-1252 file, a line whose accents all read as UTF-8 is chance (« É » then « » » or a no-break
 # space, and no other accent): fewer than one such line for this many lines with other accents. More, and the
 # file is UTF-8 with a damaged character, or lines of both encodings put together.
@@ -110,6 +105,39 @@ def _first_not_utf8(path: Path) -> bool:
     return bool(carry)
 
 
+def _sequences(data: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Length (2 to 4) of the well-formed UTF-8 sequence starting at each non-ASCII byte ``high`` of ``data``
+    (a byte array padded with 3 zeros), 0 where none starts."""
+    lead, b1, b2, b3 = (data[high + k] for k in range(4))
+    cont1, cont2, cont3 = ((b & 0xC0) == 0x80 for b in (b1, b2, b3))
+    two = (lead >= 0xC2) & (lead <= 0xDF) & cont1
+    three = (lead >= 0xE0) & (lead <= 0xEF) & cont1 & cont2
+    three &= ~((lead == 0xE0) & (b1 < 0xA0)) & ~((lead == 0xED) & (b1 > 0x9F))  # overlong, surrogate
+    four = (lead >= 0xF0) & (lead <= 0xF4) & cont1 & cont2 & cont3
+    four &= ~((lead == 0xF0) & (b1 < 0x90)) & ~((lead == 0xF4) & (b1 > 0x8F))  # overlong, past U+10FFFF
+    return np.select([two, three, four], [2, 3, 4], 0)
+
+
+def _count_lines(body: bytes, found: _Bytes) -> None:
+    """Add the lines of ``body`` whose non-ASCII bytes are all UTF-8 sequences, and those with another one (over
+    arrays: a Windows-1252 file has an accent on most lines)."""
+    data = np.frombuffer(body + b"\0\0\0", dtype=np.uint8)
+    high = np.flatnonzero(data >= 0x80)
+    if not len(high):
+        return
+    length = _sequences(data, high)
+    starts = high[length > 0]
+    covered = np.zeros(len(data), dtype=bool)
+    for k in range(4):  # each sequence's bytes
+        covered[high[length > k] + k] = True
+    stray = high[~covered[high]]
+    newlines = np.flatnonzero(data == 0x0A)  # the line of a byte: how many line ends come before it
+    stray_lines = np.unique(np.searchsorted(newlines, stray))
+    sequence_lines = np.unique(np.searchsorted(newlines, starts))
+    found.other_lines += len(stray_lines)
+    found.utf8_lines += len(np.setdiff1d(sequence_lines, stray_lines, assume_unique=True))
+
+
 def _survey(path: Path) -> _Bytes:
     found = _Bytes()
     carry = b""
@@ -121,11 +149,7 @@ def _survey(path: Path) -> _Bytes:
         body, carry = data[:cut], data[cut:]
         if first:
             found.bom, first = body.startswith(BOM), False
-        for text in _NON_ASCII_LINE.findall(body):
-            if len(text.translate(None, _ASCII)) == sum(map(len, _UTF8_SEQUENCE.findall(text))):
-                found.utf8_lines += 1
-            else:
-                found.other_lines += 1
+        _count_lines(body, found)
         if found.not_utf8 is None:
             try:
                 body.decode("utf-8")
