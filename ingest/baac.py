@@ -19,7 +19,13 @@ from ingest.staging import copy_rows
 from observatoire import geo_codes
 from observatoire.errors import InputFileError
 from observatoire.geo_codes import TerritoryCode
-from observatoire.imports.batches import MAX_ERRORS_KEPT, ImportReport, run_import
+from observatoire.imports.batches import (
+    MAX_ERRORS_KEPT,
+    ImportReport,
+    ImportSession,
+    import_session,
+    run_import,
+)
 from observatoire.road.scope import Scope, parse_scope
 from observatoire.territories import ensure_territories
 
@@ -138,14 +144,24 @@ def import_baac_file(
     user: str | None = None,
     accept_valid: bool = False,
     dry_run: bool = False,
+    session: ImportSession | None = None,
 ) -> ImportReport:
-    """One file, one batch, one transaction."""
+    """One file, one batch, one transaction. The files of a set share a ``session`` (:func:`import_baac`):
+    a dry run of the places, vehicles and users then finds the accidents the dry run of their year would
+    write, as their import finds those the import wrote."""
 
     def load(conn: Connection, batch_id: int, report: ImportReport) -> None:
         _load_file(conn, batch_id, report, f, scope)
 
     return run_import(
-        engine, SOURCE, f.table.path, load, user=user, accept_valid=accept_valid, dry_run=dry_run
+        engine,
+        SOURCE,
+        f.table.path,
+        load,
+        user=user,
+        accept_valid=accept_valid,
+        dry_run=dry_run,
+        session=session,
     )
 
 
@@ -160,13 +176,18 @@ def import_baac(
 ) -> list[ImportReport]:
     """Import BAAC files (any year, any layout); ``territory`` keeps one commune, département or région.
 
-    Each file is all-or-nothing; a refused file stops the run (files already done stay imported).
+    Each file is all-or-nothing; a refused file stops the run (files already done stay imported). A dry run
+    goes the same way, each file seeing what the files before it would have written; nothing is kept.
     """
     scope = import_scope(territory)
-    return [
-        import_baac_file(engine, f, scope, user=user, accept_valid=accept_valid, dry_run=dry_run)
-        for f in plan_files(paths)
-    ]
+    files = plan_files(paths)
+    with import_session(engine, dry_run=dry_run) as session:
+        return [
+            import_baac_file(
+                engine, f, scope, user=user, accept_valid=accept_valid, dry_run=dry_run, session=session
+            )
+            for f in files
+        ]
 
 
 def _load_file(conn: Connection, batch_id: int, report: ImportReport, f: fmt.BaacFile, scope: Scope) -> None:

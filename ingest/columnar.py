@@ -50,7 +50,7 @@ def read_regular(table: Table) -> Columns | None:
     """The rows of ``table`` as columns, or ``None`` when the file is not regular enough (see module)."""
     if table.kind != "csv" or not table.encoding or not table.separator or len(table.separator) != 1:
         return None
-    with reading.open_bytes(table.path) as raw:
+    with reading.damage_refused(table.path), reading.open_bytes(table.path) as raw:
         data = raw.read()
     # The header and the lines before it, read as the row reader reads them.
     offset = 0

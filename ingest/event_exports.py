@@ -148,13 +148,11 @@ def _read(raw: str, parse: Callable[[str], str | Exception], unreadable: str) ->
 
 
 def _number(raw: str) -> float:
-    try:
-        return float(raw)
-    except ValueError:
-        value = reading.parse_decimal(raw)
-        if value is None:
-            raise
-        return value
+    """A coordinate as :func:`ingest.reading.parse_decimal` reads it (French formats only); ValueError if none."""
+    value = reading.parse_decimal(raw)
+    if value is None:
+        raise ValueError(f"pas un nombre : {raw!r}")
+    return value
 
 
 def _in(box: tuple[float, float, float, float], x: Any, y: Any) -> Any:
@@ -163,12 +161,25 @@ def _in(box: tuple[float, float, float, float], x: Any, y: Any) -> Any:
     return (x_low <= x) & (x <= x_high) & (y_low <= y) & (y <= y_high)
 
 
-def _srid(x: float, y: float, crs: str) -> int | str:
-    """EPSG code of a point, or the French reason it is refused."""
+def _in_any(boxes: tuple[tuple[float, float, float, float], ...], x: Any, y: Any) -> Any:
+    """Whether (x, y) lies in one of ``boxes``: numbers, or NumPy arrays element-wise."""
+    inside = np.zeros(np.shape(x), dtype=bool)
+    for box in boxes:
+        inside |= _in(box, x, y)
+    return inside if np.ndim(x) else bool(inside)
+
+
+def _srid(x: float, y: float, crs: str, area: faults.Area) -> int | str:
+    """EPSG code of a point, or the French reason it is refused: neither system, latitude and longitude
+    swapped, or outside ``area`` (the département of the commune)."""
     if _in(faults.WGS84_BOX, x, y) and crs != "lambert93":
-        return faults.message("coordinates_swapped") if _in(faults.SWAPPED_BOX, x, y) else WGS84
+        if _in(faults.SWAPPED_BOX, x, y):
+            return faults.message("coordinates_swapped")
+        return WGS84 if _in_any(area.wgs84, x, y) else faults.message("coordinates_elsewhere", area=area.name)
     if _in(faults.LAMBERT93_BOX, x, y) and crs != "wgs84":
-        return LAMBERT93
+        if _in_any(area.lambert93, x, y):
+            return LAMBERT93
+        return faults.message("coordinates_elsewhere", area=area.name)
     expected = {"wgs84": "longitude/latitude en degrés (WGS84)", "lambert93": "X/Y Lambert-93 en mètres"}.get(
         crs, "longitude/latitude en degrés (WGS84) ou X/Y Lambert-93 en mètres"
     )
@@ -193,6 +204,7 @@ def _stage(
     table: Table,
     index: dict[str, int],
     crs: str,
+    area: faults.Area,
     report: ImportReport,
     progress: Progress | None,
 ) -> Staged:
@@ -258,7 +270,7 @@ def _stage(
                     if x == 0 and y == 0:  # some software writes 0;0 for "no position"
                         x = y = None
                     else:
-                        found = _srid(x, y, crs)
+                        found = _srid(x, y, crs, area)
                         if isinstance(found, str):
                             report.error(line, names["x"], f"{rx} ; {ry}", found)
                             bad = True
@@ -314,6 +326,7 @@ def _stage_columns(
     header: list[str],
     index: dict[str, int],
     crs: str,
+    area: faults.Area,
     report: ImportReport,
     parse: _Parsers,
 ) -> Staged:
@@ -415,12 +428,12 @@ def _stage_columns(
             wgs, l93 = _in(faults.WGS84_BOX, x, y), _in(faults.LAMBERT93_BOX, x, y)
             as_wgs = placed & wgs & (crs != "lambert93")
             swapped = as_wgs & _in(faults.SWAPPED_BOX, x, y)
-        as_l93 = placed & ~as_wgs & l93 & (crs != "wgs84")
-        srid[as_wgs & ~swapped] = WGS84
-        srid[as_l93] = LAMBERT93
-        outside = placed & ~as_wgs & ~as_l93
-        for r in np.flatnonzero((swapped | outside) & keep):
-            reason = _srid(float(x[r]), float(y[r]), crs)
+            as_l93 = placed & ~as_wgs & l93 & (crs != "wgs84")
+            srid[as_wgs & ~swapped & _in_any(area.wgs84, x, y)] = WGS84
+            srid[as_l93 & _in_any(area.lambert93, x, y)] = LAMBERT93
+        # Swapped, outside the département, or in neither system: refused, with the row reader's reason.
+        for r in np.flatnonzero(placed & (srid == 0) & keep):
+            reason = _srid(float(x[r]), float(y[r]), crs, area)
             errors.append(
                 (int(r), 3, names["x"], f"{rx[int(r)].as_py()} ; {ry[int(r)].as_py()}", str(reason))
             )
@@ -536,13 +549,14 @@ def load_events(
         "separateur": table.separator,
         "ligne_en_tete": table.header_line,
     }
+    area = faults.area_of(commune)
     with staging.timed(report, "lecture"):
         data = columnar.read_regular(table)
         if data is not None:
             blank = _screen(source, data, table.header, index)
             total = len(data)
         else:
-            whole = _stage(source, table, index, mapping.crs, report, progress)
+            whole = _stage(source, table, index, mapping.crs, area, report, progress)
             total = len(whole["line"])
     parse = _Parsers()
 
@@ -562,6 +576,7 @@ def load_events(
                     table.header,
                     index,
                     mapping.crs,
+                    area,
                     report,
                     parse,
                 )

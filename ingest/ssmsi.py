@@ -18,7 +18,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ingest.reading import open_bytes, open_table
+from ingest.reading import damage_refused, open_bytes, open_table
 from ingest.ssmsi_layout import APPLI_INDICATORS, Layout, detect_layout, edition_from_name, parse_edition
 from ingest.staging import bulk_insert, bulk_worthwhile, timed
 from observatoire import geo_codes
@@ -41,7 +41,7 @@ def _open(path: Path) -> tuple[list[str], Iterator[str], str, int]:
     table = open_table(path, expected={"annee", "insee", "classe", "indicateur", "CODGEO_2024"})
 
     def body() -> Iterator[str]:
-        with open_bytes(path) as raw:
+        with damage_refused(path), open_bytes(path) as raw:
             text = io.TextIOWrapper(raw, encoding=table.encoding, errors="strict", newline="")
             try:
                 for _ in range(table.header_line):
@@ -69,7 +69,11 @@ def _open_parquet(path: Path) -> tuple[list[str], Iterator[str], str, int]:
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-        raise InputFileError(f"{path.name} n'est pas un fichier parquet lisible : {exc}") from exc
+        raise InputFileError(
+            f"{path.name} n'est pas un fichier parquet lisible (endommagé, incomplet ou d'un autre format) : "
+            "téléchargez-le à nouveau.",
+            detail=f"{type(exc).__name__}: {exc}",
+        ) from exc
     table = table.cast(pa.schema([(f.name, pa.string()) for f in table.schema]))
     buffer = io.BytesIO()
     pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False, delimiter=";"))

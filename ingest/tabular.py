@@ -127,6 +127,15 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _unreadable_workbook(path: Path, exc: Exception) -> InputFileError:
+    return InputFileError(
+        f"{path.name} n'est pas un classeur Excel lisible : il est endommagé, incomplet (copie ou téléchargement "
+        "interrompu ?) ou d'un autre format sous l'extension .xlsx. Ouvrez-le dans Excel ou LibreOffice et "
+        "enregistrez-le à nouveau en .xlsx, ou exportez-le en CSV.",
+        detail=f"{type(exc).__name__}: {exc}",
+    )
+
+
 def _open_excel(path: Path, fields: Sequence[Field], sheet: str | None) -> Table:
     """The header is found in the first rows without reading the rest of the file (see
     :mod:`ingest.workbook`): a header refused costs what the header holds, whatever the file's size."""
@@ -154,29 +163,33 @@ def _open_excel(path: Path, fields: Sequence[Field], sheet: str | None) -> Table
                     break
     except InputFileError:
         raise
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise InputFileError(
-            f"{path.name} n'est pas un classeur Excel lisible ({shown_name(str(exc), 200)})."
-        ) from exc
+    except Exception as exc:  # openpyxl, zipfile, zlib and the XML parser raise many kinds for a damaged file
+        raise _unreadable_workbook(path, exc) from exc
     if header is None:
         raise InputFileError(f"{path.name} : la feuille est vide.")
     while header and not header[-1]:
         header.pop()
+    header = [h.strip() for h in header]
 
     def rows(on_position: Callable[[float], None] | None) -> Iterator[tuple[int, list[str]]]:
-        with workbook(path) as book:
-            sheet_rows = sheet_of(book)
-            total = max(sheet_rows.max_row or 1, 1)
-            for line, row in enumerate(
-                sheet_rows.iter_rows(min_row=header_line + 1, values_only=True), start=header_line + 1
-            ):
-                cells = [cell_text(v) for v in row[: len(header)]]
-                if any(cells):
-                    yield line, cells
-                if on_position is not None and line % 20_000 == 0:
-                    on_position(min(line / total, 1.0))
+        try:
+            with workbook(path) as book:
+                sheet_rows = sheet_of(book)
+                total = max(sheet_rows.max_row or 1, 1)
+                for line, row in enumerate(
+                    sheet_rows.iter_rows(min_row=header_line + 1, values_only=True), start=header_line + 1
+                ):
+                    cells = [cell_text(v) for v in row[: len(header)]]
+                    if any(cells):
+                        yield line, cells
+                    if on_position is not None and line % 20_000 == 0:
+                        on_position(min(line / total, 1.0))
+        except InputFileError:
+            raise
+        except Exception as exc:  # a workbook can be damaged further down than its first rows
+            raise _unreadable_workbook(path, exc) from exc
 
-    return Table(path, "xlsx", [h.strip() for h in header], header_line, None, None, rows)
+    return Table(path, "xlsx", header, header_line, None, None, rows)
 
 
 def _tokens(text: str) -> set[str]:

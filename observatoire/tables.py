@@ -1,14 +1,20 @@
 """Tables written for French spreadsheets: every download of the dashboard and every CLI export.
 
-CSV: ``;`` between fields, UTF-8 with a byte order mark (Excel opens it without asking for the encoding),
+CSV: ``;`` between fields, lines ending CR LF, UTF-8 with a byte order mark (Excel opens it without asking for the encoding),
 decimal comma, dates ``jj/mm/aaaa`` (and ``jj/mm/aaaa hh:mm`` for moments, Paris time); an unknown value
 is an empty field, never 0. XLSX: a title line above the table and the source line under it; numbers and
 dates stay numbers and dates, shown ``jj/mm/aaaa``.
+
+Text never becomes a formula: a name read from an imported file (a sector, a territory) may start with ``=``,
+``+``, ``-`` or ``@`` (``=HYPERLINK(…)``, ``=cmd|' /C calc'!A0``). In a CSV such a text cell gets an apostrophe
+first (the OWASP rule against formula injection), a signed number written as text excepted; in a workbook every
+text is a string cell, whatever its first character. Numbers stay numbers in both.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,12 +26,25 @@ from observatoire import french
 SEPARATOR = ";"
 DECIMAL = ","
 BOM = "\ufeff"
+# First characters that make a spreadsheet read a cell as a formula or a command.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+_SIGNED_NUMBER = re.compile(r"[+-]?\d+(?:[ \u00a0\u202f]\d{3})*(?:[.,]\d+)?(?:[ \u00a0\u202f]?[%‰])?")
+
+
+def neutralise(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs: an apostrophe before a formula's first character. A signed
+    number written as text (``-12``, ``+3,5 %``) is left as it is: a spreadsheet reads it as the number."""
+    if text.startswith(FORMULA_LEADS) and not _SIGNED_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def to_csv_text(frame: pd.DataFrame) -> str:
     """The CSV as text, its byte order mark first (what a Dash download sends as is)."""
+    # Lines end with CR LF (RFC 4180): the writer then quotes a value holding either, so a carriage return
+    # inside a text never starts a row of its own in a spreadsheet.
     return BOM + _french_values(frame).to_csv(
-        sep=SEPARATOR, decimal=DECIMAL, index=False, lineterminator="\n"
+        sep=SEPARATOR, decimal=DECIMAL, index=False, lineterminator="\r\n"
     )
 
 
@@ -47,16 +66,17 @@ def to_xlsx_bytes(
     ws.title = sheet[:31]  # Excel's limit
     row = 1
     if title:
-        ws.cell(row=row, column=1, value=title).font = Font(bold=True, size=12)
+        _text_cell(ws, row, 1, title).font = Font(bold=True, size=12)
         row += 1
     for col, name in enumerate(frame.columns, start=1):
-        ws.cell(row=row, column=col, value=str(name)).font = Font(bold=True)
+        _text_cell(ws, row, col, str(name)).font = Font(bold=True)
     ws.freeze_panes = ws.cell(row=row + 1, column=1)
     widths = [len(str(name)) for name in frame.columns]
     for values in frame.itertuples(index=False, name=None):
         row += 1
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(row=row, column=col, value=_cell_value(value))
+            value = _cell_value(value)
+            cell = _text_cell(ws, row, col, value) if isinstance(value, str) else ws.cell(row, col, value)
             if isinstance(cell.value, datetime):
                 has_time = cell.value.time() != datetime.min.time()
                 cell.number_format = "DD/MM/YYYY HH:MM" if has_time else "DD/MM/YYYY"
@@ -64,7 +84,7 @@ def to_xlsx_bytes(
                 cell.number_format = "DD/MM/YYYY"
             widths[col - 1] = max(widths[col - 1], len(str(cell.value or "")))
     if source:
-        ws.cell(row=row + 2, column=1, value=source).font = Font(italic=True)
+        _text_cell(ws, row + 2, 1, source).font = Font(italic=True)
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = min(max(width, 8) + 2, 60)
     out = io.BytesIO()
@@ -72,9 +92,21 @@ def to_xlsx_bytes(
     return out.getvalue()
 
 
+def _text_cell(ws: Any, row: int, col: int, text: str) -> Any:
+    """A string cell holding ``text`` as it is: never a formula, whatever its first character; the characters
+    a workbook cannot hold (control characters) left out."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    cell = ws.cell(row=row, column=col)
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("", text)
+    cell.data_type = "s"  # set after the value: openpyxl makes a formula of a text starting with "="
+    return cell
+
+
 def _french_values(frame: pd.DataFrame) -> pd.DataFrame:
     """Dates and moments as French text, and the decimals pandas would leave with a point (numbers mixed
-    with text in one column) with a comma; float columns get theirs from ``to_csv(decimal=…)``."""
+    with text in one column) with a comma; float columns get theirs from ``to_csv(decimal=…)``. Texts that a
+    spreadsheet would run, column names included, neutralised (:func:`neutralise`)."""
     out = frame.copy()
     for name in out.columns:
         column = out[name]
@@ -82,6 +114,9 @@ def _french_values(frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = _dates_as_text(column)
         elif column.dtype == object:
             out[name] = _objects_as_text(column)
+        elif pd.api.types.is_string_dtype(column.dtype) or isinstance(column.dtype, pd.CategoricalDtype):
+            out[name] = column.astype(object).map(lambda v: neutralise(v) if isinstance(v, str) else v)
+    out.columns = [neutralise(c) if isinstance(c, str) else c for c in out.columns]
     return out
 
 
@@ -97,7 +132,7 @@ def _dates_as_text(column: pd.Series) -> pd.Series:
 def _objects_as_text(column: pd.Series) -> pd.Series:
     values = [v for v in column if not french.is_unknown(v)]
     if not any(isinstance(v, float | Decimal | date) and not isinstance(v, bool) for v in values):
-        return column
+        return column.map(lambda v: neutralise(v) if isinstance(v, str) else v)
     moments = any(isinstance(v, datetime) and v.time() != datetime.min.time() for v in values)
     return column.map(lambda v: _text(v, moments))
 
@@ -111,6 +146,8 @@ def _text(value: Any, moments: bool) -> Any:
         return french.day(value)
     if isinstance(value, float | Decimal):
         return str(value).replace(".", DECIMAL)
+    if isinstance(value, str):
+        return neutralise(value)
     return value
 
 

@@ -286,7 +286,8 @@ def _write_b(
     rows = rows[skip:]
     if rows:
         rows[len(rows) // 3][4] = "abc"  # a typing slip in a coordinate
-        rows[len(rows) // 2][4:6] = ["899012,5", "6251200,0"]  # a point outside the commune (warning)
+        # a point of the département outside the commune (a warning; outside the département, a row error)
+        rows[len(rows) // 2][4:6] = ["960012,5", "6331200,0"]
     with open(path, "w", encoding="cp1252", newline="") as fh:
         out = csv.writer(fh, delimiter=";", lineterminator="\r\n")
         out.writerow(["N° MC", "Date/heure", "Motif", "Lieu", "X", "Y", "Quartier", "Saisine", "Suite"])

@@ -379,6 +379,30 @@ def test_activity_masks_small_counts_for_the_council_and_exports_for_analysts(ap
     assert _count(engine, "SELECT user_login FROM obs.audit_log WHERE action = 'export'") == "pm-analyste"
 
 
+def test_the_activity_csv_never_carries_a_live_formula_from_an_imported_sector(app, engine, tmp_path):
+    """Sector names come from the municipal file: a sector written as a formula reaches the download as text."""
+    import csv
+    import io
+
+    sectors = ['=HYPERLINK("http://exemple.invalid","Voir")', "=cmd|' /C calc'!A0", "@SUM(1+1)", "+1+1"]
+    rows = [[*r[:6], sector, *r[7:]] for r, sector in zip(ROWS, sectors, strict=True)]
+    _commit(engine, write_export(tmp_path / "secteurs.csv", rows=rows, encoding="utf-8"), "pm-agent")
+    filters = {"activite-periode.start_date": "2024-03-01", "activite-periode.end_date": "2024-03-31"}
+    data = _response(
+        _call(
+            _client(app, "pm-analyste"),
+            app,
+            "activite-telechargement.data",
+            {**filters, "activite-csv.n_clicks": 1},
+            ["activite-csv.n_clicks"],
+        )
+    )["activite-telechargement"]["data"]
+    records = list(csv.reader(io.StringIO(data["content"].lstrip("\ufeff"), newline=""), delimiter=";"))
+    by_sector = {r[2] for r in records if r[0] == "par Secteur de la police municipale"}
+    assert {f"'{s}" for s in sectors} <= by_sector
+    assert not [f for r in records for f in r if f.startswith(("=", "+", "@"))]
+
+
 def test_nomenclature_attaches_an_unknown_label(app, engine, tmp_path):
     rows = [
         ["12/03/2024", "22h15", "Feu de poubelle", "12 av. Jean Giono", "", "", "Centre", "Appel", "", "MC-1"]

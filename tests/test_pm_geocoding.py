@@ -178,7 +178,7 @@ def test_points_outside_the_commune_are_warnings(engine, tmp_path):
         )
     rows = [
         ["12/03/2024", "22:15", "Tapage nocturne", "", "5,79", "43,83", "", "", "", "IN"],
-        ["12/03/2024", "22:15", "Tapage nocturne", "", "5,37", "43,30", "", "", "", "OUT"],
+        ["12/03/2024", "22:15", "Tapage nocturne", "", "6,236", "44,092", "", "", "", "OUT"],  # Digne
     ]
     report = pm.commit(engine, write_export(tmp_path / "hors.csv", rows=rows), commune="04112")
     assert report.inserted == 2 and report.errors_total == 0

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ingest import police_municipale as pm
 from ingest import tabular
+from observatoire.errors import InputFileError
 from tests.pm_helpers import HEADER, ROWS, write_export
 
 
@@ -187,3 +188,248 @@ def test_excel_files_are_read(engine, tmp_path):
     got = _occurred(engine)
     assert got["101"] == datetime(2024, 5, 1, 14, 30)
     assert got["102"] == datetime(2024, 5, 2, 21, 10)
+
+
+def _labels(engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(sa.text("SELECT label FROM obs.pm_intervention")).scalars())
+
+
+FILLER = [
+    ["12/03/2024", "10:00", "Tapage nocturne", "rue Grande", "", "", "", "", "", f"F-{i}"]
+    for i in range(2000)
+]
+
+
+@pytest.mark.parametrize("where", ["debut", "loin"], ids=["premiers-64-Ko", "apres-64-Ko"])
+def test_one_bad_byte_in_a_utf8_file_refuses_it_naming_the_line_instead_of_garbling_every_accent(
+    engine, tmp_path, where
+):
+    """A UTF-8 export with one damaged character was read as Windows-1252 (« Stationnement gÃªnant ») when the
+    byte was in the first 64 Ko, and refused without its line further down: it is refused, naming the line."""
+    rows = (
+        [*ROWS, *FILLER]
+        if where == "loin"
+        else [*ROWS[:1], ["12/03/2024", "", "Tapage", "", "", "", "", "", "", "Z"], *ROWS[1:]]
+    )
+    data = bytearray(
+        write_export(tmp_path / "export.csv", rows=rows, encoding="utf-8", bom=False).read_bytes()
+    )
+    line = len(rows) + 1 if where == "loin" else 3
+    damaged = data.rindex(b"Tapage") if where == "loin" else data.index(b";Tapage;") + 1
+    data[damaged + 1] = 0xE9  # « T\xe9page »: one byte of another encoding
+    path = tmp_path / "endommage.csv"
+    path.write_bytes(bytes(data))
+    for dry_run in (True, False):
+        with pytest.raises(InputFileError) as caught:
+            pm.commit(engine, path, commune="04112", dry_run=dry_run)
+        assert f"la ligne {line} contient un octet illisible en UTF-8 (0xe9)" in caught.value.message
+    assert _labels(engine) == set()
+
+
+def test_a_cp1252_file_whose_first_accent_is_far_down_is_read_as_cp1252(engine, tmp_path):
+    """Its first 64 Ko are ASCII: it was taken for UTF-8, and refused at its first accent."""
+    rows = [*FILLER, ["12/03/2024", "10:00", "Stationnement gênant", "", "", "", "", "", "", "G"]]
+    header = [h.replace("é", "e").replace("°", "o") for h in HEADER]
+    path = write_export(tmp_path / "export.csv", rows=rows, header=header, encoding="cp1252")
+    assert max(path.read_bytes()[: 64 * 1024]) < 0x80
+    pm.commit(engine, path, commune="04112")
+    assert _labels(engine) == {"Tapage nocturne", "Stationnement gênant"}
+
+
+def test_a_cp1252_file_with_a_chance_utf8_pair_stays_cp1252(engine, tmp_path):
+    """« RÉSERVÉ » followed by a no-break space reads as one UTF-8 character: among the file's other accents,
+    chance, not UTF-8."""
+    rows = [list(r) for r in ROWS]
+    rows[0][6] = "SECTEUR RÉSERVÉ\u00a0"
+    path = write_export(tmp_path / "export.csv", rows=rows, encoding="cp1252")
+    assert "É\u00a0".encode("cp1252").decode("utf-8") == "ɠ"
+    pm.commit(engine, path, commune="04112")
+    assert _labels(engine) == {r[2] for r in ROWS}
+
+
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        (
+            b"\xef\xbb\xbf"
+            + ";".join(HEADER).encode()
+            + b"\r\n"
+            + ";".join(ROWS[1]).encode("cp1252")
+            + b"\r\n",
+            "commence par la marque des fichiers UTF-8 (BOM), mais la ligne 2 contient un octet illisible en UTF-8",
+        ),
+        (
+            ("\r\n".join(";".join(r) for r in [HEADER, *ROWS[:2]]) + "\r\n").encode()
+            + ("\r\n".join(";".join(r) for r in ROWS[1:] * 3) + "\r\n").encode("cp1252"),
+            "est écrit en UTF-8, mais la ligne 4 contient un octet illisible en UTF-8 (0xea)",
+        ),
+        ((";".join(HEADER) + "\r\n" + ";".join(ROWS[1]) + "\r\n").encode("utf-16"), "UTF-16"),
+        ((";".join(HEADER) + "\r\n" + ";".join(ROWS[1]) + "\r\n").encode("utf-16-le"), "UTF-16"),
+        (
+            (";".join(HEADER) + "\r\n").encode("cp1252") + b"12/03/2024;10:00;Tapage\x81;;;;;;;A\r\n",
+            "caractère illisible ligne 2 (octet 0x81) : le fichier n'est ni en UTF-8 ni en Windows-1252",
+        ),
+        (b"\xef\xbb\xbf", "est vide"),
+        (b"\xef\xbb\xbf\r\n\r\n", "est vide"),
+    ],
+    ids=[
+        "bom-puis-cp1252",
+        "utf8-puis-cp1252",
+        "utf16",
+        "utf16-sans-bom",
+        "ni-l-un-ni-l-autre",
+        "bom",
+        "bom-lignes",
+    ],
+)
+def test_files_neither_utf8_nor_cp1252_throughout_are_refused(engine, tmp_path, data, expected):
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    with pytest.raises(InputFileError) as caught:
+        pm.commit(engine, path, commune="04112", dry_run=True)
+    assert expected in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("1 234,5", 1234.5),
+        ("1234.5", 1234.5),
+        (" -0,96", -0.96),
+        ("931\u202f512,40", 931512.4),
+        ("6\u00a0304\u00a0980", 6304980.0),
+        ("+5,78", 5.78),
+        ("1,5E-05", 1.5e-05),
+        ("NA", None),
+        ("", None),
+    ],
+)
+def test_french_numbers_are_read(raw, expected):
+    from ingest.reading import parse_decimal
+
+    assert (
+        parse_decimal(raw) == pytest.approx(expected) if expected is not None else parse_decimal(raw) is None
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "5,787.12",
+        "5.787,12",
+        "1,234,567",
+        "1.234.567",
+        "12 34",
+        "inf",
+        "-inf",
+        "1e400",
+        "1_000",
+        "\uff15,78",
+        "--5",
+    ],
+)
+def test_numbers_with_mixed_separators_or_other_digits_are_refused_not_misread(raw):
+    from ingest.reading import parse_decimal, parse_int
+
+    with pytest.raises(ValueError):
+        parse_decimal(raw)
+    with pytest.raises(ValueError):
+        parse_int(raw)
+
+
+@pytest.mark.parametrize("by_rows", [False, True], ids=["lecture-colonnes", "lecture-lignes"])
+@pytest.mark.parametrize(
+    "x,y", [("5,787.12", "43,83"), ("5,78", "43.834,1"), ("inf", "43,83"), ("5_78", "43,83")]
+)
+def test_coordinates_with_mixed_separators_are_row_errors(engine, monkeypatch, tmp_path, by_rows, x, y):
+    """« 5,787.12 » was read 5.78712, a place in Manosque: the row is refused by both readers."""
+    from ingest import columnar
+    from observatoire.errors import ValidationFailed
+
+    if by_rows:
+        monkeypatch.setattr(columnar, "read_regular", lambda table: None)
+    body = [list(r) for r in ROWS]
+    body[1][4], body[1][5] = x, y
+    with pytest.raises(ValidationFailed) as exc:
+        pm.commit(engine, write_export(tmp_path / "xy.csv", rows=body), commune="04112", dry_run=True)
+    (error,) = exc.value.report.errors
+    assert error.line == 3 and error.value == f"{x} ; {y}" and "jamais les deux" in error.message
+
+
+@pytest.mark.parametrize("by_rows", [False, True], ids=["lecture-colonnes", "lecture-lignes"])
+@pytest.mark.parametrize(
+    "x,y",
+    [
+        ("5,787", "4"),  # latitude 4: the Gulf of Guinea
+        ("-5,787", "43,83"),  # the Atlantic
+        ("2,3522", "48,8566"),  # Paris
+        ("-61,53", "16,24"),  # Guadeloupe
+        ("652 000", "6 862 000"),  # Paris, in Lambert-93
+        ("7,3", "43,7"),  # Nice: next door, yet another département
+    ],
+)
+def test_positions_outside_the_departement_of_the_commune_are_row_errors(
+    engine, monkeypatch, tmp_path, by_rows, x, y
+):
+    """The template promises that positions outside France are row errors; a point outside the département of
+    the commune is one too (a point of the département outside the commune is kept, with a warning)."""
+    from ingest import columnar
+    from observatoire.errors import ValidationFailed
+
+    if by_rows:
+        monkeypatch.setattr(columnar, "read_regular", lambda table: None)
+    body = [list(r) for r in ROWS]
+    body[1][4], body[1][5] = x, y
+    path = write_export(tmp_path / "xy.csv", rows=body)
+    for dry_run in (True, False):
+        with pytest.raises(ValidationFailed) as exc:
+            pm.commit(engine, path, commune="04112", dry_run=dry_run)
+        (error,) = exc.value.report.errors
+        assert error.line == 3 and error.value == f"{x} ; {y}" and error.column == "X"
+        assert error.message.startswith("coordonnées hors du département 04 (Alpes-de-Haute-Provence) ;")
+    report = pm.commit(engine, path, commune="04112", accept_valid=True)
+    assert report.rejected == 1 and report.inserted == len(ROWS) - 1
+    with engine.connect() as conn:
+        points = conn.execute(
+            sa.text("SELECT ST_X(geom), ST_Y(geom) FROM obs.pm_intervention WHERE geom IS NOT NULL")
+        )
+        assert all(5.4 < lon < 7.1 and 43.6 < lat < 44.8 for lon, lat in points)
+
+
+def test_an_overseas_commune_takes_its_own_departement_and_a_point_of_the_departement_outside_the_commune_is_kept(
+    engine, tmp_path
+):
+    from observatoire.errors import ValidationFailed
+
+    rows = [
+        [
+            "12/03/2024",
+            "10:00",
+            "Tapage",
+            "",
+            "55,45",
+            "-20,88",
+            "",
+            "",
+            "",
+            "R1",
+        ],  # Saint-Denis de La Réunion
+        ["12/03/2024", "10:00", "Tapage", "", "5,78", "43,83", "", "", "", "R2"],  # Manosque
+    ]
+    with pytest.raises(ValidationFailed) as exc:
+        pm.commit(engine, write_export(tmp_path / "reunion.csv", rows=rows), commune="97411")
+    (error,) = exc.value.report.errors
+    assert error.line == 3 and "hors du département 974 (La Réunion)" in error.message
+    kept = pm.commit(
+        engine,
+        write_export(
+            tmp_path / "digne.csv",
+            rows=[
+                rows[1][:9] + ["D1"],
+                ["12/03/2024", "10:00", "Tapage", "", "6,236", "44,092", "", "", "", "D2"],
+            ],
+        ),
+        commune="04112",
+    )
+    assert kept.inserted == 2 and kept.errors_total == 0  # Digne-les-Bains: in the département

@@ -121,3 +121,64 @@ def test_transcribed_2021_rows_read_correctly(engine, shared_data):
     assert str(manosque.accident_date) == "2021-12-21" and str(manosque.accident_time) == "09:50:00"
     assert refs == ["201764", "201765"]  # the non-breaking space inside id_vehicule is gone
     assert tuple(unknown) == (None, None)  # grav " -1" and an_nais "" stay unknown, not zero
+
+
+def _outcome(call):
+    """(counts of each file) or the refusal, as a person reads them."""
+    try:
+        reports = call()
+    except ValidationFailed as exc:
+        return ("refusé", exc.message, exc.report.errors_total)
+    return [
+        (r.extra["table"], r.rows_read, r.inserted, r.duplicates, r.rejected, r.errors_total) for r in reports
+    ]
+
+
+@pytest.mark.parametrize("territory", [None, "DEP:04"], ids=["france", "departement"])
+def test_a_dry_run_of_a_new_years_set_says_what_the_import_then_does(engine, territory):
+    """Each file is its own batch: a dry run used to roll back the accidents before the places, vehicles and
+    users were checked, and refused a new year's full set (or kept none of its rows with a territory) that the
+    import then accepted whole."""
+    from pathlib import Path
+
+    files = sorted(
+        (Path(__file__).resolve().parents[1] / "sample_data" / "files" / "baac").glob("*-2021.csv")
+    )
+    assert len(files) == 4
+    dry = _outcome(lambda: import_baac(engine, files, territory=territory, user="test", dry_run=True))
+    assert _count(engine, "SELECT count(*) FROM obs.road_accident") == 0
+    assert _count(engine, "SELECT count(*) FROM obs.import_batch WHERE status <> 'echec'") == 0
+    real = _outcome(lambda: import_baac(engine, files, territory=territory, user="test"))
+    assert dry == real
+    assert [t for t, *_ in real] == ["caracteristiques", "lieux", "vehicules", "usagers"]
+    assert all(inserted > 0 for _, _, inserted, *_ in real)
+    # once imported, a dry run of the same set finds everything there already, as a second import does
+    assert _outcome(lambda: import_baac(engine, files, territory=territory, dry_run=True)) == _outcome(
+        lambda: import_baac(engine, files, territory=territory)
+    )
+
+
+def test_the_cli_dry_run_of_a_year_agrees_with_its_import(engine, cli_env):
+    import json
+    from pathlib import Path
+
+    from tests.conftest import run_cli
+
+    folder = Path(__file__).resolve().parents[1] / "sample_data" / "files" / "baac"
+    files = [str(p) for p in sorted(folder.glob("*-2020.csv"))]
+    dry = run_cli("import", "baac", *files, "--dry-run", "--format", "json")
+    assert dry.exit_code == 0, dry.output
+    real = run_cli("import", "baac", *files, "--format", "json")
+    assert real.exit_code == 0, real.output
+
+    def counts(output: str) -> list[tuple]:
+        decoder, reports, at = json.JSONDecoder(), [], 0
+        while at < len(output.strip()):
+            report, end = decoder.raw_decode(output, at)
+            reports.append(
+                (report["file_name"], report["inserted"], report["rejected"], report["errors_total"])
+            )
+            at = end + 1
+        return reports
+
+    assert counts(dry.output) == counts(real.output) and len(counts(real.output)) == 4

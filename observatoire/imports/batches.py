@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,44 @@ def previous_import(conn: Connection, source: str, sha: str) -> int | None:
 Loader = Callable[[Connection, int, ImportReport], None]
 
 
+@dataclass
+class ImportSession:
+    """One connection for imports that build on each other (the accidents of a BAAC year, then its places,
+    vehicles and users): see :func:`import_session`."""
+
+    conn: Connection
+    dry_run: bool
+
+
+@contextmanager
+def import_session(engine: Engine, *, dry_run: bool) -> Iterator[ImportSession]:
+    """Imports run one after the other on one connection, each in its own transaction as alone. In a dry run,
+    what each one would write stays visible to the next (a savepoint released), and all of it is rolled back
+    at the end: the dry run of a set goes the import's way to its last step, and says what the import does."""
+    with engine.connect() as conn:
+        if not dry_run:
+            yield ImportSession(conn, dry_run)
+            return
+        outer = conn.begin()
+        try:
+            yield ImportSession(conn, dry_run)
+        finally:
+            outer.rollback()
+
+
+@contextmanager
+def _transaction(engine: Engine, session: ImportSession | None) -> Iterator[Connection]:
+    if session is None:
+        with engine.begin() as conn:
+            yield conn
+    elif session.dry_run:
+        with session.conn.begin_nested():
+            yield session.conn
+    else:
+        with session.conn.begin():
+            yield session.conn
+
+
 def run_import(
     engine: Engine,
     source: str,
@@ -137,20 +176,23 @@ def run_import(
     user: str | None = None,
     accept_valid: bool = False,
     dry_run: bool = False,
+    session: ImportSession | None = None,
 ) -> ImportReport:
     """Run ``load`` inside one transaction with its batch row.
 
     ``load`` fills the report (counts, errors). Errors abort everything unless ``accept_valid``; a
-    dry run always rolls back. A refused import still leaves a batch row saying why (own transaction),
-    so the list of imports tells the whole story.
+    dry run always rolls back (within a ``session``, at the session's end). A refused import still leaves a
+    batch row saying why (own transaction), so the list of imports tells the whole story.
     """
+    if session is not None and session.dry_run != dry_run:
+        raise ValueError("un essai ne peut pas se faire dans une session d'import réel, ni l'inverse")
     path = Path(path)
     report = ImportReport(source=source, file_name=path.name)
     sha = file_sha256(path)
     from observatoire import audit  # late: audit imports nothing from here, but keeps this module light
 
     try:
-        with engine.begin() as conn:
+        with _transaction(engine, session) as conn:
             allow_long_work(conn)
             earlier = previous_import(conn, source, sha)
             if earlier:
@@ -169,7 +211,8 @@ def run_import(
             report.status = "essai" if dry_run else "importe"
             _close_batch(conn, batch_id, report)
             if dry_run:
-                conn.rollback()
+                if session is None:
+                    conn.rollback()  # in a set, the session rolls everything back at its end
                 report.batch_id = None  # rolled back: no batch bears this number
             else:
                 audit.record(

@@ -40,21 +40,24 @@ def baac(
 ) -> None:
     """Importer les fichiers d'accidents corporels de l'ONISR (BAAC) : fichiers ou dossiers, toutes années."""
     from ingest.baac import import_baac_file, import_scope, plan_files
+    from observatoire.imports.batches import import_session
 
     scope = import_scope(territory)
     files = plan_files(list(paths))
     engine = ctx.engine()
-    for f in files:
-        run_import_command(
-            fmt,
-            import_baac_file,
-            engine,
-            f,
-            scope,
-            user=ctx.operator,
-            accept_valid=accept_valid,
-            dry_run=dry_run,
-        )
+    with import_session(engine, dry_run=dry_run) as session:  # a dry run sees what the files before would add
+        for f in files:
+            run_import_command(
+                fmt,
+                import_baac_file,
+                engine,
+                f,
+                scope,
+                user=ctx.operator,
+                accept_valid=accept_valid,
+                dry_run=dry_run,
+                session=session,
+            )
 
 
 _YEARLY_COLUMNS = (
