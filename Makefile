@@ -19,6 +19,9 @@ demo: venv
 
 test: venv
 	bash scripts/setup-system.sh postgis browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest --headless -p no:cacheprovider
 
 # While working: lint, format, types and the tests that need no browser. Every step runs; any failure fails.
