@@ -50,16 +50,10 @@ def _where(
     return " AND ".join(clauses), params
 
 
-def _frame(engine: Engine, sql: str, params: dict[str, Any], threshold: int | None) -> pd.DataFrame:
+def _frame(engine: Engine, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    """The exact counts (a threshold goes through :func:`report`)."""
     with engine.connect() as conn:
-        return _masked(pd.read_sql(sa.text(sql), conn, params=params), threshold)
-
-
-def _masked(frame: pd.DataFrame, threshold: int | None) -> pd.DataFrame:
-    if threshold:
-        frame["masked"] = frame["count"] < threshold
-        frame["count"] = frame["count"].where(~frame["masked"])
-    return frame
+        return pd.read_sql(sa.text(sql), conn, params=params)
 
 
 def by_type(
@@ -89,7 +83,6 @@ def by_type(
              LEFT JOIN obs.pm_family f ON f.code = c.family_code
         ORDER BY f.position NULLS LAST, c.count DESC""",
         params,
-        threshold,
     )
 
 
@@ -116,7 +109,6 @@ def by_month(
              LEFT JOIN obs.pm_family f ON f.code = c.family_code
         ORDER BY 1, 2""",
         params,
-        threshold,
     )
 
 
@@ -147,7 +139,6 @@ def weekday_hour(
              ON c.weekday = d.weekday AND c.hour = h.hour
         ORDER BY 1, 2""",
         params,
-        threshold,
     )
     frame.insert(1, "weekday_label", frame["weekday"].map(lambda d: WEEKDAYS[d - 1]))
     return frame
@@ -180,7 +171,6 @@ def by_zone(
                    count(*)::int AS count
             FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2 ORDER BY count DESC""",
             params,
-            threshold,
         )
     with engine.connect() as conn:
         zones = conn.execute(
@@ -200,7 +190,7 @@ def by_zone(
         counts, total, _ = tally_zones(conn, f, zones)
     rows = sorted(((z.code, z.name, counts[z.code]) for z in zones), key=lambda r: -r[2])
     rows.append(("", "Hors zone ou non géolocalisé", max(total - sum(counts.values()), 0)))
-    return _masked(pd.DataFrame(rows, columns=["code", "name", "count"]), threshold)
+    return pd.DataFrame(rows, columns=["code", "name", "count"])
 
 
 def summary(
@@ -253,7 +243,6 @@ def origins(
         SELECT COALESCE(i.origin, 'non_renseignee') AS origin, count(*)::int AS count
         FROM obs.pm_intervention i WHERE {where} GROUP BY 1 ORDER BY count DESC""",
         params,
-        threshold,
     )
 
 
