@@ -13,8 +13,9 @@ Three rules, applied on the server whatever the browser sends:
 3. **Complementary (secondary) suppression.** Wherever a total sits beside its parts — a family and its
    types, a table and its margins, a year and its months, the map's total and its hexagons — a masked cell
    must not be recoverable from the shown ones. :func:`protect` takes the counts and the sums that link them,
-   works out what a reader can deduce (the bounds of every masked cell, through all the sums at once,
-   :func:`bounds`) and masks further cells until no masked value is pinned down: in a sum that gives one
+   works out what a reader can deduce (the bounds of every masked cell, narrowed through the sums,
+   :func:`bounds`, then checked by linear programming over all of them at once, :func:`pinned`) and masks
+   further cells until no masked value is pinned down: in a sum that gives one
    away, its smallest shown part (a zero first: it costs nothing and reads « < 5 »; a count of 5 or more
    reads « non diffusé »), the total when no part is left. :func:`protect_periods` applies it to a table over
    the calendar: every figure for a month, a quarter, a year and the whole period is decided together, so

@@ -77,7 +77,7 @@ def remembered(conn: Connection, key: Hashable, compute: Callable[[], Any]) -> A
     found = _memory.get(full)
     if found is None:
         found = compute()
-        event_store.remember(_memory, full, found, size=32)
+        event_store.remember(_memory, full, found, size=16)
     return found
 
 
