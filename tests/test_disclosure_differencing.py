@@ -503,3 +503,20 @@ def test_the_copy_in_memory_and_sql_mask_the_same_cells(engine, assaults):
         assert answers() == by_sql
     finally:
         event_store.disable(engine)
+
+
+@pytest.mark.browser
+def test_the_conseil_chooses_a_quarter_on_the_activity_page(dash_duo, activity_app):
+    from tests.helpers_web import browser_login
+
+    dash_duo.start_server(activity_app, navigate=False)
+    browser_login(dash_duo, "secret-conseil", then="/police-municipale")
+    dash_duo.wait_for_element("#activite-chiffres", timeout=30)
+    assert "Secret statistique" in dash_duo.find_element("#activite-masquage").text
+    dash_duo.wait_for_contains_text("#activite-chiffres", "Toute la période", timeout=20)
+    dash_duo.select_dcc_dropdown("#activite-annee", "2023")
+    dash_duo.select_dcc_dropdown("#activite-partie", "1er trimestre")
+    dash_duo.wait_for_contains_text("#activite-chiffres", "1er trimestre 2023", timeout=30)
+    months = dash_duo.wait_for_element("#activite-table-mois tbody", timeout=20).get_attribute("textContent")
+    assert "janv. 2023" in months and "mars 2023" in months and "avr. 2023" not in months
+    assert dash_duo.get_logs() == []
