@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ingest import pn_faits
 from observatoire.errors import PermissionDenied
+from observatoire.events import hexgrid
 from observatoire.events import queries as event_queries
 from observatoire.events.filter import EventFilter
 from tests.events_helpers import CENTRE_L93, insert_pn_facts, new_batch, square_outline, write_extract
@@ -147,7 +148,13 @@ def test_conseil_summary_masks_small_counts(engine):
     assert (s["total"], s["sensitive"]) == (15, "< 5")  # one hexagon of 15: nothing masked on the map
     insert_pn_facts(engine, [x0 + 3000] * 2, [y0] * 2)
     s = event_queries.summary(engine, EventFilter(), role="conseil", threshold=5)
-    assert s["total"] == s["geolocated"] == "au moins 15"  # 17 would give the masked hexagon by subtraction
+    # 17 is known (one large hexagon holds them all): 17 - 15 would give the masked hexagon, so the 15 is
+    # masked in complement, and the map shows no count to sum.
+    assert s["total"] == s["geolocated"] == "non détaillé (secret statistique)"
+    cells = hexgrid.hex_counts(engine, EventFilter(), 150, "conseil", threshold=5)["features"]
+    assert sorted(x["properties"]["count"] for x in cells) == ["< 5", "non diffusé"]
+    assert hexgrid.hex_counts(engine, EventFilter(), 5000, "conseil", threshold=5)["total"] == 17
     frame = event_queries.counts_by(engine, EventFilter(), by="category", role="conseil", threshold=5)
     masked = frame[frame["masked"]]
-    assert masked["count_label"].tolist() == ["< 5"] and masked["count"].isna().all()
+    # 3 sexual-violence facts beside the known 17: the burglaries (14) are masked in complement
+    assert sorted(masked["count_label"]) == ["< 5", "non diffusé"] and masked["count"].isna().all()

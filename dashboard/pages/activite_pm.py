@@ -38,6 +38,7 @@ from dashboard.components.palette import (
 )
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, current_role, guarded_callback, register_page
+from observatoire import disclosure
 from observatoire.permissions import AGGREGATE_ONLY
 from observatoire.police_municipale import activity as pm_activity
 from observatoire.police_municipale import catalogue as pm_catalogue
@@ -85,15 +86,13 @@ def _threshold() -> int | None:
     return settings().small_count_threshold if current_role() in AGGREGATE_ONLY else None
 
 
-def _count_text(value, threshold: int | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _count_text(value, threshold: int | None, state: int = disclosure.SHOWN) -> str:
+    """A count as the reader gets it: the number, « < 5 » or « non diffusé » (the library decided which)."""
+    if state == disclosure.SECONDARY:
+        return disclosure.SECONDARY_LABEL
+    if state == disclosure.PRIMARY or value is None or (isinstance(value, float) and math.isnan(value)):
         return f"< {threshold}" if threshold else "0"
     return fmt.number(value)
-
-
-def _mask(value: int | float, threshold: int | None) -> float:
-    """A total computed here (not in the library) masked by the same rule."""
-    return float("nan") if threshold and value < threshold else float(value)
 
 
 def _family_colours() -> dict[str, str]:
@@ -145,10 +144,60 @@ def render(**_params) -> html.Div:
     if _threshold():
         masked_note = [
             html.P(
-                f"Les effectifs inférieurs à {_threshold()} sont masqués (« < {_threshold()} ») : "
-                "seuls des chiffres agrégés sont présentés.",
+                f"Secret statistique : « < {_threshold()} » se lit « de 0 à {_threshold() - 1} » (les effectifs de "
+                f"1 à {_threshold() - 1} sont masqués, un 0 parfois aussi) ; « {disclosure.SECONDARY_LABEL} » : un "
+                f"effectif d'au moins {_threshold()} masqué à son tour, pour qu'aucun petit effectif ne se retrouve "
+                "par soustraction d'un total ou d'une autre période. Les périodes sont des mois, trimestres ou "
+                "années entiers : une période au jour près permettrait de dater les interventions par différence.",
                 className="obs-alerte obs-alerte-info",
                 id="activite-masquage",
+            )
+        ]
+        years = list(range(first.year, last.year + 1))
+        period_control = [
+            html.Label(
+                [
+                    "Année",
+                    dropdown(
+                        id="activite-annee",
+                        clearable=False,
+                        value="tout",
+                        options=[{"label": "Toute la période", "value": "tout"}]
+                        + [{"label": str(y), "value": y} for y in years],
+                    ),
+                ]
+            ),
+            html.Label(
+                [
+                    "Mois ou trimestre",
+                    dropdown(
+                        id="activite-partie",
+                        clearable=False,
+                        value="annee",
+                        options=[{"label": label, "value": key} for key, label in disclosure.YEAR_PARTS],
+                    ),
+                ]
+            ),
+            # The callbacks read the period from here, for every role; the server widens it anyway.
+            html.Div(dcc.DatePickerRange(id="activite-periode"), hidden=True),
+        ]
+    else:
+        period_control = [
+            html.Label(
+                [
+                    "Période",
+                    dcc.DatePickerRange(
+                        id="activite-periode",
+                        display_format="DD/MM/YYYY",
+                        first_day_of_week=1,
+                        start_date=first.date().isoformat() if first else None,
+                        end_date=last.date().isoformat() if last else None,
+                        min_date_allowed=first.date().isoformat() if first else None,
+                        max_date_allowed=last.date().isoformat() if last else None,
+                        start_date_placeholder_text="début",
+                        end_date_placeholder_text="fin",
+                    ),
+                ]
             )
         ]
     return html.Div(
@@ -162,22 +211,7 @@ def render(**_params) -> html.Div:
             *masked_note,
             html.Div(
                 [
-                    html.Label(
-                        [
-                            "Période",
-                            dcc.DatePickerRange(
-                                id="activite-periode",
-                                display_format="DD/MM/YYYY",
-                                first_day_of_week=1,
-                                start_date=first.date().isoformat() if first else None,
-                                end_date=last.date().isoformat() if last else None,
-                                min_date_allowed=first.date().isoformat() if first else None,
-                                max_date_allowed=last.date().isoformat() if last else None,
-                                start_date_placeholder_text="début",
-                                end_date_placeholder_text="fin",
-                            ),
-                        ]
-                    ),
+                    *period_control,
                     html.Label(
                         [
                             "Familles",
@@ -231,6 +265,24 @@ def render(**_params) -> html.Div:
     )
 
 
+@guarded_callback(
+    PERMISSION,
+    [Output("activite-periode", "start_date"), Output("activite-periode", "end_date")],
+    Input("activite-annee", "value"),
+    Input("activite-partie", "value"),
+    prevent_initial_call=True,
+)
+def pick_period(year, part):
+    """The aggregate-only roles' year and part of year as the dates the other callbacks read."""
+    try:
+        period = disclosure.period_of_choice(year, part)
+    except ValueError:
+        return None, None
+    if period.start is None or period.end is None:
+        return None, None
+    return period.start.isoformat(), period.end.isoformat()
+
+
 def _filters(start, end, families, types) -> dict:
     return {
         "start": date.fromisoformat(start[:10]) if start else None,
@@ -265,17 +317,24 @@ def _bar(
     return dcc.Graph(figure=fig, id=chart_id, config={"displaylogo": False, "locale": "fr"})
 
 
-def _summary_block(f: dict, threshold: int | None) -> html.Dl:
-    s = pm_activity.summary(engine(), f["start"], f["end"], families=f["families"], types=f["types"])
-    placed = (s["coordonnees"] or 0) + (s["geocodees"] or 0)
-    period = f"{fmt.day(s['premiere'])} – {fmt.day(s['derniere'])}" if s["premiere"] else "—"
+def _summary_block(r: pm_activity.Report) -> html.Dl:
+    threshold = r.threshold
+    if r.period is not None:
+        period = r.period.label[:1].upper() + r.period.label[1:]
+    else:
+        period = f"{fmt.day(r.first)} – {fmt.day(r.last)}" if r.first else "—"
+
+    def figure(name: str) -> str:
+        value, state = r.summary[name]
+        return _count_text(value, threshold, state)
+
     facts = [
-        ("Interventions", _count_text(_mask(s["total"] or 0, threshold), threshold)),
-        ("Période couverte", period),
-        ("Placées sur la carte", _count_text(_mask(placed, threshold), threshold)),
-        ("Non géolocalisées", _count_text(_mask(s["non_geolocalisees"] or 0, threshold), threshold)),
-        ("Heure inconnue", _count_text(_mask(s["heure_inconnue"] or 0, threshold), threshold)),
-        ("Nature non classée", _count_text(_mask(s["non_classees"] or 0, threshold), threshold)),
+        ("Interventions", figure("total")),
+        ("Période couverte" if r.period is None else "Période", period),
+        ("Placées sur la carte", figure("placees")),
+        ("Non géolocalisées", figure("non_geo")),
+        ("Heure inconnue", figure("heure_inconnue")),
+        ("Nature non classée", figure("non_classees")),
     ]
     return html.Dl(
         [item for label, value in facts for item in (html.Dt(label), html.Dd(value))],
@@ -284,26 +343,37 @@ def _summary_block(f: dict, threshold: int | None) -> html.Dl:
     )
 
 
-def _types_block(f: dict, threshold: int | None) -> html.Section:
-    raw = pm_activity.by_type(engine(), f["start"], f["end"], families=f["families"], types=f["types"])
-    shown = pm_activity.by_type(
-        engine(), f["start"], f["end"], families=f["families"], types=f["types"], threshold=threshold
-    )
+def _shown(frame: pd.DataFrame) -> list:
+    """Counts for a chart: masked ones left out (no bar), never drawn as 0."""
+    return [
+        None if state != disclosure.SHOWN else v
+        for v, state in zip(frame["count"], frame["state"], strict=True)
+    ]
+
+
+def _types_block(r: pm_activity.Report) -> html.Section:
+    threshold = r.threshold
     colour = _family_colours()
-    total = int(raw["count"].sum())
-    fam_totals = raw.groupby("family", sort=False)["count"].sum()
+    total, total_state = r.summary["total"]
     fam_rows = [
         html.Tr(
             [
                 html.Th(
-                    [html.Span(className="obs-pm-pastille", style={"background": colour[fam]}), fam],
+                    [
+                        html.Span(className="obs-pm-pastille", style={"background": colour[f.family]}),
+                        f.family,
+                    ],
                     scope="row",
                 ),
-                html.Td(_count_text(_mask(n, threshold), threshold)),
-                html.Td("" if threshold and n < threshold else fmt.percent(100 * n / total)),
+                html.Td(_count_text(f.count, threshold, f.state)),
+                html.Td(
+                    fmt.percent(100 * f.count / total)
+                    if f.state == disclosure.SHOWN and total_state == disclosure.SHOWN and total
+                    else ""
+                ),
             ]
         )
-        for fam, n in fam_totals.items()
+        for f in r.families.itertuples()
     ]
     fam_table = html.Table(
         [
@@ -325,12 +395,12 @@ def _types_block(f: dict, threshold: int | None) -> html.Section:
     type_rows = [
         html.Tr(
             [
-                html.Th(r.type + (" (catégorie sensible)" if r.sensitive else ""), scope="row"),
-                html.Td(r.family, className="obs-pm-texte"),
-                html.Td(_count_text(r.count, threshold)),
+                html.Th(t.type + (" (catégorie sensible)" if t.sensitive else ""), scope="row"),
+                html.Td(t.family, className="obs-pm-texte"),
+                html.Td(_count_text(t.count, threshold, t.state)),
             ]
         )
-        for r in shown.itertuples()
+        for t in r.types.itertuples()
     ]
     type_table = html.Table(
         [
@@ -350,12 +420,12 @@ def _types_block(f: dict, threshold: int | None) -> html.Section:
         id="activite-table-types",
     )
     chart = _bar(
-        list(shown["type"]),
-        [None if pd.isna(v) else v for v in shown["count"]],
-        [colour[fam] for fam in shown["family"]],
+        list(r.types["type"]),
+        _shown(r.types),
+        [colour[fam] for fam in r.types["family"]],
         "Interventions par type (couleur : famille)",
         "activite-graphique-types",
-        max(260, 60 + 24 * len(shown)),
+        max(260, 60 + 24 * len(r.types)),
     )
     return html.Section(
         [
@@ -367,24 +437,21 @@ def _types_block(f: dict, threshold: int | None) -> html.Section:
     )
 
 
-def _months_block(f: dict, threshold: int | None) -> html.Section:
-    raw = pm_activity.by_month(engine(), f["start"], f["end"], families=f["families"], types=f["types"])
-    shown = pm_activity.by_month(
-        engine(), f["start"], f["end"], families=f["families"], types=f["types"], threshold=threshold
-    )
-    if raw.empty:
+def _months_block(r: pm_activity.Report) -> html.Section:
+    threshold = r.threshold
+    if r.month_totals.empty:
         return html.Section(
             [html.H2("Par mois"), html.P("Aucune intervention sur la période.")], className="obs-bloc"
         )
     colour = _family_colours()
-    families = [fam for fam in colour if fam in set(raw["family"])]
+    families = [fam for fam in colour if fam in set(r.months["family"])]
     fig = go.Figure()
     for fam in families:
-        part = shown[shown["family"] == fam]
+        part = r.months[r.months["family"] == fam]
         fig.add_trace(
             go.Bar(
                 x=[pd.Timestamp(m) for m in part["month"]],
-                y=part["count"],
+                y=_shown(part),
                 name=markup.text(fam),  # Plotly reads names as HTML
                 marker_color=colour[fam],
                 hovertemplate="%{x|%m/%Y} : %{y:,.0f}<extra>%{fullData.name}</extra>",
@@ -401,22 +468,20 @@ def _months_block(f: dict, threshold: int | None) -> html.Section:
         paper_bgcolor=CHART_BACKGROUND,
     )
     fig.update_yaxes(gridcolor=CHART_GRID, rangemode="tozero")
-    pivot = shown.pivot_table(index="month", columns="family", values="count", aggfunc="sum", dropna=False)
-    totals = raw.groupby("month")["count"].sum()
+    cells = {(pd.Timestamp(m.month), m.family): m for m in r.months.itertuples()}
     header = (
         [html.Th("Mois", scope="col")]
         + [html.Th(fam, scope="col") for fam in families]
         + [html.Th("Total", scope="col")]
     )
     rows = []
-    for month in totals.index:
-        cells = [html.Th(_month_label(month), scope="row")]
+    for month in r.month_totals.itertuples():
+        row = [html.Th(_month_label(month.month), scope="row")]
         for fam in families:
-            value = pivot.at[month, fam] if fam in pivot.columns and month in pivot.index else float("nan")
-            exists = not raw[(raw["month"] == month) & (raw["family"] == fam)].empty
-            cells.append(html.Td(_count_text(value, threshold) if exists else "0"))
-        cells.append(html.Td(_count_text(_mask(totals[month], threshold), threshold)))
-        rows.append(html.Tr(cells))
+            cell = cells.get((pd.Timestamp(month.month), fam))
+            row.append(html.Td(_count_text(cell.count, threshold, cell.state) if cell else "0"))
+        row.append(html.Td(_count_text(month.count, threshold, month.state)))
+        rows.append(html.Tr(row))
     table = html.Table(
         [
             html.Caption("Interventions par mois et par famille"),
@@ -451,21 +516,27 @@ def _class_of(value: float, bounds: list[float]) -> int:
     return next((i for i, b in enumerate(bounds) if value <= b), len(bounds) - 1)
 
 
-def _heat_block(f: dict, threshold: int | None) -> html.Section:
-    frame = pm_activity.weekday_hour(
-        engine(), f["start"], f["end"], families=f["families"], types=f["types"], threshold=threshold
-    )
-    values = [float(v) for v in frame["count"] if not pd.isna(v)]
+def _heat_block(r: pm_activity.Report) -> html.Section:
+    threshold = r.threshold
+    frame = r.heat
+    values = [
+        float(v) for v, state in zip(frame["count"], frame["state"], strict=True) if state == disclosure.SHOWN
+    ]
     bounds = _classes(values, len(SEQUENTIAL))
-    grid = {(r.weekday, r.hour): r.count for r in frame.itertuples()}
+    grid = {(c.weekday, c.hour): c for c in frame.itertuples()}
     rows = []
     for day in range(1, 8):
         cells = [html.Th(pm_activity.WEEKDAYS[day - 1], scope="row")]
         for hour in range(24):
-            value = grid.get((day, hour), 0)
-            if pd.isna(value):
+            cell = grid.get((day, hour))
+            value = cell.count if cell is not None else 0
+            if cell is not None and cell.state != disclosure.SHOWN:
                 cells.append(
-                    html.Td(f"< {threshold}", className="obs-pm-masque", style={"background": MASKED})
+                    html.Td(
+                        _count_text(value, threshold, cell.state),
+                        className="obs-pm-masque",
+                        style={"background": MASKED},
+                    )
                 )
             elif not value:
                 cells.append(html.Td("0", className="obs-pm-zero"))
@@ -499,7 +570,7 @@ def _heat_block(f: dict, threshold: int | None) -> html.Section:
             html.Li(
                 [
                     html.Span(className="obs-pm-pastille", style={"background": MASKED}),
-                    f"moins de {threshold} (masqué)",
+                    f"moins de {threshold} (masqué), ou {disclosure.SECONDARY_LABEL}",
                 ]
             )
         )
@@ -517,14 +588,13 @@ def _heat_block(f: dict, threshold: int | None) -> html.Section:
     )
 
 
-def _origins_block(f: dict, threshold: int | None) -> html.Section:
-    frame = pm_activity.origins(
-        engine(), f["start"], f["end"], families=f["families"], types=f["types"], threshold=threshold
-    )
+def _origins_block(r: pm_activity.Report) -> html.Section:
+    threshold = r.threshold
+    frame = r.origins
     labels = [ORIGIN_LABELS.get(o, o) for o in frame["origin"]]
     rows = [
-        html.Tr([html.Th(label, scope="row"), html.Td(_count_text(n, threshold))])
-        for label, n in zip(labels, frame["count"], strict=True)
+        html.Tr([html.Th(label, scope="row"), html.Td(_count_text(n, threshold, state))])
+        for label, n, state in zip(labels, frame["count"], frame["state"], strict=True)
     ]
     table = html.Table(
         [
@@ -537,7 +607,7 @@ def _origins_block(f: dict, threshold: int | None) -> html.Section:
     )
     chart = _bar(
         labels,
-        [None if pd.isna(v) else v for v in frame["count"]],
+        _shown(frame),
         [OKABE_ITO["blue"]] * len(labels),
         "Origine des interventions",
         "activite-graphique-origines",
@@ -551,14 +621,15 @@ def _origins_block(f: dict, threshold: int | None) -> html.Section:
 @guarded_callback(PERMISSION, Output("activite-resultats", "children"), *FILTERS)
 def show(start, end, families, types):
     f = _filters(start, end, families, types)
-    threshold = _threshold()
-    return [
-        _summary_block(f, threshold),
-        _types_block(f, threshold),
-        _months_block(f, threshold),
-        _heat_block(f, threshold),
-        _origins_block(f, threshold),
-    ]
+    r = pm_activity.report(
+        engine(), f["start"], f["end"], families=f["families"], types=f["types"], threshold=_threshold()
+    )
+    return [_summary_block(r), _types_block(r), _months_block(r), _heat_block(r), _origins_block(r)]
+
+
+def _state(row) -> int:
+    """A row's state when the library masked it (aggregate-only roles), else shown."""
+    return int(getattr(row, "state", disclosure.SHOWN))
 
 
 def _zone_map(frame: pd.DataFrame, level: str, threshold: int | None) -> html.Div | None:
@@ -568,18 +639,17 @@ def _zone_map(frame: pd.DataFrame, level: str, threshold: int | None) -> html.Di
     zones = [feat for feat in overview["outlines"]["features"] if feat["properties"]["level"] == level]
     if not zones:
         return None
-    counts = {r.code: r.count for r in frame.itertuples()}
-    values = [float(v) for v in counts.values() if not pd.isna(v)]
+    counts = {r.code: (r.count, _state(r)) for r in frame.itertuples()}
+    values = [float(v) for v, state in counts.values() if state == disclosure.SHOWN and not pd.isna(v)]
     steps = sequential(4)  # four well-separated steps read better on a map than seven
     bounds = _classes(values, len(steps))
     groups: dict[str, list] = {}
     for feat in zones:
         code = feat["properties"]["code"]
-        value = counts.get(code, 0)
-        key = "masque" if pd.isna(value) else ("zero" if not value else str(_class_of(value, bounds)))
-        text = f"{feat['properties']['name']} : " + (
-            f"< {threshold}" if key == "masque" else fmt.number(value)
-        )
+        value, state = counts.get(code, (0, disclosure.SHOWN))
+        masked = state != disclosure.SHOWN or pd.isna(value)
+        key = "masque" if masked else ("zero" if not value else str(_class_of(value, bounds)))
+        text = f"{feat['properties']['name']} : " + _count_text(value, threshold, state)
         groups.setdefault(key, []).append(with_tooltip(feat, text))
     import dash_leaflet as dl
 
@@ -609,7 +679,9 @@ def _zone_map(frame: pd.DataFrame, level: str, threshold: int | None) -> html.Di
         if hi >= lo
     ]
     if threshold:
-        items.append(legend_item(swatch(MASKED), f"moins de {threshold} (masqué)"))
+        items.append(
+            legend_item(swatch(MASKED), f"moins de {threshold} (masqué), ou {disclosure.SECONDARY_LABEL}")
+        )
     legend = legend_box(
         f"Interventions par {LEVEL_LABELS[level]}",
         items,
@@ -651,7 +723,7 @@ def show_zones(level, start, end, families, types):
             [
                 html.Th(r.name, scope="row"),
                 html.Td(r.code.split(":", 1)[-1], className="obs-pm-texte"),
-                html.Td(_count_text(r.count, threshold)),
+                html.Td(_count_text(r.count, threshold, _state(r))),
             ]
         )
         for r in frame.itertuples()

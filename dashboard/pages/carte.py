@@ -36,7 +36,7 @@ from dashboard.components.palette import MASKED, OKABE_ITO, SEQUENTIAL, sequenti
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, current_role, guarded_callback, register_page
-from observatoire import sources
+from observatoire import disclosure, sources
 from observatoire.errors import ObservatoireError
 from observatoire.events import choropleth, hexgrid, hotspots, spatial
 from observatoire.events import filter as event_filter
@@ -97,6 +97,8 @@ def _n(value: Any, decimals: int = 0) -> str:
 
 
 def _events_word(value: Any) -> str:
+    if value == disclosure.SECONDARY_LABEL:
+        return "un nombre non diffusé d'événements (secret statistique)"
     plural = isinstance(value, str) or value > 1
     return f"{_n(value)} événement{'s' if plural else ''}"
 
@@ -110,11 +112,121 @@ def _years(role: str | None) -> list[int]:
     return list(range(period["first_day"].year, period["last_day"].year + 1))
 
 
+def _period_controls(role: str | None, years: list[int]) -> list:
+    """A year and a date range; for the aggregate-only roles, a year and a part of it (a quarter, a month):
+    the dates, hidden, are what the callbacks read, and the server widens them anyway."""
+    latest = years[-1] if years else None
+    start = date(latest, 1, 1) if latest else None
+    end = date(latest, 12, 31) if latest else None
+    year = html.Label(
+        [
+            "Année",
+            dropdown(
+                id="carte-annee",
+                clearable=False,
+                value=latest if latest else "tout",
+                options=[{"label": "Toute la période", "value": "tout"}]
+                + [{"label": str(y), "value": y} for y in years],
+            ),
+        ]
+    )
+    part = dropdown(
+        id="carte-partie",
+        clearable=False,
+        value="annee",
+        options=[{"label": label, "value": key} for key, label in disclosure.YEAR_PARTS],
+    )
+    if role in AGGREGATE_ONLY:
+        return [
+            year,
+            html.Label(["Mois ou trimestre", part]),
+            html.Div(dcc.DatePickerRange(id="carte-periode", start_date=start, end_date=end), hidden=True),
+        ]
+    return [
+        year,
+        html.Div(part, hidden=True),
+        html.Label(
+            [
+                "Période",
+                dcc.DatePickerRange(
+                    id="carte-periode",
+                    display_format="DD/MM/YYYY",
+                    first_day_of_week=1,
+                    start_date_placeholder_text="début",
+                    end_date_placeholder_text="fin",
+                    start_date=start,
+                    end_date=end,
+                ),
+            ]
+        ),
+    ]
+
+
+def _time_controls(role: str | None, hours: list[dict]) -> list:
+    """Hour bands, hours and days; the aggregate-only roles get the bands alone (the others, hidden, stay
+    what the callbacks read)."""
+    aggregate = role in AGGREGATE_ONLY
+    presets = {
+        k: v
+        for k, v in HOUR_PRESETS.items()
+        if not aggregate or v[1] is None or v[1] in disclosure.HOUR_BANDS
+    }
+    bands = html.Label(
+        [
+            "Heures",
+            dropdown(
+                id="carte-heures-preset",
+                clearable=False,
+                value="toutes",
+                options=[{"label": v[0], "value": k} for k, v in presets.items()],
+            ),
+        ]
+    )
+    detail = [
+        html.Label(["De", dropdown(id="carte-heure-debut", options=hours, value=0, clearable=False)]),
+        html.Label(["À (exclu)", dropdown(id="carte-heure-fin", options=hours, value=0, clearable=False)]),
+        html.Fieldset(
+            [
+                html.Legend("Jours"),
+                dcc.Checklist(
+                    id="carte-jours",
+                    value=[],
+                    inline=True,
+                    options=[
+                        {"label": f" {d[:3]}.", "value": i}
+                        for i, d in enumerate(event_filter.WEEKDAYS, start=1)
+                    ],
+                ),
+            ]
+        ),
+    ]
+    if aggregate:
+        return [bands, html.Div(detail, hidden=True)]
+    return [bands, *detail]
+
+
+def _secrecy_note(role: str | None) -> list:
+    """Why the aggregate-only roles choose whole months, quarters or years and fixed hour bands."""
+    if role not in AGGREGATE_ONLY:
+        return []
+    t = _threshold()
+    return [
+        html.P(
+            f"Secret statistique : « < {t} » se lit « de 0 à {t - 1} » ; « {disclosure.SECONDARY_LABEL} » : un "
+            f"effectif d'au moins {t} masqué à son tour, pour qu'aucun petit effectif ne se retrouve par "
+            "soustraction d'un total ou d'une autre période. Les périodes sont des mois, trimestres ou années "
+            "entiers, les heures des tranches fixes, sans choix des jours : une période décalée d'un jour, ou une "
+            "heure de plus, permettrait de dater les faits par différence.",
+            className="obs-alerte obs-alerte-info",
+            id="carte-secret",
+        )
+    ]
+
+
 def render(**_params) -> html.Div:
     role = current_role()
     sources = event_filter.allowed_sources(role)
     years = _years(role)
-    latest = years[-1] if years else None
     cats = event_queries.categories(engine(), role)
     category_options = [
         {
@@ -144,32 +256,7 @@ def render(**_params) -> html.Div:
                 ],
                 className="obs-carte-large",
             ),
-            html.Label(
-                [
-                    "Année",
-                    dropdown(
-                        id="carte-annee",
-                        clearable=False,
-                        value=latest if latest else "tout",
-                        options=[{"label": "Toute la période", "value": "tout"}]
-                        + [{"label": str(y), "value": y} for y in years],
-                    ),
-                ]
-            ),
-            html.Label(
-                [
-                    "Période",
-                    dcc.DatePickerRange(
-                        id="carte-periode",
-                        display_format="DD/MM/YYYY",
-                        first_day_of_week=1,
-                        start_date_placeholder_text="début",
-                        end_date_placeholder_text="fin",
-                        start_date=date(latest, 1, 1) if latest else None,
-                        end_date=date(latest, 12, 31) if latest else None,
-                    ),
-                ]
-            ),
+            *_period_controls(role, years),
             html.Label(
                 [
                     "Catégories",
@@ -185,35 +272,7 @@ def render(**_params) -> html.Div:
                     dropdown(id="carte-familles", multi=True, options=family_options, placeholder="toutes"),
                 ]
             ),
-            html.Label(
-                [
-                    "Heures",
-                    dropdown(
-                        id="carte-heures-preset",
-                        clearable=False,
-                        value="toutes",
-                        options=[{"label": v[0], "value": k} for k, v in HOUR_PRESETS.items()],
-                    ),
-                ]
-            ),
-            html.Label(["De", dropdown(id="carte-heure-debut", options=hours, value=0, clearable=False)]),
-            html.Label(
-                ["À (exclu)", dropdown(id="carte-heure-fin", options=hours, value=0, clearable=False)]
-            ),
-            html.Fieldset(
-                [
-                    html.Legend("Jours"),
-                    dcc.Checklist(
-                        id="carte-jours",
-                        value=[],
-                        inline=True,
-                        options=[
-                            {"label": f" {d[:3]}.", "value": i}
-                            for i, d in enumerate(event_filter.WEEKDAYS, start=1)
-                        ],
-                    ),
-                ]
-            ),
+            *_time_controls(role, hours),
             html.Label(
                 [
                     "Représentation",
@@ -285,6 +344,7 @@ def render(**_params) -> html.Div:
                 "sensibles ne sont jamais montrées en points, seulement agrégées.",
                 className="obs-muted",
             ),
+            *_secrecy_note(role),
             controls,
             *downloads,
             html.Div(id="carte-resume", className="obs-carte-resume", role="status"),
@@ -317,12 +377,19 @@ def render(**_params) -> html.Div:
     PERMISSION,
     [Output("carte-periode", "start_date"), Output("carte-periode", "end_date")],
     Input("carte-annee", "value"),
+    Input("carte-partie", "value"),
     prevent_initial_call=True,
 )
-def pick_year(year):
-    if year in (None, "tout"):
+def pick_year(year, part):
+    """A year, or a quarter or month of it (the part list is offered to the aggregate-only roles only), as
+    the dates of the period."""
+    try:
+        period = disclosure.period_of_choice(year, part)
+    except ValueError:
         return None, None
-    return date(int(year), 1, 1).isoformat(), date(int(year), 12, 31).isoformat()
+    if period.start is None or period.end is None:
+        return None, None
+    return period.start.isoformat(), period.end.isoformat()
 
 
 @guarded_callback(
@@ -392,7 +459,11 @@ def _classed_layers(
     items = [legend_item(swatch(palette[c]), c_info["label"]) for c, c_info in enumerate(classes["classes"])]
     if "masque" in groups:
         items.append(
-            legend_item(swatch(MASKED), f"moins de {_threshold()} (« < {_threshold()} », non détaillé)")
+            legend_item(
+                swatch(MASKED),
+                f"« < {_threshold()} » (de 0 à {_threshold() - 1}) ou « {disclosure.SECONDARY_LABEL} » "
+                "(secret statistique)",
+            )
         )
     return layers, items, classes
 

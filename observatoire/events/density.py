@@ -171,11 +171,10 @@ def kernel_density(
             params,
         ).one()
         limit = disclosure.threshold_for(role, threshold)
-        shown = (
-            disclosure.total(hexgrid.count_cells(conn, f, hexgrid.DEFAULT_CELL)["count"].to_numpy(), limit)
-            if limit is not None
-            else len(xy)
-        )
+        shown: int | str = len(xy)
+        if limit is not None:
+            cells = hexgrid.protected_cells(conn, f, hexgrid.DEFAULT_CELL, limit)
+            shown = disclosure.total(cells["count"].to_numpy(), limit, cells["state"].to_numpy())
     method: dict[str, Any] = {
         "methode": "Estimation de densité par noyau gaussien (binning + convolution FFT, scipy.signal.fftconvolve)",
         "evenements": shown,

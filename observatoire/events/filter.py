@@ -11,8 +11,9 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+from observatoire import disclosure
 from observatoire.errors import InputFileError, PermissionDenied
-from observatoire.permissions import allowed
+from observatoire.permissions import AGGREGATE_ONLY, allowed
 from observatoire.sources import event_sources
 
 # event code → French label, in the map's order; the roles seeing each come from the table of sources.
@@ -74,7 +75,11 @@ def allowed_sources(role: str | None) -> tuple[str, ...]:
 
 
 def for_role(f: EventFilter, role: str | None) -> EventFilter:
-    """The filter restricted to the role's sources; asking for another source is refused, not ignored."""
+    """The filter restricted to the role's sources; asking for another source is refused, not ignored.
+
+    For an aggregate-only role, the period becomes a calendar month, quarter or year (or the whole period),
+    the hours one of the fixed bands (or all hours) and the days of the week are dropped
+    (:mod:`observatoire.disclosure`): what the browser sent never gives a finer resolution."""
     permitted = allowed_sources(role)
     unknown = [s for s in f.sources if s not in SOURCES]
     if unknown:
@@ -82,7 +87,25 @@ def for_role(f: EventFilter, role: str | None) -> EventFilter:
     refused = [s for s in f.sources if s not in permitted]
     if refused:
         raise PermissionDenied(f"Votre rôle ne permet pas de consulter la source « {SOURCES[refused[0]]} ».")
-    return replace(f, sources=f.sources or permitted)
+    f = replace(f, sources=f.sources or permitted)
+    if role in AGGREGATE_ONLY:
+        where(f)  # the same refusals (hours, weekdays) as for every role
+        period = disclosure.reporting_period(f.start, f.end)
+        f = replace(
+            f, start=period.start, end=period.end, hours=disclosure.reporting_hours(f.hours), weekdays=()
+        )
+    return f
+
+
+def period_of(f: EventFilter) -> disclosure.Period:
+    """The filter's period as a reporting period (exact for a filter that went through :func:`for_role` for an
+    aggregate-only role)."""
+    return disclosure.reporting_period(f.start, f.end)
+
+
+def unbounded(f: EventFilter) -> EventFilter:
+    """The filter over every date: the calendar over which an aggregate-only role's figures are protected."""
+    return replace(f, start=None, end=None)
 
 
 def where(f: EventFilter, alias: str = "e") -> tuple[str, dict[str, Any]]:

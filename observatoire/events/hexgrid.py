@@ -20,8 +20,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from observatoire import disclosure, projection
 from observatoire.errors import InputFileError
+from observatoire.events import secrecy
 from observatoire.events import store as event_store
-from observatoire.events.filter import EventFilter, for_role, where
+from observatoire.events.filter import EventFilter, for_role, unbounded, where
+from observatoire.events.secrecy import MONTH_SQL
 
 DEFAULT_CELL = 150.0
 MIN_CELL, MAX_CELL = 25.0, 5000.0
@@ -32,14 +34,14 @@ MIN_CELL, MAX_CELL = 25.0, 5000.0
 # once per row (the planner would otherwise repeat ST_X/ST_Y in every expression).
 _CELLS_SQL = """
     SELECT CASE WHEN da <= db THEN 2 * ia ELSE 2 * ib + 1 END::int AS i,
-           CASE WHEN da <= db THEN ja ELSE jb END::int AS j, count(*)::int AS count
-    FROM (SELECT ia, ja, ib, jb, (u - 3 * ia) ^ 2 + (v - sqrt(3.0) * ja) ^ 2 AS da,
+           CASE WHEN da <= db THEN ja ELSE jb END::int AS j{ym}, count(*)::int AS count
+    FROM (SELECT ia, ja, ib, jb{ym}, (u - 3 * ia) ^ 2 + (v - sqrt(3.0) * ja) ^ 2 AS da,
                  (u - 3 * ib - 1.5) ^ 2 + (v - sqrt(3.0) * (jb + 0.5)) ^ 2 AS db
-          FROM (SELECT u, v, round(u / 3) AS ia, round(v / sqrt(3.0)) AS ja, round((u - 1.5) / 3) AS ib,
+          FROM (SELECT u, v{ym}, round(u / 3) AS ia, round(v / sqrt(3.0)) AS ja, round((u - 1.5) / 3) AS ib,
                        round(v / sqrt(3.0) - 0.5) AS jb
-                FROM (SELECT ST_X(e.geom_l93) / :hex_size AS u, ST_Y(e.geom_l93) / :hex_size AS v
+                FROM (SELECT ST_X(e.geom_l93) / :hex_size AS u, ST_Y(e.geom_l93) / :hex_size AS v{ym_value}
                       FROM obs.event e WHERE {cond} AND e.geom_l93 IS NOT NULL OFFSET 0) p) q) r
-    GROUP BY 1, 2"""
+    GROUP BY 1, 2{ym_group}"""
 
 
 def check_cell(size: float) -> float:
@@ -69,8 +71,44 @@ def count_cells(conn: Connection, f: EventFilter, size: float) -> pd.DataFrame:
     params["hex_size"] = size
     # Compiling this one-pass query costs more than running it (a second on a million rows).
     conn.exec_driver_sql("SET LOCAL jit = off")
-    rows = conn.execute(sa.text(_CELLS_SQL.format(cond=cond)), params).all()
+    rows = conn.execute(sa.text(_CELLS_SQL.format(cond=cond, ym="", ym_value="", ym_group="")), params).all()
     return pd.DataFrame(rows, columns=["i", "j", "count"])
+
+
+def count_cells_by_month(conn: Connection, f: EventFilter, size: float) -> pd.DataFrame:
+    """:func:`count_cells` month by month: ``i``, ``j``, ``month`` (months since January 1970), ``count``."""
+    snap = event_store.snapshot(conn, f)
+    if snap is not None:
+        return snap.cell_months(f, size)
+    cond, params = where(f)
+    params["hex_size"] = size
+    conn.exec_driver_sql("SET LOCAL jit = off")
+    sql = _CELLS_SQL.format(
+        cond=cond, ym=", ym", ym_value=", " + MONTH_SQL.format(a="e") + " AS ym", ym_group=", 3"
+    )
+    rows = conn.execute(sa.text(sql), params).all()
+    return pd.DataFrame(rows, columns=["i", "j", "month", "count"], dtype=int)
+
+
+def protected_cells(
+    conn: Connection, f: EventFilter, size: float, threshold: int, base: secrecy.Totals | None = None
+) -> pd.DataFrame:
+    """The non-empty cells of :func:`count_cells` with their ``state`` for an aggregate-only role: masked
+    (« < 5 ») or masked in complement (« non diffusé ») so that no masked cell comes back from the total of
+    the map or from the other periods of the calendar (:mod:`observatoire.events.secrecy`). ``f`` has been
+    through :func:`~observatoire.events.filter.for_role`."""
+    base = base or secrecy.totals(conn, f, threshold)
+    wide = unbounded(f)
+    cells = secrecy.protect_breakdown(
+        conn,
+        ("hexagones", wide, float(size)),
+        lambda: count_cells_by_month(conn, wide, size),
+        ["i", "j"],
+        base,
+        total="geolocated",
+    )
+    # Empty cells only when masked as complements (« < 5 »: 0 to 4).
+    return cells[(cells["count"] > 0) | (cells["state"] != disclosure.SHOWN)].reset_index(drop=True)
 
 
 # Vertices of ST_Hexagon around its centre, in its order (from the west corner, counter-clockwise), in sides.
@@ -119,31 +157,40 @@ def hex_counts(
 ) -> dict[str, Any]:
     """Non-empty hexagons as a GeoJSON FeatureCollection (WGS84) for the map and its table.
 
-    Each feature: ``i``, ``j``, ``count`` (int, or « < 5 » for an aggregate-only role, with ``masked``).
-    Beside the features: ``method`` (cell size, filters), ``total`` (exact, or « au moins N » when a cell
-    was masked), ``cells``, ``max_count``.
+    Each feature: ``i``, ``j``, ``count`` (int; for an aggregate-only role « < 5 » or « non diffusé », with
+    ``masked``: :func:`protected_cells`). Beside the features: ``method`` (cell size, filters), ``total``
+    (exact, or « au moins N » when a cell was masked), ``cells``, ``max_count``.
     """
     size = check_cell(size)
     f = for_role(f, role)
     limit = disclosure.threshold_for(role, threshold)
     with engine.connect() as conn:
-        cells = count_cells(conn, f, size).sort_values(["i", "j"], ignore_index=True)
+        if limit is None:
+            cells = count_cells(conn, f, size).assign(state=disclosure.SHOWN)
+        else:
+            cells = protected_cells(conn, f, size, limit)
+    cells = cells.sort_values(["i", "j"], ignore_index=True)
     geometries = outlines(cells, size)
     features = [
         {
             "type": "Feature",
             "geometry": geometry,
-            "properties": {"i": int(r.i), "j": int(r.j), **disclosure.cell_properties(int(r.count), limit)},
+            "properties": {
+                "i": int(r.i),
+                "j": int(r.j),
+                **disclosure.cell_properties(int(r.count), limit, int(r.state)),
+            },
         }
         for r, geometry in zip(cells.itertuples(index=False), geometries, strict=True)
     ]
     counts = cells["count"].to_numpy()
-    visible = counts[counts >= limit] if limit is not None else counts
+    states = cells["state"].to_numpy()
+    visible = counts[states == disclosure.SHOWN]
     return {
         "type": "FeatureCollection",
         "features": features,
         "method": method(size, f),
-        "total": disclosure.total(counts, limit),
+        "total": disclosure.total(counts, limit, states),
         "cells": len(features),
         "max_count": int(visible.max()) if len(visible) else None,
     }

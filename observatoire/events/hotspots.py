@@ -159,6 +159,16 @@ def getis_ord(
         grid = grid_counts(conn, f, cell, area_code)
         n_events = int(grid["count"].sum())
         limit = disclosure.threshold_for(role, threshold)
+        grid["state"] = disclosure.SHOWN
+        outside: int | str = grid.attrs.get("outside", 0)
+        if limit is not None:
+            # The counts shown with the classes are those of the hexagon map, protected the same way; the
+            # events beyond the area are the sum of the hexagons beyond it.
+            cells = hexgrid.protected_cells(conn, f, cell, limit).set_index(["i", "j"])
+            within = pd.MultiIndex.from_frame(grid[["i", "j"]])
+            grid["state"] = cells["state"].reindex(within, fill_value=disclosure.SHOWN).to_numpy()
+            beyond = cells[~cells.index.isin(within)]
+            outside = disclosure.total(beyond["count"].to_numpy(), limit, beyond["state"].to_numpy())
         method = {
             "methode": "Getis-Ord Gi* (esda.G_Local, star=True) sur les comptages par hexagone",
             "taille_cellule_m": cell,
@@ -175,8 +185,8 @@ def getis_ord(
             "correction": "taux de fausses découvertes (Benjamini–Hochberg, esda.fdr) à 1, 5 et 10 %",
             "zone_etudiee": grid.attrs["area"],
             "cellules": len(grid),
-            "evenements": disclosure.total(grid["count"].to_numpy(), limit),
-            "hors_zone": disclosure.masked(grid.attrs.get("outside", 0), limit),
+            "evenements": disclosure.total(grid["count"].to_numpy(), limit, grid["state"].to_numpy()),
+            "hors_zone": outside,
             "filtres": f.describe(),
         }
         empty = {"type": "FeatureCollection", "features": [], "method": method, "legend": _legend({})}
@@ -190,7 +200,15 @@ def getis_ord(
             grid["count"].to_numpy(), hex_weights(grid["i"], grid["j"]), permutations, seed
         )
         grid["z"], grid["p"], grid["gi_class"] = z, p, classes
-        keep = grid if all_cells else grid[(grid["count"] > 0) | (grid["gi_class"] != "non_significatif")]
+        keep = (
+            grid
+            if all_cells
+            else grid[
+                (grid["count"] > 0)
+                | (grid["gi_class"] != "non_significatif")
+                | (grid["state"] != disclosure.SHOWN)  # an empty cell masked as on the hexagon map
+            ]
+        )
         keep = keep.reset_index(drop=True)
         geometries = hexgrid.outlines(keep, cell)
     features = []
@@ -199,8 +217,8 @@ def getis_ord(
         props = {
             "i": int(r.i),
             "j": int(r.j),
-            **disclosure.cell_properties(int(r.count), limit),
-            **({} if disclosure.is_masked(int(r.count), limit) else figures),
+            **disclosure.cell_properties(int(r.count), limit, int(r.state)),
+            **({} if r.state != disclosure.SHOWN else figures),
             "class": r.gi_class,
             "class_label": CLASSES[r.gi_class][0],
         }

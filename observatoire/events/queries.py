@@ -16,9 +16,19 @@ from sqlalchemy.engine import Engine
 
 from observatoire import disclosure
 from observatoire.errors import InputFileError
+from observatoire.events import secrecy
 from observatoire.events import store as event_store
-from observatoire.events.filter import SOURCES, WEEKDAYS, EventFilter, allowed_sources, for_role, where
-from observatoire.events.hexgrid import count_cells
+from observatoire.events.filter import (
+    SOURCES,
+    WEEKDAYS,
+    EventFilter,
+    allowed_sources,
+    for_role,
+    unbounded,
+    where,
+)
+from observatoire.events.hexgrid import protected_cells
+from observatoire.events.secrecy import MONTH_SQL
 
 UNCLASSIFIED = "Non classé"
 BREAKDOWNS = ("source", "family", "category", "month", "weekday", "hour")
@@ -34,11 +44,15 @@ def summary(
 ) -> dict[str, Any]:
     """Totals the map shows above its table: events, geolocated, sensitive, time unknown, first and last day.
 
-    For an aggregate-only role every figure under the threshold becomes « < 5 », and when the hexagon map
-    of the same filter (side ``cell``) masks a cell, the totals become « au moins N » (N: what that map
-    shows), so that no masked cell can be recovered as total minus the shown cells.
+    For an aggregate-only role the period is a reporting period (first and last day are its bounds) and every
+    figure is protected over the calendar (:func:`observatoire.events.secrecy.totals`: « < 5 », « non diffusé
+    »); and when the hexagon map of the same filter (side ``cell``) masks a cell, the totals become « au moins
+    N » (N: what that map shows).
     """
     f = for_role(f, role)
+    limit = disclosure.threshold_for(role, threshold)
+    if limit is not None:
+        return _protected_summary(engine, f, limit, cell)
     cond, params = where(f)
     with engine.connect() as conn:
         snap = event_store.snapshot(conn, f)
@@ -57,17 +71,28 @@ def summary(
             .one()
         )
     result = dict(row)
-    limit = disclosure.threshold_for(role, threshold)
-    for key in ("total", "geolocated", "sensitive", "time_unknown"):
-        result[key] = disclosure.masked(result[key], limit)
-    if limit is not None:
-        with engine.connect() as conn:
-            cells = count_cells(conn, f, cell)["count"].to_numpy()
-        shown = disclosure.total(cells, limit)
-        if isinstance(shown, str):
-            result["geolocated"] = shown
-            if row["total"] >= limit:
-                result["total"] = shown  # total ≥ geolocated ≥ the shown cells
+    result["filters"] = f.describe()
+    return result
+
+
+def _protected_summary(engine: Engine, f: EventFilter, limit: int, cell: float) -> dict[str, Any]:
+    with engine.connect() as conn:
+        base = secrecy.totals(conn, f, limit)
+        cells = protected_cells(conn, f, cell, limit, base)
+    result: dict[str, Any] = {key: base.shown(key) for key in secrecy.FIGURES}
+    shown = disclosure.total(cells["count"].to_numpy(), limit, cells["state"].to_numpy())
+    if isinstance(shown, str) and not isinstance(result["geolocated"], str):
+        result["geolocated"] = shown
+        if not isinstance(result["total"], str):
+            result["total"] = shown  # total ≥ geolocated ≥ the shown cells
+    period = base.period
+    if period.start is None and base.calendar is not None:
+        period = disclosure.Period(
+            disclosure.month_period(base.calendar.first_year, 1).start,
+            disclosure.month_period(base.calendar.last_year, 12).end,
+        )
+    result["first_day"], result["last_day"] = period.start, period.end
+    result["period"] = base.period.label
     result["filters"] = f.describe()
     return result
 
@@ -112,13 +137,66 @@ def counts_by(
                 params=params,
             )
         )
+    limit = disclosure.threshold_for(role, threshold)
+    states = None
+    if limit is not None:
+        wide = unbounded(f)
+        with engine.connect() as conn:
+            cells = secrecy.protect_breakdown(
+                conn,
+                ("ventilation", wide, by),
+                lambda: _counts_by_month(conn, wide, by, key, extra),
+                ["key"],
+                secrecy.totals(conn, f, limit),
+                unknown_time=by == "hour",
+            )
+            # Empty rows masked as complements are listed too (« < 5 »: 0 to 4).
+            empty = cells[(cells["state"] != disclosure.SHOWN) & ~cells["key"].isin(frame["key"])]
+            if len(empty):
+                names = _catalogue_labels(conn, by)
+                added = pd.DataFrame(
+                    {"key": empty["key"], "label": [names.get(k, k) for k in empty["key"]], "count": 0}
+                )
+                frame = pd.concat([frame, added], ignore_index=True).sort_values("key", ignore_index=True)
+        states = (
+            frame["key"].map(dict(zip(cells["key"], cells["state"], strict=True))).fillna(disclosure.SHOWN)
+        )
     if by == "source":
         frame["label"] = frame["key"].map(SOURCES)
     elif by == "weekday":
         frame["label"] = frame["key"].map(lambda d: WEEKDAYS[int(d) - 1])
     elif by == "hour":
         frame["label"] = frame["key"].map(lambda h: f"{int(h)} h")
-    return disclosure.mask_frame(frame, disclosure.threshold_for(role, threshold))
+    return disclosure.mask_frame(
+        frame, limit, states=None if states is None else states.astype(int).to_numpy()
+    )
+
+
+def _catalogue_labels(conn, by: str) -> dict[str, str]:
+    """Labels of the categories (``source:category``) or families, for rows the filter's events do not name."""
+    if by not in ("category", "family"):
+        return {}
+    sql = (
+        "SELECT source || ':' || category, label FROM obs.event_category"
+        if by == "category"
+        else "SELECT DISTINCT family, family_label FROM obs.event_category WHERE family IS NOT NULL"
+    )
+    return {k: v for k, v in conn.execute(sa.text(sql)).all() if v}
+
+
+def _counts_by_month(conn, f: EventFilter, by: str, key: str, extra: str) -> pd.DataFrame:
+    """``key``, ``month``, ``count``: :func:`counts_by` month by month, over every date."""
+    snap = event_store.snapshot(conn, f)
+    if snap is not None:
+        return event_store.counts_by_month(snap, f, by)
+    cond, params = where(f)
+    return pd.read_sql(
+        sa.text(f"""
+        SELECT {key} AS key, {MONTH_SQL.format(a="e")} AS month, count(*)::int AS count
+        FROM obs.event e WHERE {cond}{extra} GROUP BY 1, 2"""),
+        conn,
+        params=params,
+    )
 
 
 def _counts_in_memory(conn, snap, f: EventFilter, by: str) -> pd.DataFrame:

@@ -14,14 +14,16 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from observatoire import disclosure, projection
 from observatoire.errors import InputFileError, PermissionDenied
-from observatoire.events import choropleth, hexgrid
+from observatoire.events import choropleth, hexgrid, secrecy
 from observatoire.events import store as event_store
-from observatoire.events.filter import EventFilter, for_role, where
+from observatoire.events.filter import EventFilter, for_role, unbounded, where
+from observatoire.events.secrecy import MONTH_SQL
 from observatoire.geo_codes import TerritoryCode
 from observatoire.permissions import AGGREGATE_ONLY
 
@@ -284,6 +286,57 @@ def tally_zones(conn: Connection, f: EventFilter, zones: Sequence[Any]) -> tuple
     return counts, int(total), int(located)
 
 
+def tally_zones_by_month(conn: Connection, f: EventFilter, zones: Sequence[Any]) -> pd.DataFrame:
+    """:func:`tally_zones`' counts month by month: ``code``, ``month`` (months since January 1970), ``count``."""
+    snap = event_store.snapshot(conn, f)
+    if snap is not None:
+        parts = [
+            pd.DataFrame({"code": z.code, "month": m.index.to_numpy(), "count": m.to_numpy()})
+            for z in zones
+            if len(m := snap.zone_months(f, z.code, bytes(z.wkb_l93)))
+        ]
+        return (
+            pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["code", "month", "count"])
+        )
+    cond, params = where(f)
+    return pd.read_sql(
+        sa.text(f"""
+        WITH z AS MATERIALIZED (SELECT code, ST_Transform(geom, 2154) AS geom_l93 FROM obs.territory
+                                WHERE code = ANY(:codes))
+        SELECT z.code, m.month, m.count FROM z CROSS JOIN LATERAL (
+            SELECT {MONTH_SQL.format(a="e")} AS month, count(*)::int AS count FROM obs.event e
+            WHERE {cond} AND ST_Covers(z.geom_l93, e.geom_l93) GROUP BY 1) m"""),
+        conn,
+        params={**params, "codes": [z.code for z in zones]},
+    )
+
+
+def protected_zones(
+    conn: Connection,
+    f: EventFilter,
+    zones: Sequence[Any],
+    threshold: int,
+    *,
+    view: Any,
+    base: secrecy.Totals | None = None,
+) -> dict[str, int]:
+    """The state of each zone (rows with ``code`` and ``wkb_l93``) and of the events in none of them
+    (:data:`~observatoire.events.secrecy.OUTSIDE`), for an aggregate-only role: protected over the calendar
+    and against the number of geolocated events (:mod:`observatoire.events.secrecy`)."""
+    base = base or secrecy.totals(conn, f, threshold)
+    wide = unbounded(f)
+
+    def long() -> pd.DataFrame:
+        inside = tally_zones_by_month(conn, wide, zones)
+        placed = base.monthly["geolocated"]
+        rest = placed.sub(inside.groupby("month")["count"].sum(), fill_value=0).clip(lower=0)
+        outside = pd.DataFrame({"code": secrecy.OUTSIDE, "month": rest.index, "count": rest.to_numpy()})
+        return pd.concat([inside, outside], ignore_index=True).astype({"month": int, "count": int})
+
+    cells = secrecy.protect_breakdown(conn, (view, wide), long, ["code"], base, total="geolocated")
+    return dict(zip(cells["code"], cells["state"].astype(int), strict=True))
+
+
 def zone_counts(
     engine: Engine,
     f: EventFilter,
@@ -326,7 +379,16 @@ def zone_counts(
             {"level": level, "com": str(TerritoryCode("COM", commune))},
         ).all()
         n, _, located = tally_zones(conn, f, rows)
-    limit = disclosure.threshold_for(role, threshold)
+        limit = disclosure.threshold_for(role, threshold)
+        state = {r.code: disclosure.SHOWN for r in rows}
+        outside = max(int(located) - sum(n.values()), 0)
+        outside_state = disclosure.SHOWN
+        if limit is not None:
+            protected = protected_zones(
+                conn, f, rows, limit, view=("zones", level, commune, tuple(r.code for r in rows))
+            )
+            state.update(protected)
+            outside_state = protected.get(secrecy.OUTSIDE, disclosure.SHOWN)
     with_rates = bool(rows) and all(r.inhabitants for r in rows)
     features = []
     for r in rows:
@@ -344,17 +406,17 @@ def zone_counts(
                 "properties": {
                     "code": r.code,
                     "name": r.name,
-                    **disclosure.cell_properties(n[r.code], limit, **figures),
+                    **disclosure.cell_properties(n[r.code], limit, state[r.code], **figures),
                 },
             }
         )
     counts = [n[r.code] for r in rows]
-    outside = max(int(located) - sum(counts), 0)
+    states = [state[r.code] for r in rows] + [outside_state]
     result: dict[str, Any] = {
         "type": "FeatureCollection",
         "features": features,
-        "outside": disclosure.masked(outside, limit),
-        "total": disclosure.total([*counts, outside], limit),
+        "outside": disclosure.shown_as(outside, outside_state, limit),
+        "total": disclosure.total([*counts, outside], limit, np.array(states)),
         "method": {
             "methode": f"Comptage par {'IRIS' if level == 'iris' else 'quartier prioritaire (QPV)'} "
             "(événements géolocalisés dans le contour)",
@@ -374,6 +436,8 @@ def zone_counts(
             feat["properties"]["class"] = b
         classes["on"] = "taux pour 1 000 habitants" if with_rates else "nombre d'événements"
         if limit is not None and any(feat["properties"]["masked"] for feat in features):
-            classes["masked_label"] = f"moins de {limit} événements (non détaillé)"
+            classes["masked_label"] = (
+                f"moins de {limit} événements, ou {disclosure.SECONDARY_LABEL} (secret statistique)"
+            )
         result["classes"] = classes
     return result

@@ -79,6 +79,7 @@ class Snapshot:
     _masks: dict = field(default_factory=dict, compare=False, repr=False)
     _cells: dict = field(default_factory=dict, compare=False, repr=False)
     _zones: dict = field(default_factory=dict, compare=False, repr=False)
+    _derived: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.day)
@@ -140,15 +141,7 @@ class Snapshot:
         return found
 
     def _count_cells(self, keep: np.ndarray, size: float) -> pd.DataFrame:
-        keep = keep & self.located
-        u, v = self.x[keep] / size, self.y[keep] / size
-        ia, ja = np.rint(u / 3), np.rint(v / SQRT3)
-        ib, jb = np.rint((u - 1.5) / 3), np.rint(v / SQRT3 - 0.5)
-        da = (u - 3 * ia) ** 2 + (v - SQRT3 * ja) ** 2
-        db = (u - 3 * ib - 1.5) ** 2 + (v - SQRT3 * (jb + 0.5)) ** 2
-        first = da <= db
-        i = np.where(first, 2 * ia, 2 * ib + 1).astype(np.int64)
-        j = np.where(first, ja, jb).astype(np.int64)
+        i, j = self._cell_of(keep & self.located, size)
         if not len(i):
             return pd.DataFrame({"i": [], "j": [], "count": []}, dtype=int)
         i0, j0 = i.min(), j.min()
@@ -162,9 +155,51 @@ class Snapshot:
             ci, cj = keys // height + i0, keys % height + j0
         return pd.DataFrame({"i": ci.astype(int), "j": cj.astype(int), "count": n.astype(int)})
 
-    def zone_count(self, f: EventFilter, code: str, wkb_l93: bytes) -> int:
-        """Filtered events covered by a zone (boundary included, as ``ST_Covers``), given its Lambert-93
-        outline as the database writes it. Which events a zone covers is worked out once per version."""
+    def _cell_of(self, keep: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray]:
+        """``i``, ``j`` of the hexagon (side ``size``) holding each kept event (placed events only)."""
+        u, v = self.x[keep] / size, self.y[keep] / size
+        ia, ja = np.rint(u / 3), np.rint(v / SQRT3)
+        ib, jb = np.rint((u - 1.5) / 3), np.rint(v / SQRT3 - 0.5)
+        da = (u - 3 * ia) ** 2 + (v - SQRT3 * ja) ** 2
+        db = (u - 3 * ib - 1.5) ** 2 + (v - SQRT3 * (jb + 0.5)) ** 2
+        first = da <= db
+        return np.where(first, 2 * ia, 2 * ib + 1).astype(np.int64), np.where(first, ja, jb).astype(np.int64)
+
+    def months(self) -> np.ndarray:
+        """Each event's month, as months since January 1970 (worked out once per version)."""
+        found = self._derived.get("month")
+        if found is None:
+            found = _month(self.day).astype(np.int64)
+            found.flags.writeable = False
+            self._derived["month"] = found
+        return found
+
+    def cell_months(self, f: EventFilter, size: float) -> pd.DataFrame:
+        """``i``, ``j``, ``month`` (months since January 1970), ``count``: the hexagons of :meth:`cells` month by
+        month."""
+        keep = self.mask(f) & self.located
+        i, j = self._cell_of(keep, size)
+        month = self.months()[keep]
+        if not len(i):
+            return pd.DataFrame({"i": [], "j": [], "month": [], "count": []}, dtype=int)
+        frame = pd.DataFrame({"i": i, "j": j, "month": month}).value_counts(sort=False).reset_index()
+        return frame.rename(columns={frame.columns[-1]: "count"}).astype(int)
+
+    def monthly(self, f: EventFilter) -> pd.DataFrame:
+        """Per month (index: months since January 1970) the totals of :func:`summary`: ``total``,
+        ``geolocated``, ``sensitive``, ``time_unknown``."""
+        keep = self.mask(f)
+        month = self.months()
+        columns = {
+            "total": keep,
+            "geolocated": keep & self.located,
+            "sensitive": keep & self.sensitive,
+            "time_unknown": keep & ~self.time_known,
+        }
+        frame = pd.DataFrame({name: pd.Series(month[mask]).value_counts() for name, mask in columns.items()})
+        return frame.fillna(0).astype(int).sort_index()
+
+    def _inside(self, code: str, wkb_l93: bytes) -> np.ndarray:
         key = (code, hash(wkb_l93))
         inside = self._zones.get(key)
         if inside is None:
@@ -178,7 +213,17 @@ class Snapshot:
             )
             inside = near[shapely.intersects_xy(outline, self.x[near], self.y[near])]
             remember(self._zones, key, inside, size=256)
-        return int(self.mask(f)[inside].sum())
+        return inside
+
+    def zone_count(self, f: EventFilter, code: str, wkb_l93: bytes) -> int:
+        """Filtered events covered by a zone (boundary included, as ``ST_Covers``), given its Lambert-93
+        outline as the database writes it. Which events a zone covers is worked out once per version."""
+        return int(self.mask(f)[self._inside(code, wkb_l93)].sum())
+
+    def zone_months(self, f: EventFilter, code: str, wkb_l93: bytes) -> pd.Series:
+        """:meth:`zone_count` month by month (index: months since January 1970)."""
+        inside = self._inside(code, wkb_l93)
+        return pd.Series(self.months()[inside][self.mask(f)[inside]]).value_counts().sort_index()
 
     def points(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Lambert-93 coordinates of the kept, placed events."""
@@ -394,6 +439,34 @@ def counts(snap: Snapshot, f: EventFilter, by: str) -> pd.DataFrame:
     }[by]()
     series = pd.Series(values).value_counts().sort_index()
     return pd.DataFrame({"key": series.index.to_list(), "count": series.to_numpy().astype(int)})
+
+
+def counts_by_month(snap: Snapshot, f: EventFilter, by: str) -> pd.DataFrame:
+    """:func:`counts` month by month: ``key``, ``month`` (months since January 1970), ``count``."""
+    keep = snap.mask(f)
+    if by == "hour":
+        keep = keep & snap.time_known
+    month = snap.months()[keep]
+    if by in ("source", "category", "family"):
+        labels: list[str]
+        if by == "source":
+            codes, labels = snap.source, list(snap.sources)
+        elif by == "category":
+            codes, labels = snap.pair, [f"{s}:{c or ''}" for s, c in snap.pairs]
+        else:
+            codes, labels = snap.family, [fam or "" for fam in snap.families]
+        keys = np.array(labels, dtype=object)
+        values = keys[codes[keep]]
+    else:
+        values = {
+            "month": lambda: pd.Index(_month(snap.day[keep])).strftime("%Y-%m").to_numpy(),
+            "weekday": lambda: snap.isodow[keep].astype(int),
+            "hour": lambda: snap.hour[keep].astype(int),
+        }[by]()
+    if not len(month):
+        return pd.DataFrame({"key": [], "month": [], "count": []})
+    frame = pd.DataFrame({"key": values, "month": month}).value_counts(sort=False).reset_index()
+    return frame.rename(columns={frame.columns[-1]: "count"})
 
 
 def families_of_pairs(snap: Snapshot, f: EventFilter) -> dict[str, set[tuple[str, str | None]]]:

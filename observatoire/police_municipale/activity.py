@@ -1,20 +1,29 @@
 """Police municipale activity as DataFrames: by family and type, by month, weekday × hour, by zone.
 
 Every function takes the same filters (period, families, types) and, for views meant for the
-aggregate-only roles, a threshold under which counts are masked (``NaN`` and ``masked = True``).
+aggregate-only roles, a threshold under which counts are masked (``NaN``, ``masked = True`` and ``state``).
+With a threshold the figures obey :mod:`observatoire.disclosure`: the period is a calendar month, quarter or
+year (or the whole period), and every figure of the page is protected together with its totals (a family and
+its types, a month and its families, the table of days and hours and the interventions without a time, the
+origins, the zones) and over the calendar (a year and its months), so that no « < 5 » comes back by
+subtraction (:func:`report`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from observatoire import disclosure
+from observatoire.disclosure import SHOWN, Calendar, Period
 from observatoire.events.filter import EventFilter
-from observatoire.events.spatial import COMMUNE_ZONES, tally_zones
+from observatoire.events.spatial import COMMUNE_ZONES, tally_zones, tally_zones_by_month
 from observatoire.geo_codes import TerritoryCode
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -42,16 +51,10 @@ def _where(
     return " AND ".join(clauses), params
 
 
-def _frame(engine: Engine, sql: str, params: dict[str, Any], threshold: int | None) -> pd.DataFrame:
+def _frame(engine: Engine, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    """The exact counts (a threshold goes through :func:`report`)."""
     with engine.connect() as conn:
-        return _masked(pd.read_sql(sa.text(sql), conn, params=params), threshold)
-
-
-def _masked(frame: pd.DataFrame, threshold: int | None) -> pd.DataFrame:
-    if threshold:
-        frame["masked"] = frame["count"] < threshold
-        frame["count"] = frame["count"].where(~frame["masked"])
-    return frame
+        return pd.read_sql(sa.text(sql), conn, params=params)
 
 
 def by_type(
@@ -64,6 +67,10 @@ def by_type(
     threshold: int | None = None,
 ) -> pd.DataFrame:
     """family_code, family, type_code, type, sensitive, count — the unclassified labels as « Non classé »."""
+    if threshold is not None:
+        return _as_masked(
+            report(engine, start, end, families=families, types=types, threshold=threshold).types
+        )
     where, params = _where(start, end, families, types)
     # Counted per code first, named after: the labels are joined to a few dozen groups, not to every row.
     return _frame(
@@ -77,7 +84,6 @@ def by_type(
              LEFT JOIN obs.pm_family f ON f.code = c.family_code
         ORDER BY f.position NULLS LAST, c.count DESC""",
         params,
-        threshold,
     )
 
 
@@ -91,6 +97,9 @@ def by_month(
     threshold: int | None = None,
 ) -> pd.DataFrame:
     """month (first day), family_code, family, count."""
+    if threshold is not None:
+        months = report(engine, start, end, families=families, types=types, threshold=threshold).months
+        return _as_masked(months)
     where, params = _where(start, end, families, types)
     return _frame(
         engine,
@@ -101,7 +110,6 @@ def by_month(
              LEFT JOIN obs.pm_family f ON f.code = c.family_code
         ORDER BY 1, 2""",
         params,
-        threshold,
     )
 
 
@@ -116,6 +124,10 @@ def weekday_hour(
 ) -> pd.DataFrame:
     """weekday (1 = lundi), weekday_label, hour, count — every one of the 7 × 24 cells, zeros included;
     interventions without a known time are left out (their number is in :func:`summary`)."""
+    if threshold is not None:
+        return _as_masked(
+            report(engine, start, end, families=families, types=types, threshold=threshold).heat
+        )
     where, params = _where(start, end, families, types)
     frame = _frame(
         engine,
@@ -128,7 +140,6 @@ def weekday_hour(
              ON c.weekday = d.weekday AND c.hour = h.hour
         ORDER BY 1, 2""",
         params,
-        threshold,
     )
     frame.insert(1, "weekday_label", frame["weekday"].map(lambda d: WEEKDAYS[d - 1]))
     return frame
@@ -150,6 +161,8 @@ def by_zone(
     geolocated)."""
     if level not in ZONE_LEVELS:
         raise ValueError(f"niveau inconnu : {level!r} (possibles : {', '.join(ZONE_LEVELS)})")
+    if threshold is not None:
+        return _protected_zones(engine, level, start, end, commune, families, types, threshold)
     where, params = _where(start, end, families, types)
     if level == "secteur":
         return _frame(
@@ -159,7 +172,6 @@ def by_zone(
                    count(*)::int AS count
             FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2 ORDER BY count DESC""",
             params,
-            threshold,
         )
     with engine.connect() as conn:
         zones = conn.execute(
@@ -179,7 +191,7 @@ def by_zone(
         counts, total, _ = tally_zones(conn, f, zones)
     rows = sorted(((z.code, z.name, counts[z.code]) for z in zones), key=lambda r: -r[2])
     rows.append(("", "Hors zone ou non géolocalisé", max(total - sum(counts.values()), 0)))
-    return _masked(pd.DataFrame(rows, columns=["code", "name", "count"]), threshold)
+    return pd.DataFrame(rows, columns=["code", "name", "count"])
 
 
 def summary(
@@ -221,6 +233,10 @@ def origins(
     threshold: int | None = None,
 ) -> pd.DataFrame:
     """origin (initiative / appel / demande / autre / non renseignée), count."""
+    if threshold is not None:
+        return _as_masked(
+            report(engine, start, end, families=families, types=types, threshold=threshold).origins
+        )
     where, params = _where(start, end, families, types)
     return _frame(
         engine,
@@ -228,5 +244,463 @@ def origins(
         SELECT COALESCE(i.origin, 'non_renseignee') AS origin, count(*)::int AS count
         FROM obs.pm_intervention i WHERE {where} GROUP BY 1 ORDER BY count DESC""",
         params,
-        threshold,
     )
+
+
+# --- The page for the aggregate-only roles: every figure protected with its totals and over the calendar -----
+
+MONTH = "((extract(year FROM i.occurred_at)::int - 1970) * 12 + extract(month FROM i.occurred_at)::int - 1)"
+GRAND = "G"  # the number of interventions, the total of every table
+
+
+@dataclass
+class Report:
+    """What the activity page shows for one filter: ``period`` (a :class:`~observatoire.disclosure.Period` when
+    the figures are protected, else None), ``summary`` (figure → (count, state)), and frames with ``count``
+    and ``state``: ``types``, ``families``, ``months`` (one row per month and family), ``month_totals``,
+    ``heat`` (the 7 × 24 cells) and ``origins``. Without a threshold every state is shown."""
+
+    threshold: int | None
+    period: Period | None
+    summary: dict[str, tuple[int, int]]
+    first: Any = None
+    last: Any = None
+    types: pd.DataFrame = field(default_factory=pd.DataFrame)
+    families: pd.DataFrame = field(default_factory=pd.DataFrame)
+    months: pd.DataFrame = field(default_factory=pd.DataFrame)
+    month_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    heat: pd.DataFrame = field(default_factory=pd.DataFrame)
+    origins: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def shown(self, name: str) -> int | str | None:
+        """A summary figure as a reader gets it (the count, « < 5 » or « non diffusé »)."""
+        value, state = self.summary[name]
+        return disclosure.shown_as(value, state, self.threshold)
+
+
+@dataclass(frozen=True)
+class _Base:
+    """The filter's interventions per month and the calendar over which they are protected."""
+
+    period: Period
+    threshold: int
+    monthly: pd.DataFrame  # index: month; total, placees, non_geo, heure_inconnue, non_classees
+    calendar: Calendar | None
+    grand: np.ndarray | None  # states of the number of interventions, per period of the calendar
+
+    @property
+    def covered(self) -> bool:
+        return self.calendar is not None and self.period.key in self.calendar.position
+
+    def months_within(self) -> list[str]:
+        """The month keys of the calendar inside the period."""
+        assert self.calendar is not None
+        return [
+            p.key
+            for p in self.calendar.periods
+            if p.kind == "mois"
+            and (self.period.start is None or self.period.start <= p.start)  # type: ignore[operator]
+            and (self.period.end is None or p.end <= self.period.end)  # type: ignore[operator]
+        ]
+
+
+def _base(
+    engine: Engine,
+    start: date | None,
+    end: date | None,
+    families: list[str] | None,
+    types: list[str] | None,
+    threshold: int,
+) -> _Base:
+    period = disclosure.reporting_period(start, end)
+    where, params = _where(None, None, families, types)
+    with engine.connect() as conn:
+        monthly = pd.read_sql(
+            sa.text(f"""
+            SELECT {MONTH} AS month, count(*)::int AS total,
+                   count(*) FILTER (WHERE geocoding_status IN ('coordonnees', 'geocode'))::int AS placees,
+                   count(*) FILTER (WHERE geocoding_status = 'non_geolocalise')::int AS non_geo,
+                   count(*) FILTER (WHERE NOT time_known)::int AS heure_inconnue,
+                   count(*) FILTER (WHERE type_code IS NULL)::int AS non_classees
+            FROM obs.pm_intervention i WHERE {where} GROUP BY 1 ORDER BY 1"""),
+            conn,
+            params=params,
+        ).set_index("month")
+    if monthly.empty:
+        return _Base(period, threshold, monthly, None, None)
+    calendar = Calendar.spanning(monthly.index)
+    _, states = disclosure.protect_periods(
+        monthly[["total"]].T.rename(index={"total": GRAND}), threshold, calendar=calendar
+    )
+    return _Base(period, threshold, monthly, calendar, states.loc[GRAND].to_numpy())
+
+
+def _protected(
+    base: _Base,
+    long: pd.DataFrame,
+    label: Any,
+    groups: list[tuple[str, list[str]]],
+    extra: dict[str, pd.Series] | None = None,
+    rows: list[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts and states per period of the rows ``label(row of long)`` (``long``: keys, ``month``, ``count``),
+    with the number of interventions (given) and the ``extra`` monthly rows; ``groups`` (total, parts) hold in
+    every month, else they are left out (the calendar's sums still hold)."""
+    assert base.calendar is not None and base.grand is not None
+    months = base.monthly.index
+    wide = (
+        long.assign(row=[label(r) for r in long.itertuples(index=False)])
+        .pivot_table(index="row", columns="month", values="count", aggfunc="sum", fill_value=0)
+        .reindex(columns=months, fill_value=0)
+    )
+    if rows is not None:  # every row, those without interventions too
+        wide = wide.reindex(wide.index.union(pd.Index(rows)), fill_value=0)
+    frames = [wide, pd.DataFrame([base.monthly["total"].to_numpy()], index=[GRAND], columns=months)]
+    for name, series in (extra or {}).items():
+        frames.append(
+            pd.DataFrame([series.reindex(months, fill_value=0).to_numpy()], index=[name], columns=months)
+        )
+    frame = pd.concat(frames)
+    holding = [
+        (total, [p for p in parts if p in frame.index])
+        for total, parts in groups
+        if total in frame.index
+        and (frame.loc[[p for p in parts if p in frame.index]].sum() == frame.loc[total]).all()
+    ]
+    return disclosure.protect_periods(
+        frame, base.threshold, groups=holding, given={GRAND: base.grand}, calendar=base.calendar
+    )
+
+
+def _query(engine: Engine, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text(sql), conn, params=params)
+
+
+def _labels(engine: Engine) -> tuple[dict[str, tuple[str, int]], dict[str, tuple[str, bool]]]:
+    """Family code → (label, position); type code → (label, sensitive)."""
+    with engine.connect() as conn:
+        families = {
+            c: (label, pos)
+            for c, label, pos in conn.execute(sa.text("SELECT code, label, position FROM obs.pm_family"))
+        }
+        types = {
+            c: (label, bool(sens))
+            for c, label, sens in conn.execute(
+                sa.text("SELECT code, label, sensitive FROM obs.pm_intervention_type")
+            )
+        }
+    return families, types
+
+
+def report(
+    engine: Engine,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    families: list[str] | None = None,
+    types: list[str] | None = None,
+    threshold: int | None = None,
+) -> Report:
+    """Every figure of the activity page. With a threshold (aggregate-only roles) the period is widened to a
+    reporting period and every figure protected (:mod:`observatoire.disclosure`); without, the exact counts."""
+    if threshold is None:
+        return _exact_report(engine, start, end, families, types)
+    base = _base(engine, start, end, families, types, threshold)
+    out = Report(threshold, base.period, {name: (0, SHOWN) for name in _SUMMARY})
+    out.first, out.last = base.period.start, base.period.end
+    if not base.covered:
+        return _empty_report(out)
+    key = base.period.key
+    where, params = _where(None, None, families, types)
+    family_labels, type_labels = _labels(engine)
+
+    # Families and types, the unclassified, the months of the period.
+    long = _query(
+        engine,
+        f"""SELECT COALESCE(i.family_code, '') AS family_code, COALESCE(i.type_code, '') AS type_code, {MONTH} AS month,
+                   count(*)::int AS count
+            FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2, 3""",
+        params,
+    )
+    pairs = sorted(set(zip(long["family_code"], long["type_code"], strict=True)))
+    codes = sorted({f for f, _ in pairs})
+    groups = [(GRAND, [f"f|{f}" for f in codes])]
+    groups += [(f"f|{f}", [f"t|{a}|{b}" for a, b in pairs if a == f]) for f in codes]
+    groups.append(("NC", [f"t|{a}|{b}" for a, b in pairs if b == ""]))
+    family_rows = long.assign(type_code=None)
+    values, states = _protected(
+        base,
+        pd.concat([long, family_rows], ignore_index=True),
+        lambda r: f"f|{r.family_code}" if r.type_code is None else f"t|{r.family_code}|{r.type_code}",
+        groups,
+        {"NC": base.monthly["non_classees"]},
+    )
+    out.types = pd.DataFrame(
+        [
+            {
+                "family_code": f or None,
+                "family": family_labels.get(f, (UNCLASSIFIED, 10**6))[0],
+                "type_code": t or None,
+                "type": type_labels.get(t, (UNCLASSIFIED, False))[0],
+                "sensitive": type_labels.get(t, ("", False))[1],
+                "count": int(values.at[f"t|{f}|{t}", key]),
+                "state": int(states.at[f"t|{f}|{t}", key]),
+                "_position": family_labels.get(f, ("", 10**6))[1],
+            }
+            for f, t in pairs
+            if values.at[f"t|{f}|{t}", key] > 0 or states.at[f"t|{f}|{t}", key] != SHOWN
+        ]
+    )
+    if not out.types.empty:
+        # Shown counts from the largest; masked ones after, by name: their order would tell their size.
+        out.types = (
+            out.types.assign(_rank=np.where(out.types["state"] == SHOWN, -out.types["count"], 0))
+            .sort_values(["_position", "_rank", "type"], kind="stable")
+            .drop(columns=["_position", "_rank"])
+            .reset_index(drop=True)
+        )
+    out.families = _family_frame(values, states, codes, family_labels, [key])
+    month_keys = base.months_within()
+    out.months = _family_frame(values, states, codes, family_labels, month_keys)
+    calendar, grand = base.calendar, base.grand
+    assert calendar is not None and grand is not None  # a protected view always has its calendar
+    out.month_totals = pd.DataFrame(
+        {
+            "month": [disclosure.period_of_key(m).start for m in month_keys],
+            "count": [int(values.at[GRAND, m]) for m in month_keys],
+            "state": [int(grand[calendar.position[m]]) for m in month_keys],
+        }
+    )
+    out.month_totals = out.month_totals[
+        (out.month_totals["count"] > 0) | (out.month_totals["state"] != SHOWN)
+    ].reset_index(drop=True)
+    out.summary["non_classees"] = (int(values.at["NC", key]), int(states.at["NC", key]))
+    out.summary["total"] = (int(values.at[GRAND, key]), int(states.at[GRAND, key]))
+
+    # Days and hours, with the interventions without a time.
+    long = _query(
+        engine,
+        f"""SELECT extract(isodow FROM i.occurred_at)::int AS weekday, extract(hour FROM i.occurred_at)::int AS hour,
+                   {MONTH} AS month, count(*)::int AS count
+            FROM obs.pm_intervention i WHERE i.time_known AND {where} GROUP BY 1, 2, 3""",
+        params,
+    )
+    cells = [f"h|{d}|{h}" for d in range(1, 8) for h in range(24)]
+    values, states = _protected(
+        base,
+        long,
+        lambda r: f"h|{r.weekday}|{r.hour}",
+        [(GRAND, [*cells, "HU"])],
+        {"HU": base.monthly["heure_inconnue"]},
+    )
+    out.heat = pd.DataFrame(
+        [
+            {
+                "weekday": d,
+                "weekday_label": WEEKDAYS[d - 1],
+                "hour": h,
+                "count": int(values.at[f"h|{d}|{h}", key]) if f"h|{d}|{h}" in values.index else 0,
+                "state": int(states.at[f"h|{d}|{h}", key]) if f"h|{d}|{h}" in states.index else SHOWN,
+            }
+            for d in range(1, 8)
+            for h in range(24)
+        ]
+    )
+    out.summary["heure_inconnue"] = (int(values.at["HU", key]), int(states.at["HU", key]))
+
+    # Origins.
+    long = _query(
+        engine,
+        f"""SELECT COALESCE(i.origin, 'non_renseignee') AS origin, {MONTH} AS month, count(*)::int AS count
+            FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2""",
+        params,
+    )
+    names = sorted(set(long["origin"]))
+    values, states = _protected(base, long, lambda r: f"o|{r.origin}", [(GRAND, [f"o|{o}" for o in names])])
+    out.origins = _ranked(
+        pd.DataFrame(
+            {
+                "origin": names,
+                "count": [int(values.at[f"o|{o}", key]) for o in names],
+                "state": [int(states.at[f"o|{o}", key]) for o in names],
+            }
+        ),
+        "origin",
+    )
+
+    # Placed on the map or not.
+    long = pd.concat(
+        [
+            pd.DataFrame({"row": name, "month": base.monthly.index, "count": base.monthly[name].to_numpy()})
+            for name in ("placees", "non_geo")
+        ]
+    )
+    values, states = _protected(base, long, lambda r: r.row, [(GRAND, ["placees", "non_geo"])])
+    for name in ("placees", "non_geo"):
+        out.summary[name] = (int(values.at[name, key]), int(states.at[name, key]))
+    return out
+
+
+_SUMMARY = ("total", "placees", "non_geo", "heure_inconnue", "non_classees")
+
+
+def _family_frame(
+    values: pd.DataFrame,
+    states: pd.DataFrame,
+    codes: list[str],
+    labels: dict[str, tuple[str, int]],
+    keys: list[str],
+) -> pd.DataFrame:
+    """One row per period of ``keys`` and family with interventions: ``month`` (first day, for a month),
+    ``family_code``, ``family``, ``count``, ``state``; families in the nomenclature's order."""
+    order = sorted(codes, key=lambda f: (labels.get(f, ("", 10**6))[1], f))
+    rows = [
+        {
+            "month": disclosure.period_of_key(k).start,
+            "family_code": f or None,
+            "family": labels.get(f, (UNCLASSIFIED, 0))[0],
+            "count": int(values.at[f"f|{f}", k]),
+            "state": int(states.at[f"f|{f}", k]),
+        }
+        for k in keys
+        for f in order
+        if values.at[f"f|{f}", k] > 0 or states.at[f"f|{f}", k] != SHOWN
+    ]
+    return pd.DataFrame(rows, columns=["month", "family_code", "family", "count", "state"])
+
+
+def _ranked(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Rows with interventions: shown counts from the largest, masked ones after by name (their order would
+    tell their size)."""
+    frame = frame[(frame["count"] > 0) | (frame["state"] != SHOWN)]
+    rank = np.where(frame["state"] == SHOWN, -frame["count"], 0)
+    return (
+        frame.assign(_rank=rank)
+        .sort_values(["_rank", name], kind="stable")
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )
+
+
+def _empty_report(out: Report) -> Report:
+    out.types = pd.DataFrame(
+        columns=["family_code", "family", "type_code", "type", "sensitive", "count", "state"]
+    )
+    out.families = pd.DataFrame(columns=["month", "family_code", "family", "count", "state"])
+    out.months = out.families.copy()
+    out.month_totals = pd.DataFrame(columns=["month", "count", "state"])
+    out.heat = pd.DataFrame(
+        [
+            {"weekday": d, "weekday_label": WEEKDAYS[d - 1], "hour": h, "count": 0, "state": SHOWN}
+            for d in range(1, 8)
+            for h in range(24)
+        ]
+    )
+    out.origins = pd.DataFrame(columns=["origin", "count", "state"])
+    return out
+
+
+def _exact_report(
+    engine: Engine, start: date | None, end: date | None, families: list[str] | None, types: list[str] | None
+) -> Report:
+    s = summary(engine, start, end, families=families, types=types)
+    figures = {
+        "total": s["total"] or 0,
+        "placees": (s["coordonnees"] or 0) + (s["geocodees"] or 0),
+        "non_geo": s["non_geolocalisees"] or 0,
+        "heure_inconnue": s["heure_inconnue"] or 0,
+        "non_classees": s["non_classees"] or 0,
+    }
+    out = Report(None, None, {k: (int(v), SHOWN) for k, v in figures.items()}, s["premiere"], s["derniere"])
+    out.types = by_type(engine, start, end, families=families, types=types).assign(state=SHOWN)
+    totals = (
+        out.types.groupby(["family_code", "family"], sort=False, dropna=False)["count"].sum().reset_index()
+    )
+    out.families = totals.assign(month=None, state=SHOWN)[
+        ["month", "family_code", "family", "count", "state"]
+    ]
+    out.months = by_month(engine, start, end, families=families, types=types).assign(state=SHOWN)
+    out.month_totals = out.months.groupby("month", as_index=False)["count"].sum().assign(state=SHOWN)
+    out.heat = weekday_hour(engine, start, end, families=families, types=types).assign(state=SHOWN)
+    out.origins = origins(engine, start, end, families=families, types=types).assign(state=SHOWN)
+    return out
+
+
+def _as_masked(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame of the unprotected functions' shape: masked counts as NaN, ``masked`` beside ``state``."""
+    frame = frame.copy()
+    frame["masked"] = frame["state"] != SHOWN
+    frame["count"] = frame["count"].astype(float).where(~frame["masked"])
+    return frame
+
+
+def _protected_zones(
+    engine: Engine,
+    level: str,
+    start: date | None,
+    end: date | None,
+    commune: str,
+    families: list[str] | None,
+    types: list[str] | None,
+    threshold: int,
+) -> pd.DataFrame:
+    base = _base(engine, start, end, families, types, threshold)
+    where, params = _where(None, None, families, types)
+    if level == "secteur":
+        long = _query(
+            engine,
+            f"""SELECT COALESCE(i.sector, '') AS code, COALESCE(i.sector, 'Secteur non renseigné') AS name,
+                       {MONTH} AS month, count(*)::int AS count
+                FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2, 3""",
+            params,
+        )
+        names = dict(zip(long["code"], long["name"], strict=True))
+        rest = None
+    else:
+        with engine.connect() as conn:
+            zones = conn.execute(
+                sa.text(f"""
+                SELECT z.code, z.name, ST_AsBinary(ST_Transform(z.geom, 2154)) AS wkb_l93 FROM obs.territory z
+                WHERE {COMMUNE_ZONES} ORDER BY z.code"""),
+                {"level": level, "com": str(TerritoryCode("COM", commune))},
+            ).all()
+            f = EventFilter(sources=("pm",), categories=tuple(types or ()), families=tuple(families or ()))
+            long = tally_zones_by_month(conn, f, zones)
+        names = {z.code: z.name for z in zones}
+        inside = long.groupby("month")["count"].sum() if not long.empty else pd.Series(dtype=int)
+        rest = base.monthly["total"].sub(inside, fill_value=0).clip(lower=0)
+        long = pd.concat(
+            [long, pd.DataFrame({"code": "", "month": rest.index, "count": rest.to_numpy()})],
+            ignore_index=True,
+        )
+        names[""] = "Hors zone ou non géolocalisé"
+    columns = ["code", "name", "count", "state"]
+    if not base.covered:
+        frame = pd.DataFrame(
+            [(c, n, 0, SHOWN) for c, n in names.items() if level != "secteur"], columns=columns
+        )
+        return _as_masked(frame)
+    codes = [c for c in names if c != ""] + ([""] if "" in names else [])
+    values, states = _protected(
+        base,
+        long.astype({"month": int, "count": int}),
+        lambda r: f"z|{r.code}",
+        [(GRAND, [f"z|{c}" for c in codes])],
+        rows=[f"z|{c}" for c in codes],
+    )
+    key = base.period.key
+    frame = pd.DataFrame(
+        [(c, names[c], int(values.at[f"z|{c}", key]), int(states.at[f"z|{c}", key])) for c in codes],
+        columns=columns,
+    )
+    if level == "secteur":
+        frame = _ranked(frame, "name")
+    else:
+        zones_part = frame[frame["code"] != ""]
+        rank = np.where(zones_part["state"] == SHOWN, -zones_part["count"], 0)
+        zones_part = (
+            zones_part.assign(_rank=rank).sort_values(["_rank", "code"], kind="stable").drop(columns="_rank")
+        )
+        frame = pd.concat([zones_part, frame[frame["code"] == ""]], ignore_index=True)
+    return _as_masked(frame)
