@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from observatoire.french import MONTHS as MONTH_NAMES
 from observatoire.permissions import AGGREGATE_ONLY
 
 SHOWN, PRIMARY, SECONDARY = 0, 1, 2
@@ -43,20 +44,6 @@ LP_LIMIT = 2_000
 SECONDARY_LABEL = "non diffusé"
 # The only hour ranges an aggregate-only role may ask (first hour, last hour excluded; may wrap past midnight).
 HOUR_BANDS: tuple[tuple[int, int], ...] = ((7, 19), (19, 2), (22, 6))
-MONTH_NAMES = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def threshold_for(role: str | None, threshold: int | None = None) -> int | None:

@@ -19,6 +19,21 @@ UNKNOWN = "n.d."
 PARIS = ZoneInfo("Europe/Paris")
 DAY_FORMAT = "%d/%m/%Y"
 MOMENT_FORMAT = "%d/%m/%Y %H:%M"
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 def is_unknown(value: Any) -> bool:

@@ -13,12 +13,12 @@ from typing import Any
 
 from observatoire import disclosure
 from observatoire.errors import InputFileError, PermissionDenied
+from observatoire.french import WEEKDAYS
 from observatoire.permissions import AGGREGATE_ONLY, allowed
 from observatoire.sources import event_sources
 
 # event code → French label, in the map's order; the roles seeing each come from the table of sources.
 SOURCES: dict[str, str] = {s.event_code: s.label for s in event_sources() if s.event_code}
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 @dataclass(frozen=True)

@@ -412,6 +412,16 @@ def _month(day: np.ndarray) -> np.ndarray:
     return day.astype("datetime64[D]").astype("datetime64[M]")
 
 
+def _coded(snap: Snapshot, by: str) -> tuple[np.ndarray, list[str]]:
+    """The code of each event for a breakdown by source, category (``source:category``) or family, and the
+    label of each code."""
+    if by == "source":
+        return snap.source, list(snap.sources)
+    if by == "category":
+        return snap.pair, [f"{s}:{c or ''}" for s, c in snap.pairs]
+    return snap.family, [fam or "" for fam in snap.families]
+
+
 def counts(snap: Snapshot, f: EventFilter, by: str) -> pd.DataFrame:
     """``key`` and ``count`` per source, family, category (``source:category``), month, weekday or hour, in
     key order; for a source, category or family also ``code``, its position in ``snap.sources``, ``snap.pairs``
@@ -420,13 +430,7 @@ def counts(snap: Snapshot, f: EventFilter, by: str) -> pd.DataFrame:
     if by == "hour":
         keep = keep & snap.time_known
     if by in ("source", "category", "family"):
-        labels: list[str]
-        if by == "source":
-            codes, labels = snap.source, list(snap.sources)
-        elif by == "category":
-            codes, labels = snap.pair, [f"{s}:{c or ''}" for s, c in snap.pairs]
-        else:
-            codes, labels = snap.family, [fam or "" for fam in snap.families]
+        codes, labels = _coded(snap, by)
         n = np.bincount(codes[keep], minlength=len(labels))
         present = np.flatnonzero(n)
         keys = [labels[k] for k in present]
@@ -448,13 +452,7 @@ def counts_by_month(snap: Snapshot, f: EventFilter, by: str) -> pd.DataFrame:
         keep = keep & snap.time_known
     month = snap.months()[keep]
     if by in ("source", "category", "family"):
-        labels: list[str]
-        if by == "source":
-            codes, labels = snap.source, list(snap.sources)
-        elif by == "category":
-            codes, labels = snap.pair, [f"{s}:{c or ''}" for s, c in snap.pairs]
-        else:
-            codes, labels = snap.family, [fam or "" for fam in snap.families]
+        codes, labels = _coded(snap, by)
         keys = np.array(labels, dtype=object)
         values = keys[codes[keep]]
     else:

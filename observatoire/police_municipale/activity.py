@@ -24,9 +24,9 @@ from observatoire import disclosure
 from observatoire.disclosure import SHOWN, Calendar, Period
 from observatoire.events.filter import EventFilter
 from observatoire.events.spatial import COMMUNE_ZONES, tally_zones, tally_zones_by_month
+from observatoire.french import WEEKDAYS
 from observatoire.geo_codes import TerritoryCode
 
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 UNCLASSIFIED = "Non classé"
 ZONE_LEVELS = ("iris", "qpv", "secteur")
 

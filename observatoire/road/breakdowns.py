@@ -10,12 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from observatoire.errors import InputFileError
+from observatoire.french import MONTHS, WEEKDAYS
 from observatoire.road.indicators import (
     AGE_BANDS,
     GRAVITY_LABELS,
-    MONTHS,
     SOURCE_LINE,
-    WEEKDAYS,
     _year_bounds,
     loaded_years,
     parse_years,

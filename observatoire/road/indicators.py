@@ -31,21 +31,6 @@ GRAVITY_COLUMNS = (
 )
 AGE_BANDS = ("Moins de 25 ans", "25 à 64 ans", "65 ans et plus", "Âge inconnu")
 GRAVITY_LABELS = {2: "Tué", 3: "Blessé hospitalisé", 4: "Blessé léger"}
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def parse_years(value: str | tuple[int, int] | None) -> tuple[int, int] | None:
