@@ -7,7 +7,7 @@ A source module (police municipale, police nationale facts…) describes itself 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +25,6 @@ MappingArg = ColumnMapping | dict[str, Any] | str | None
 IndexHook = Callable[[dict[str, int]], dict[str, int]]
 
 
-def check_header(header: Sequence[str]) -> None:
-    """The personal-data guard's header rule (:func:`ingest.privacy.header_rule`) over every column, mapped or
-    not, checked before any row is read. The message names the column cut to what a person can read: a header
-    cell may hold 100 KB."""
-    for position, name in enumerate(header, start=1):
-        rule = privacy.header_rule(name)
-        if rule:
-            raise PersonalDataRefused(
-                f"Import refusé : la colonne « {tabular.shown_name(name)} » (n° {position}) ressemble à une "
-                f"donnée personnelle (règle : {rule}). {privacy.ADVICE}"
-            )
-
-
 def preview(source: EventSource, path: Path, n: int = 10, sheet: str | None = None) -> Preview:
     """Header, first rows, detected format and proposed mapping (field → (column, confidence)).
 
@@ -45,7 +32,7 @@ def preview(source: EventSource, path: Path, n: int = 10, sheet: str | None = No
     checked before any row is read.
     """
     table = tabular.open_export(path, source.fields, sheet)
-    check_header(table.header)
+    privacy.check_header(table.header)
     result = tabular.preview_table(table, source.fields, n=n)
     proposed = {name: result.header.index(column) for name, (column, _) in result.proposal.items()}
     guard = privacy.ContentGuard(result.header, strict=strict_columns(source, proposed))
@@ -86,7 +73,7 @@ def commit(
     chosen = mapping_from(engine, source, mapping)
     try:
         table = tabular.open_export(path, source.fields, chosen.sheet if chosen else None)
-        check_header(table.header)
+        privacy.check_header(table.header)
         index = tabular.resolve(table.header, source.fields, chosen)
         if adjust_index is not None:
             index = adjust_index(index)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ingest import faults, reading
+from ingest import faults, reading, tabular
 from observatoire.errors import PersonalDataRefused
 from observatoire.text import normalise_header
 
@@ -813,13 +813,14 @@ def column_name(header: Sequence[str], i: int) -> str:
 
 
 def check_header(header: Sequence[str]) -> None:
-    """Refuse a file one of whose columns is nominative, whether or not it is mapped."""
+    """Refuse a file one of whose columns is nominative, whether or not it is mapped. The message names the
+    column cut to what a person can read: a header cell may hold 100 KB."""
     for position, name in enumerate(header, start=1):
         rule = header_rule(name)
         if rule:
             raise PersonalDataRefused(
-                f"Import refusé : la colonne « {name} » (n° {position}) ressemble à une donnée personnelle "
-                f"(règle : {rule}). {ADVICE}"
+                f"Import refusé : la colonne « {tabular.shown_name(name)} » (n° {position}) ressemble à une "
+                f"donnée personnelle (règle : {rule}). {ADVICE}"
             )
 
 

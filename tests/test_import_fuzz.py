@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from ingest import police_municipale as pm
 from observatoire.errors import ObservatoireError, ValidationFailed
+from tests.pm_helpers import HEADER
 
 SEED = 20240314
 PER_CATEGORY = 90  # 12 categories: 1,080 files
@@ -34,18 +35,6 @@ BUDGET = 20.0  # seconds a single file may take before it counts as a hang
 COMMUNE = "04112"  # Manosque, département 04
 DEP04 = (5.44, 7.02, 43.61, 44.71)  # lon, lon, lat, lat: the département's box, with a margin
 
-HEADER = [
-    "Date",
-    "Heure",
-    "Nature de l'intervention",
-    "Adresse",
-    "X",
-    "Y",
-    "Secteur",
-    "Origine",
-    "Suite donnée",
-    "N° d'intervention",
-]
 LABELS = ["Stationnement gênant", "Dépôt sauvage", "Tapage nocturne", "Rodéo urbain", "Ivresse publique"]
 ROWS = [
     [
