@@ -60,10 +60,18 @@ def _hours(value: str | None) -> tuple[int, int] | None:
 @click.option(
     "--method",
     "method",
-    type=click.Choice(["gi", "kde"]),
+    type=click.Choice(["gi", "kde", "emerging"]),
     default="gi",
     show_default=True,
-    help="gi : points chauds Getis-Ord Gi* ; kde : densité par noyau.",
+    help="gi : points chauds Getis-Ord Gi* ; kde : densité par noyau ; emerging : points chauds émergents.",
+)
+@click.option(
+    "--slice",
+    "slice_",
+    type=click.Choice(["month", "quarter"]),
+    default="month",
+    show_default=True,
+    help="Tranches de temps des points chauds émergents : mois ou trimestres.",
 )
 @click.option(
     "--permutations", default=999, show_default=True, type=int, help="Permutations (Gi*), 0 : analytique."
@@ -85,6 +93,7 @@ def hotspots(
     method,
     permutations,
     bandwidth,
+    slice_,
     fmt,
 ) -> None:
     """Points chauds (Gi*, avec correction du taux de fausses découvertes) ou densité des événements."""
@@ -106,11 +115,15 @@ def hotspots(
     engine = ctx.engine()
     if method == "gi":
         result = hotspots.getis_ord(engine, f, cell=cell, permutations=permutations)
+    elif method == "emerging":
+        from observatoire.spacetime import queries as spacetime
+
+        result = spacetime.emerging_hot_spots(engine, f, slice=slice_, cell=cell)
     else:
         result = density.kernel_density(engine, f, bandwidth=bandwidth)
     if fmt == "json":
         # the figures without the outlines: one record per cell or level
         result = {k: v for k, v in result.items() if k not in ("features", "type")} | {
-            "cells" if method == "gi" else "levels": [feat["properties"] for feat in result["features"]]
+            "levels" if method == "kde" else "cells": [feat["properties"] for feat in result["features"]]
         }
     click.echo(json.dumps(result, ensure_ascii=False, default=str))
