@@ -34,7 +34,9 @@ def planted(engine):
 
 
 def _emerging(engine, role):
-    f = EventFilter(sources=("pn",), categories=("cambriolages",), start=date(2021, 1, 1), end=date(2023, 12, 31))
+    f = EventFilter(
+        sources=("pn",), categories=("cambriolages",), start=date(2021, 1, 1), end=date(2023, 12, 31)
+    )
     return spacetime.emerging_hot_spots(engine, f, role, cell=150)
 
 
@@ -73,9 +75,13 @@ def test_the_council_series_are_the_protected_counts_of_the_hexagon_map(planted)
     council = _emerging(planted, "conseil")
     feature = next(f for f in council["features"] if _near_centre(f))
     p = feature["properties"]
-    month = EventFilter(sources=("pn",), categories=("cambriolages",), start=date(2023, 3, 1), end=date(2023, 3, 31))
+    month = EventFilter(
+        sources=("pn",), categories=("cambriolages",), start=date(2023, 3, 1), end=date(2023, 3, 31)
+    )
     hexes = hexgrid.hex_counts(planted, month, 150, "conseil")
-    on_map = {(h["properties"]["i"], h["properties"]["j"]): h["properties"]["count"] for h in hexes["features"]}
+    on_map = {
+        (h["properties"]["i"], h["properties"]["j"]): h["properties"]["count"] for h in hexes["features"]
+    }
     assert p["series"][26]["periode"] == "mars 2023"
     assert p["series"][26]["count"] == on_map.get((p["i"], p["j"]), 0)
 

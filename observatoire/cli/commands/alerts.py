@@ -17,7 +17,9 @@ def register(cli: click.Group) -> None:
 @click.option(
     "--source", "sources", multiple=True, help="Source (pn, pm, routes) ; répétable. Défaut : toutes."
 )
-@click.option("--month", metavar="AAAA-MM", help="Dernier mois pris en compte. Défaut : le dernier avec des faits.")
+@click.option(
+    "--month", metavar="AAAA-MM", help="Dernier mois pris en compte. Défaut : le dernier avec des faits."
+)
 @format_option("table", "json", default="table")
 @pass_ctx
 def alerts(ctx: Context, sources, month, fmt) -> None:
