@@ -1,0 +1,44 @@
+"""The Tendances page in a real browser, for each role allowed: alerts, emerging hot spot classes, the data
+clock; the near-repeat table for the analysts only."""
+
+from __future__ import annotations
+
+import pytest
+
+from observatoire.auth import add_user
+from observatoire.permissions import ROLES, allowed
+from tests.helpers_web import PASSWORD, browser_login
+
+ALLOWED = [r for r in ROLES if allowed(r, "stats.voir")]
+
+
+@pytest.fixture
+def app(settings, engine):
+    from dashboard.app import create_app
+    from sample_data import pn_faits, reference
+    from sample_data.demo import FILES
+
+    for module in (reference, pn_faits):
+        module.load(engine, FILES, "demo")
+    for role in ROLES:
+        add_user(engine, f"tendances-{role.replace('_', '-')}", role, PASSWORD)
+    return create_app(settings)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("role", ALLOWED)
+def test_each_allowed_role_opens_the_page(dash_duo, app, role):
+    dash_duo.start_server(app, navigate=False)
+    browser_login(dash_duo, f"tendances-{role.replace('_', '-')}", then="/tendances")
+    dash_duo.wait_for_element("#tendances-table-horloge", timeout=60)
+    dash_duo.wait_for_element("#tendances-legende-classes", timeout=30)
+    assert "Tendances spatio-temporelles" in dash_duo.find_element("h1").text
+    clock = dash_duo.find_element("#tendances-table-horloge")
+    assert "Lundi" in clock.text
+    knox = dash_duo.driver.find_elements("css selector", "#tendances-table-knox")
+    chains = dash_duo.driver.find_elements("css selector", "#tendances-table-chaines")
+    if role == "conseil":
+        assert not knox and not chains
+    else:
+        dash_duo.wait_for_element("#tendances-table-knox", timeout=60)
+    assert dash_duo.get_logs() == []
