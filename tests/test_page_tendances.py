@@ -35,6 +35,20 @@ def test_each_allowed_role_opens_the_page(dash_duo, app, role):
     assert "Tendances spatio-temporelles" in dash_duo.find_element("h1").text
     clock = dash_duo.find_element("#tendances-table-horloge")
     assert "Lundi" in clock.text
+    # a click on a classed hexagon shows its series, one value per month
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(dash_duo.driver, 30).until(
+        lambda d: d.find_elements("css selector", "#tendances-carte path.leaflet-interactive")
+    )
+    dash_duo.driver.find_elements("css selector", "#tendances-carte path.leaflet-interactive")[0].click()
+    block = dash_duo.wait_for_element("#tendances-serie-bloc", timeout=60)
+    assert "Hexagone" in block.text
+    values = dash_duo.driver.find_elements("css selector", "#tendances-table-serie tbody tr")
+    assert len(values) >= 6
+    if role == "conseil":
+        header = dash_duo.find_element("#tendances-table-serie thead").text
+        assert "z de Gi*" not in header
     knox = dash_duo.driver.find_elements("css selector", "#tendances-table-knox")
     chains = dash_duo.driver.find_elements("css selector", "#tendances-table-chaines")
     if role == "conseil":

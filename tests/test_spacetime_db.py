@@ -91,7 +91,8 @@ def test_near_repeat_is_for_analysts_only(planted):
     assert result["evenements"] == 3660 and len(result["table"]) == 6 * 5
     first = result["table"][0]
     assert first["distance"] == "même lieu" and first["delai"] == "0 à 7 j"
-    assert result["table"][5]["distance"] == "1 à 100 m"
+    assert result["table"][5]["distance"] == "1 à 100 m" and result["table"][10]["distance"] == "101 à 200 m"
+    assert result["delais"] == ["0 à 7 j", "8 à 14 j", "15 à 21 j", "22 à 28 j", "plus de 28 j"]
     with pytest.raises(PermissionDenied):
         spacetime.near_repeat(planted, PN, "conseil")
 

@@ -38,6 +38,9 @@ from observatoire.spacetime import queries as spacetime
 PERMISSION = "stats.voir"
 CELL = 150.0
 LAYERS = list(cls.CLASSES)
+MONTH_ABBREVIATIONS = (
+    "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+)  # fmt: skip
 
 
 def _category_options() -> list[dict[str, str]]:
@@ -84,7 +87,19 @@ def render(**_params) -> html.Div:
                     [
                         map_frame(
                             basemap(settings())
-                            + [dl.GeoJSON(data=_empty(), id=f"tendances-classe-{c}") for c in LAYERS],
+                            + [
+                                dl.GeoJSON(
+                                    data=_empty(),
+                                    id=f"tendances-classe-{c}",
+                                    style={
+                                        "color": "#444444",
+                                        "weight": 0.8,
+                                        "fillColor": colour,
+                                        "fillOpacity": 0.85,
+                                    },
+                                )
+                                for c, (_, colour) in cls.CLASSES.items()
+                            ],
                             None,
                             "tendances-carte",
                         ),
@@ -210,10 +225,16 @@ def _cells_table(data: dict[str, Any]) -> Any:
         }
         for p in (f["properties"] for f in data["features"])
     ]
-    frame = pd.DataFrame(rows).set_index("Hexagone")
-    return frame_table(
+    order = {name: k for k, name in enumerate(label for label, _ in cls.CLASSES.values())}
+    frame = pd.DataFrame(rows)
+    frame = (
+        frame.assign(rank=frame["Classe"].map(order)).sort_values(["rank", "Hexagone"]).drop(columns="rank")
+    )
+    frame = frame.set_index("Hexagone")
+    table = frame_table(
         frame, "Cellules classées (colonne / rang de l'hexagone)", "tendances-table-cellules", "Hexagone"
     )
+    return html.Details([html.Summary(f"Tableau des {len(rows)} cellules classées"), table])
 
 
 @guarded_callback(
@@ -356,7 +377,7 @@ def _heat(
         cells = [html.Th(label, scope="row")]
         for v, n in zip(row, nums, strict=True):
             if not np.isfinite(n):
-                style = {"background": MASKED, "color": TEXT_ON_LIGHT}
+                style = {"background": MASKED, "color": TEXT_ON_LIGHT, "whiteSpace": "nowrap"}
             elif n <= 0:
                 style = {}
             else:
@@ -390,7 +411,7 @@ def _clock(f: EventFilter, role: str | None) -> Any:
     months = _heat(
         data["mois_annee"],
         [str(y) for y in data["annees"]],
-        [m[:4] for m in data["mois"]],
+        list(MONTH_ABBREVIATIONS),
         "Faits par mois et année",
         "tendances-table-mois",
     )

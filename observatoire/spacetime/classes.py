@@ -19,9 +19,10 @@ KINDS = (
 )
 NONE = "aucune_tendance"
 
-# class → (French label, colour). Hot: reds and oranges; cold: blues (the red/blue pair of the Gi* map).
-_HOT_COLOURS = ("#fcbba1", "#fc9272", "#67000d", "#cb181d", "#f16913", "#fdd0a2", "#a63603", "#bdbdbd")
-_COLD_COLOURS = ("#c6dbef", "#9ecae1", "#08306b", "#2171b5", "#6baed6", "#deebf7", "#3f007d", "#d9d9d9")
+# class → (French label, colour). Hot: warm hues, cold: cool ones, each class its own hue or lightness so that
+# neighbouring cells of different classes stay apart; the « ancien » classes in grey.
+_HOT_COLOURS = ("#fee08b", "#fdae61", "#67000d", "#d73027", "#b35806", "#c51b7d", "#762a83", "#bababa")
+_COLD_COLOURS = ("#c7eae5", "#80cdc1", "#08306b", "#2166ac", "#35978f", "#92c5de", "#4d9221", "#d9d9d9")
 _HOT_LABELS = (
     "Nouveau point chaud",
     "Point chaud consécutif",

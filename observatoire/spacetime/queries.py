@@ -237,14 +237,16 @@ def near_repeat(
 
 
 def _band_labels(uppers: tuple[float, ...], unit: str) -> list[str]:
-    labels, lower = [], None
+    """« même lieu », « 1 à 100 m », « 101 à 200 m »… « plus de 400 m » (bands as the Near Repeat Calculator
+    names them: whole metres and days, each band's upper bound included)."""
+    labels: list[str] = []
+    lower: float | None = None
     for upper in uppers:
         if upper == 0:
             labels.append("même lieu" if unit == "m" else "même jour")
-        elif lower is None or lower == 0:
-            labels.append(f"0 à {upper:g} {unit}" if lower is None else f"1 à {upper:g} {unit}")
         else:
-            labels.append(f"{lower:g} à {upper:g} {unit}")
+            start = 0 if lower is None else lower + 1
+            labels.append(f"{start:g} à {upper:g} {unit}")
         lower = upper
     labels.append(f"plus de {uppers[-1]:g} {unit}")
     return labels
