@@ -388,7 +388,10 @@ def _heat(
                 }
             cells.append(html.Td(_value(v, decimals), style=style))
         body.append(html.Tr(cells))
-    header = html.Tr([html.Th("", scope="col")] + [html.Th(c, scope="col") for c in columns])
+    header = html.Tr(
+        [html.Th("", scope="col")]
+        + [html.Th(c, scope="col", style={"whiteSpace": "nowrap"}) for c in columns]
+    )
     return html.Table(
         [html.Caption(caption), html.Thead(header), html.Tbody(body)],
         className="obs-table obs-table-chaleur",
