@@ -9,7 +9,7 @@ from datetime import date, datetime
 import numpy as np
 import pytest
 
-from observatoire.errors import PermissionDenied
+from observatoire.errors import InputFileError, PermissionDenied
 from observatoire.events.filter import EventFilter
 from observatoire.spacetime import queries as spacetime
 from tests.conftest import run_cli
@@ -86,7 +86,7 @@ def test_the_council_series_are_the_protected_counts_of_the_hexagon_map(planted)
     assert p["series"][26]["count"] == on_map.get((p["i"], p["j"]), 0)
 
 
-def test_near_repeat_is_for_analysts_only(planted):
+def test_near_repeat_is_for_analysts_only(planted, monkeypatch):
     result = spacetime.near_repeat(planted, PN, "analyste", permutations=99, with_chains=True)
     assert result["evenements"] == 3660 and len(result["table"]) == 6 * 5
     first = result["table"][0]
@@ -95,6 +95,9 @@ def test_near_repeat_is_for_analysts_only(planted):
     assert result["delais"] == ["0 à 7 j", "8 à 14 j", "15 à 21 j", "22 à 28 j", "plus de 28 j"]
     with pytest.raises(PermissionDenied):
         spacetime.near_repeat(planted, PN, "conseil")
+    monkeypatch.setattr(spacetime, "MAX_KNOX_EVENTS", 1000)
+    with pytest.raises(InputFileError, match="Trop d'événements"):
+        spacetime.near_repeat(planted, PN, "analyste", permutations=9)
 
 
 def test_data_clock_spreads_unknown_times_and_protects_for_the_council(planted):

@@ -29,6 +29,7 @@ from dashboard.components.palette import DARK_FROM, MASKED, SEQUENTIAL, TEXT_ON_
 from dashboard.components.tables import frame_table
 from dashboard.context import engine, settings
 from dashboard.security import current_role, guarded_callback, register_page
+from observatoire.errors import InputFileError
 from observatoire.events.filter import EventFilter
 from observatoire.events.queries import categories
 from observatoire.permissions import AGGREGATE_ONLY
@@ -434,7 +435,15 @@ def _clock(f: EventFilter, role: str | None) -> Any:
 def _knox(f: EventFilter, role: str | None) -> Any:
     if role in AGGREGATE_ONLY:
         return ""
-    data = spacetime.near_repeat(engine(), f, role, permutations=199, with_chains=True)
+    if not f.categories:
+        return html.P(
+            "Choisissez une catégorie (les cambriolages, par exemple) pour l'analyse de répétition proche.",
+            id="tendances-knox-categorie",
+        )
+    try:
+        data = spacetime.near_repeat(engine(), f, role, permutations=199, with_chains=True)
+    except InputFileError as error:  # too many events: the rest of the page stands
+        return html.P(error.message, className="obs-alerte obs-alerte-info")
     table = pd.DataFrame(data["table"])
     shown = table.assign(
         cell=[

@@ -50,6 +50,20 @@ def _band(values: np.ndarray, uppers: tuple[float, ...]) -> np.ndarray:
     return np.searchsorted(np.asarray(uppers, dtype=float), values, side="left")
 
 
+def _time_band_function(t: np.ndarray, uppers: tuple[float, ...]):
+    """The time band of a gap: a table lookup when dates are whole days (the usual case, and the loop of the
+    permutations), else :func:`_band`."""
+    if len(t) and np.all(t == np.round(t)) and max(uppers) < 100_000:
+        last = int(np.floor(max(uppers)))
+        table = _band(np.arange(last + 2, dtype=float), uppers).astype(np.int64)
+
+        def lookup(gap: np.ndarray) -> np.ndarray:
+            return table[np.minimum(gap, last + 1).astype(np.int64)]
+
+        return lookup
+    return lambda gap: _band(gap, uppers)
+
+
 def _pairs_per_time_band(t: np.ndarray, uppers: tuple[float, ...]) -> np.ndarray:
     """Number of pairs of all events per time band (the last: beyond), from the sorted dates only."""
     s = np.sort(t)
@@ -82,17 +96,21 @@ def knox(
     per_time = _pairs_per_time_band(t, time_bands)
     per_space = np.bincount(s_band, minlength=n_s).astype(float)
     per_space[-1] = n * (n - 1) / 2 - per_space[:-1].sum()
-    offset = s_band * n_t
+    offset = (s_band * n_t).astype(np.int64)
+    time_band = _time_band_function(t, time_bands)
 
     def table(times: np.ndarray) -> np.ndarray:
         inner = np.bincount(
-            offset + _band(np.abs(times[a] - times[b]), time_bands), minlength=(n_s - 1) * n_t
+            offset + time_band(np.abs(times[a] - times[b])), minlength=(n_s - 1) * n_t
         ).reshape(n_s - 1, n_t)
         full = np.empty((n_s, n_t))
         full[:-1] = inner
         full[-1] = per_time - inner.sum(axis=0)  # the pairs farther apart than the last band
         return full
 
+    whole = len(t) and np.all(t == np.round(t)) and np.abs(t).max() < 2**31
+    if whole:
+        t = t.astype(np.int32)  # integer gaps: smaller arrays to gather at each permutation
     observed = table(t)
     rng = np.random.default_rng(seed)
     total = np.zeros_like(observed)

@@ -31,6 +31,8 @@ from observatoire.spacetime import classes as cls
 from observatoire.spacetime import clock, emerging, knox
 
 SLICES = {"month": 1, "quarter": 3}
+# Beyond this, the pairs closer than the last space band make each permutation too long for a page.
+MAX_KNOX_EVENTS = 20_000
 
 
 def _snapshot(conn: Connection, engine: Engine) -> event_store.Snapshot:
@@ -194,6 +196,11 @@ def near_repeat(
     with engine.connect() as conn:
         snap = _snapshot(conn, engine)
     keep = snap.mask(f) & snap.located
+    if keep.sum() > MAX_KNOX_EVENTS:
+        raise InputFileError(
+            f"Trop d'événements pour l'analyse de répétition proche ({int(keep.sum())} ; au plus "
+            f"{MAX_KNOX_EVENTS}) : choisissez une catégorie ou une période plus courte."
+        )
     x, y, t = snap.x[keep], snap.y[keep], snap.day[keep].astype(float)
     result = knox.knox(x, y, t, space_bands, time_bands, permutations)
     space_labels = _band_labels(space_bands, "m")
