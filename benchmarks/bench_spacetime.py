@@ -8,6 +8,15 @@
   to 999 since each permutation costs the same).
 
 Run: ``.venv/bin/python benchmarks/bench_spacetime.py``.
+
+Measured on the shared 2-core machine, in three runs while other work loaded it (load average up to 14):
+
+- emerging hot spots, 100,000 events, 1,569 cells × 36 months: 0.24 s to 1.18 s; the space-time cube through
+  ``esda.G_Local`` + ``pymannkendall``: 10 s to 101 s (× 44 to × 124); ``esda`` slice by slice (spatial
+  neighbours only) + ``pymannkendall``: 12 s to 38 s (× 25 to × 39).
+- Knox, 5,000 events, 999 permutations: 6 × 5 bands 4.5 s to 8.4 s; one band of each 1.9 s to 4.2 s against
+  ``pointpats.spacetime.Knox`` 80 s to 251 s (× 25 to × 83), the same observed count (846), p 0.801 against
+  0.840 (different random permutations).
 """
 
 from __future__ import annotations
