@@ -84,6 +84,22 @@ def test_the_council_series_are_the_protected_counts_of_the_hexagon_map(planted)
     }
     assert p["series"][26]["periode"] == "mars 2023"
     assert p["series"][26]["count"] == on_map.get((p["i"], p["j"]), 0)
+    # quarters: each slice is the map's quarter, protected with the months and the year it belongs to
+    f = EventFilter(
+        sources=("pn",), categories=("cambriolages",), start=date(2021, 1, 1), end=date(2023, 12, 31)
+    )
+    quarterly = spacetime.emerging_hot_spots(planted, f, "conseil", slice="quarter", cell=150)
+    quarter = EventFilter(
+        sources=("pn",), categories=("cambriolages",), start=date(2022, 4, 1), end=date(2022, 6, 30)
+    )
+    hexes = hexgrid.hex_counts(planted, quarter, 150, "conseil")
+    on_map = {
+        (h["properties"]["i"], h["properties"]["j"]): h["properties"]["count"] for h in hexes["features"]
+    }
+    assert quarterly["slices"][5] == "2e trimestre 2022"
+    for feature in quarterly["features"]:
+        q = feature["properties"]
+        assert q["series"][5]["count"] == on_map.get((q["i"], q["j"]), 0)
 
 
 def test_near_repeat_is_for_analysts_only(planted, monkeypatch):
