@@ -376,6 +376,10 @@ def alerts(
                 ORDER BY z.code"""),
             {"com": _commune_code()},
         ).all()
+        names = {
+            (r.source, r.category): r.label
+            for r in conn.execute(sa.text("SELECT source, category, label FROM obs.event_category")).all()
+        }
     keep = snap.mask(f)
     if not keep.any():
         return {"alertes": [], "message": "Aucun événement pour ces sources.", "method": _alert_method(None)}
@@ -392,7 +396,7 @@ def alerts(
         fc = replace(f, sources=(source,), categories=(f"{source}:{category}",))
         mask = snap.mask(fc)
         counts = np.bincount(np.clip(months[mask] - first, -1, 25) + 1, minlength=27)[1:26]
-        label = f"{category} ({source})"
+        label = f"{names.get((source, category)) or category} ({source})"
         series.append(alert_tests.Series(category, label, _commune_code(), "Commune", first, counts))
         for z in zones:
             zone_months = snap.zone_months(fc, z.code, bytes(z.wkb_l93))

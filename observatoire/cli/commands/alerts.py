@@ -43,7 +43,8 @@ def alerts(ctx: Context, sources, month, fmt) -> None:
     rises = result["alertes"]
     click.echo(f"Hausses significatives (dernier mois : {result.get('dernier_mois', '—')}) : {len(rises)}")
     for r in rises:
+        p = f"{r['p']:.2g}".replace(".", ",")
         click.echo(
             f"- {r['zone_libelle']} · {r['categorie_libelle']} · {r['periode']} : {r['effectif']} faits, "
-            f"{number(r['attendu'], 1)} attendus ({r['reference_libelle']}), × {number(r['rapport'], 2)}, p = {r['p']:.2g}"
+            f"{number(r['attendu'], 1)} attendus ({r['reference_libelle']}), × {number(r['rapport'], 2)}, p = {p}"
         )
