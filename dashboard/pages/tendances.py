@@ -406,12 +406,13 @@ def _clock(f: EventFilter, role: str | None) -> Any:
     week = _heat(
         data["jour_heure"],
         [d.capitalize() for d in data["jours"]],
-        [f"{h} h" for h in data["heures"]],
-        "Faits par jour et heure"
+        [str(h) for h in data["heures"]],
+        "Faits par jour (lignes) et heure (colonnes, de 0 à 23)"
         + (" (pondération aoristique des heures inconnues)" if exact else " (heure connue)"),
         "tendances-table-horloge",
         1 if exact else 0,
     )
+    note = data["method"]["jour_heure"]
     months = _heat(
         data["mois_annee"],
         [str(y) for y in data["annees"]],
@@ -423,9 +424,9 @@ def _clock(f: EventFilter, role: str | None) -> Any:
         [
             html.Div(week, className="obs-defilement"),
             html.Small(
-                data["method"]["jour_heure"] + f" ; {fmt.number(data['sans_heure'])} faits sans heure connue."
-                if exact
-                else data["method"]["jour_heure"] + "."
+                note[0].upper()
+                + note[1:]
+                + (f" ; {fmt.number(data['sans_heure'])} faits sans heure connue." if exact else ".")
             ),
             html.Div(months, className="obs-defilement"),
         ]
