@@ -101,8 +101,19 @@ def _cell(request: ExportRequest) -> float:
     return request.cell or DEFAULT_CELL
 
 
-def _figures(frame: pd.DataFrame, shown: np.ndarray | pd.Series) -> pd.DataFrame:
-    """``effectif`` (integer, empty when masked) and ``effectif_affiche`` (what a reader gets)."""
+def _figures(frame: pd.DataFrame, shown: np.ndarray | pd.Series, plenary: bool = False) -> pd.DataFrame:
+    """``effectif`` (integer, empty when masked) and ``effectif_affiche`` (what a reader gets). In a plenary
+    document no count under 5 is printed, zeros included: they read « < 5 » (0 to 4) like the masked ones."""
+    if plenary and len(frame):
+        zero = (
+            np.asarray(shown, dtype=bool)
+            & frame["count"].map(lambda v: not isinstance(v, str) and v == 0).to_numpy()
+        )
+        limit = disclosure.threshold_for(aud.PLENARY_ROLE) or 5
+        frame["count"] = [
+            disclosure.label(limit) if z else v for v, z in zip(frame["count"], zero, strict=True)
+        ]
+        shown = np.asarray(shown, dtype=bool) & ~zero
     raw = frame["count"]
     frame["effectif_affiche"] = raw.map(lambda v: v if isinstance(v, str) else str(int(v)))
     frame["effectif"] = pd.array([int(v) if ok else None for v, ok in zip(raw, shown, strict=True)], "Int64")
@@ -199,7 +210,7 @@ def _hexagons(engine: Engine, request: ExportRequest) -> LayerData:
         shown = ~frame["masked"].to_numpy(dtype=bool) if len(frame) else np.array([], dtype=bool)
         frame = frame.drop(columns=["masked"], errors="ignore")
         total, method = result["total"], result["method"]
-    frame = _figures(frame, shown)
+    frame = _figures(frame, shown, request.audience == aud.PLENIER)
     legend = _count_classes(frame, frame["effectif"], "événements")
     return LayerData(
         "hexagons", "Événements par hexagone", frame, "polygons", legend, method, _sources(f), total
@@ -218,7 +229,7 @@ def _hotspots(engine: Engine, request: ExportRequest) -> LayerData:
         shown = _apply_cells(frame, plenary_cells(engine, request))
     else:
         shown = ~frame["masked"].to_numpy(dtype=bool) if len(frame) else np.array([], dtype=bool)
-    frame = _figures(frame.drop(columns=["masked"], errors="ignore"), shown)
+    frame = _figures(frame.drop(columns=["masked"], errors="ignore"), shown, request.audience == aud.PLENIER)
     colours = {c: colour for c, (_, colour) in hotspots.CLASSES.items()}
     frame["colour"] = frame["class"].map(colours) if len(frame) else []
     frame = frame.rename(columns={"class_label": "classe", "class": "classe_gi"})
@@ -264,7 +275,7 @@ def _iris(engine: Engine, request: ExportRequest) -> LayerData:
             if col in frame:
                 frame.loc[newly, col] = np.nan
         shown = states == disclosure.SHOWN
-    frame = _figures(frame.drop(columns=["masked"], errors="ignore"), shown)
+    frame = _figures(frame.drop(columns=["masked"], errors="ignore"), shown, request.audience == aud.PLENIER)
     frame = frame.rename(
         columns={"name": "nom", "rate": "taux_pour_1000", "population_year": "annee_population"}
     )
