@@ -93,14 +93,15 @@ def method_lines(request: ExportRequest, layers: list[LayerData]) -> list[str]:
         if "largeur_de_bande_m" in m:
             lines.append(f"Largeur de bande : {french.number(m['largeur_de_bande_m'])} m")
         if "taux" in m:
-            lines.append("Taux " + str(m["taux"]))
+            rate = str(m["taux"])
+            lines.append("Taux " + rate if rate.startswith("pour") else rate[:1].upper() + rate[1:])
         if layer.key == "accidents":
             lines.append(
                 f"Sites : au moins {m.get('min_accidents')} accidents à moins de {m.get('rayon_m')} m, "
                 f"{'–'.join(str(y) for y in m.get('annees', []))}"
             )
         if layer.total is not None:
-            lines.append(f"{layer.title} : total {_total(layer.total)}")
+            lines.append(f"Total des événements comptés : {_total(layer.total)}")
         if layer.note:
             lines.append(layer.note)
     if request.audience == aud.PLENIER:
