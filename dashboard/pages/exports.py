@@ -37,8 +37,14 @@ MAP_FORMATS = {
 REPORT_FORMATS = {"pdf": "PDF", "html": "HTML"}
 
 
-def _years() -> list[int]:
-    return list(range(date.today().year, 2014, -1))
+def _years(role: str | None = None) -> list[int]:
+    """The years holding events the role may see, newest first (the current year and back, when none)."""
+    from observatoire.events import queries
+
+    period = queries.summary(engine(), event_filter.EventFilter(sources=event_filter.allowed_sources(role)))
+    if not period["first_day"]:
+        return list(range(date.today().year, date.today().year - 10, -1))
+    return list(range(period["last_day"].year, period["first_day"].year - 1, -1))
 
 
 # The Carte page's modes and the layer that exports each.
@@ -59,16 +65,19 @@ def _view(params: dict) -> dict:
 
 
 def render(**params) -> html.Div:
-    council = current_role() in AGGREGATE_ONLY
-    sources = [s for s in (params.get("source") or "").split(",") if s in event_filter.SOURCES]
+    role = current_role()
+    council = role in AGGREGATE_ONLY
+    permitted = event_filter.allowed_sources(role)
+    sources = [s for s in (params.get("source") or "").split(",") if s in permitted]
     view = _view(params)
     exact = "debut" in view and "fin" in view and not council
-    year = "vue" if exact else (params.get("annee") or str(date.today().year - 1))
+    years = _years(role)
+    year = "vue" if exact else (params.get("annee") or str(years[0]))
     part = params.get("partie") or "annee"
     mode = MODE_LAYERS.get(params.get("mode") or "")
     chosen_layers = [mode] if mode else ["hotspots"]
     year_options = [{"label": "Toute la période", "value": "tout"}] + [
-        {"label": str(y), "value": str(y)} for y in _years()
+        {"label": str(y), "value": str(y)} for y in years
     ]
     if exact:
         year_options.insert(
@@ -132,11 +141,15 @@ def render(**params) -> html.Div:
                     ),
                     html.Label(
                         [
-                            "Sources",
+                            "Sources (aucune cochée : toutes)",
                             dcc.Checklist(
                                 id="exports-sources",
                                 value=sources,
-                                options=[{"label": v, "value": k} for k, v in event_filter.SOURCES.items()],
+                                options=[
+                                    {"label": v, "value": k}
+                                    for k, v in event_filter.SOURCES.items()
+                                    if k in permitted
+                                ],
                             ),
                         ]
                     ),
@@ -186,9 +199,9 @@ def render(**params) -> html.Div:
                             "Années du diagnostic, de",
                             dropdown(
                                 id="exports-de",
-                                value=str(date.today().year - 4),
+                                value=str(years[min(3, len(years) - 1)]),
                                 clearable=False,
-                                options=[{"label": str(y), "value": str(y)} for y in _years()],
+                                options=[{"label": str(y), "value": str(y)} for y in years],
                             ),
                         ]
                     ),
@@ -197,16 +210,16 @@ def render(**params) -> html.Div:
                             "à",
                             dropdown(
                                 id="exports-a",
-                                value=str(date.today().year - 1),
+                                value=str(years[0]),
                                 clearable=False,
-                                options=[{"label": str(y), "value": str(y)} for y in _years()],
+                                options=[{"label": str(y), "value": str(y)} for y in years],
                             ),
                         ]
                     ),
                 ],
                 id="exports-options-rapport",
                 className="obs-filtres",
-                hidden=True,
+                style={"display": "none"},
             ),
             dcc.Store(id="exports-vue", data=view),
             html.Div(
@@ -214,7 +227,6 @@ def render(**params) -> html.Div:
                     html.Button("Produire l'export", id="exports-produire", className="obs-bouton"),
                     dcc.Download(id="exports-telechargement"),
                 ],
-                className="obs-actions",
             ),
             dcc.Loading(html.Div(id="exports-message", role="status")),
             html.H2("Exports précédents"),
@@ -254,8 +266,8 @@ def render(**params) -> html.Div:
     [
         Output("exports-format", "options"),
         Output("exports-format", "value"),
-        Output("exports-options-carte", "hidden"),
-        Output("exports-options-rapport", "hidden"),
+        Output("exports-options-carte", "style"),
+        Output("exports-options-rapport", "style"),
     ],
     Input("exports-quoi", "value"),
     State("exports-format", "value"),
@@ -263,7 +275,14 @@ def render(**params) -> html.Div:
 def switch_kind(kind, current):
     choices = REPORT_FORMATS if kind == "rapport" else MAP_FORMATS
     value = current if current in choices else next(iter(choices))
-    return [{"label": v, "value": k} for k, v in choices.items()], value, kind == "rapport", kind != "rapport"
+    shown, hidden = {}, {"display": "none"}
+    report = kind == "rapport"
+    return (
+        [{"label": v, "value": k} for k, v in choices.items()],
+        value,
+        hidden if report else shown,
+        shown if report else hidden,
+    )
 
 
 @guarded_callback(
@@ -361,7 +380,7 @@ def history(_message):
             "user_login": r.user_login or "",
             "target": r.target or "",
             "format": (r.detail or {}).get("format", ""),
-            "diffusion": (r.detail or {}).get("diffusion", ""),
+            "diffusion": aud.AUDIENCES.get((r.detail or {}).get("diffusion", ""), "").split(" — ")[0],
             "sha256": (r.detail or {}).get("sha256", ""),
         }
         for r in frame.itertuples()

@@ -175,11 +175,30 @@ def render(
         0.03, 0.025, "\n".join(textwrap.wrap(footer, 150 if not portrait else 110)), fontsize=7, color="#444"
     )
     out = io.BytesIO()
-    metadata = {"Title": title_of(request, layers, ctx)}
     if fmt == "png":
-        metadata = {"Title": metadata["Title"], "Software": "observatoire"}
-    fig.savefig(out, format=fmt, dpi=dpi, facecolor="white", metadata=metadata)
+        _save_png(fig, out, dpi, title_of(request, layers, ctx))
+    else:
+        fig.savefig(
+            out, format=fmt, dpi=dpi, facecolor="white", metadata={"Title": title_of(request, layers, ctx)}
+        )
     return out.getvalue()
+
+
+def _save_png(fig: Any, out: io.BytesIO, dpi: int, title: str) -> None:
+    """RGB (an opaque page needs no alpha) and light zlib compression: at 300 dpi, encoding the PNG is most of
+    the time, and matplotlib's RGBA at the default level takes three times as long for a file 10 % smaller."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    info = PngInfo()
+    info.add_text("Title", title)
+    info.add_text("Software", "observatoire")
+    image = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
+    image.save(out, "png", compress_level=1, dpi=(dpi, dpi), pnginfo=info)
 
 
 def _draw_map(ax: Any, layers: list[LayerData], ctx: Context) -> None:
