@@ -187,7 +187,6 @@ def render(
 def _save_png(fig: Any, out: io.BytesIO, dpi: int, title: str) -> None:
     """RGB (an opaque page needs no alpha) and light zlib compression: at 300 dpi, encoding the PNG is most of
     the time, and matplotlib's RGBA at the default level takes three times as long for a file 10 % smaller."""
-    import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo
@@ -197,7 +196,9 @@ def _save_png(fig: Any, out: io.BytesIO, dpi: int, title: str) -> None:
     info = PngInfo()
     info.add_text("Title", title)
     info.add_text("Software", "observatoire")
-    image = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
+    # PIL drops the alpha in C; slicing the NumPy array would copy it element by element
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    image = image.convert("RGB")
     image.save(out, "png", compress_level=1, dpi=(dpi, dpi), pnginfo=info)
 
 
