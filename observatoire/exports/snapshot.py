@@ -136,7 +136,7 @@ def render(
     if portrait:
         map_box, panel_box = (0.05, 0.36, 0.9, 0.52), (0.05, 0.07, 0.9, 0.27)
     else:
-        map_box, panel_box = (0.03, 0.09, 0.64, 0.79), (0.69, 0.09, 0.29, 0.79)
+        map_box, panel_box = (0.03, 0.08, 0.64, 0.74), (0.69, 0.08, 0.29, 0.74)
     ax = fig.add_axes(map_box)
     _draw_map(ax, layers, ctx)
     _draw_furniture(ax)
