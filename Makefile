@@ -14,11 +14,11 @@ COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --python-version 3.11.2 \
 .PHONY: demo test check venv lock upgrade system lint bench clean-db
 
 demo: venv
-	bash scripts/setup-system.sh postgis
+	bash scripts/setup-system.sh postgis pdf
 	$(BIN)/observatoire demo
 
 test: venv
-	bash scripts/setup-system.sh postgis browser
+	bash scripts/setup-system.sh postgis browser pdf
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -26,7 +26,7 @@ test: venv
 
 # While working: lint, format, types and the tests that need no browser. Every step runs; any failure fails.
 check: venv
-	bash scripts/setup-system.sh postgis
+	bash scripts/setup-system.sh postgis pdf
 	@status=0; \
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/ruff format --check . || status=1; \

@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "actions.gerer": _DATA,
     "audit.voir": frozenset({"admin"}),
     "utilisateurs.gerer": frozenset({"admin"}),
+    # the Exports page: the council only at the plenary / public level (observatoire.exports.audience)
+    "exports.produire": _READERS,
 }
 
 # Roles that only ever see aggregated figures with small counts masked.

@@ -4,6 +4,7 @@
 #   setup-system.sh browser   Chromium + chromedriver (browser tests)
 #   setup-system.sh python    python3-venv
 #   setup-system.sh gdal      ogr2ogr (the peer of the import benchmarks)
+#   setup-system.sh pdf       Pango and fonts for WeasyPrint (PDF exports), poppler-utils (tests look at PDF pages)
 set -euo pipefail
 
 SUDO=""
@@ -49,6 +50,11 @@ for what in "$@"; do
         apt_install gdal-bin
       fi
       ;;
-    *) echo "usage: $0 postgis|browser|python|gdal ..." >&2; exit 2 ;;
+    pdf)
+      if ! ldconfig -p 2>/dev/null | grep -q libpango-1.0 || ! command -v pdftoppm >/dev/null 2>&1; then
+        apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+      fi
+      ;;
+    *) echo "usage: $0 postgis|browser|python|gdal|pdf ..." >&2; exit 2 ;;
   esac
 done

@@ -328,6 +328,12 @@ def render(**_params) -> html.Div:
                 className="obs-actions",
             )
         ]
+    if can("exports.produire"):  # the link's target follows the filters (dashboard/pages/exports.py)
+        downloads.append(
+            html.A(
+                "Exporter cette vue", id="carte-exporter", href="/exports", className="obs-bouton-secondaire"
+            )
+        )
     overview = commune_overview(engine(), settings().commune_code)
     outlines = outline_overlays(overview["outlines"], "carte")
     center, zoom = view_of(overview["bounds"], width_px=820, height_px=640)  # the map's size beside its table
