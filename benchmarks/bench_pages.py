@@ -118,8 +118,15 @@ def open_page(browser: webdriver.Chrome, url: str) -> float:
 
 def choose(browser: webdriver.Chrome, dropdown_id: str, label: str) -> float:
     """Pick ``label`` in a dcc.Dropdown and time until the page has settled."""
-    browser.find_element(By.ID, dropdown_id).click()
-    menu = browser.find_element(By.CSS_SELECTOR, ".dash-dropdown-options")
+    box = browser.find_element(By.ID, dropdown_id)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
+    for _ in range(3):  # a click right after a redraw can land before the dropdown listens
+        box.click()
+        time.sleep(0.2)
+        menus = browser.find_elements(By.CSS_SELECTOR, ".dash-dropdown-options")
+        if menus:
+            break
+    menu = menus[0]
     option = next(o for o in menu.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option") if o.text == label)
     start = browser.execute_script(_WATCH)
     browser.execute_script("arguments[0].click();", option)  # the menu's search box may lie over it

@@ -39,6 +39,15 @@ def _open(dash_duo, app, user: str, path: str) -> None:
     dash_duo.driver.get(base + path)
 
 
+def _choose(dash_duo, selector: str, label: str) -> None:
+    """Pick an option of a dcc.Dropdown; clicked through JavaScript: near the window's bottom the menu's
+    search box can lie over its first option."""
+    dash_duo.find_element(selector).click()
+    menu = dash_duo.find_element(".dash-dropdown-options")
+    option = next(o for o in menu.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option") if o.text == label)
+    dash_duo.driver.execute_script("arguments[0].click();", option)
+
+
 def _displayed(dash_duo, selector: str) -> bool:
     found = dash_duo.driver.find_elements(By.CSS_SELECTOR, selector)
     return bool(found) and found[0].is_displayed()
@@ -157,12 +166,12 @@ def test_controls_shown_only_where_they_apply(dash_duo, maps_app):
         (MODE_HOT, True, False),
         ("Nombre d'événements par hexagone", True, True),
     ):
-        dash_duo.select_dcc_dropdown("#carte-mode", mode)
+        _choose(dash_duo, "#carte-mode", mode)
         wait.until(lambda d, c=cell: _displayed(dash_duo, "#carte-cellule-choix") == c)
         wait.until(lambda d, c=classes: _displayed(dash_duo, "#carte-classes-choix") == c)
-    dash_duo.select_dcc_dropdown("#carte-heures-preset", "Autres heures (de… à…)")
+    _choose(dash_duo, "#carte-heures-preset", "Autres heures (de… à…)")
     wait.until(lambda d: _displayed(dash_duo, "#carte-heure-debut"))
-    dash_duo.select_dcc_dropdown("#carte-heures-preset", "Soirées (19 h – 2 h)")
+    _choose(dash_duo, "#carte-heures-preset", "Soirées (19 h – 2 h)")
     wait.until(lambda d: not _displayed(dash_duo, "#carte-heure-debut"))
     assert dash_duo.get_logs() == []
 
