@@ -133,15 +133,27 @@ def outline_items(levels: list[str]) -> list[html.Li]:
     return [legend_item(outline_swatch(level), LEVEL_LABELS[level]) for level in levels]
 
 
-def legend_box(title: str, items: list[Any], source: str, box_id: str | None = None) -> html.Div:
-    """The legend beside a map: its title, its items, its source line."""
+def legend_box(title: str, items: list[Any], source: str, box_id: str | None = None) -> html.Details:
+    """The legend beside a map (never over it: it would hide part of the study area), folding under its
+    title; ``assets/obs_cartes.js`` folds it when the screen is narrow."""
     extra = {"id": box_id} if box_id else {}
-    return html.Div(
-        [html.Strong(title), html.Ul(items), html.Small(source)], className="obs-legende", **extra
+    return folding_legend(html.Strong(title), [html.Ul(items), html.Small(source)], **extra)
+
+
+def folding_legend(title: Any, children: list[Any], className: str = "", **extra: Any) -> html.Details:
+    """A legend that folds under its ``title`` (a ``<details>``), open at first."""
+    return html.Details(
+        [
+            html.Summary(title, className="obs-legende-titre"),
+            html.Div(children, className="obs-legende-corps"),
+        ],
+        open=True,
+        className=f"obs-legende obs-legende-pliable {className}".strip(),
+        **extra,
     )
 
 
-def legend(levels: list[str], title: str, source: str) -> html.Div:
+def legend(levels: list[str], title: str, source: str) -> html.Details:
     """A legend of outlines only."""
     return legend_box(title, outline_items(levels), source)
 
@@ -173,12 +185,17 @@ def view_of(
     return [(south + north) / 2, (west + east) / 2], max(1, min(18, math.floor(min(zoom_x, zoom_y))))
 
 
+def scale_bar() -> dl.ScaleControl:
+    """A metric scale bar, which every map carries."""
+    return dl.ScaleControl(position="bottomleft", imperial=False)
+
+
 def map_frame(
     children: list[Any], bounds: list[list[float]] | None, map_id: str, height: str = "520px"
 ) -> dl.Map:
-    center, zoom = view_of(bounds)
+    center, zoom = view_of(bounds, width_px=800, height_px=int(height.removesuffix("px")))
     return dl.Map(
-        children=children,
+        children=[*children, scale_bar()],
         id=map_id,
         center=center,
         zoom=zoom,

@@ -5,7 +5,8 @@ Everything is computed on the server for the current role (``current_role()`` is
 the police municipale sees its own source only, the council receives aggregates with small counts masked
 (« < 5 ») in the map, its tooltips, the legend and the table alike, and sensitive categories are never drawn
 as points. Layers are drawn without generated JavaScript: one GeoJSON layer per class with a static style,
-tooltips from the features' ``tooltip`` property, points as CircleMarkers.
+tooltips from the features' ``tooltip`` property; points and clusters as one GeoJSON layer each, drawn on a
+canvas by the functions of ``assets/obs_cartes.js`` (named, not generated: the CSP forbids eval).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
 from dashboard.components.maps import (
     basemap,
+    folding_legend,
     legend_item,
     outline_overlays,
     source_line,
@@ -42,6 +44,7 @@ from observatoire.events import choropleth, hexgrid, hotspots, spatial
 from observatoire.events import filter as event_filter
 from observatoire.events import queries as event_queries
 from observatoire.events.density import kernel_density
+from observatoire.events.places import name_places
 from observatoire.permissions import AGGREGATE_ONLY
 from observatoire.territories import commune_overview
 
@@ -64,7 +67,17 @@ HOUR_PRESETS = {
     "soirees": ("Soirées (19 h – 2 h)", (19, 2)),
     "nuit": ("Nuit (22 h – 6 h)", (22, 6)),
     "journee": ("Journée (7 h – 19 h)", (7, 19)),
+    "choix": ("Autres heures (de… à…)", None),
 }
+# The modes each control applies to: the others hide it.
+CELL_MODES = ("hexagones", "points", "points_chauds")  # hexagons (sensitive events' in points mode)
+CLASS_MODES = ("hexagones", "iris", "qpv", "points")
+# Gi* weighs each cell with its neighbours: an empty cell among busy ones is hot, which surprises.
+NEIGHBOURS_NOTE = (
+    "Gi* juge chaque hexagone avec ses 6 voisins : un hexagone sans événement peut être un point chaud "
+    "parce que ses voisins en comptent beaucoup."
+)
+NEIGHBOURS_TIP = " ; classé avec ses 6 voisins (un hexagone vide peut être chaud par eux)"
 # Okabe–Ito, one colour per source for points.
 SOURCE_COLOURS = {s.event_code: s.colour for s in sources.event_sources()}
 SHORT_SOURCES = {s.event_code: s.short for s in sources.event_sources()}
@@ -169,7 +182,7 @@ def _time_controls(role: str | None, hours: list[dict]) -> list:
     presets = {
         k: v
         for k, v in HOUR_PRESETS.items()
-        if not aggregate or v[1] is None or v[1] in disclosure.HOUR_BANDS
+        if not aggregate or (v[1] is None and k != "choix") or v[1] in disclosure.HOUR_BANDS
     }
     bands = html.Label(
         [
@@ -182,9 +195,20 @@ def _time_controls(role: str | None, hours: list[dict]) -> list:
             ),
         ]
     )
+    # De / À only under « Autres heures »: beside a band they would repeat it.
+    hours_detail = html.Div(
+        [
+            html.Label(["De", dropdown(id="carte-heure-debut", options=hours, value=0, clearable=False)]),
+            html.Label(
+                ["À (exclu)", dropdown(id="carte-heure-fin", options=hours, value=0, clearable=False)]
+            ),
+        ],
+        id="carte-heures-detail",
+        className="obs-carte-heures",
+        hidden=True,
+    )
     detail = [
-        html.Label(["De", dropdown(id="carte-heure-debut", options=hours, value=0, clearable=False)]),
-        html.Label(["À (exclu)", dropdown(id="carte-heure-fin", options=hours, value=0, clearable=False)]),
+        hours_detail,
         html.Fieldset(
             [
                 html.Legend("Jours"),
@@ -261,7 +285,11 @@ def render(**_params) -> html.Div:
                 [
                     "Catégories",
                     dropdown(
-                        id="carte-categories", multi=True, options=category_options, placeholder="toutes"
+                        id="carte-categories",
+                        multi=True,
+                        options=category_options,
+                        placeholder="toutes",
+                        maxHeight=440,  # about 12 rows of the ~40 categories at a time
                     ),
                 ],
                 className="obs-carte-large",
@@ -286,7 +314,8 @@ def render(**_params) -> html.Div:
                 className="obs-carte-large",
             ),
             html.Label(
-                [
+                id="carte-cellule-choix",
+                children=[
                     "Taille des hexagones",
                     dropdown(
                         id="carte-cellule",
@@ -294,10 +323,11 @@ def render(**_params) -> html.Div:
                         value=int(hexgrid.DEFAULT_CELL),
                         options=[{"label": f"{c} m", "value": c} for c in CELL_SIZES],
                     ),
-                ]
+                ],
             ),
             html.Label(
-                [
+                id="carte-classes-choix",
+                children=[
                     "Classes",
                     dropdown(
                         id="carte-classes",
@@ -305,7 +335,7 @@ def render(**_params) -> html.Div:
                         value="quantiles",
                         options=[{"label": v, "value": k} for k, v in choropleth.SCHEMES.items()],
                     ),
-                ]
+                ],
             ),
         ],
         className="obs-filtres obs-carte-filtres",
@@ -336,7 +366,7 @@ def render(**_params) -> html.Div:
         )
     overview = commune_overview(engine(), settings().commune_code)
     outlines = outline_overlays(overview["outlines"], "carte")
-    center, zoom = view_of(overview["bounds"], width_px=820, height_px=640)  # the map's size beside its table
+    center, zoom = view_of(overview["bounds"], width_px=900, height_px=640)  # the map beside its legend
     children = basemap(settings()) + [
         dl.LayerGroup(id="carte-couches"),
         dl.LayersControl(outlines, position="topleft"),
@@ -357,21 +387,30 @@ def render(**_params) -> html.Div:
             html.Div(
                 [
                     html.Div(
-                        [
-                            dl.Map(
-                                children=children,
-                                id="carte-leaflet",
-                                center=center,
-                                zoom=zoom,
-                                scrollWheelZoom=True,
-                                style={"height": "640px", "width": "100%"},
-                                className="obs-carte",
-                            ),
-                            html.Div(id="carte-legende", className="obs-legende obs-carte-legende"),
-                        ],
-                        className="obs-carte-bloc obs-carte-cadre",
+                        dl.Map(
+                            children=children,
+                            id="carte-leaflet",
+                            center=center,
+                            zoom=zoom,
+                            scrollWheelZoom=True,
+                            style={"height": "640px", "width": "100%"},
+                            className="obs-carte",
+                        ),
+                        className="obs-carte-cadre",
                     ),
-                    dcc.Loading(html.Div(id="carte-tableau", className="obs-carte-tableau")),
+                    # Beside the map, never over it; the callback fills the legend, the table under it.
+                    html.Div(
+                        [
+                            folding_legend(
+                                "Légende",
+                                [html.Div(id="carte-legende")],
+                                "obs-carte-legende",
+                                id="carte-legende-boite",
+                            ),
+                            dcc.Loading(html.Div(id="carte-tableau", className="obs-carte-tableau")),
+                        ],
+                        className="obs-carte-cote",
+                    ),
                 ],
                 className="obs-carte-deux",
             ),
@@ -405,8 +444,29 @@ def pick_year(year, part):
     prevent_initial_call=True,
 )
 def pick_hours(preset):
+    from dash import no_update
+
+    if preset == "choix":
+        return no_update, no_update  # the reader sets De / À
     hours = HOUR_PRESETS.get(preset or "toutes", HOUR_PRESETS["toutes"])[1]
     return hours if hours else (0, 0)
+
+
+@guarded_callback(
+    PERMISSION,
+    [
+        Output("carte-heures-detail", "hidden"),
+        Output("carte-cellule-choix", "hidden"),
+        Output("carte-classes-choix", "hidden"),
+    ],
+    Input("carte-heures-preset", "value"),
+    Input("carte-mode", "value"),
+)
+def show_controls(preset, mode):
+    """Only the controls that apply: De / À under « Autres heures », the cell size where hexagons are
+    drawn, the classes where counts are classed."""
+    mode = mode or "hexagones"
+    return preset != "choix", mode not in CELL_MODES, mode not in CLASS_MODES
 
 
 def _day(value: str | None) -> date | None:
@@ -514,10 +574,14 @@ def _shown_of(shown: int, total: int) -> str:
     return f" : les {_n(shown)} premiers sur {_n(total)} (la carte les montre tous)"
 
 
-def _centre(feature: dict) -> str:
+def _centre_of(feature: dict) -> tuple[float, float]:
+    """(longitude, latitude) of a cell's centre."""
     ring = feature["geometry"]["coordinates"][0][:-1]
-    lon = sum(p[0] for p in ring) / len(ring)
-    lat = sum(p[1] for p in ring) / len(ring)
+    return sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)
+
+
+def _centre(feature: dict) -> str:
+    lon, lat = _centre_of(feature)
     return f"{fmt.number(lat, 4)}, {fmt.number(lon, 4)}"
 
 
@@ -571,9 +635,11 @@ def _hotspots(f, role, cell) -> dict[str, Any]:
     groups: dict[str, list] = {}
     for feat in result["features"]:
         p = feat["properties"]
-        text = f"{p['class_label']} — {_events_word(p['count'])}" + (
-            f", z = {_n(p['z'], 2)}" if "z" in p else ""
+        text = f"{p['class_label']} — {_events_word(p['count'])} dans l'hexagone" + (
+            f", z = {_n(p['z'], 2)}, p = {_p_value(p['p'])}" if "z" in p else ""
         )
+        if p["class"] != "non_significatif":
+            text += NEIGHBOURS_TIP
         groups.setdefault(p["class"], []).append(with_tooltip(feat, text))
     layers, items = [], []
     for entry in result["legend"]:
@@ -596,6 +662,8 @@ def _hotspots(f, role, cell) -> dict[str, Any]:
             items.append(
                 legend_item(swatch(entry["colour"]), f"{entry['label']} ({_n(entry['cells'])} hexagones)")
             )
+    if result["features"]:
+        items.append(html.Li(NEIGHBOURS_NOTE, className="obs-carte-legende-note"))
     shown = [x for x in result["features"] if x["properties"]["class"] != "non_significatif"]
     order = {c: k for k, c in enumerate(hotspots.CLASSES)}
     shown.sort(key=lambda x: (order[x["properties"]["class"]], -x["properties"].get("z", 0)))
@@ -606,9 +674,9 @@ def _hotspots(f, role, cell) -> dict[str, Any]:
     }
     if role not in AGGREGATE_ONLY:
         columns["z"] = [_n(x["properties"].get("z"), 2) for x in shown]
-        columns["p"] = [_n(x["properties"].get("p"), 4) for x in shown]
+        columns["p"] = [_p_value(x["properties"].get("p")) for x in shown]
     columns["Centre (lat., long.)"] = [_centre(x) for x in shown]
-    table = pd.DataFrame(columns, index=[f"Hexagone {k}" for k in range(1, len(shown) + 1)])
+    table = pd.DataFrame(columns, index=_cell_names(shown))
     lines = [
         f"Méthode : Getis-Ord Gi* sur les comptages par hexagone, {method['permutations']} permutations, "
         "correction du taux de fausses découvertes (Benjamini–Hochberg)",
@@ -625,6 +693,25 @@ def _hotspots(f, role, cell) -> dict[str, Any]:
         "message": result.get("message"),
         "caption": "Hexagones significatifs (points chauds puis froids)" + _shown_of(len(shown), significant),
     }
+
+
+def _p_value(p: float | None) -> str:
+    """A p-value as a reader takes it: « < 0,001 » rather than a row of zeros."""
+    if p is None:
+        return "n.d."
+    return "< 0,001" if p < 0.001 else _n(p, 3)
+
+
+def _cell_names(cells: list[dict]) -> list[str]:
+    """Each listed hexagon named by its IRIS and the nearest street of the address base, when loaded; by
+    its rank otherwise."""
+    centres = [_centre_of(x) for x in cells]
+    places = name_places(engine(), centres, settings().commune_code)
+    names = []
+    for k, place in enumerate(places, start=1):
+        words = [w for w in (place["iris"], f"près de {place['street']}" if place["street"] else None) if w]
+        names.append(f"{k}. " + " — ".join(words) if words else f"Hexagone {k}")
+    return names
 
 
 def _density(f, role) -> dict[str, Any]:
@@ -671,24 +758,16 @@ def _points(f, role, cell, scheme) -> dict[str, Any]:
     layers, items = [], []
     for layer in drawn["layers"]:
         if layer["kind"] == "points":
-            markers = []
-            for feat in layer["geojson"]["features"]:
-                p = feat["properties"]
-                lon, lat = feat["geometry"]["coordinates"]
-                colour = SOURCE_COLOURS.get(p["source"], OKABE_ITO["black"])
-                when = p["date"] + (f" {p['time']}" if p["time"] else "")
-                markers.append(
-                    dl.CircleMarker(
-                        center=[lat, lon],
-                        radius=5,
-                        color="#222222",
-                        weight=1,
-                        fillColor=colour,
-                        fillOpacity=0.85,
-                        children=dl.Tooltip(f"{p['label']} — {when}"),
-                    )
+            layers.append(
+                dl.GeoJSON(
+                    # One layer; each event's tooltip is built in the browser when hovered (a marker and a
+                    # tooltip component per event took a minute for 2,600 events).
+                    data={"type": "FeatureCollection", "features": layer["geojson"]["features"]},
+                    id="carte-points",
+                    pointToLayer={"variable": "obsCartes.point"},
+                    hideout={"colours": SOURCE_COLOURS},
                 )
-            layers.append(dl.LayerGroup(markers, id="carte-points"))
+            )
             present = sorted({x["properties"]["source"] for x in layer["geojson"]["features"]})
             items += [
                 legend_item(
@@ -699,19 +778,26 @@ def _points(f, role, cell, scheme) -> dict[str, Any]:
         elif layer["kind"] == "clusters":
             feats = layer["geojson"]["features"]
             top = max([x["properties"]["count"] for x in feats] or [1])
-            markers = [
-                dl.CircleMarker(
-                    center=x["geometry"]["coordinates"][::-1],
-                    radius=4 + 16 * math.sqrt(x["properties"]["count"] / top),
-                    color="#222222",
-                    weight=1,
-                    fillColor=OKABE_ITO["blue"],
-                    fillOpacity=0.6,
-                    children=dl.Tooltip(_events_word(x["properties"]["count"])),
-                )
+            groups = [
+                {
+                    "type": "Feature",
+                    "geometry": x["geometry"],
+                    "properties": {
+                        "radius": round(4 + 16 * math.sqrt(x["properties"]["count"] / top), 1),
+                        "text": _events_word(x["properties"]["count"]),
+                        "count": x["properties"]["count"],
+                    },
+                }
                 for x in feats
             ]
-            layers.append(dl.LayerGroup(markers, id="carte-regroupements"))
+            layers.append(
+                dl.GeoJSON(
+                    data={"type": "FeatureCollection", "features": groups},
+                    id="carte-regroupements",
+                    pointToLayer={"variable": "obsCartes.cluster"},
+                    hideout={"colour": OKABE_ITO["blue"]},
+                )
+            )
             items.append(
                 legend_item(
                     swatch(OKABE_ITO["blue"], "#222"),
@@ -792,7 +878,7 @@ def update(sources, start, end, categories, families, first, last, weekdays, mod
     legend = [
         html.Strong(drawn["title"]),
         html.Ul(drawn["items"], className="obs-carte-legende-classes") if drawn["items"] else None,
-        # Open by default; a reader can fold the method away to see the cells beneath.
+        # Open: beside the map it hides nothing; a reader can fold it away.
         html.Details(
             [
                 html.Summary("Méthode, période, source"),
@@ -823,6 +909,16 @@ def update(sources, start, end, categories, families, first, last, weekdays, mod
             id="carte-total",
         )
     ]
+    if any(isinstance(v, str) and v.startswith("au moins") for v in (totals["total"], totals["geolocated"])):
+        summary.append(
+            html.P(
+                "« Au moins » : c'est la somme des hexagones affichés ; ceux de moins de "
+                f"{_threshold()} événements sont masqués (secret statistique) et leurs événements n'y sont "
+                "pas comptés, le total réel est donc un peu plus élevé.",
+                id="carte-au-moins",
+                className="obs-muted obs-petit",
+            )
+        )
     if drawn.get("message"):
         summary.append(html.Div(drawn["message"], className="obs-alerte obs-alerte-info", id="carte-message"))
     return drawn["layers"], [x for x in legend if x is not None], table_block, summary

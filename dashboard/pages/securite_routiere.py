@@ -582,16 +582,27 @@ def _site_params(radius, minimum, period) -> tuple[int, int, int]:
     return clamp(radius, 10, 500, 50), clamp(minimum, 2, 50, 3), clamp(period, 1, 20, 5)
 
 
+def _discs(features: list[dict], layer_id: str, style: dict[str, Any], label_class: str = "") -> dl.GeoJSON:
+    """One GeoJSON layer of discs drawn by ``assets/obs_cartes.js`` (``obsCartes.disc``): one Dash
+    component for the layer instead of a marker and a tooltip component per accident, which made the page
+    take many seconds to draw."""
+    return dl.GeoJSON(
+        data={"type": "FeatureCollection", "features": features},
+        id=layer_id,
+        pointToLayer={"variable": "obsCartes.disc"},
+        hideout={"style": style, "labelClass": label_class},
+    )
+
+
 def _point_layers(points: dict[str, Any]) -> list[Any]:
     overlays = []
     for key, label in road_breakdowns.GRAVITY_CLASSES.items():
         style = GRAVITY_STYLE[key]
-        markers = []
+        features = []
         for feature in points["features"]:
             props = feature["properties"]
             if props["gravite"] != key:
                 continue
-            lon, lat = feature["geometry"]["coordinates"]
             victims = (
                 (
                     f"{props['tues']} tué(s), {props['hospitalises']} hospitalisé(s), "
@@ -604,65 +615,58 @@ def _point_layers(points: dict[str, Any]) -> list[Any]:
                 f"{props['date']}{' ' + props['heure'] if props['heure'] else ''} — {label} : {victims}"
                 + (f" — {props['adresse']}" if props["adresse"] else "")
             )
-            markers.append(
-                dl.CircleMarker(
-                    center=[lat, lon],
-                    radius=style["radius"],
-                    color="#ffffff",
-                    weight=1,
-                    fillColor=style["color"],
-                    fillOpacity=0.9,
-                    className=f"obs-route-point obs-route-point-{key}",
-                    children=dl.Tooltip(text),
-                )
+            features.append(
+                {"type": "Feature", "geometry": feature["geometry"], "properties": {"text": text}}
             )
-        if markers:
+        if features:
+            disc = {
+                "radius": style["radius"],
+                "color": "#ffffff",
+                "weight": 1,
+                "fillColor": style["color"],
+                "fillOpacity": 0.9,
+                "className": f"obs-route-point obs-route-point-{key}",
+            }
             overlays.append(
                 overlay(
-                    dl.LayerGroup(markers, id=f"securite-points-{key}"),
-                    f"{label} ({fmt.number(len(markers))})",
+                    _discs(features, f"securite-points-{key}", disc),
+                    f"{label} ({fmt.number(len(features))})",
                 )
             )
     return overlays
 
 
 def _site_layer(sites: dict[str, Any]) -> list[Any]:
-    circles = []
+    features = []
     for feature in sites["features"]:
         props = feature["properties"]
-        lon, lat = feature["geometry"]["coordinates"]
         text = (
             f"Site n° {props['rang']} : {props['accidents']} accidents, {props['tues']} tué(s), "
             f"{props['hospitalises']} hospitalisé(s), {props['blesses_legers']} blessé(s) léger(s) — "
             f"indice de gravité {props['indice_gravite']}"
         )
-        # Drawn at a fixed pixel size: a 50 m circle is a dot at the scale of a commune.
-        circles.append(
-            dl.CircleMarker(
-                center=[lat, lon],
-                radius=15,
-                color=SITE_COLOR,
-                weight=4,
-                fillColor=SITE_COLOR,
-                fillOpacity=0.2,
-                className="obs-route-site",
-                children=[
-                    dl.Tooltip(
-                        f"{props['rang']}",
-                        permanent=True,
-                        direction="center",
-                        className="obs-route-site-rang",
-                    ),
-                    dl.Popup(text),
-                ],
-            )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": feature["geometry"],
+                "properties": {"label": f"{props['rang']}", "popup": text},
+            }
         )
-    if not circles:
+    if not features:
         return []
+    # Drawn at a fixed pixel size: a 50 m circle is a dot at the scale of a commune.
+    disc = {
+        "radius": 15,
+        "color": SITE_COLOR,
+        "weight": 4,
+        "fillColor": SITE_COLOR,
+        "fillOpacity": 0.2,
+        "className": "obs-route-site",
+    }
     return [
         overlay(
-            dl.LayerGroup(circles, id="securite-sites-couche"),
-            f"Sites dangereux ({fmt.number(len(circles))})",
+            _discs(features, "securite-sites-couche", disc, "obs-route-site-rang"),
+            f"Sites dangereux ({fmt.number(len(features))})",
         )
     ]
 

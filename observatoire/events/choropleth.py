@@ -16,9 +16,9 @@ SCHEMES: dict[str, str] = {
     "natural_breaks": "Seuils naturels (Fisher–Jenks)",
     "equal_interval": "Intervalles égaux",
 }
-# Fisher–Jenks is quadratic in the number of values (pure Python without numba): above this, it runs on
-# this many evenly spaced quantiles of the values, which keeps the breaks and stays deterministic.
-_JENKS_MAX = 400
+# Fisher–Jenks runs on the distinct values weighted by their multiplicity (counts repeat a lot: 500 hexagons
+# hold some 50 distinct counts); above this many distinct values, on this many evenly spaced quantiles.
+_JENKS_MAX = 1000
 
 
 def _number(value: float, integers: bool) -> str:
@@ -90,7 +90,42 @@ def _bounds(y: np.ndarray, unique: np.ndarray, scheme: str, k: int) -> np.ndarra
         elif scheme == "equal_interval":
             bounds = mapclassify.EqualInterval(y, k=k).bins
         else:
-            sample = y if len(y) <= _JENKS_MAX else np.quantile(y, np.linspace(0, 1, _JENKS_MAX))
-            bounds = mapclassify.FisherJenks(sample, k=k).bins
-            bounds[-1] = y.max()
+            bounds = fisher_jenks(y, k)
     return np.unique(np.asarray(bounds, dtype=float))
+
+
+def fisher_jenks(y: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of the ``k`` classes that minimise the sum of squared deviations within classes
+    (Fisher's exact optimisation, the « natural breaks »), by dynamic programming over the distinct values
+    weighted by how often each occurs: the same optimum as on every value, in milliseconds with NumPy where
+    mapclassify's pure-Python loop took a second for 500 hexagons."""
+    values, weights = np.unique(y, return_counts=True)
+    if len(values) > _JENKS_MAX:
+        values, weights = np.unique(np.quantile(y, np.linspace(0, 1, _JENKS_MAX)), return_counts=True)
+    n = len(values)
+    k = min(k, n)
+    w = np.concatenate([[0.0], np.cumsum(weights, dtype=float)])
+    s1 = np.concatenate([[0.0], np.cumsum(weights * values)])
+    s2 = np.concatenate([[0.0], np.cumsum(weights * values * values)])
+
+    def ssd(start: np.ndarray, end: int | np.ndarray) -> np.ndarray:
+        """Squared deviations of the classes values[start:end] (``start`` an array)."""
+        count = w[end] - w[start]
+        total = s1[end] - s1[start]
+        return (s2[end] - s2[start]) - total * total / np.maximum(count, 1e-12)
+
+    # cost[c][j]: best cost of the first j distinct values in c + 1 classes; cut[c][j]: where the last starts.
+    cost = np.full((k, n + 1), np.inf)
+    cut = np.zeros((k, n + 1), dtype=int)
+    cost[0, 1:] = ssd(np.zeros(n, dtype=int), np.arange(1, n + 1)) if n else []
+    for c in range(1, k):
+        for j in range(c + 1, n + 1):
+            starts = np.arange(c, j)
+            total = cost[c - 1, starts] + ssd(starts, j)
+            best = int(np.argmin(total))
+            cost[c, j], cut[c, j] = total[best], starts[best]
+    ends, j = [], n
+    for c in range(k - 1, -1, -1):
+        ends.append(j)
+        j = cut[c, j]
+    return np.array([values[e - 1] for e in reversed(ends)], dtype=float)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from observatoire import disclosure
 from observatoire.disclosure import SHOWN, Calendar, Period
+from observatoire.events import store as event_store
 from observatoire.events.filter import EventFilter
 from observatoire.events.spatial import COMMUNE_ZONES, tally_zones, tally_zones_by_month
 from observatoire.french import WEEKDAYS
@@ -393,6 +394,10 @@ def _labels(engine: Engine) -> tuple[dict[str, tuple[str, int]], dict[str, tuple
     return families, types
 
 
+# Reports already computed, by data version and question: the page asks the same ones again and again.
+_reports: dict[tuple, Report] = {}
+
+
 def report(
     engine: Engine,
     start: date | None = None,
@@ -403,7 +408,42 @@ def report(
     threshold: int | None = None,
 ) -> Report:
     """Every figure of the activity page. With a threshold (aggregate-only roles) the period is widened to a
-    reporting period and every figure protected (:mod:`observatoire.disclosure`); without, the exact counts."""
+    reporting period and every figure protected (:mod:`observatoire.disclosure`); without, the exact counts.
+
+    Computed once per version of the data (``obs.data_version``, raised by every import, undo and
+    nomenclature edit, with the family labels' fingerprint) and question; treat the result as read-only."""
+    with engine.connect() as conn:
+        labels = conn.execute(
+            sa.text(
+                "SELECT md5(string_agg(code || '=' || label || '@' || position, '|' ORDER BY code)) FROM obs.pm_family"
+            )
+        ).scalar()
+        key = (
+            str(engine.url),
+            event_store.version(conn),
+            labels,
+            start,
+            end,
+            tuple(families or ()),
+            tuple(types or ()),
+            threshold,
+        )
+    found = _reports.get(key)
+    if found is None:
+        found = _report(engine, start, end, families=families, types=types, threshold=threshold)
+        event_store.remember(_reports, key, found, size=32)
+    return found
+
+
+def _report(
+    engine: Engine,
+    start: date | None,
+    end: date | None,
+    *,
+    families: list[str] | None,
+    types: list[str] | None,
+    threshold: int | None,
+) -> Report:
     if threshold is None:
         return _exact_report(engine, start, end, families, types)
     base = _base(engine, start, end, families, types, threshold)
