@@ -22,6 +22,7 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard.components import downloads
 from dashboard.components import formatting as fmt
+from dashboard.components.camera_layer import camera_overlays
 from dashboard.components.controls import dropdown
 from dashboard.components.maps import (
     basemap,
@@ -333,7 +334,7 @@ def render(**_params) -> html.Div:
     center, zoom = view_of(overview["bounds"], width_px=820, height_px=640)  # the map's size beside its table
     children = basemap(settings()) + [
         dl.LayerGroup(id="carte-couches"),
-        dl.LayersControl(outlines, position="topleft"),
+        dl.LayersControl(outlines + camera_overlays(role), position="topleft"),
         dl.ScaleControl(position="bottomleft", imperial=False),
     ]
     return html.Div(

@@ -136,8 +136,19 @@ def analyse(
 
 def idle_cameras(engine: Engine, idle_days: int, today: date | None = None) -> pd.DataFrame:
     """Cameras in service whose range (a disc, conservatively) has had neither an event nor a requisition
-    for ``idle_days``: the last of each, and since when."""
-    today = today or date.today()
+    for ``idle_days`` before ``today`` — by default the latest date the data reach (last requisition or event),
+    so that data not yet imported do not make every camera look idle: the last of each, and since when."""
+    if today is None:
+        with engine.connect() as conn:
+            today = (
+                conn.execute(
+                    sa.text(
+                        "SELECT GREATEST((SELECT max(requested_on) FROM obs.video_requisition), "
+                        "(SELECT max(occurred_at)::date FROM obs.event))"
+                    )
+                ).scalar()
+                or date.today()
+            )
     since = today - timedelta(days=idle_days)
     with engine.connect() as conn:
         frame = pd.read_sql_query(
@@ -166,3 +177,35 @@ def nearest_distance_m(x: float, y: float, cams: pd.DataFrame) -> float:
     if cams.empty:
         return math.inf
     return float(np.hypot(cams["x"] - x, cams["y"] - y).min())
+
+
+def _latlon(polygons) -> list[list[list[float]]]:
+    import shapely
+
+    transformer = projection.to_wgs84()
+    out = []
+    for polygon in polygons:
+        xy = shapely.get_coordinates(shapely.get_exterior_ring(polygon))
+        lon, lat = transformer.transform(xy[:, 0], xy[:, 1])
+        out.append([[round(float(a), 6), round(float(b), 6)] for a, b in zip(lat, lon, strict=True)])
+    return out
+
+
+def areas_latlon(cams: pd.DataFrame) -> list[list[list[float]]]:
+    """Each camera's coverage area as [[lat, lon], …] (what a map draws)."""
+    if cams.empty:
+        return []
+    return _latlon(
+        inventory.coverage_areas(
+            cams["x"].to_numpy(),
+            cams["y"].to_numpy(),
+            cams["reach_m"].to_numpy(),
+            pd.to_numeric(cams["direction_deg"], errors="coerce").to_numpy(dtype=float),
+        )
+    )
+
+
+def cells_latlon(cells: pd.DataFrame, size: float) -> list[list[list[float]]]:
+    if cells.empty:
+        return []
+    return _latlon(cell_polygons(cells["i"].to_numpy(), cells["j"].to_numpy(), size))

@@ -262,3 +262,14 @@ def coverage_areas(
         rings = np.stack([ring_x, ring_y], axis=-1)
         areas[aimed] = shapely.polygons(rings)
     return areas
+
+
+def positions_visible(role: str | None, public: bool) -> bool:
+    """Whether ``role`` sees where the cameras stand: the video-protection readers always; the council only
+    when the administrator has said the positions are public (``video_cameras_public``: often signposted,
+    not always)."""
+    from observatoire.permissions import AGGREGATE_ONLY, allowed
+
+    if allowed(role, "video.voir"):
+        return True
+    return public and role in AGGREGATE_ONLY and allowed(role, "video.synthese")
