@@ -26,16 +26,19 @@ BY_LABELS = {
     "quartier": "Quartier (IRIS)",
 }
 
-# One row per requisition and camera for the per-camera and per-quartier counts, one per requisition otherwise.
+# The key of each breakdown. Per camera and per quartier a requisition counts once for each camera (each
+# quartier) it concerns; the quartier of a camera (its IRIS) is looked up once per camera, not per row.
 _KEY_SQL = {
     "authority": "r.authority",
     "category": "r.category",
     "month": "to_char(r.requested_on, 'YYYY-MM')",
     "year": "extract(year FROM r.requested_on)::int::text",
     "camera": "c.code",
-    "quartier": "COALESCE((SELECT t.name FROM obs.territory t WHERE t.level = 'iris' "
-    "AND ST_Contains(t.geom, c.geom) LIMIT 1), 'hors IRIS')",
+    "quartier": "c.quartier",
 }
+_CAMERAS_SQL = """WITH cams AS MATERIALIZED (SELECT c.id, c.code, COALESCE((SELECT t.name FROM obs.territory t
+    WHERE t.level = 'iris' AND ST_Contains(t.geom, c.geom) LIMIT 1), 'hors IRIS') AS quartier FROM obs.video_camera c)
+"""
 
 
 def years_available(engine: Engine) -> list[int]:
@@ -55,24 +58,25 @@ def counts(engine: Engine, years: list[int] | None, by: str) -> pd.DataFrame:
     ``usable_share`` (of the requisitions whose answer is known), most requisitions first (months in order)."""
     if by not in BY:
         raise InputFileError(f"Ventilation inconnue « {by} » (possibles : {', '.join(BY)}).")
-    join = (
-        (
-            "JOIN obs.video_requisition_camera rc ON rc.requisition_id = r.id "
-            "JOIN obs.video_camera c ON c.id = rc.camera_id"
-        )
-        if by in ("camera", "quartier")
-        else ""
-    )
+    per_camera = by in ("camera", "quartier")
     cond = "extract(year FROM r.requested_on)::int = ANY(:years)" if years else "true"
+    source, key = "obs.video_requisition r", _KEY_SQL[by]
+    if per_camera:
+        # A requisition of two cameras of one quartier counts once there: rows made distinct before counting.
+        distinct = "DISTINCT" if by == "quartier" else ""
+        source = f"""(SELECT {distinct} r.id, r.requested_on, r.images_found, r.usable, {key} AS key
+            FROM obs.video_requisition r JOIN obs.video_requisition_camera rc ON rc.requisition_id = r.id
+            JOIN cams c ON c.id = rc.camera_id WHERE {cond}) r"""
+        key, cond = "r.key", "true"
     with engine.connect() as conn:
         frame = pd.read_sql_query(
-            sa.text(f"""
-            SELECT {_KEY_SQL[by]} AS key, count(DISTINCT r.id)::int AS requisitions,
-                   count(DISTINCT r.id) FILTER (WHERE r.images_found)::int AS images_found,
-                   count(DISTINCT r.id) FILTER (WHERE r.images_found IS NOT NULL)::int AS found_known,
-                   count(DISTINCT r.id) FILTER (WHERE r.usable = 'oui')::int AS usable,
-                   count(DISTINCT r.id) FILTER (WHERE r.usable <> 'inconnu')::int AS usable_known
-            FROM obs.video_requisition r {join} WHERE {cond} GROUP BY 1"""),
+            sa.text(f"""{_CAMERAS_SQL if per_camera else ""}
+            SELECT {key} AS key, count(*)::int AS requisitions,
+                   count(*) FILTER (WHERE r.images_found)::int AS images_found,
+                   count(*) FILTER (WHERE r.images_found IS NOT NULL)::int AS found_known,
+                   count(*) FILTER (WHERE r.usable = 'oui')::int AS usable,
+                   count(*) FILTER (WHERE r.usable <> 'inconnu')::int AS usable_known
+            FROM {source} WHERE {cond} GROUP BY 1"""),
             conn,
             params={"years": list(years or [])},
         )
@@ -106,7 +110,7 @@ def _labeller(engine: Engine, by: str):
 
 def summary(engine: Engine, years: list[int] | None, retention_days: int) -> dict[str, Any]:
     """Headline figures of the years chosen: total, shares, trend of the last year against the one before,
-    requests beyond the retention period, top cameras."""
+    requests beyond the retention period (the top cameras: :func:`counts` by camera)."""
     cond = "extract(year FROM requested_on)::int = ANY(:years)" if years else "true"
     with engine.connect() as conn:
         row = (
@@ -139,7 +143,6 @@ def summary(engine: Engine, years: list[int] | None, retention_days: int) -> dic
         "found_share": row["found"] / row["found_known"] if row["found_known"] else None,
         "usable_share": row["usable"] / row["usable_known"] if row["usable_known"] else None,
         "trend": trend,
-        "top_cameras": counts(engine, years, "camera").head(5),
     }
 
 
