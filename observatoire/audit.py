@@ -66,6 +66,7 @@ ACTION_LABELS = {
     "purge": "Purge de conservation",
     "nomenclature_modifiee": "Nomenclature modifiée",
     "acces_refuse": "Accès refusé",
+    "video_saisie": "Vidéoprotection : saisie au registre",
 }
 
 

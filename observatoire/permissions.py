@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "routes.voir": _READERS,
     "video.gerer": frozenset({"admin", "videoprotection"}),
     "video.voir": _DATA | {"videoprotection"},
+    "video.synthese": _READERS
+    | {"videoprotection"},  # the page's aggregated indicators, the council included
     "actions.gerer": _DATA,
     "audit.voir": frozenset({"admin"}),
     "utilisateurs.gerer": frozenset({"admin"}),

@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     jobs_per_user: int = Field(2, ge=1)
     jobs_total: int = Field(4, ge=1)
     pending_uploads_mb: int = Field(200, ge=1)
+    # Video-protection: images are kept this many days by the CSU (a request for older images is flagged); the
+    # consultation log is kept this many years (never less than three); a camera whose area saw no event nor
+    # requisition for this many days is listed as idle; the council sees camera positions only when allowed.
+    video_image_retention_days: int = Field(30, ge=1)
+    video_log_retention_years: int = Field(3, ge=3)
+    video_idle_days: int = Field(365, ge=30)
+    video_cameras_public: bool = False
 
     @field_validator("commune")
     @classmethod

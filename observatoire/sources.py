@@ -149,6 +149,34 @@ SOURCES: tuple[Source, ...] = (
         importer="ingest.baac:import_baac",
         demo="sample_data.baac",
     ),
+    # Cameras are equipment, not dated events: they are a layer of their own on the map, not a branch of
+    # obs.event (whose rows every count, hexagon and hot spot adds up).
+    Source(
+        "cameras",
+        "Vidéoprotection (caméras)",
+        "Caméras",
+        undo_tables=("obs.video_camera",),
+        freshness=Freshness(
+            "obs.video_camera", "SELECT count(*)::text || ' caméra(s)' FROM obs.video_camera"
+        ),
+        view_permission="video.voir",
+        importer="ingest.cameras:import_cameras",
+        demo="sample_data.videoprotection",
+    ),
+    Source(
+        "requisitions",
+        "Vidéoprotection (réquisitions judiciaires)",
+        "Réquisitions",
+        undo_tables=("obs.video_requisition",),
+        # The consultation, extraction and hand-over log: three years, then purged (the purge is logged).
+        retention=Retention("obs.video_access_log", "at", "video_log_retention_years"),
+        freshness=Freshness(
+            "obs.video_requisition",
+            "SELECT to_char(max(requested_on), 'DD/MM/YYYY') FROM obs.video_requisition",
+        ),
+        view_permission="video.voir",
+        importer="ingest.requisitions:import_requisitions",
+    ),
 )
 
 BY_KEY: dict[str, Source] = {s.key: s for s in SOURCES}

@@ -18,12 +18,13 @@ from tests.helpers_web import PASSWORD, dash_csrf, login
 STATS = {BY_KEY["ssmsi"].label, BY_KEY["etat4001"].label}
 PM = {BY_KEY["pm"].label}
 ROADS = {BY_KEY["onisr-baac"].label}
+VIDEO = {BY_KEY["cameras"].label, BY_KEY["requisitions"].label}
 SEEN = {
-    "admin": STATS | PM | ROADS,
-    "analyste": STATS | PM | ROADS,
+    "admin": STATS | PM | ROADS | VIDEO,
+    "analyste": STATS | PM | ROADS | VIDEO,
     "conseil": STATS | PM | ROADS,
     "police_municipale": PM,
-    "videoprotection": set(),
+    "videoprotection": VIDEO,
     None: set(),
 }
 

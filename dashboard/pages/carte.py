@@ -23,6 +23,7 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard.components import downloads
 from dashboard.components import formatting as fmt
+from dashboard.components.camera_layer import camera_overlays
 from dashboard.components.controls import dropdown
 from dashboard.components.maps import (
     basemap,
@@ -369,7 +370,7 @@ def render(**_params) -> html.Div:
     center, zoom = view_of(overview["bounds"], width_px=900, height_px=640)  # the map beside its legend
     children = basemap(settings()) + [
         dl.LayerGroup(id="carte-couches"),
-        dl.LayersControl(outlines, position="topleft"),
+        dl.LayersControl(outlines + camera_overlays(role), position="topleft"),
         dl.ScaleControl(position="bottomleft", imperial=False),
     ]
     return html.Div(
