@@ -355,6 +355,46 @@ def _accident_sites(engine: Engine, request: ExportRequest) -> LayerData:
     )
 
 
+def _cameras(engine: Engine, request: ExportRequest) -> LayerData:
+    import geopandas as gpd
+
+    from observatoire.permissions import allowed
+    from observatoire.videoprotection import inventory, labels
+
+    # The command line (no role) exports everything; a role needs the right to see the register.
+    if request.role is not None and not allowed(request.role, "video.voir"):
+        raise PermissionDenied(
+            "Les caméras ne sont exportées que pour les rôles qui voient la vidéoprotection."
+        )
+    f = request.effective_filter()
+    cams = inventory.cameras(engine, on=f.end)
+    frame = gpd.GeoDataFrame(
+        {
+            "code": cams["code"],
+            "nom": cams["name"],
+            "type": cams["kind"].map(labels.KIND_LABELS),
+            "requisitions": cams["requisitions"],
+            "portee_m": cams["reach_m"],
+        },
+        geometry=gpd.points_from_xy(cams["x"], cams["y"]),
+        crs=L93,
+    )
+    colours = {"fixe": "#0072B2", "dome": "#CC79A7", "lapi": "#000000"}
+    frame["colour"] = cams["kind"].map(colours).fillna("#0072B2").to_numpy()
+    frame["classe"] = frame["type"]
+    present = list(dict.fromkeys(cams["kind"]))
+    return LayerData(
+        "cameras",
+        "Caméras de vidéoprotection",
+        frame,
+        "points",
+        [(labels.KIND_LABELS.get(k, k), colours.get(k, "#0072B2")) for k in present],
+        {"en service le": f.end.strftime("%d/%m/%Y") if f.end else "aujourd'hui"},
+        "Source : inventaire des caméras tenu dans l'observatoire.",
+        len(frame),
+    )
+
+
 def _source_labels() -> dict[str, str]:
     from observatoire.events.filter import SOURCES
 
@@ -372,6 +412,7 @@ register(Layer("hexagons", "Événements par hexagone", _hexagons, plenary=True)
 register(Layer("iris", "Événements et taux par IRIS", _iris, plenary=True))
 register(Layer("points", "Événements en points", _points, plenary=False, kind="points"))
 register(Layer("accidents", "Sites d'accidents répétés", _accident_sites, plenary=False, kind="points"))
+register(Layer("cameras", "Caméras de vidéoprotection", _cameras, plenary=False, kind="points"))
 
 
 def plenary_safe(request: ExportRequest) -> ExportRequest:

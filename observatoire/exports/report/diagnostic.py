@@ -1,15 +1,13 @@
 """``observatoire report diagnostic``: the document of a *diagnostic local de sécurité*, as a list of section
 builders. Each builder takes the :class:`Ask` and returns a section, or None when its source is not loaded
-(the section is then left out and named in the report). A module that brings a new source (video-protection
-requisitions, a victimisation survey) adds its builder with :func:`register_section`; the modules named in
-:data:`PLUGINS` are imported when present and register themselves the same way."""
+(the section is then left out and named in the report). A new source adds its builder here with
+:func:`register_section`, its queries staying in its domain package."""
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,12 @@ from observatoire.exports import files
 from observatoire.exports.report.document import Figure, Report, Section, Table, to_html, to_pdf
 
 
+def _settings():
+    from observatoire.settings import get_settings
+
+    return get_settings()
+
+
 @dataclass(frozen=True)
 class Ask:
     engine: Engine
@@ -33,6 +37,8 @@ class Ask:
     audience: str = aud.RESTREINT
     login: str | None = None
     role: str | None = None
+    # video-protection: a request for images older than this is counted beyond the retention period
+    image_retention_days: int = field(default_factory=lambda: _settings().video_image_retention_days)
 
     @property
     def plenary(self) -> bool:
@@ -46,8 +52,6 @@ class Ask:
 Builder = Callable[[Ask], Section | None]
 # (key, French name of the source, builder) in the order of the document.
 SECTIONS: list[tuple[str, str, Builder]] = []
-# Modules of sources written elsewhere that register a section when they exist.
-PLUGINS = ("observatoire.videoprotection.report", "observatoire.victimation.report")
 
 
 def register_section(key: str, name: str, builder: Builder, *, before: str | None = None) -> None:
@@ -232,6 +236,45 @@ def _police_municipale(ask: Ask) -> Section | None:
     return section
 
 
+def _videoprotection(ask: Ask) -> Section | None:
+    from observatoire.videoprotection import indicators
+
+    y0, y1 = ask.years
+    years = [y for y in indicators.years_available(ask.engine) if y0 <= y <= y1]
+    if not years:
+        return None
+    source = "Source : registre des réquisitions judiciaires de la vidéoprotection tenu dans l'observatoire."
+    section = Section(
+        "Vidéoprotection",
+        "Réquisitions judiciaires d'images adressées au centre de supervision urbain.",
+    )
+    if ask.plenary:
+        for by, title in (
+            ("authority", "Réquisitions par autorité"),
+            ("category", "Réquisitions par infraction"),
+        ):
+            long = indicators.council_table(ask.engine, years, by, ask.threshold)
+            table = long.pivot(index="label", columns="year", values="count_label")
+            table.columns = [str(c) for c in table.columns]
+            table = table.reindex([*(x for x in table.index if x != "Total"), "Total"])
+            table.index.name = "Autorité" if by == "authority" else "Infraction"
+            section.blocks.append(
+                Table(title, table, source, "« < 5 » et « non diffusé » : secret statistique.", index=True)
+            )
+        return section
+    table = indicators.indicators_table(ask.engine, years, ask.image_retention_days)
+    section.blocks.append(
+        Table(
+            "Réquisitions et suites données",
+            table,
+            source,
+            f"Durée de conservation des images : {ask.image_retention_days} jours ; une demande portant sur des "
+            "images plus anciennes est comptée « au-delà de la durée de conservation ».",
+        )
+    )
+    return section
+
+
 def _maps(ask: Ask) -> Section | None:
     from observatoire.events.filter import EventFilter
     from observatoire.exports import maps, snapshot
@@ -262,15 +305,7 @@ register_section("pn_taux", "bases SSMSI", _pn_rates)
 register_section("routes", "accidents (BAAC)", _road)
 register_section("police_municipale", "police municipale", _police_municipale)
 register_section("cartes", "événements géolocalisés", _maps)
-
-
-def _plugins() -> None:
-    for name in PLUGINS:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and not name.startswith(exc.name) and exc.name != name:
-                raise
+register_section("videoprotection", "réquisitions de vidéoprotection", _videoprotection, before="cartes")
 
 
 # --- assembly -----------------------------------------------------------------------------------------------
@@ -279,7 +314,6 @@ def _plugins() -> None:
 def build(ask: Ask) -> Report:
     from observatoire.territories import territory_name
 
-    _plugins()
     sections, skipped = [], []
     for _key, name, builder in SECTIONS:
         section = builder(ask)
