@@ -54,7 +54,7 @@ def _ssmsi(conn: Connection, commune: str) -> list[Trend]:
             WITH ed AS (SELECT max(edition) AS e FROM obs.pn_stat WHERE territory_code = :com),
                  yr AS (SELECT max(year) AS y FROM obs.pn_stat, ed
                         WHERE edition = ed.e AND territory_code = :com AND count IS NOT NULL)
-            SELECT i.label, i.id, s.territory_code AS t, s.year, s.count
+            SELECT i.label, i.id, s.territory_code AS tcode, s.year, s.count AS n
             FROM obs.pn_stat s JOIN obs.pn_indicator i ON i.id = s.indicator_id, ed, yr
             WHERE s.edition = ed.e AND s.territory_code IN (:com, :dep) AND s.year IN (yr.y, yr.y - 1)
             ORDER BY i.label"""
@@ -66,7 +66,7 @@ def _ssmsi(conn: Connection, commune: str) -> list[Trend]:
     last = max(r.year for r in rows)
     found: dict[str, dict[tuple[str, int], int | None]] = {}
     for r in rows:
-        found.setdefault(r.label, {})[(r.t, r.year)] = r.count
+        found.setdefault(r.label, {})[(r.tcode, r.year)] = r.n
     out = []
     for label, values in found.items():
         latest, previous = values.get((f"COM:{commune}", last)), values.get((f"COM:{commune}", last - 1))
