@@ -103,25 +103,28 @@ def _yearly(sql: str, label: str) -> Callable[[Connection, str], list[Trend]]:
 
 
 def _twelve_months(table: str, label: str, where: str = "true") -> Callable[[Connection, str], list[Trend]]:
-    """A dated source: the last twelve whole months of data against the twelve before."""
+    """A dated source: the last twelve months of data against the twelve before (the month of the last event
+    counts when that event is on its last day, otherwise the window ends the month before: it may be partial)."""
 
     def trend(conn: Connection, commune: str) -> list[Trend]:
         row = conn.execute(
             sa.text(
                 f"""
-                WITH e AS (SELECT date_trunc('month', max(occurred_at)) AS m FROM {table} WHERE {where})
-                SELECT (e.m - interval '12 months')::date AS a, e.m::date AS b, (e.m - interval '24 months')::date AS z,
+                WITH e AS (SELECT date_trunc('month', max(occurred_at) + interval '1 day') AS m FROM {table}
+                           WHERE {where})
+                SELECT (e.m - interval '12 months')::date AS a, (e.m - interval '1 month')::date AS b,
+                       (e.m - interval '24 months')::date AS z, (e.m - interval '13 months')::date AS y,
                        count(*) FILTER (WHERE occurred_at >= e.m - interval '12 months' AND occurred_at < e.m) AS latest,
                        count(*) FILTER (WHERE occurred_at >= e.m - interval '24 months'
                                         AND occurred_at < e.m - interval '12 months') AS previous,
-                       min(occurred_at) <= e.m - interval '24 months' AS covered
+                       min(occurred_at) < e.m - interval '23 months' AS covered
                 FROM {table}, e WHERE {where} GROUP BY e.m"""
             )
         ).first()
         if row is None or not row.covered:
             return []
-        latest = f"{row.a:%m/%Y} à {(row.b.replace(day=1)):%m/%Y} exclu"
-        previous = f"{row.z:%m/%Y} à {row.a:%m/%Y} exclu"
+        latest = f"{row.a:%m/%Y} – {row.b:%m/%Y}"
+        previous = f"{row.z:%m/%Y} – {row.y:%m/%Y}"
         return [Trend(label, latest, previous, int(row.latest), int(row.previous))]
 
     return trend
@@ -161,11 +164,12 @@ def synthesis(engine: Engine, role: str | None, commune: str) -> list[dict[str, 
     with engine.connect() as conn:
         for source in SOURCES:
             fresh = source.freshness
-            if fresh is None or source.view_permission is None or not allowed(role, source.view_permission):
+            table = fresh.table if fresh else (source.undo_tables or (None,))[0]
+            if table is None or source.view_permission is None or not allowed(role, source.view_permission):
                 continue
-            if conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": fresh.table}).scalar() is None:
+            if conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": table}).scalar() is None:
                 continue
-            rows = conn.execute(sa.text(f"SELECT count(*) FROM {fresh.table}")).scalar_one()
+            rows = conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
             if not rows:
                 continue
             reader, detail = TRENDS.get(source.key, (lambda conn, commune: [], "/imports"))
@@ -191,7 +195,9 @@ def synthesis(engine: Engine, role: str | None, commune: str) -> list[dict[str, 
                 {
                     "key": source.key,
                     "source": source.label,
-                    "latest": conn.execute(sa.text(fresh.latest_sql)).scalar(),
+                    "latest": conn.execute(sa.text(fresh.latest_sql)).scalar()
+                    if fresh
+                    else (trends[0]["periode"] if trends else None),
                     "rows": rows,
                     "detail": detail,
                     "trends": trends,

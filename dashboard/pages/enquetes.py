@@ -119,13 +119,12 @@ def _figure(frame, title: str) -> go.Figure:
         )
     fig.update_layout(
         barmode="stack",
-        height=140 + 36 * len(groups),
-        margin={"l": 10, "r": 10, "t": 40, "b": 30},
+        height=190 + 36 * len(groups),
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
         plot_bgcolor=CHART_BACKGROUND,
         xaxis={"title": "% des répondants du groupe", "range": [0, 100], "gridcolor": CHART_GRID},
-        yaxis={"autorange": "reversed"},
-        legend={"orientation": "h"},
-        title=markup.text(title),
+        yaxis={"autorange": "reversed", "automargin": True},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
     )
     return fig
 

@@ -16,7 +16,7 @@ from dashboard.components.palette import CHART_BACKGROUND, CHART_GRID, OKABE_ITO
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, current_role, guarded_callback, register_page
-from observatoire import french
+from observatoire import disclosure, french
 from observatoire.errors import ObservatoireError
 from observatoire.strategy import entries, evaluation, plan, plenary
 
@@ -118,7 +118,12 @@ def render(**_params) -> html.Div:
     blocks: list = [
         html.H1("Plan d'actions"),
         html.P(
-            f"{current['label']} ({current['first_year']}–{current['last_year']}).",
+            current["label"]
+            + (
+                ""
+                if str(current["first_year"]) in current["label"]
+                else f" ({current['first_year']}–{current['last_year']})"
+            ),
             id="plan-actions-strategie",
         ),
         html.Label(
@@ -132,16 +137,6 @@ def render(**_params) -> html.Div:
                 ),
             ]
         ),
-        html.Div(id="plan-actions-avancement-axes"),
-        html.Div(id="plan-actions-suivi"),
-    ]
-    if can(ENTER):
-        blocks.append(_entry_form(indicators))
-    blocks.append(html.Div(id="plan-actions-message-saisie"))
-    if can(VALIDATE):
-        blocks.append(_validation_form(indicators))
-    blocks.append(html.Div(id="plan-actions-message-validation"))
-    blocks.append(
         html.Div(
             [
                 html.Button("Tableau plénier (XLSX)", id="plan-actions-xlsx", className="obs-bouton"),
@@ -151,10 +146,21 @@ def render(**_params) -> html.Div:
                 dcc.Download(id="plan-actions-telechargement"),
             ],
             className="obs-telechargements",
-        )
-    )
-    blocks.append(html.Div(id="plan-actions-journal"))
-    blocks.append(_evaluations())
+        ),
+        html.Div(id="plan-actions-avancement-axes"),
+    ]
+    if can(ENTER):
+        blocks.append(_entry_form(indicators))
+    blocks.append(html.Div(id="plan-actions-message-saisie"))
+    if can(VALIDATE):
+        blocks.append(_validation_form(indicators))
+    blocks.append(html.Div(id="plan-actions-message-validation"))
+    blocks += [
+        html.Div(id="plan-actions-fiches"),
+        _evaluations(),
+        html.Div(id="plan-actions-suivi"),
+        html.Div(id="plan-actions-journal"),
+    ]
     return html.Div(blocks)
 
 
@@ -178,12 +184,12 @@ def _axis_chart(rows: list[dict], year: int) -> html.Div:
     )
     fig.update_layout(
         barmode="stack",
-        height=320,
-        margin={"l": 10, "r": 10, "t": 30, "b": 30},
+        height=380,
+        margin={"l": 10, "r": 10, "t": 40, "b": 40},
         plot_bgcolor=CHART_BACKGROUND,
         xaxis={"gridcolor": CHART_GRID, "title": "Indicateurs"},
-        yaxis={"autorange": "reversed"},
-        legend={"orientation": "h"},
+        yaxis={"autorange": "reversed", "automargin": True},
+        legend={"orientation": "h", "y": -0.3, "x": 0},
         title=f"Avancement des indicateurs par axe – {year}",
     )
     table = frame.rename(
@@ -216,6 +222,7 @@ def _axis_chart(rows: list[dict], year: int) -> html.Div:
     PERMISSION,
     [
         Output("plan-actions-avancement-axes", "children"),
+        Output("plan-actions-fiches", "children"),
         Output("plan-actions-suivi", "children"),
         Output("plan-actions-journal", "children"),
     ],
@@ -229,7 +236,23 @@ def show(year, _saved, _validated):
     values = entries.values(engine())
     rows = entries.progress_by_axis(values, indicators, year)
     table = plenary.plenary_table(engine(), year, commune=settings().commune)
-    shown = table.drop(columns=["Axe"]).set_index("Fiche")
+    shown = table.drop(columns=["Axe", "Action"]).set_index("Fiche")
+    by_fiche = entries.progress_by_fiche(values, indicators, year)
+    trends = table.groupby("Fiche", sort=False)["Tendance observée"].agg(
+        lambda t: " ; ".join(x for x in t if x)
+    )
+    by_fiche["Tendance observée"] = by_fiche["Fiche"].map(trends).fillna("")
+    fiches = html.Div(
+        [
+            html.H2(f"Avancement par fiche-action – {year}"),
+            frame_table(
+                by_fiche.set_index("Fiche"),
+                f"Indicateurs renseignés, réalisés et validés en {year}",
+                "plan-actions-table-fiches",
+                "Fiche",
+            ),
+        ]
+    )
     suivi = html.Div(
         [
             html.H2(f"Indicateurs de suivi – {year}"),
@@ -263,7 +286,7 @@ def show(year, _saved, _validated):
             ),
         ]
     )
-    return _axis_chart(rows, year), suivi, journal
+    return _axis_chart(rows, year), fiches, suivi, journal
 
 
 @guarded_callback(
@@ -413,8 +436,17 @@ def _evaluations() -> html.Section:
             title="Événements par mois, en indice",
             legend={"orientation": "h"},
         )
+        threshold = disclosure.threshold_for(current_role())
         counts = pd.DataFrame(
-            [(name, b, a) for name, (b, a) in result.counts.items()], columns=["Zone", "Avant", "Après"]
+            [
+                (
+                    evaluation.AREA_LABELS[name],
+                    disclosure.masked(b, threshold),
+                    disclosure.masked(a, threshold),
+                )
+                for name, (b, a) in result.counts.items()
+            ],
+            columns=["Zone", "Avant", "Après"],
         ).set_index("Zone")
         items.append(
             html.Article(

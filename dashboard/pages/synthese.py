@@ -14,7 +14,7 @@ PERMISSION = "synthese.voir"
 
 
 def _change(value) -> str:
-    return "—" if value is None else french.signed(value, 0) + " %"
+    return "—" if value is None else french.signed(round(value) + 0, 0) + " %"
 
 
 def _block(block: dict) -> html.Section:

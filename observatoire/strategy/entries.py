@@ -304,3 +304,23 @@ def progress_by_axis(frame: pd.DataFrame, indicators: pd.DataFrame, year: int) -
             }
         )
     return rows
+
+
+def progress_by_fiche(frame: pd.DataFrame, indicators: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Per fiche: its indicators, how many are entered for ``year``, done, in progress, validated."""
+    this_year = frame[frame["year"] == year]
+    rows = []
+    for fiche, group in indicators.groupby("fiche", sort=False):
+        entered = this_year[this_year["fiche"] == fiche]
+        rows.append(
+            {
+                "Fiche": fiche,
+                "Action": group["title"].iloc[0],
+                "Indicateurs": len(group),
+                f"Renseignés {year}": len(entered),
+                "Réalisés": int((entered["progress"] == "realisee").sum()),
+                "En cours": int((entered["progress"] == "en_cours").sum()),
+                "Validés": int((entered["state"] == "valide").sum()),
+            }
+        )
+    return pd.DataFrame(rows)

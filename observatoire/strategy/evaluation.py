@@ -25,6 +25,8 @@ from observatoire.geo_codes import TerritoryCode
 Z95 = 1.959964
 MIN_MONTHS = 3
 MAX_MONTHS = 24
+MIN_EVENTS = 20  # before and after together, in the target: fewer gives intervals that say nothing
+AREA_LABELS = {"cible": "Zone de l'action", "couronne": "Couronne", "comparaison": "Zone de comparaison"}
 
 
 @dataclass
@@ -233,6 +235,11 @@ def evaluate(
         )
         for area in ("cible", "couronne", "comparaison")
     }
+    if sum(counts["cible"]) < MIN_EVENTS:
+        raise ObservatoireError(
+            f"Trop peu d'événements dans la zone de l'action ({sum(counts['cible'])} en {2 * window} mois, il en faut "
+            f"au moins {MIN_EVENTS}) : aucune évaluation n'est possible avec cette source sur cette zone."
+        )
     (r, rl, rh), (g, gl, gh), wdd, se = estimate(counts)
     monthly = frame.pivot_table(index="month", columns="area", values="n", aggfunc="sum", fill_value=0)
     return Evaluation(start, window, buffer_m, counts, r, rl, rh, g, gl, gh, wdd, se, monthly.reset_index())

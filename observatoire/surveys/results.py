@@ -105,7 +105,11 @@ def compare(engine: Engine, first: str, second: str, question: str) -> pd.DataFr
     proportions, 5 %). The question is matched by its code; answers by their label."""
     a = results(engine, first, question)
     b = results(engine, second, question)
-    merged = a.merge(b, on="reponse", how="outer", suffixes=("_1", "_2"))
+    merged = a.merge(b, on="reponse", how="outer", suffixes=("_1", "_2"), sort=False)
+    order = list(
+        dict.fromkeys(list(b["reponse"]) + list(a["reponse"]))
+    )  # the codebook's order, not the alphabet
+    merged = merged.set_index("reponse").loc[order].reset_index()
     out = []
     for r in merged.itertuples():
         p1, p2 = (r.part_1 or 0) / 100, (r.part_2 or 0) / 100
