@@ -206,17 +206,22 @@ def import_values(
                 )
                 report.rejected += 1
                 continue
+            failed = False
+            year = int(get("year")) if re.fullmatch(r"20\d\d", get("year")) else 0
+            if not year:
+                report.error(line, "annee", get("year"), "année attendue sur quatre chiffres (2025)")
+                failed = True
             try:
-                year = int(get("year"))
                 value = entries.parse_value(found.kind, get("value"))
+            except ValueError as exc:
+                report.error(line, "valeur", get("value"), str(exc))
+                failed = True
+            try:
                 progress = entries.parse_progress(get("progress"))
             except ValueError as exc:
-                field = (
-                    "annee"
-                    if not get("year").isdigit()
-                    else ("avancement" if "avancement" in str(exc) else "valeur")
-                )
-                report.error(line, field, get(field if field != "annee" else "year"), str(exc))
+                report.error(line, "avancement", get("progress"), str(exc))
+                failed = True
+            if failed:
                 report.rejected += 1
                 continue
             rows.append((found.id, year, value, get("source") or None, progress))

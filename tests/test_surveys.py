@@ -114,3 +114,22 @@ def test_a_codebook_without_the_profile_is_refused(engine, tmp_path):
     (tmp_path / "v.csv").write_text(HEADER + "1;1;1;1;1;1\n", encoding="utf-8")
     with pytest.raises(InputFileError, match="quartier"):
         import_survey(engine, tmp_path / "v.csv", codebook=tmp_path / "codes.csv", code="x")
+
+
+def test_survey_import_and_results_from_the_command_line(cli_env, tmp_path):
+    from tests.conftest import run_cli
+
+    path = _wave(tmp_path, "vague.csv", _known(126, 420, 209, 380))
+    result = run_cli(
+        "import", "survey", str(path), "--codebook", str(tmp_path / "codes.csv"), "--vague", "2025"
+    )
+    assert result.exit_code == 0, result.output
+    result = run_cli("enquete", "resultats", "2025", "q1", "--profil", "sexe")
+    assert result.exit_code == 0, result.output
+    assert "ne peuvent pas être étendus" in result.output
+    line = next(
+        x
+        for x in result.output.splitlines()
+        if x.startswith("Femme") and "En sécurité" in x and "Pas" not in x
+    )
+    assert "126 / 420" in line and "30,0 %" in line
