@@ -140,18 +140,17 @@ WITH z AS (
            (SELECT ST_Transform(geom, 2154) FROM obs.territory WHERE code = :commune) AS commune
 ), a AS (
     SELECT target, ST_Difference(zone, target) AS ring,
-           COALESCE(ST_GeomFromText(CAST(:comparison AS text), 2154), ST_Difference(commune, zone)) AS comparison
+           COALESCE(ST_GeomFromText(CAST(:comparison AS text), 2154), ST_Difference(commune, zone)) AS comparison,
+           ST_Envelope(ST_Collect(commune, zone)) AS extent
     FROM z
 )
-SELECT CASE WHEN ST_Intersects(e.geom_l93, a.target) THEN 'cible'
-            WHEN ST_Intersects(e.geom_l93, a.ring) THEN 'couronne'
-            ELSE 'comparaison' END AS area,
+SELECT CASE WHEN ST_Intersects(a.target, e.geom_l93) THEN 'cible'
+            WHEN ST_Intersects(a.ring, e.geom_l93) THEN 'couronne'
+            WHEN ST_Intersects(a.comparison, e.geom_l93) THEN 'comparaison' END AS area,
        date_trunc('month', e.occurred_at)::date AS month, count(*) AS n
 FROM obs.event e, a
 WHERE e.source = :source AND (CAST(:family AS text) IS NULL OR e.family = :family)
-  AND e.occurred_at >= :first AND e.occurred_at < :last
-  AND (ST_Intersects(e.geom_l93, a.target) OR ST_Intersects(e.geom_l93, a.ring)
-       OR ST_Intersects(e.geom_l93, a.comparison))
+  AND e.occurred_at >= :first AND e.occurred_at < :last AND e.geom_l93 && a.extent
 GROUP BY 1, 2
 """
 
@@ -227,6 +226,7 @@ def evaluate(
                 "last": _add_months(start, window),
             },
         )
+    frame = frame[frame["area"].notna()]  # outside the commune and the zone
     frame["after"] = pd.to_datetime(frame["month"]).dt.date >= start
     counts = {
         area: (
