@@ -103,7 +103,12 @@ def test_a_value_of_the_wrong_type_is_refused_naming_line_and_field(loaded, tmp_
     with pytest.raises(ValidationFailed) as caught:
         import_values(loaded, path, strategy="2024-2027")
     errors = caught.value.report.errors
-    assert [(e.line, e.column) for e in errors] == [(3, "valeur"), (4, "valeur"), (5, "annee"), (5, "avancement")]
+    assert [(e.line, e.column) for e in errors] == [
+        (3, "valeur"),
+        (4, "valeur"),
+        (5, "annee"),
+        (5, "avancement"),
+    ]
     assert errors[2].value == "l'an dernier" and "quatre chiffres" in errors[2].message
     assert "appréciation attendue" in errors[0].message and "oui ou non" in errors[1].message
     assert _count(loaded, "action_entry") == 0  # the good line 2 was not kept either

@@ -18,10 +18,11 @@ from tests.helpers_web import PASSWORD, dash_csrf, login
 STATS = {BY_KEY["ssmsi"].label, BY_KEY["etat4001"].label}
 PM = {BY_KEY["pm"].label}
 ROADS = {BY_KEY["onisr-baac"].label}
+STRATEGY = {BY_KEY[k].label for k in ("plan-actions", "plan-valeurs", "enquete")}
 SEEN = {
-    "admin": STATS | PM | ROADS,
-    "analyste": STATS | PM | ROADS,
-    "conseil": STATS | PM | ROADS,
+    "admin": STATS | PM | ROADS | STRATEGY,
+    "analyste": STATS | PM | ROADS | STRATEGY,
+    "conseil": STATS | PM | ROADS | STRATEGY,
     "police_municipale": PM,
     "videoprotection": set(),
     None: set(),

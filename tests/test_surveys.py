@@ -133,3 +133,20 @@ def test_survey_import_and_results_from_the_command_line(cli_env, tmp_path):
         if x.startswith("Femme") and "En sécurité" in x and "Pas" not in x
     )
     assert "126 / 420" in line and "30,0 %" in line
+
+
+def test_demo_generation_is_deterministic_and_matches_the_committed_files(tmp_path):
+    from sample_data import plan_actions, surveys
+    from sample_data.demo import FILES, SEED
+
+    plan_actions.generate(tmp_path, SEED)
+    surveys.generate(tmp_path, SEED)
+    for name in (
+        plan_actions.PLAN,
+        plan_actions.VALUES,
+        surveys.CODEBOOK,
+        *(f for f, *_ in surveys.WAVES.values()),
+    ):
+        assert (tmp_path / name).read_bytes() == (FILES / name).read_bytes(), name
+    respondents = [len((tmp_path / f).read_text().splitlines()) - 1 for f, *_ in surveys.WAVES.values()]
+    assert all(750 <= n <= 850 for n in respondents)

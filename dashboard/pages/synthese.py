@@ -102,7 +102,8 @@ def render(**_params) -> html.Div:
                 html.H1("Synthèse"),
                 intro,
                 html.Div("Aucune donnée chargée.", className="obs-alerte obs-alerte-info"),
-            ]
+            ],
+            id="synthese",
         )
     return html.Div([html.H1("Synthèse"), intro, *[_block(b) for b in blocks]], id="synthese")
 
