@@ -154,6 +154,14 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+# Where a role lands after logging in when no page was asked for; the others land on Accueil.
+LANDING = {"conseil": "/synthese"}
+
+
+def _landing(role: str | None) -> str:
+    return LANDING.get(role or "", "/")
+
+
 def _pending() -> PendingLogin | None:
     """The login whose password was right and whose TOTP code is awaited, if still recent."""
     data = flask.session.get("totp_pending")
@@ -194,7 +202,7 @@ def login_view() -> flask.Response | str:
                     error, status = exc.message, 401
                 else:
                     _start_session(user)
-                    return flask.redirect(_safe_next(next_url))
+                    return flask.redirect(_safe_next(next_url or _landing(user.role)))
         else:
             flask.session.pop("totp_pending", None)
             try:
@@ -213,7 +221,7 @@ def login_view() -> flask.Response | str:
                     }
                 else:
                     _start_session(result)
-                    return flask.redirect(_safe_next(next_url))
+                    return flask.redirect(_safe_next(next_url or _landing(result.role)))
     elif current_user.is_authenticated:
         return flask.redirect(_safe_next(next_url))
     elif flask.request.args.get("recommencer"):

@@ -34,6 +34,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "video.synthese": _READERS
     | {"videoprotection"},  # the page's aggregated indicators, the council included
     "actions.gerer": _DATA,
+    "actions.voir": _READERS,
+    # Validation of the yearly values belongs to the statutory members (the conseil restreint) and the admin.
+    "actions.valider": frozenset({"admin", "conseil"}),
+    "actions.exporter": _READERS,  # the plenary table is printed for the conseil
+    "enquetes.voir": _READERS,
+    "synthese.voir": _READERS,
     "audit.voir": frozenset({"admin"}),
     "utilisateurs.gerer": frozenset({"admin"}),
     # the Exports page: the council only at the plenary / public level (observatoire.exports.audience)

@@ -177,6 +177,35 @@ SOURCES: tuple[Source, ...] = (
         view_permission="video.voir",
         importer="ingest.requisitions:import_requisitions",
     ),
+    Source(
+        "plan-actions",
+        "Plan d'actions de la stratégie (fiches-actions)",
+        "Plan",
+        undo_tables=("obs.strategy",),
+        freshness=Freshness("obs.action_fiche", "SELECT max(code) FROM obs.strategy"),
+        view_permission="actions.voir",
+        importer="ingest.plan_actions:import_plan",
+        demo="sample_data.plan_actions",
+    ),
+    Source(
+        "plan-valeurs",
+        "Suivi annuel du plan d'actions",
+        "Suivi",
+        undo_tables=("obs.action_entry",),
+        freshness=Freshness("obs.action_entry", "SELECT max(year)::text FROM obs.action_entry"),
+        view_permission="actions.voir",
+        importer="ingest.plan_actions:import_values",
+    ),
+    Source(
+        "enquete",
+        "Enquêtes de sécurité ressentie",
+        "Enquêtes",
+        undo_tables=("obs.survey_answer", "obs.survey"),
+        freshness=Freshness("obs.survey_answer", "SELECT max(code) FROM obs.survey"),
+        view_permission="enquetes.voir",
+        importer="ingest.survey:import_survey",
+        demo="sample_data.surveys",
+    ),
 )
 
 BY_KEY: dict[str, Source] = {s.key: s for s in SOURCES}

@@ -64,6 +64,8 @@ def test_admin_sees_commune_outline_and_audit_page_then_logs_out(dash_duo, demo_
 def test_council_member_sees_no_audit_page(dash_duo, demo_app):
     dash_duo.start_server(demo_app, navigate=False)
     _login(dash_duo, "navigateur-conseil")
+    dash_duo.wait_for_element("#synthese", timeout=15)  # the conseil lands on the synthesis
+    dash_duo.driver.get(dash_duo.server.url.rstrip("/") + "/")
     assert _outline_paths(dash_duo) >= 1
     nav = dash_duo.find_element("#shell-nav").text
     assert "Accueil" in nav and "Journal" not in nav

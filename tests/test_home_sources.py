@@ -19,10 +19,11 @@ STATS = {BY_KEY["ssmsi"].label, BY_KEY["etat4001"].label}
 PM = {BY_KEY["pm"].label}
 ROADS = {BY_KEY["onisr-baac"].label}
 VIDEO = {BY_KEY["cameras"].label, BY_KEY["requisitions"].label}
+STRATEGY = {BY_KEY[k].label for k in ("plan-actions", "plan-valeurs", "enquete")}
 SEEN = {
-    "admin": STATS | PM | ROADS | VIDEO,
-    "analyste": STATS | PM | ROADS | VIDEO,
-    "conseil": STATS | PM | ROADS,
+    "admin": STATS | PM | ROADS | VIDEO | STRATEGY,
+    "analyste": STATS | PM | ROADS | VIDEO | STRATEGY,
+    "conseil": STATS | PM | ROADS | STRATEGY,
     "police_municipale": PM,
     "videoprotection": VIDEO,
     None: set(),
