@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -92,13 +93,18 @@ def test_geopackage_and_tables_read_back(demo, tmp_path):
 
     request = ExportRequest(
         EventFilter(start=YEAR[0], end=YEAR[1]),
-        ("hotspots", "hexagons", "iris", "points", "accidents"),
+        ("hotspots", "hexagons", "iris", "points", "accidents", "cameras"),
         permutations=99,
     )
     out = tmp_path / "analyse.gpkg"
     maps.export(demo, request, "gpkg", out)
     names = {name for name, _ in pyogrio.list_layers(out)}
     assert {"points_chauds_gi", "evenements_hexagones", "iris_taux", "evenements_points", "contours"} <= names
+    cameras = pyogrio.read_dataframe(out, layer="cameras_videoprotection")
+    # the cameras in service at the end of the period, with their requisitions, for the analyst's QGIS
+    assert 40 <= len(cameras) <= 60 and cameras["requisitions"].sum() > 0
+    with pytest.raises(PermissionDenied):
+        maps.export(demo, replace(request, layers=("cameras",), role="conseil"), "gpkg", tmp_path / "c.gpkg")
     hexagons = pyogrio.read_dataframe(out, layer="evenements_hexagones")
     assert hexagons.crs.to_epsg() == 2154 and len(hexagons) > 50
     points = pyogrio.read_dataframe(out, layer="evenements_points")
@@ -228,6 +234,10 @@ def test_diagnostic_report_in_html_and_pdf(demo, cli_env, tmp_path):
         "Cartes",
         "data:image/png;base64,",
         "Diffusion : Restreint",
+        "Vidéoprotection",
+        "Réquisitions et suites données",
+        "Sécurité ressentie",
+        "Échantillon non représentatif",
     ):
         assert title in page, title
     assert page.count('class="caption"') >= 8  # every table and map has its source and method
@@ -245,3 +255,5 @@ def test_diagnostic_report_in_html_and_pdf(demo, cli_env, tmp_path):
     )
     text = plenary.read_text(encoding="utf-8")
     assert "Plénier / public" in text and "Blessés légers" not in text
+    # video-protection for the plenary: protected tables by authority and offence, not the register's detail
+    assert "Réquisitions par autorité" in text and "dont images trouvées" not in text

@@ -15,6 +15,7 @@ TABLES = {
     "iris": "iris_taux",
     "points": "evenements_points",
     "accidents": "sites_accidents",
+    "cameras": "cameras_videoprotection",
 }
 
 

@@ -275,6 +275,40 @@ def _videoprotection(ask: Ask) -> Section | None:
     return section
 
 
+def _surveys(ask: Ask) -> Section | None:
+    from observatoire.surveys import results
+
+    waves = results.waves(ask.engine)
+    if not waves:
+        return None
+    wave = waves[-1]  # the latest wave: the document reports the current perception
+    section = Section(
+        "Sécurité ressentie",
+        f"Enquête « {wave['label'] or wave['code']} » : {french.number(wave['respondents'])} répondants. "
+        + results.WARNING,
+    )
+    for variable in results.variables(ask.engine, wave["code"]):
+        if variable["kind"] != "question":
+            continue
+        frame = results.results(ask.engine, wave["code"], variable["code"], mask_small=ask.plenary)
+        table = pd.DataFrame(
+            {
+                "Réponse": frame["reponse"],
+                "Répondants": [None if n is None else int(n) for n in frame["n"]],
+                "Part (%)": [None if p is None else round(float(p), 1) for p in frame["part"]],
+            }
+        )
+        section.blocks.append(
+            Table(
+                variable["label"],
+                table,
+                f"Source : enquête de sécurité ressentie « {wave['code']} », réponses codées, sans texte libre.",
+                "Part des répondants ayant répondu à la question.",
+            )
+        )
+    return section if section.blocks else None
+
+
 def _maps(ask: Ask) -> Section | None:
     from observatoire.events.filter import EventFilter
     from observatoire.exports import maps, snapshot
@@ -306,6 +340,7 @@ register_section("routes", "accidents (BAAC)", _road)
 register_section("police_municipale", "police municipale", _police_municipale)
 register_section("cartes", "événements géolocalisés", _maps)
 register_section("videoprotection", "réquisitions de vidéoprotection", _videoprotection, before="cartes")
+register_section("enquetes", "enquêtes de sécurité ressentie", _surveys, before="cartes")
 
 
 # --- assembly -----------------------------------------------------------------------------------------------
