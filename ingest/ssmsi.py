@@ -452,6 +452,10 @@ def _write(
     report.extra["non_diffusees"] = sum(reasons.values())
     if reasons:
         report.extra["non_diffusees_par_raison"] = reasons
+        report.warnings.append(
+            f"{sum(reasons.values())} valeurs non diffusées (secret statistique) enregistrées « non diffusé » "
+            "avec leur raison, jamais comme 0."
+        )
     # Dwellings missing from the file (JSON re-exports): recovered from the burglary count and its
     # published per-1,000-dwellings rate, and flagged as such.
     dwelling_ids = ", ".join(

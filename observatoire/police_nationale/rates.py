@@ -498,6 +498,10 @@ def _mark_breaks(rows: list[dict[str, Any]], breaks: dict[frozenset[str], dict[s
     previous = None
     for row in rows:
         row["break_before"] = None
+        # Editions that count this indicator differently from this cell's: never compared with it.
+        row["definition_breaks"] = tuple(
+            sorted(e for pair in breaks for e in pair if row["edition"] in pair and e != row["edition"])
+        )
         if row["rate_per_1000"] is None and row["count"] is None:
             continue
         if previous is not None and previous["edition"] != row["edition"]:

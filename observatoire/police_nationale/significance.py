@@ -102,7 +102,7 @@ def year_changes(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(usable) < 2:
             continue
         first, last = usable[0], usable[-1]
-        broken = bool(last.get("break_before")) or any(
+        broken = last["edition"] in first.get("definition_breaks", ()) or any(
             r.get("break_before") for r in rows if first["year"] < r["year"] <= last["year"]
         )
         p = (
@@ -142,6 +142,20 @@ def commune_gaps(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             if other is None:
                 continue
             p = None
+            if other["edition"] in r.get("definition_breaks", ()):
+                out.append(
+                    {
+                        "indicateur": r["indicator_label"],
+                        "annee": r["year"],
+                        "territoire": other["territory_name"],
+                        "niveau": level,
+                        "taux_commune": r["rate_per_1000"],
+                        "taux_territoire": other["rate_per_1000"],
+                        "p_value": None,
+                        "conclusion": "définitions différentes (rupture de série) : pas de comparaison",
+                    }
+                )
+                continue
             if _testable(r) and _testable(other):
                 c2, n2 = other["count"], other["denominator"]
                 if other["edition"] == r["edition"] and c2 >= r["count"] and n2 > r["denominator"]:
