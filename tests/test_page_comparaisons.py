@@ -140,6 +140,7 @@ def _type_territory(dash_duo, text: str) -> None:
     field.send_keys(Keys.CONTROL, "a")
     field.send_keys(Keys.DELETE)
     field.send_keys(text)
+    field.send_keys(Keys.ESCAPE)  # closes the completion list over the controls
 
 
 @pytest.fixture
@@ -201,13 +202,17 @@ def test_analyst_asks_manosque_2020_2022_on_the_2023_07_17_edition(dash_duo, dia
 
 
 @pytest.fixture
-def everything_app(loaded, engine, shared_data):
-    """The demo data plus every real SSMSI file."""
+def everything_app(settings, engine, shared_data):
+    """Every real SSMSI file (no fictive edition), with the reference territories for the names."""
     from dashboard.app import create_app
+    from sample_data import reference
+    from sample_data.demo import FILES
     from tests.test_pn_secrecy import _load_everything
 
+    reference.load(engine, FILES, "demo")
+    add_user(engine, "page-analyste", "analyste", PASSWORD)
     _load_everything(engine, shared_data)
-    return create_app(loaded)
+    return create_app(settings)
 
 
 @pytest.mark.browser
@@ -218,17 +223,21 @@ def test_analyst_picks_manosque_by_name_and_downloads_the_workbook(dash_duo, eve
     _type_territory(dash_duo, "Manos")
     # The completion offers the commune by its name.
     dash_duo.wait_for_element("#comparaisons-territoires option[value='Manosque (04112)']", timeout=20)
-    _type_territory(dash_duo, "Manosque")
-    dash_duo.select_dcc_dropdown("#comparaisons-debut", "2016")
-    dash_duo.select_dcc_dropdown("#comparaisons-fin", "2018")
+    _type_territory(dash_duo, "Var")
     dash_duo.find_element("#comparaisons-afficher").click()
     dash_duo.wait_for_contains_text(
-        "#comparaisons-table-cambriolages_logement caption", "2016–2018", timeout=30
+        "#comparaisons-table-cambriolages_logement caption", "Var, 2021–2025", timeout=30
+    )
+    _type_territory(dash_duo, "Manosque")
+    dash_duo.find_element("#comparaisons-afficher").click()
+    dash_duo.wait_for_contains_text(
+        "#comparaisons-table-cambriolages_logement caption", "Manosque, 2021–2025", timeout=30
     )
     caption = dash_duo.find_element("#comparaisons-table-cambriolages_logement caption").text
-    assert "Manosque" in caption and "COM:04112" not in caption and "application" in caption
-    assert "hausse significative" in dash_duo.find_element("#comparaisons-resultats").text or (
-        "pas d'évolution significative" in dash_duo.find_element("#comparaisons-resultats").text
+    assert "COM:04112" not in caption and "application" in caption
+    shown = dash_duo.find_element("#comparaisons-resultats").text
+    assert any(
+        w in shown for w in ("hausse significative", "baisse significative", "pas d'évolution significative")
     )
     dash_duo.wait_for_element("#comparaisons-entonnoir-cambriolages_logement", timeout=20)
 
@@ -246,7 +255,7 @@ def test_analyst_picks_manosque_by_name_and_downloads_the_workbook(dash_duo, eve
     data = [dict(zip(header, r, strict=False)) for r in rows[2:] if r[0] and r[1]]
     manosque = {(r["Indicateur"], r["Année"]): r for r in data if r["Code"] == "COM:04112"}
     # The burglary rate comes from the application's file, rounded as displayed, with its mark.
-    cambr = manosque[("Cambriolages de logement", 2016)]
+    cambr = manosque[("Cambriolages de logement", 2021)]
     assert cambr["Édition"].startswith("SSMSI, application") and cambr["Renvoi"]
     assert cambr["Taux pour 1 000"] == round(cambr["Taux pour 1 000"], 2)
     # n.d. left empty, with its reason.
@@ -256,7 +265,7 @@ def test_analyst_picks_manosque_by_name_and_downloads_the_workbook(dash_duo, eve
     topics = {r[0] for r in sources}
     assert {"Source", "Méthode", "Secret statistique", "Tests"} <= topics
     assert any(t.startswith("Édition ") for t in topics) and any(t.startswith("Test (") for t in topics)
-    assert any("communes_paca_pivot" in (r[1] or "") for r in sources)
+    assert any("ssmsi_dep_2016_2025_edition2026" in (r[1] or "") for r in sources)
     assert dash_duo.get_logs() == []
 
 
@@ -270,3 +279,41 @@ def test_unknown_territory_gets_suggestions_and_a_missing_indicator_its_own_note
     dash_duo.wait_for_contains_text("#comparaisons-message", "Territoire inconnu", timeout=20)
     assert "Manosque (04112)" in dash_duo.find_element("#comparaisons-message").text
     assert dash_duo.get_logs() == []
+
+
+def test_a_missing_indicator_gets_its_note_and_the_others_are_drawn(diagnostic_app, engine):
+    """escroqueries belongs to the 2024+ nomenclature, absent from the demo and 2023 editions."""
+    client = diagnostic_app.server.test_client()
+    login(client, "page-analyste")
+    key = next(k for k in diagnostic_app.callback_map if "comparaisons-resultats.children" in k)
+    callback = diagnostic_app.callback_map[key]
+    values = {
+        "comparaisons-afficher": 1,
+        "comparaisons-territoire": "Manosque",
+        "comparaisons-indicateurs": ["escroqueries", "cambriolages_logement"],
+        "comparaisons-debut": 2020,
+        "comparaisons-fin": 2022,
+        "comparaisons-france": "entiere",
+        "comparaisons-edition": None,
+        "comparaisons-niveaux": list(rates.LEVELS),
+    }
+    body = {
+        "output": key,
+        "outputs": [
+            {"id": "comparaisons-resultats", "property": "children"},
+            {"id": "comparaisons-methodologie", "property": "children"},
+        ],
+        "inputs": [{**i, "value": values[i["id"]]} for i in callback["inputs"]],
+        "state": [{**s, "value": values[s["id"]]} for s in callback["state"]],
+        "changedPropIds": ["comparaisons-afficher.n_clicks"],
+    }
+    answer = client.post(
+        "/_dash-update-component",
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)},
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
+    text = answer.get_data(as_text=True)
+    assert "comparaisons-absent-escroqueries" in text and "Aucune édition chargée" in text
+    assert "comparaisons-table-cambriolages_logement" in text
+    assert "comparaisons-graphique-cambriolages_logement" in text

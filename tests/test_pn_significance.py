@@ -107,3 +107,40 @@ def test_territory_by_name_code_or_suggestion(engine, shared_data):
     with pytest.raises(NotFound) as exc:
         places.resolve(engine, "Manosk")
     assert "Territoire inconnu" in exc.value.message and "Manosque (04112)" in exc.value.message
+
+
+def test_cli_compare_with_tests_by_name(cli_env, engine, shared_data):
+    from sample_data import reference
+    from sample_data.demo import FILES
+    from tests.conftest import run_cli
+
+    reference.load(engine, FILES, "demo")
+    import_ssmsi(engine, shared_data / PIVOT, edition="2024-07-05")
+    result = run_cli(
+        "stats",
+        "compare",
+        "--indicator",
+        "cbv",
+        "--territory",
+        "Manosque",
+        "--years",
+        "2016-2018",
+        "--tests",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    import json
+
+    out = json.loads(result.output)
+    assert {c["territory"] for c in out["valeurs"]} >= {"COM:04112"}
+    assert all("edition" in c and "coverage" in c for c in out["valeurs"])
+    commune = next(e for e in out["evolutions"] if e["niveau"] == "commune")
+    assert commune["conclusion"] in (
+        "hausse significative",
+        "baisse significative",
+        "pas d'évolution significative",
+    )
+    assert 0 <= commune["p_value"] <= 1
+    unknown = run_cli("stats", "compare", "--indicator", "cbv", "--territory", "Manosk", "--years", "2016")
+    assert unknown.exit_code != 0 and "Vouliez-vous dire" in unknown.output

@@ -590,7 +590,7 @@ def show_evolution(grouping, _clicks, territory, start, end):
     return [
         frame_table(
             view,
-            f"{frame.attrs['grouping_label']} — {code}",
+            f"{frame.attrs['grouping_label']} — {places.name_of(engine(), code)}",
             "comparaisons-table-evolution",
             index_header="Catégorie",
         ),

@@ -87,3 +87,10 @@ def resolve(engine: Engine, typed: str | None) -> str:
         "(04112, DEP:04, REG:93)."
     )
     raise NotFound(f"Territoire inconnu : « {text} ».{hint}")
+
+
+def name_of(engine: Engine, code: str) -> str:
+    """A territory's name for titles, its code when the name is unknown."""
+    with engine.connect() as conn:
+        name = conn.execute(sa.text("SELECT name FROM obs.territory WHERE code = :c"), {"c": code}).scalar()
+    return name or code
