@@ -281,18 +281,18 @@ def test_unknown_territory_gets_suggestions_and_a_missing_indicator_its_own_note
     assert dash_duo.get_logs() == []
 
 
-def test_a_missing_indicator_gets_its_note_and_the_others_are_drawn(diagnostic_app, engine):
-    """escroqueries belongs to the 2024+ nomenclature, absent from the demo and 2023 editions."""
-    client = diagnostic_app.server.test_client()
+def test_a_missing_indicator_gets_its_note_and_the_others_are_drawn(app, engine):
+    """cbv belongs to the 2023 nomenclature, absent from the demo edition."""
+    client = app.server.test_client()
     login(client, "page-analyste")
-    key = next(k for k in diagnostic_app.callback_map if "comparaisons-resultats.children" in k)
-    callback = diagnostic_app.callback_map[key]
+    key = next(k for k in app.callback_map if "comparaisons-resultats.children" in k)
+    callback = app.callback_map[key]
     values = {
         "comparaisons-afficher": 1,
         "comparaisons-territoire": "Manosque",
-        "comparaisons-indicateurs": ["escroqueries", "cambriolages_logement"],
+        "comparaisons-indicateurs": ["cbv", "cambriolages_logement"],
         "comparaisons-debut": 2020,
-        "comparaisons-fin": 2022,
+        "comparaisons-fin": 2024,
         "comparaisons-france": "entiere",
         "comparaisons-edition": None,
         "comparaisons-niveaux": list(rates.LEVELS),
@@ -313,7 +313,7 @@ def test_a_missing_indicator_gets_its_note_and_the_others_are_drawn(diagnostic_a
         headers={"Content-Type": "application/json", security.CSRF_HEADER: dash_csrf(client)},
     )
     assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
-    text = answer.get_data(as_text=True)
-    assert "comparaisons-absent-escroqueries" in text and "Aucune édition chargée" in text
+    text = json.dumps(answer.get_json(), ensure_ascii=False)
+    assert "comparaisons-absent-cbv" in text and "Aucune édition chargée" in text
     assert "comparaisons-table-cambriolages_logement" in text
     assert "comparaisons-graphique-cambriolages_logement" in text
