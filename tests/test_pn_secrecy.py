@@ -23,8 +23,10 @@ def test_pivot_zeros_are_withheld_not_zero(engine, shared_data):
     group = rates.compare(engine, "vols_avec_armes", "04112", [2016], levels=["groupe"]).iloc[0]
     assert group.members_withheld >= 1 and "non diffusée" in group.coverage
     assert group.members_published + group.members_withheld == group.members
-    if group.rate_per_1000 is None:
-        assert not group.published
+    # 21 of its 25 communes withheld: no rate from the 4 others, and not marked published.
+    assert group.members == 25 and group.members_withheld == 21
+    assert group.rate_per_1000 is None and not group.published
+    assert "trop peu de communes publiées" in group.coverage
 
 
 def test_a_file_with_real_zeros_keeps_them(engine, tmp_path):
