@@ -373,13 +373,12 @@ def _funnel_block(ind: indicators.Indicator, code: str, years: list[int], editio
     fig.add_hline(y=fun.group_rate, line_color=CHART_GRID)
     marks = rates.editions(engine()).set_index("code").label.to_dict()
     fig.update_layout(
-        title=markup.text(
-            f"{ind.label} {fun.year} — {fun.group.name} ({len(pts)} communes publiées, "
-            f"{marks.get(fun.edition, fun.edition)})"
-        ),
+        title=markup.text(f"{ind.label} {fun.year} — {fun.group.name}")
+        + "<br>"
+        + markup.text(f"{len(pts)} communes publiées, {marks.get(fun.edition, fun.edition)}"),
         separators=", ",
         height=380,
-        margin={"l": 50, "r": 20, "t": 60, "b": 40},
+        margin={"l": 50, "r": 20, "t": 80, "b": 40},
         xaxis_title=f"{ind.denominator} (dénominateur)",
         yaxis_title="taux pour 1 000",
         legend={"orientation": "h", "y": -0.25},
