@@ -18,6 +18,8 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from ingest import ssmsi_breaks
+from ingest import ssmsi_secrecy as secrecy
 from ingest.reading import damage_refused, open_bytes, open_table
 from ingest.ssmsi_layout import APPLI_INDICATORS, Layout, detect_layout, edition_from_name, parse_edition
 from ingest.staging import bulk_insert, bulk_worthwhile, timed
@@ -117,6 +119,24 @@ def _txt(i: int | None) -> str:
     return f"nullif(nullif(btrim(c{i}), ''), 'NA')"
 
 
+# How a file writes a value it does not publish (statistical secrecy) in its count column.
+_SECRET_MARKS = ("", "NA", "na", "s", "S", "nd", "ND")
+_MARKS_SQL = ", ".join(f"'{m}'" for m in _SECRET_MARKS)
+
+
+def _count_txt(expr: str) -> str:
+    """A count cell as trimmed text, the secrecy marks (blank, ``NA``, ``s``) read as NULL."""
+    return f"CASE WHEN btrim({expr}) IN ({_MARKS_SQL}) THEN NULL ELSE btrim({expr}) END"
+
+
+def _mark_txt(expr: str) -> str:
+    """The secrecy mark of a count cell (``vide``, ``NA``, ``s``…), NULL for a number."""
+    return (
+        f"CASE WHEN {expr} IS NULL OR btrim({expr}) = '' THEN 'vide' "
+        f"WHEN btrim({expr}) IN ({_MARKS_SQL}) THEN btrim({expr}) END"
+    )
+
+
 def _code_sql(layout: Layout) -> str:
     """The code column written as geo_codes.TerritoryCode.parse writes it (04, 2A, 93), in SQL."""
     c = _txt(layout.columns[layout.level])
@@ -148,7 +168,8 @@ def _stage_rows(conn: Connection, layout: Layout, offset: int) -> None:
     if layout.kind == "wide":
         values = ", ".join(f"({_quote(ind)}, c{pos})" for pos, ind in layout.indicator_columns.items())
         sql = (
-            f"SELECT {base}, v.label AS label, nullif(nullif(btrim(v.val), ''), 'NA') AS count_txt "
+            f"SELECT {base}, v.label AS label, {_count_txt('v.val')} AS count_txt, "
+            f"{_mark_txt('v.val')} AS mark_txt "
             f"FROM ssmsi_raw CROSS JOIN LATERAL (VALUES {values}) AS v(label, val)"
         )
     elif layout.kind == "appli":
@@ -156,10 +177,14 @@ def _stage_rows(conn: Connection, layout: Layout, offset: int) -> None:
         ind = _txt(col("indicator"))
         sql = (
             f"SELECT {base}, CASE {ind} {cases} ELSE 'indictr ' || {ind} END AS label, "
-            f"NULL::text AS count_txt FROM ssmsi_raw"
+            f"NULL::text AS count_txt, NULL::text AS mark_txt FROM ssmsi_raw"
         )
     else:
-        sql = f"SELECT {base}, {_txt(col('indicator'))} AS label, {_txt(col('count'))} AS count_txt FROM ssmsi_raw"
+        count = f"c{col('count')}"
+        sql = (
+            f"SELECT {base}, {_txt(col('indicator'))} AS label, {_count_txt(count)} AS count_txt, "
+            f"{_mark_txt(count)} AS mark_txt FROM ssmsi_raw"
+        )
     conn.exec_driver_sql(f"CREATE TEMP TABLE ssmsi_rows ON COMMIT DROP AS {sql}")
 
 
@@ -356,7 +381,7 @@ def _write(
             CREATE TEMP TABLE ssmsi_clean ON COMMIT DROP AS
             SELECT r.line, '{prefix}' || r.code AS territory_code, {_year("r.year_txt")} AS year, i.indicator_id,
                    COALESCE(lower(r.published_txt) IN ('ndiff', 'non', 'false', '0'), false) AS not_published,
-                   {_num("r.count_txt")}::int AS count, {_num("r.rate_txt")} AS rate,
+                   {_num("r.count_txt")}::int AS count, r.mark_txt AS mark, {_num("r.rate_txt")} AS rate,
                    {_num("r.cvalue_txt")} AS cvalue, {_num("r.crate_txt")} AS crate, lower(r.unit) AS unit,
                    {_num("r.pop_txt")} AS pop, {_year("r.popv_txt")} AS popv,
                    {_num("r.log_txt")} AS log, {_year("r.logv_txt")} AS logv
@@ -381,19 +406,21 @@ def _write(
             ).rowcount
     if inconsistent and not accept_valid:
         return
+    with timed(report, "secret"):
+        zeros_withheld = secrecy.zeros_are_withheld(conn, layout)
+    if zeros_withheld:
+        report.warnings.append(secrecy.ZERO_CONVENTION_WARNING)
+    withheld = secrecy.withheld_sql(zeros_withheld)
     with timed(report, "valeurs"):
-        published = (
-            "CASE WHEN c.not_published THEN false WHEN c.count IS NULL AND c.rate IS NULL THEN false "
-            "ELSE true END"
-        )
         columns = (
             ("edition", ":edition"),
             ("territory_code", "c.territory_code"),
             ("indicator_id", "c.indicator_id"),
             ("year", "c.year"),
-            ("count", "CASE WHEN c.not_published THEN NULL ELSE c.count END"),
-            ("published", published),
-            ("published_rate", "CASE WHEN c.not_published THEN NULL ELSE c.rate END"),
+            ("count", f"CASE WHEN ({withheld}) IS NULL THEN c.count END"),
+            ("published", f"({withheld}) IS NULL"),
+            ("published_rate", f"CASE WHEN ({withheld}) IS NULL THEN c.rate END"),
+            ("withheld", withheld),
             ("complement_value", "c.cvalue"),
             ("complement_rate", "c.crate"),
             ("unit", "c.unit"),
@@ -416,9 +443,19 @@ def _write(
             report.inserted = stats.rowcount
     report.duplicates = valid - report.inserted
     report.extra["valeurs"] = valid
-    report.extra["non_diffusees"] = conn.exec_driver_sql(
-        "SELECT count(*) FROM ssmsi_clean WHERE not_published"
-    ).scalar_one()
+    reasons: dict[str, int] = dict(
+        conn.exec_driver_sql(
+            f"SELECT w, count(*) FROM (SELECT {withheld} AS w FROM ssmsi_clean c) x "
+            "WHERE w IS NOT NULL GROUP BY w ORDER BY 2 DESC"
+        ).all()
+    )
+    report.extra["non_diffusees"] = sum(reasons.values())
+    if reasons:
+        report.extra["non_diffusees_par_raison"] = reasons
+        report.warnings.append(
+            f"{sum(reasons.values())} valeurs non diffusées (secret statistique) enregistrées « non diffusé » "
+            "avec leur raison, jamais comme 0."
+        )
     # Dwellings missing from the file (JSON re-exports): recovered from the burglary count and its
     # published per-1,000-dwellings rate, and flagged as such.
     dwelling_ids = ", ".join(
@@ -443,7 +480,12 @@ def _write(
 
 
 def _ensure_edition(conn: Connection, code: str, produced_on: date | None, batch_id: int) -> None:
-    label = f"SSMSI, édition du {produced_on:%d/%m/%Y}" if produced_on else f"SSMSI, édition {code}"
+    if produced_on:
+        label = f"SSMSI, édition du {produced_on:%d/%m/%Y}"
+    elif code == "appli-territoriale":
+        label = "SSMSI, application « données territoriales » (2016–2021)"
+    else:
+        label = f"SSMSI, édition {code}"
     conn.execute(
         sa.text(
             "INSERT INTO obs.pn_edition (code, produced_on, label, batch_id) "
@@ -510,5 +552,7 @@ def import_ssmsi(
             return
         _ensure_edition(conn, code, produced_on, batch_id)
         _write(conn, layout, code, batch_id, report, accept_valid)
+        with timed(report, "ruptures"):
+            ssmsi_breaks.detect(conn, code, batch_id, report)
 
     return run_import(engine, SOURCE, path, load, user=user, accept_valid=accept_valid, dry_run=dry_run)

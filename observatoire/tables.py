@@ -57,12 +57,26 @@ def to_xlsx_bytes(
     frame: pd.DataFrame, sheet: str = "donnees", title: str | None = None, source: str | None = None
 ) -> bytes:
     """One sheet: ``title`` on the first line (when given), the table, then ``source`` under it."""
+    return to_xlsx_sheets([(frame, sheet, title, source)])
+
+
+def to_xlsx_sheets(sheets: list[tuple[pd.DataFrame, str, str | None, str | None]]) -> bytes:
+    """Several sheets of (table, sheet name, title, source) in one workbook, each as :func:`to_xlsx_bytes`."""
     from openpyxl import Workbook
+
+    book = Workbook()
+    for index, (frame, sheet, title, source) in enumerate(sheets):
+        ws = book.active if index == 0 else book.create_sheet()
+        _write_sheet(ws, frame, sheet, title, source)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _write_sheet(ws: Any, frame: pd.DataFrame, sheet: str, title: str | None, source: str | None) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    book = Workbook()
-    ws = book.active
     ws.title = sheet[:31]  # Excel's limit
     row = 1
     if title:
@@ -87,9 +101,6 @@ def to_xlsx_bytes(
         _text_cell(ws, row + 2, 1, source).font = Font(italic=True)
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = min(max(width, 8) + 2, 60)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def _text_cell(ws: Any, row: int, col: int, text: str) -> Any:

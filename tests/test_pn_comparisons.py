@@ -78,7 +78,7 @@ def test_unpublished_values_show_as_unknown(engine, tmp_path):
             "territoire": "04006",
             "indicateur": "Vols avec armes",
             "annee": 2022,
-            "raison": "non diffusée par le SSMSI",
+            "raison": "non diffusée par le SSMSI (secret statistique : « ndiff » dans le fichier)",
         }
     ]
 

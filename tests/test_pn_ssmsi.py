@@ -129,7 +129,8 @@ def test_cli_compares_dep04_with_paca_and_france_for_every_indicator(cli_env, en
     assert result.exit_code == 0, result.output
     records = json.loads(result.output)
     assert len(records) == 14 * 7 * 3
-    assert set(records[0]) == set(rates.RECORD_KEYS)
+    assert set(records[0]) == set(rates.JSON_KEYS)
+    assert {"coverage", "members", "rate_source", "edition"} <= set(records[0])
     assert {r["territory"] for r in records} == {"DEP:04", "REG:93", "FRA"}
     cbv = {(r["territory"], r["year"]): r for r in records if r["indicator"] == "cbv"}
     assert cbv[("DEP:04", 2022)]["count"] == 831

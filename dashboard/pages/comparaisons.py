@@ -12,8 +12,17 @@ from dashboard.components.palette import CHART_BACKGROUND, CHART_GRID, OKABE_ITO
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
 from dashboard.security import can, guarded_callback, register_page
-from observatoire.errors import ObservatoireError
-from observatoire.police_nationale import comparisons, evolution, indicators, rates
+from observatoire import tables
+from observatoire.errors import NotFound, ObservatoireError
+from observatoire.police_nationale import (
+    comparisons,
+    evolution,
+    exports,
+    indicators,
+    places,
+    rates,
+    significance,
+)
 
 PERMISSION = "stats.voir"
 EXPORT = "stats.exporter"
@@ -40,30 +49,35 @@ def render(**_params) -> html.Div:
         if len(eds) and eds.first_year.notna().any()
         else []
     )
-    try:
-        _edition, present = comparisons.available_indicators(engine(), settings().commune_code)
-    except ObservatoireError:
-        present = []
-    # The diagnostic's usual trio when the newest edition has it, else its first indicators.
+    present = comparisons.present_indicators(engine())
+    # The diagnostic's usual trio when the data has it (physical violence under the newer nomenclature
+    # when loaded, else the older one), else the first indicators present.
+    violence = [i for i in ("violences_physiques_hors_famille", "cbv") if i in present][:1]
     default_ind = [
-        i
-        for i in (
-            "cbv",
-            "violences_physiques_hors_cadre_familial",
-            "violences_sexuelles",
-            "cambriolages_logement",
-        )
-        if i in present
-    ][:3] or present[:3]
+        i for i in (*violence, "violences_sexuelles", "cambriolages_logement") if i in present
+    ] or present[:3]
+    home_label = next(
+        (
+            lbl
+            for lbl in places.complete(engine(), settings().commune, 50)
+            if lbl.endswith(f"({settings().commune})")
+        ),
+        settings().commune,
+    )
     year_options = [{"label": str(y), "value": y} for y in years]
     controls = html.Div(
         [
             html.Label(
                 [
-                    "Territoire (code INSEE ou DEP:04, REG:93…)",
+                    "Territoire (nom de commune, de département ou de région, ou code INSEE)",
                     dcc.Input(
-                        id="comparaisons-territoire", value=settings().commune, debounce=True, type="text"
+                        id="comparaisons-territoire",
+                        value=home_label,
+                        type="text",
+                        list="comparaisons-territoires",
+                        autoComplete="off",
                     ),
+                    html.Datalist(id="comparaisons-territoires"),
                 ]
             ),
             html.Label(
@@ -170,7 +184,8 @@ def render(**_params) -> html.Div:
             html.H1("Comparaisons territoriales"),
             html.P(
                 "Taux pour 1 000 habitants (pour 1 000 logements pour les cambriolages de logement), année par "
-                "année, d'une seule édition des bases SSMSI.",
+                "année : chaque valeur vient de l'édition la plus récente des bases SSMSI qui la publie, "
+                "indiquée par un renvoi.",
                 className="obs-muted",
             ),
             controls,
@@ -201,53 +216,92 @@ def render(**_params) -> html.Div:
     )
 
 
-def _records(territory, ids, start, end, france, edition, levels) -> list[dict]:
+def _request(territory, ids, start, end) -> tuple[str, list[int]]:
     if not ids:
         raise ObservatoireError("Choisissez au moins un indicateur.")
     if start is None or end is None:
         raise ObservatoireError("Aucune année disponible : importez d'abord une base SSMSI.")
-    code = rates.parse_territory(str(territory or settings().commune))
-    years = list(range(min(start, end), max(start, end) + 1))
-    records: list[dict] = []
+    code = places.resolve(engine(), str(territory or settings().commune))
+    return code, list(range(min(start, end), max(start, end) + 1))
+
+
+def _records_by_indicator(
+    territory, ids, start, end, france, edition, levels
+) -> tuple[str, list[int], dict[str, list[dict]], dict[str, str]]:
+    """(code, years, records per indicator, note per indicator absent from the data)."""
+    code, years = _request(territory, ids, start, end)
+    found: dict[str, list[dict]] = {}
+    missing: dict[str, str] = {}
     for ind in ids:
-        records += rates.compare_records(
-            engine(),
-            ind,
-            code,
-            years,
-            levels=levels or list(rates.LEVELS),
-            edition=edition or None,
-            france=france or "entiere",
-        )
-    return records
+        try:
+            found[ind] = rates.compare_records(
+                engine(),
+                ind,
+                code,
+                years,
+                levels=levels or list(rates.LEVELS),
+                edition=edition or None,
+                france=france or "entiere",
+            )
+        except NotFound as exc:  # this indicator only: the others are still drawn
+            missing[ind] = exc.message
+    return code, years, found, missing
+
+
+def _records(territory, ids, start, end, france, edition, levels) -> list[dict]:
+    _code, _years, found, _missing = _records_by_indicator(
+        territory, ids, start, end, france, edition, levels
+    )
+    return [r for part in found.values() for r in part]
 
 
 def _chart(records: list[dict], label: str, chart_id: str) -> dcc.Graph:
     series = comparisons.rate_series(records)
+    cuts = {(r["territory"], r["year"]) for r in records if r.get("break_before")}
     fig = go.Figure()
     for i, (name, part) in enumerate(series.groupby("serie", sort=False)):
+        # A series break cuts the line: a gap (None) before the first year of the new definition.
+        xs: list = []
+        ys: list = []
+        highs: list = []
+        lows: list = []
+        for row in part.itertuples():
+            if (row.territory, row.year) in cuts and xs:
+                xs.append(row.year - 0.5)
+                ys.append(None)
+                highs.append(None)
+                lows.append(None)
+            xs.append(row.year)
+            ys.append(row.rate_per_1000)
+            highs.append(None if pd.isna(row.ci_high) else row.ci_high - row.rate_per_1000)
+            lows.append(None if pd.isna(row.ci_low) else row.rate_per_1000 - row.ci_low)
         fig.add_trace(
             go.Scatter(
-                x=part.year,
-                y=part.rate_per_1000,
+                x=xs,
+                y=ys,
                 name=markup.text(name),  # a territory's name, which Plotly reads as HTML
                 mode="lines+markers",
+                connectgaps=False,
                 line={"color": PALETTE[i % len(PALETTE)]},
                 error_y={
                     "type": "data",
                     "symmetric": False,
-                    "array": part.ci_high - part.rate_per_1000,
-                    "arrayminus": part.rate_per_1000 - part.ci_low,
+                    "array": highs,
+                    "arrayminus": lows,
                     "thickness": 1,
                 },
                 hovertemplate="%{x} : %{y:.2f} ‰<extra>%{fullData.name}</extra>",
             )
         )
+    for _code, year in sorted(cuts)[:1]:
+        fig.add_vline(x=year - 0.5, line_dash="dot", line_color=CHART_GRID)
+        fig.add_annotation(x=year - 0.5, y=1, yref="paper", text="rupture de série", showarrow=False)
     fig.update_layout(
-        title=label,
+        # Two lines, each escaped: the title names territories read from imported files.
+        title="<br>".join(markup.text(line) for line in label.split("\n")),
         separators=", ",
-        height=360,
-        margin={"l": 50, "r": 20, "t": 50, "b": 40},
+        height=400,
+        margin={"l": 50, "r": 20, "t": 80, "b": 40},
         yaxis_title="taux pour 1 000",
         xaxis={"dtick": 1},
         legend={"orientation": "h", "y": -0.2},
@@ -258,11 +312,113 @@ def _chart(records: list[dict], label: str, chart_id: str) -> dcc.Graph:
     return dcc.Graph(figure=fig, id=chart_id, config={"displaylogo": False, "locale": "fr"})
 
 
+def _funnel_block(ind: indicators.Indicator, code: str, years: list[int], edition, france) -> html.Div:
+    if not code.startswith("COM:"):
+        return html.Div()
+    fun = significance.funnel(
+        engine(), ind.id, code, years, edition=edition or None, scope=france or "entiere"
+    )
+    if fun is None:
+        return html.P(
+            "Entonnoir des communes de même taille : aucune édition chargée ne publie ces communes avec leur "
+            "nombre et leur population.",
+            className="obs-muted",
+            id=f"comparaisons-entonnoir-{ind.id}",
+        )
+    pts = fun.points
+    low, high = float(pts.denominator.min()), float(pts.denominator.max())
+    steps = [low + (high - low) * k / 60 for k in range(61)]
+    lim = fun.limits(steps)
+    fig = go.Figure()
+    for col, dash, name in (
+        ("high_998", "dot", "limite à 99,8 %"),
+        ("low_998", "dot", None),
+        ("high_95", "dash", "limite à 95 %"),
+        ("low_95", "dash", None),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=lim.denominator,
+                y=lim[col],
+                mode="lines",
+                name=name or "",
+                showlegend=name is not None,
+                line={"color": OKABE_ITO["black"], "dash": dash, "width": 1},
+                hoverinfo="skip",
+            )
+        )
+    others = pts[~pts.is_commune]
+    fig.add_trace(
+        go.Scatter(
+            x=others.denominator,
+            y=others.rate_per_1000,
+            mode="markers",
+            name="autres communes du groupe",
+            marker={"color": OKABE_ITO["blue"], "size": 7},
+            text=[markup.text(n) for n in others.name],
+            hovertemplate="%{text} : %{y:.2f} ‰<extra></extra>",
+        )
+    )
+    mine = pts[pts.is_commune]
+    fig.add_trace(
+        go.Scatter(
+            x=mine.denominator,
+            y=mine.rate_per_1000,
+            mode="markers",
+            name=markup.text(mine.name.iloc[0] if len(mine) else code),
+            marker={"color": OKABE_ITO["vermillion"], "size": 12, "symbol": "diamond"},
+            hovertemplate="%{y:.2f} ‰<extra>%{fullData.name}</extra>",
+        )
+    )
+    fig.add_hline(y=fun.group_rate, line_color=CHART_GRID)
+    marks = rates.editions(engine()).set_index("code").label.to_dict()
+    fig.update_layout(
+        title=markup.text(f"{ind.label} {fun.year} — {fun.group.name}")
+        + "<br>"
+        + markup.text(f"{len(pts)} communes publiées, {marks.get(fun.edition, fun.edition)}"),
+        separators=", ",
+        height=380,
+        margin={"l": 50, "r": 20, "t": 80, "b": 40},
+        xaxis_title=f"{ind.denominator} (dénominateur)",
+        yaxis_title="taux pour 1 000",
+        legend={"orientation": "h", "y": -0.25},
+        plot_bgcolor=CHART_BACKGROUND,
+        paper_bgcolor=CHART_BACKGROUND,
+    )
+    fig.update_yaxes(gridcolor=CHART_GRID, rangemode="tozero")
+    return html.Div(
+        [
+            dcc.Graph(
+                figure=fig,
+                id=f"comparaisons-entonnoir-{ind.id}",
+                config={"displaylogo": False, "locale": "fr"},
+            ),
+            html.P(
+                f"Entonnoir : la commune est {fun.position()} (taux du groupe "
+                f"{formatting.number(fun.group_rate, 2)} ‰).",
+                className="obs-muted",
+            ),
+        ]
+    )
+
+
+def _tests_list(part: list[dict]) -> html.Ul:
+    items = []
+    for t in significance.year_changes(part):
+        items.append(html.Li(f"{t['territoire']}, {t['de']} → {t['a']} : {t['conclusion']}"))
+    last = max((r["year"] for r in part if r["level"] == "commune" and r["count"] is not None), default=None)
+    for t in significance.commune_gaps(part):
+        if t["annee"] == last and t["p_value"] is not None:
+            items.append(html.Li(f"Commune face à {t['territoire']} en {t['annee']} : {t['conclusion']}"))
+    return html.Ul(items or [html.Li("aucun test possible (nombres ou dénominateurs inconnus)")])
+
+
 def _methodology_block(records: list[dict]) -> list:
     meta = comparisons.methodology(engine(), records)
-    eds = ", ".join(
-        f"{e['libelle'] or e['code']}" + (f" (produite le {e['date']})" if e["date"] else "")
-        for e in meta["editions"]
+    marks = exports.edition_marks(engine(), records)
+    eds = "; ".join(
+        f"{m['mark']} {m['label']}" + (f" (produite le {m['date']})" if m["date"] else "")
+        for m in marks.values()
     )
     dens = [
         html.Li(
@@ -275,7 +431,6 @@ def _methodology_block(records: list[dict]) -> list:
         html.Li(f"{u['territoire']}, {u['indicateur']}, {u['annee']} : {u['raison']}")
         for u in meta["non_publie"]
     ]
-    # One line per aggregate and coverage, with its years, rather than one line per year.
     grouped: dict[str, list[int]] = {}
     for c in meta["couverture"]:
         text = f"{c['niveau']} — {c['territoire']} : {c['couverture']}" + (
@@ -286,18 +441,46 @@ def _methodology_block(records: list[dict]) -> list:
         html.Li(f"{text} — {', '.join(str(y) for y in sorted(set(years)))}")
         for text, years in grouped.items()
     ]
+    breaks = [html.Li(b) for b in dict.fromkeys(r["break_before"] for r in records if r.get("break_before"))]
+    definitions = [
+        html.Li(f"{indicators.BY_ID[i].label} ({nom}) : {text}")
+        for i in dict.fromkeys(r["indicator"] for r in records)
+        for nom, text in indicators.BY_ID[i].definitions
+    ]
+    tests = exports.tests_frame(records)
     return [
         html.P(meta["source"]),
-        html.P(f"Édition utilisée : {eds or '—'}."),
+        html.P(f"Éditions utilisées : {eds or '—'}.", id="comparaisons-editions"),
         html.P(meta.get("methode", "")),
+        html.H3("Ruptures de série"),
+        html.Ul(breaks + definitions or [html.Li("aucune pour ces indicateurs")]),
         html.H3("Dénominateurs"),
         html.Ul(dens),
         html.H3("Couverture des agrégats"),
         html.Ul(coverage or [html.Li("—")]),
+        html.H3("Tests de significativité"),
+        html.P(exports.TEST_METHOD),
+        html.Ul(
+            [
+                html.Li(f"{t.Indicateur} — {t.Territoire}, {t.Comparaison} : {t.Conclusion} ({t.p})")
+                for t in tests.itertuples(index=False)
+            ]
+            or [html.Li("aucun test possible")],
+            id="comparaisons-tests",
+        ),
         html.H3("Valeurs non publiées ou absentes"),
         html.P(meta["explication_non_publie"]),
         html.Ul(missing or [html.Li("aucune")]),
     ]
+
+
+@guarded_callback(
+    PERMISSION,
+    Output("comparaisons-territoires", "children"),
+    Input("comparaisons-territoire", "value"),
+)
+def complete_territory(typed):
+    return [html.Option(value=label) for label in places.complete(engine(), typed)]
 
 
 @guarded_callback(
@@ -308,21 +491,59 @@ def _methodology_block(records: list[dict]) -> list:
 )
 def show(_clicks, territory, ids, start, end, france, edition, levels):
     try:
-        records = _records(territory, ids, start, end, france, edition, levels)
+        code, years, found, missing = _records_by_indicator(
+            territory, ids, start, end, france, edition, levels
+        )
     except ObservatoireError as exc:
         return html.Div(exc.message, className="obs-alerte obs-alerte-info", id="comparaisons-message"), []
+    records = [r for part in found.values() for r in part]
+    marks = exports.edition_marks(engine(), records)
     blocks = []
-    for ind_id in dict.fromkeys(r["indicator"] for r in records):
-        part = [r for r in records if r["indicator"] == ind_id]
+    for ind_id in ids:
         ind = indicators.BY_ID[ind_id]
-        table = comparisons.diagnostic_table(part)
-        caption = f"{ind.label} — taux pour 1 000 {ind.denominator} (édition {part[0]['edition']})"
+        if ind_id in missing:
+            blocks.append(
+                html.Section(
+                    [
+                        html.H2(ind.label),
+                        html.P(
+                            missing[ind_id],
+                            className="obs-alerte obs-alerte-info",
+                            id=f"comparaisons-absent-{ind_id}",
+                        ),
+                    ],
+                    className="obs-bloc",
+                )
+            )
+            continue
+        part = found[ind_id]
+        place = next((r["territory_name"] for r in part), code)
+        used = [m for e, m in marks.items() if any(r["edition"] == e for r in part)]
+        title = (
+            f"{ind.label} — {place}, {years[0]}–{years[-1]} — taux pour 1 000 {ind.denominator} "
+            f"(éditions : {'; '.join(m['label'] for m in used) or '—'})"
+        )
+        table = exports.marked_table(part, marks)
         blocks.append(
             html.Section(
                 [
                     html.H2(ind.label + (" (indicateur sensible)" if ind.sensitive else "")),
-                    _chart(part, caption, f"comparaisons-graphique-{ind_id}"),
-                    frame_table(table, caption, f"comparaisons-table-{ind_id}", index_header="Territoire"),
+                    _chart(
+                        part,
+                        f"{ind.label} — {place}, {years[0]}–{years[-1]}\n"
+                        f"taux pour 1 000 {ind.denominator} ; éditions : "
+                        + "; ".join(f"{m['mark']} {m['label']}" for m in used),
+                        f"comparaisons-graphique-{ind_id}",
+                    ),
+                    frame_table(table, title, f"comparaisons-table-{ind_id}", index_header="Territoire"),
+                    html.Ul(
+                        [html.Li(n) for n in exports.footnotes(part, marks)],
+                        className="obs-source",
+                        id=f"comparaisons-renvois-{ind_id}",
+                    ),
+                    html.H3("L'évolution est-elle réelle ?"),
+                    _tests_list(part),
+                    _funnel_block(ind, code, years, edition, france),
                     html.P(comparisons.SOURCE_LINE, className="obs-source"),
                 ],
                 className="obs-bloc",
@@ -341,7 +562,10 @@ def show(_clicks, territory, ids, start, end, france, edition, levels):
     State("comparaisons-fin", "value"),
 )
 def show_evolution(grouping, _clicks, territory, start, end):
-    code = rates.parse_territory(str(territory or settings().commune))
+    try:
+        code = places.resolve(engine(), str(territory or settings().commune))
+    except ObservatoireError as exc:
+        return html.Div(exc.message, className="obs-alerte obs-alerte-info")
     if start is None or end is None:
         return html.Div("Aucune année disponible.", className="obs-alerte obs-alerte-info")
     frame = evolution.evolution_table(engine(), grouping or "avip", code, min(start, end), max(start, end))
@@ -365,7 +589,7 @@ def show_evolution(grouping, _clicks, territory, start, end):
     return [
         frame_table(
             view,
-            f"{frame.attrs['grouping_label']} — {code}",
+            f"{frame.attrs['grouping_label']} — {places.name_of(engine(), code)}",
             "comparaisons-table-evolution",
             index_header="Catégorie",
         ),
@@ -385,20 +609,26 @@ def download(csv_clicks, xlsx_clicks, territory, ids, start, end, france, editio
     from dash import ctx
 
     records = _records(territory, ids, start, end, france, edition, levels)
-    frame = pd.DataFrame(records)
+    marks = exports.edition_marks(engine(), records)
+    frame = exports.export_frame(records, marks)
     as_xlsx = ctx.triggered_id == "comparaisons-xlsx"
     audit_export(
         "comparaisons",
         {"format": "xlsx" if as_xlsx else "csv", "lignes": len(frame), "indicateurs": ",".join(ids or [])},
     )
     if as_xlsx:
-        return downloads.xlsx_file(
-            frame,
-            "comparaisons.xlsx",
-            "comparaisons",
-            title="Comparaisons des taux pour 1 000",
-            source=comparisons.SOURCE_LINE,
+        book = tables.to_xlsx_sheets(
+            [
+                (frame, "comparaisons", "Comparaisons des taux pour 1 000", comparisons.SOURCE_LINE),
+                (
+                    exports.sources_frame(engine(), records, marks),
+                    "Sources et méthode",
+                    "Sources et méthode",
+                    None,
+                ),
+            ]
         )
+        return dcc.send_bytes(book, "comparaisons.xlsx")
     return downloads.csv_file(frame, "comparaisons.csv")
 
 

@@ -65,6 +65,20 @@ def available_indicators(engine: Engine, territory: str, edition: str | None = N
     return edition, [i.id for i in indicators.INDICATORS if i.id in ids]
 
 
+def present_indicators(engine: Engine) -> list[str]:
+    """Ids of the indicators some loaded edition holds, in the catalogue's order."""
+    with engine.connect() as conn:
+        ids = set(
+            conn.execute(
+                sa.text(
+                    "SELECT i.id FROM obs.pn_indicator i WHERE EXISTS (SELECT 1 FROM obs.pn_edition e "
+                    "JOIN obs.pn_stat s ON s.edition = e.code AND s.indicator_id = i.id)"
+                )
+            ).scalars()
+        )
+    return [i.id for i in indicators.INDICATORS if i.id in ids]
+
+
 def diagnostic_table(
     records: Sequence[dict[str, Any]] | pd.DataFrame, formatted: bool = True
 ) -> pd.DataFrame:
@@ -199,7 +213,11 @@ def methodology(engine: Engine, records: Sequence[dict[str, Any]] | pd.DataFrame
             "sinon), avec les populations et logements de l'édition. Région et France, quand l'édition ne "
             "les donne pas, sont reconstituées en additionnant nombres et dénominateurs des départements "
             "(jamais en moyennant des taux). Intervalle de confiance à 95 % : loi de Poisson exacte sur le "
-            "nombre de faits. Une série n'utilise qu'une seule édition."
+            "nombre de faits. Chaque valeur vient de l'édition la plus récente qui la publie (un taux avant "
+            "un nombre seul), sauf édition imposée, et porte le renvoi de son édition ; une ligne est coupée "
+            "là où la définition de l'indicateur change entre deux éditions (rupture de série). Les valeurs "
+            "non diffusées (secret statistique) ne comptent jamais comme 0 : un groupe de communes dit "
+            "combien des siennes le sont, et son taux n'est calculé que si la moitié au moins est publiée."
         ),
     }
 
@@ -209,15 +227,13 @@ def text_table(records: Sequence[dict[str, Any]]) -> str:
     lines = []
     current = None
     for r in records:
-        head = (r["indicator_label"], r["edition"])
+        head = r["indicator_label"]
         if head != current:
             current = head
-            lines.append(
-                f"\n{r['indicator_label']} — taux pour 1 000 {r['denominator_kind']} (édition {r['edition']})"
-            )
+            lines.append(f"\n{r['indicator_label']} — taux pour 1 000 {r['denominator_kind']}")
             lines.append(
                 f"{'Territoire':<62} {'Année':>5} {'Nombre':>9} {'Dénominateur':>14} {'Taux':>8} "
-                f"{'IC 95 %':>17}  Millésime"
+                f"{'IC 95 %':>17}  Millésime  Édition"
             )
         ci = (
             ""
@@ -228,7 +244,8 @@ def text_table(records: Sequence[dict[str, Any]]) -> str:
         lines.append(
             f"{(LEVEL_LABELS[r['level']] + ' — ' + r['territory_name'])[:62]:<62} {r['year']:>5} "
             f"{count:>9} {french.number(r['denominator']):>14} {french.number(r['rate_per_1000'], 2):>8} "
-            f"{ci:>17}  {_text(r['denominator_vintage']) or ''}"
+            f"{ci:>17}  {(_text(r['denominator_vintage']) or ''):<9}  {r['edition']}"
+            + (" †" if r.get("break_before") else "")
         )
     lines.append("\n" + SOURCE_LINE)
     return "\n".join(lines).lstrip("\n")

@@ -26,6 +26,8 @@ class Indicator:
     sensitive: bool = False  # intra-family and sexual violence: never shown as points (BRIEF §6)
     other_labels: tuple[str, ...] = ()
     nomenclature: str = "toutes"  # "2023", "2024" (18 indicators of the 2024+ editions) or both
+    # The definition in force per nomenclature, when it changed under the same name (a series break).
+    definitions: tuple[tuple[str, str], ...] = ()
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -60,7 +62,27 @@ INDICATORS: tuple[Indicator, ...] = (
         INHABITANTS,
         nomenclature="2024",
     ),
-    Indicator("violences_sexuelles", "Violences sexuelles", "victime", INHABITANTS, sensitive=True),
+    Indicator(
+        "violences_sexuelles",
+        "Violences sexuelles",
+        "victime",
+        INHABITANTS,
+        sensitive=True,
+        definitions=(
+            (
+                "2023",
+                "éditions 2023 et antérieures : victimes de violences sexuelles enregistrées, selon la "
+                "nomenclature de ces éditions",
+            ),
+            (
+                "2024",
+                "éditions 2024 et suivantes : nouvelle nomenclature du SSMSI ; pour les mêmes années, "
+                "26 à 38 % de victimes de plus que l'édition 2023 (les autres indicateurs communs varient "
+                "d'au plus 3,5 %) : le périmètre compté n'est plus le même, les deux séries ne se "
+                "prolongent pas",
+            ),
+        ),
+    ),
     Indicator("homicides", "Homicides", "victime", INHABITANTS, nomenclature="2024"),
     Indicator("tentatives_homicide", "Tentatives d'homicide", "victime", INHABITANTS, nomenclature="2024"),
     Indicator("vols_avec_armes", "Vols avec armes", "infraction", INHABITANTS),

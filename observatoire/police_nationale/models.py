@@ -77,11 +77,36 @@ class PnStat(Base):
     complement_rate: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str | None] = mapped_column(String(40))
     batch_id: Mapped[int | None] = mapped_column(Integer)
+    # Why the value was not published (secret statistique), in French; NULL for a published value.
+    withheld: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         # Also the index of every query (edition and indicator first, then territories and/or years).
         UniqueConstraint("edition", "indicator_id", "territory_code", "year", name="uq_pn_stat_key"),
         CheckConstraint("count IS NULL OR count >= 0", name="count"),
+    )
+
+
+class PnSeriesBreak(Base):
+    """Two editions whose common years differ beyond the tolerance for one indicator: a definition change."""
+
+    __tablename__ = "pn_series_break"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(ForeignKey("pn_indicator.id"))
+    edition_before: Mapped[str] = mapped_column(ForeignKey("pn_edition.code", ondelete="CASCADE"))
+    edition_after: Mapped[str] = mapped_column(ForeignKey("pn_edition.code", ondelete="CASCADE"))
+    first_year: Mapped[int] = mapped_column(Integer)
+    last_year: Mapped[int] = mapped_column(Integer)
+    territories: Mapped[int] = mapped_column(Integer)
+    # Relative change of the summed counts (after ÷ before − 1), smallest and largest over the common years.
+    min_change: Mapped[float] = mapped_column(Float)
+    max_change: Mapped[float] = mapped_column(Float)
+    tolerance: Mapped[float] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+    __table_args__ = (
+        UniqueConstraint("indicator_id", "edition_before", "edition_after", name="uq_pn_series_break_key"),
     )
 
 

@@ -44,7 +44,20 @@ RECORD_KEYS = (
     "published",
     "edition",
 )
-EXTRA_KEYS = ("coverage", "members", "members_published", "rate_source", "note")
+EXTRA_KEYS = (
+    "coverage",
+    "members",
+    "members_published",
+    "members_withheld",
+    "rate_source",
+    "note",
+    "break_before",
+)
+# What the CLI's JSON carries per cell, besides the record keys.
+JSON_KEYS = (*RECORD_KEYS, "coverage", "members", "members_published", "members_withheld", "rate_source")
+# A size group's rate is computed only when at least this share of its communes is published: the withheld
+# ones are the small counts, so a rate of the few published communes would overstate the group's.
+GROUP_MIN_PUBLISHED = 0.5
 # Size classes of communes (inhabitants), the diagnostic compares with the commune's own class.
 SIZE_CLASSES: tuple[tuple[int, int | None], ...] = (
     (0, 2_000),
@@ -221,7 +234,7 @@ def _direct(
     den, vint = _den_columns(ind)
     rows = conn.execute(
         sa.text(f"""
-        SELECT s.year, s.count, s.published, s.published_rate, {den} AS den, {vint} AS vint
+        SELECT s.year, s.count, s.published, s.published_rate, s.withheld, {den} AS den, {vint} AS vint
         FROM obs.pn_stat s LEFT JOIN obs.pn_denominator d
              ON d.edition = s.edition AND d.territory_code = s.territory_code AND d.year = s.year
         WHERE s.edition = :e AND s.indicator_id = :i AND s.territory_code = :t AND s.year = ANY(:y)"""),
@@ -234,7 +247,9 @@ def _direct(
             "denominator_vintage": _vintage(r["vint"], r["vint"]),
             "published": r["published"],
             "_published_rate": r["published_rate"],
-            "coverage": "valeur publiée" if r["published"] else "non diffusée par le SSMSI",
+            "coverage": "valeur publiée"
+            if r["published"]
+            else (r["withheld"] or "non diffusée par le SSMSI"),
         }
         for r in rows
     }
@@ -247,6 +262,7 @@ def _sum_of_parts(
     rows = conn.execute(
         sa.text(f"""
         SELECT s.year, count(*) AS present, count(s.count) FILTER (WHERE s.published) AS published_n,
+               count(*) FILTER (WHERE s.withheld IS NOT NULL) AS withheld_n,
                sum(s.count) AS total, count({den}) AS den_n, sum({den}) AS den, min({vint}) AS v0, max({vint}) AS v1
         FROM obs.pn_stat s LEFT JOIN obs.pn_denominator d
              ON d.edition = s.edition AND d.territory_code = s.territory_code AND d.year = s.year
@@ -262,9 +278,11 @@ def _sum_of_parts(
             "denominator": _number(r["den"]) if r["den_n"] == len(parts) else None,
             "denominator_vintage": _vintage(r["v0"], r["v1"]),
             "published": complete,
-            "coverage": f"somme de {r['published_n']}/{len(parts)} {what} publiés",
+            "coverage": f"somme de {r['published_n']}/{len(parts)} {what} publiés"
+            + (f", {r['withheld_n']} non diffusés (jamais comptés comme 0)" if r["withheld_n"] else ""),
             "members": len(parts),
             "members_published": r["published_n"],
+            "members_withheld": r["withheld_n"],
         }
     return out
 
@@ -277,6 +295,7 @@ def _group(
     rows = conn.execute(
         sa.text(f"""
         SELECT s.year, count(*) AS members, count(*) FILTER (WHERE s.published AND s.count IS NOT NULL) AS published_n,
+               count(*) FILTER (WHERE s.withheld IS NOT NULL) AS withheld_n,
                sum(s.count) FILTER (WHERE s.published AND {den} IS NOT NULL) AS total,
                sum({den}) FILTER (WHERE s.published AND s.count IS NOT NULL) AS den,
                min({vint}) AS v0, max({vint}) AS v1
@@ -287,19 +306,28 @@ def _group(
         GROUP BY s.year"""),
         {"e": edition, "i": ind.id, "lo": group.low, "hi": group.high, "y": list(years)},
     ).mappings()
-    return {
-        r["year"]: {
-            "count": int(r["total"]) if r["total"] is not None else None,
-            "denominator": _number(r["den"]),
+    out = {}
+    for r in rows:
+        enough = r["published_n"] > 0 and r["published_n"] >= GROUP_MIN_PUBLISHED * r["members"]
+        coverage = f"{r['members']} communes de cette taille présentes dans l'édition {edition}, {r['published_n']} publiées"
+        if r["withheld_n"]:
+            coverage += f", {r['withheld_n']} non diffusées (secret statistique, jamais comptées comme 0)"
+        coverage += (
+            " ; taux calculé sur les communes publiées"
+            if enough
+            else " ; trop peu de communes publiées : taux non calculé"
+        )
+        out[r["year"]] = {
+            "count": int(r["total"]) if enough and r["total"] is not None else None,
+            "denominator": _number(r["den"]) if enough else None,
             "denominator_vintage": _vintage(r["v0"], r["v1"]),
-            "published": r["published_n"] > 0,
-            "coverage": f"{r['members']} communes dans la base de l'édition, {r['published_n']} publiées "
-            "(taux calculé sur les communes publiées)",
+            "published": enough,
+            "coverage": coverage,
             "members": r["members"],
             "members_published": r["published_n"],
+            "members_withheld": r["withheld_n"],
         }
-        for r in rows
-    }
+    return out
 
 
 def _names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
@@ -316,6 +344,38 @@ def _chain(territory: str) -> dict[str, str]:
     return {level: str(code) for level, code in chain.items() if code} | {"france": geo_codes.FRANCE}
 
 
+def indicator_editions(conn: Connection, indicator: Indicator) -> list[str]:
+    """Editions holding the indicator, newest first."""
+    return list(
+        conn.execute(
+            sa.text(
+                "SELECT e.code FROM obs.pn_edition e WHERE EXISTS (SELECT 1 FROM obs.pn_stat s "
+                "WHERE s.edition = e.code AND s.indicator_id = :i) ORDER BY " + EDITION_ORDER
+            ),
+            {"i": indicator.id},
+        ).scalars()
+    )
+
+
+ABSENT = "absent de l'édition"
+
+
+def _rank(row: dict[str, Any]) -> int:
+    """2: a rate (computed from count and denominator, or published); 1: known but no rate (a bare count,
+    a withheld value and its reason); 0: absent."""
+    if row["rate_per_1000"] is not None:
+        return 2
+    return 1 if row["count"] is not None or row["coverage"] != ABSENT else 0
+
+
+def _check_edition(conn: Connection, edition: str) -> None:
+    if conn.execute(sa.text("SELECT 1 FROM obs.pn_edition WHERE code = :e"), {"e": edition}).first() is None:
+        known = conn.execute(
+            sa.text("SELECT string_agg(code, ', ' ORDER BY code) FROM obs.pn_edition")
+        ).scalar()
+        raise NotFound(f"Édition inconnue : « {edition} ». Éditions chargées : {known or 'aucune'}.")
+
+
 def compare_records(
     engine: Engine,
     indicator: str,
@@ -328,7 +388,10 @@ def compare_records(
     group: SizeGroup | None = None,
     level_ci: float = 0.95,
 ) -> list[dict[str, Any]]:
-    """Rows of the comparison of ``territory`` with its département, région, size group and France."""
+    """Rows of the comparison of ``territory`` with its département, région, size group and France.
+
+    Each cell (level × year) takes the most recent edition that gives a rate for it, else the most recent
+    that knows something of it (a bare count, a withheld value); ``edition`` pins one edition for all."""
     ind = indicators.resolve(indicator)
     territory = parse_territory(territory)
     if france not in FRANCE_SCOPES:
@@ -342,21 +405,29 @@ def compare_records(
     chain = _chain(territory)
     records: list[dict[str, Any]] = []
     with engine.connect() as conn:
-        ed = pick_edition(conn, ind, territory, edition)
+        if edition:
+            _check_edition(conn, edition)
+            eds = [edition]
+        else:
+            eds = indicator_editions(conn, ind)
+            if not eds:
+                raise NotFound(
+                    f"Aucune édition chargée ne contient « {ind.label} » : "
+                    "importez une base SSMSI (observatoire import ssmsi FICHIER)."
+                )
         names = _names(conn, chain.values())
+        breaks = series_breaks(conn, ind.id)
         for level in LEVELS:
             if level not in levels:
                 continue
-            values: dict[int, dict]
-            note = None
+            grp = None
             if level == "groupe":
                 if "commune" not in chain:
                     continue
-                grp = group or _default_group(conn, ed, chain["commune"], years, france)
+                grp = group or _default_group(conn, eds, chain["commune"], years, france)
                 if grp is None:
                     continue
-                code, name = grp.code, grp.name
-                values = _group(conn, ed, ind, grp, years)
+                code, name = grp.code, f"{grp.name}, présentes dans l'édition chargée"
             elif level not in chain:
                 continue
             else:
@@ -366,50 +437,114 @@ def compare_records(
                     if level == "france" and france == "entiere"
                     else ("France métropolitaine" if level == "france" else names.get(code, code))
                 )
-                values = (
-                    _direct(conn, ed, ind, code, years)
-                    if not (level == "france" and france == "metropole")
-                    else {}
-                )
-                if not values and level in ("region", "france"):
-                    parts = departements_of(code, france)
-                    values = _sum_of_parts(conn, ed, ind, parts, years, "départements")
-                    note = "reconstitué : somme des départements (nombres et dénominateurs)"
-            for year in years:
-                row = {
-                    "territory": code,
-                    "territory_name": name,
-                    "level": level,
-                    "indicator": ind.id,
-                    "indicator_label": ind.label,
-                    "year": year,
-                    "count": None,
-                    "denominator": None,
-                    "denominator_kind": ind.denominator,
-                    "denominator_vintage": None,
-                    "published": False,
-                    "edition": ed,
-                    "coverage": "absent de l'édition",
-                    "members": None,
-                    "members_published": None,
-                    "note": note,
-                }
-                row.update(values.get(year, {}))
-                records.append(_finish(row, level_ci))
+            best: dict[int, dict[str, Any]] = {}
+            for ed in eds:
+                values, note = _level_values(conn, ed, ind, level, code, grp, years, france)
+                for year in years:
+                    row = {
+                        "territory": code,
+                        "territory_name": name,
+                        "level": level,
+                        "indicator": ind.id,
+                        "indicator_label": ind.label,
+                        "year": year,
+                        "count": None,
+                        "denominator": None,
+                        "denominator_kind": ind.denominator,
+                        "denominator_vintage": None,
+                        "published": False,
+                        "edition": ed,
+                        "coverage": ABSENT,
+                        "members": None,
+                        "members_published": None,
+                        "members_withheld": None,
+                        "note": note if year in values else None,
+                    }
+                    row.update(values.get(year, {}))
+                    row = _finish(row, level_ci)
+                    if row["rate_per_1000"] is None and level != "commune":
+                        row["published"] = False  # an aggregate without a rate is never "publié"
+                    if year not in best or _rank(row) > _rank(best[year]):
+                        best[year] = row
+            row_list = [best[y] for y in years]
+            _mark_breaks(row_list, breaks)
+            records += row_list
     return records
 
 
+def series_breaks(conn: Connection, indicator_id: str) -> dict[frozenset[str], dict[str, Any]]:
+    """Breaks recorded for an indicator, keyed by their two editions."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT edition_before, edition_after, first_year, last_year, min_change, max_change, tolerance "
+            "FROM obs.pn_series_break WHERE indicator_id = :i"
+        ),
+        {"i": indicator_id},
+    ).mappings()
+    return {frozenset((r["edition_before"], r["edition_after"])): dict(r) for r in rows}
+
+
+def break_text(brk: dict[str, Any]) -> str:
+    low, high = (french.signed(brk[k] * 100, 0) for k in ("min_change", "max_change"))
+    return (
+        f"rupture de série entre les éditions {brk['edition_before']} et {brk['edition_after']} : "
+        f"pour les mêmes années ({brk['first_year']}–{brk['last_year']}), {low} % à {high} % "
+        f"(au-delà de la tolérance de {french.number(brk['tolerance'] * 100)} %) — la définition a changé"
+    )
+
+
+def _mark_breaks(rows: list[dict[str, Any]], breaks: dict[frozenset[str], dict[str, Any]]) -> None:
+    """``break_before`` on a cell whose edition and the previous cell's do not count the same thing."""
+    previous = None
+    for row in rows:
+        row["break_before"] = None
+        # Editions that count this indicator differently from this cell's: never compared with it.
+        row["definition_breaks"] = tuple(
+            sorted(e for pair in breaks for e in pair if row["edition"] in pair and e != row["edition"])
+        )
+        if row["rate_per_1000"] is None and row["count"] is None:
+            continue
+        if previous is not None and previous["edition"] != row["edition"]:
+            brk = breaks.get(frozenset((previous["edition"], row["edition"])))
+            if brk:
+                row["break_before"] = break_text(brk)
+        previous = row
+
+
+def _level_values(
+    conn: Connection,
+    ed: str,
+    ind: Indicator,
+    level: str,
+    code: str,
+    grp: SizeGroup | None,
+    years: Sequence[int],
+    france: str,
+) -> tuple[dict[int, dict], str | None]:
+    if grp is not None:
+        return _group(conn, ed, ind, grp, years), None
+    values = _direct(conn, ed, ind, code, years) if not (level == "france" and france == "metropole") else {}
+    if level in ("region", "france") and not values:
+        parts = departements_of(code, france)
+        rebuilt = _sum_of_parts(conn, ed, ind, parts, years, "départements")
+        return rebuilt, "reconstitué : somme des départements (nombres et dénominateurs)"
+    return values, None
+
+
 def _default_group(
-    conn: Connection, edition: str, commune: str, years: Sequence[int], scope: str
+    conn: Connection, eds: Sequence[str], commune: str, years: Sequence[int], scope: str
 ) -> SizeGroup | None:
-    """The size class of the commune, from its latest population in this edition."""
-    pop = conn.execute(
-        sa.text("""
-        SELECT inhabitants FROM obs.pn_denominator WHERE edition = :e AND territory_code = :c
-          AND inhabitants IS NOT NULL ORDER BY (year = ANY(:y)) DESC, year DESC LIMIT 1"""),
-        {"e": edition, "c": commune, "y": list(years)},
-    ).scalar()
-    return size_group(pop, scope) if pop is not None else None
+    """The size class of the commune, from its latest population in the newest edition that has it."""
+    for edition in eds:
+        pop = conn.execute(
+            sa.text("""
+            SELECT inhabitants FROM obs.pn_denominator WHERE edition = :e AND territory_code = :c
+              AND inhabitants IS NOT NULL ORDER BY (year = ANY(:y)) DESC, year DESC LIMIT 1"""),
+            {"e": edition, "c": commune, "y": list(years)},
+        ).scalar()
+        if pop is not None:
+            return size_group(pop, scope)
+    return None
 
 
 def compare(

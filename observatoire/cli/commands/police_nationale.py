@@ -131,7 +131,11 @@ def _emit(records: list[dict[str, Any]], fmt: str, table: Any) -> None:
     multiple=True,
     help="Identifiant ou libellé de l'indicateur (répétable ; « tous » pour tous ceux de l'édition).",
 )
-@click.option("--territory", required=True, help="Commune (04112), département (DEP:04), région (REG:93).")
+@click.option(
+    "--territory",
+    required=True,
+    help="Nom ou code : Manosque, 04112, Alpes-de-Haute-Provence, DEP:04, REG:93.",
+)
 @click.option("--years", required=True, help="Années, par ex. 2016-2022.")
 @click.option(
     "--levels",
@@ -147,6 +151,13 @@ def _emit(records: list[dict[str, Any]], fmt: str, table: Any) -> None:
     show_default=True,
     help="France entière (avec l'outre-mer) ou métropole.",
 )
+@click.option(
+    "--tests",
+    "with_tests",
+    is_flag=True,
+    help="Ajouter les tests de significativité : évolution entre la première et la dernière année, "
+    "écart de la commune à chaque territoire (test exact de deux comptages de Poisson).",
+)
 @format_option("table", "csv", "json")
 @pass_ctx
 def compare(
@@ -157,24 +168,50 @@ def compare(
     levels: str,
     edition: str | None,
     france: str,
+    with_tests: bool,
     fmt: str,
 ) -> None:
     """Comparer les taux pour 1 000 d'un territoire avec son département, sa région, sa strate et la France."""
-    from observatoire.police_nationale import comparisons, rates
+    from observatoire.police_nationale import comparisons, exports, places, rates, significance
 
     engine = ctx.engine()
+    code = places.resolve(engine, territory)
     wanted = list(indicator)
     if any(i.strip().lower() in ("tous", "all") for i in wanted):
-        edition, wanted = comparisons.available_indicators(engine, rates.parse_territory(territory), edition)
+        if edition:
+            edition, wanted = comparisons.available_indicators(engine, code, edition)
+        else:
+            wanted = comparisons.present_indicators(engine)
     level_list = [lv.strip() for lv in levels.split(",") if lv.strip()]
     records: list[dict[str, Any]] = []
     for ind in wanted:
         records += rates.compare_records(
-            engine, ind, territory, _years(years), levels=level_list, edition=edition, france=france
+            engine, ind, code, _years(years), levels=level_list, edition=edition, france=france
         )
-    _emit(
-        [{k: r[k] for k in rates.RECORD_KEYS} for r in records], fmt, lambda: comparisons.text_table(records)
-    )
+    cells = [{k: r.get(k) for k in rates.JSON_KEYS} for r in records]
+    if not with_tests:
+        _emit(cells, fmt, lambda: comparisons.text_table(records))
+        return
+    changes = significance.year_changes(records)
+    gaps = significance.commune_gaps(records)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {"valeurs": cells, "evolutions": changes, "ecarts": gaps, "methode": exports.TEST_METHOD},
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
+    elif fmt == "csv":
+        from observatoire.tables import to_csv_bytes
+
+        click.echo(to_csv_bytes(exports.tests_frame(records)), nl=False)
+    else:
+        click.echo(comparisons.text_table(records))
+        click.echo("\nTests de significativité (" + exports.TEST_METHOD + ")")
+        for t in exports.tests_frame(records).itertuples(index=False):
+            click.echo(f"  {t.Indicateur} — {t.Territoire}, {t.Comparaison} : {t.Conclusion} ({t.p})")
 
 
 @click.command("evolution")
