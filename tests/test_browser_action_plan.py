@@ -119,8 +119,10 @@ def test_the_synthesis_shows_every_loaded_source(dash_duo, plan_app, engine, rol
     _open(dash_duo, f"plan-{role}", "/synthese")
     dash_duo.wait_for_element("#synthese", timeout=30)
     loaded = [f["source"] for f in data_freshness(engine, role) if f["rows"]]
-    titles = [h.text for h in dash_duo.find_elements("#synthese section h2")]
+    titles = [h.text for h in dash_duo.find_elements("#synthese section.obs-synthese-source h2")]
     assert titles == loaded and len(loaded) >= 3
+    # the latest month's rises come after the page is drawn (no geolocated event is loaded here)
+    _wait_text(dash_duo, "#synthese-alertes", "Aucune hausse significative")
     # a source with two whole years has its trend and the test of its change
     etat = dash_duo.find_element("#synthese-etat4001").text
     assert "Évolution significative ?" in etat

@@ -3,14 +3,18 @@ change, whether it exceeds chance, the département's change, and a link to the 
 
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import Input, Output, dcc, html
 
+from dashboard.components.alerts import alerts_block
 from dashboard.context import engine, settings
-from dashboard.security import current_role, register_page
+from dashboard.security import current_role, guarded_callback, register_page
 from observatoire import french
+from observatoire.permissions import allowed
+from observatoire.spacetime import queries as spacetime
 from observatoire.synthesis import synthesis
 
 PERMISSION = "synthese.voir"
+ALERTS_PERMISSION = "stats.voir"  # the Tendances page's: the alerts are read from the same events
 
 
 def _change(value) -> str:
@@ -105,7 +109,36 @@ def render(**_params) -> html.Div:
             ],
             id="synthese",
         )
-    return html.Div([html.H1("Synthèse"), intro, *[_block(b) for b in blocks]], id="synthese")
+    return html.Div(
+        [html.H1("Synthèse"), intro, *_alerts_section(), *[_block(b) for b in blocks]], id="synthese"
+    )
+
+
+def _alerts_section() -> list:
+    """The latest month's significant rises by category and zone, filled after the page is drawn (the test
+    runs over every category and zone)."""
+    if not allowed(current_role(), ALERTS_PERMISSION):
+        return []
+    return [
+        html.Section(
+            [
+                html.H2("Hausses significatives du dernier mois et du dernier trimestre"),
+                dcc.Loading(html.Div(id="synthese-alertes")),
+                dcc.Link(
+                    "Voir les tendances spatio-temporelles", href="/tendances", className="obs-lien-detail"
+                ),
+            ],
+            className="obs-synthese-source",
+        ),
+        dcc.Store(id="synthese-alertes-depart"),
+    ]
+
+
+@guarded_callback(
+    ALERTS_PERMISSION, Output("synthese-alertes", "children"), Input("synthese-alertes-depart", "data")
+)
+def fill_alerts(_n):
+    return alerts_block(spacetime.alerts(engine(), current_role()), "synthese", limit=10)
 
 
 register_page(__name__, path="/synthese", name="Synthèse", permission=PERMISSION, render=render, order=1)

@@ -16,6 +16,7 @@ from dash import Input, Output, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.components import formatting as fmt
+from dashboard.components.alerts import alerts_block
 from dashboard.components.maps import (
     basemap,
     legend_box,
@@ -312,51 +313,7 @@ def series(*args):
 
 
 def _alerts(role: str | None, f: EventFilter) -> Any:
-    data = spacetime.alerts(engine(), role, sources=f.sources)
-    rises = data["alertes"]
-    if not rises:
-        return html.P(
-            f"Aucune hausse significative (dernier mois : {data.get('dernier_mois', '—')}).",
-            id="tendances-sans-alerte",
-        )
-    rows = []
-    for r in rises:
-        row = {
-            "Zone": r["zone_libelle"],
-            "Catégorie": r["categorie_libelle"],
-            "Période": r["periode"],
-            "Comparée à": r["reference_libelle"],
-        }
-        if "effectif" in r:
-            row |= {
-                "Faits": fmt.number(r["effectif"]),
-                "Attendus": fmt.number(r["attendu"], 1),
-                "Rapport": "× " + fmt.number(r["rapport"], 2) if r["rapport"] else "apparition",
-                "p": f"{r['p']:.2g}".replace(".", ","),
-            }
-        else:
-            row["Ampleur"] = r["ampleur"]
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    frame.index = range(1, len(frame) + 1)
-    return html.Div(
-        [
-            frame_table(
-                frame,
-                f"Hausses significatives — dernier mois : {data['dernier_mois']}",
-                "tendances-table-alertes",
-                "N°",
-            ),
-            html.Small(
-                data["method"]["test"]
-                + " ; "
-                + data["method"]["correction"]
-                + " ; "
-                + data["method"]["minimum"]
-                + "."
-            ),
-        ]
-    )
+    return alerts_block(spacetime.alerts(engine(), role, sources=f.sources), "tendances")
 
 
 def _heat(

@@ -5,14 +5,14 @@
 - ``obs.pn_series_break``: per indicator, two editions whose common years differ beyond a tolerance
   (a definition change, not a trend): charts cut the line there, tables mark it.
 
-Revision ID: 1400_pn_secrecy
+Revision ID: 1400
 Revises: 1300
 Create Date: 2026-12-03
 """
 
 from alembic import op
 
-revision = "1400_pn_secrecy"
+revision = "1400"
 down_revision = "1300"
 branch_labels = None
 depends_on = None

@@ -7,8 +7,8 @@ insert and delete (the purge) but never update. The corrections history is appen
 
 Cameras are not events (they have no date of occurrence): they are not a branch of ``obs.event``.
 
-Revision ID: 1600_videoprotection
-Revises: 1300
+Revision ID: 1600
+Revises: 1400
 Create Date: 2026-12-03
 """
 
@@ -16,8 +16,8 @@ import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 
-revision = "1600_videoprotection"
-down_revision = "1300"
+revision = "1600"
+down_revision = "1400"
 branch_labels = None
 depends_on = None
 

@@ -6,15 +6,15 @@ of placed actions) and perceived-insecurity surveys (codebook, anonymous coded a
   another trigger (owner's rights) writes every insert, change, validation, reopening and deletion into
   ``obs.action_entry_log``, which the application role may read but never write.
 
-Revision ID: 1800_action_plan
-Revises: 1300 (1300_sessions.py)
+Revision ID: 1800
+Revises: 1600
 Create Date: 2026-12-03
 """
 
 from alembic import op
 
-revision = "1800_action_plan"
-down_revision = "1300"  # the revision of 1300_sessions.py
+revision = "1800"
+down_revision = "1600"
 branch_labels = None
 depends_on = None
 
