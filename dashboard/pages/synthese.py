@@ -128,7 +128,8 @@ def _alerts_section() -> list:
                     "Voir les tendances spatio-temporelles", href="/tendances", className="obs-lien-detail"
                 ),
             ],
-            className="obs-synthese-source",
+            className="obs-synthese-hausses",
+            id="synthese-hausses",
         ),
         dcc.Store(id="synthese-alertes-depart"),
     ]
