@@ -5,10 +5,11 @@ Plotly logo, nothing written to the browser's console."""
 from __future__ import annotations
 
 import re
+import time
 
 import dash
 import pytest
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -77,22 +78,31 @@ def _texts(driver) -> str:
 
 
 def _calendar_text(driver) -> str | None:
-    """Open the page's first date picker; the calendar's text, or None without a visible date picker."""
-    inputs = [
-        e for e in driver.find_elements(By.CSS_SELECTOR, "input.dash-datepicker-input") if e.is_displayed()
-    ]
-    if not inputs:
-        return None
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", inputs[0])
-    inputs[0].click()
-    content = WebDriverWait(driver, 10).until(
-        lambda d: [
-            e for e in d.find_elements(By.CSS_SELECTOR, ".dash-datepicker-content") if e.is_displayed()
-        ]
-    )[0]
-    text = content.text
-    inputs[0].send_keys(Keys.ESCAPE)
-    return text
+    """Open the page's first date picker; the calendar's text, or None without a visible date picker. A page
+    still redrawing its controls is asked again."""
+    for _attempt in range(5):
+        try:
+            field = driver.execute_script(
+                "return Array.from(document.querySelectorAll('input.dash-datepicker-input'))"
+                ".find(e => e.offsetParent !== null) || null"
+            )
+            if field is None:
+                return None
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", field)
+            field.click()
+            content = WebDriverWait(driver, 10).until(
+                lambda d: [
+                    e
+                    for e in d.find_elements(By.CSS_SELECTOR, ".dash-datepicker-content")
+                    if e.is_displayed()
+                ]
+            )[0]
+            text = content.text
+            field.send_keys(Keys.ESCAPE)
+            return text
+        except StaleElementReferenceException:
+            time.sleep(1)
+    raise AssertionError("le calendrier n'a pas pu être ouvert")
 
 
 def _pages() -> list[tuple[str, str]]:
@@ -153,7 +163,7 @@ def test_every_page_for_every_role_is_french_without_cloud_button_or_console_err
             logs = dash_duo.get_logs()
             if logs:
                 problems.append(f"{where}: console {logs}")
-    assert problems == []
+    assert problems == [], "\n".join(problems)
     # The walk met what it checks: charts, calendars and the 404 page, for every role.
     assert seen["graphs"] > 10 and seen["calendars"] >= 3 and seen["not_found"] == len(ROLES), seen
 
