@@ -28,7 +28,7 @@ ENGLISH = re.compile(
     r"Toggle Spike Lines|Show closest data|Compare data on hover|Produced with Plotly|Chart Studio|"
     r"Edit in|Share|Send to|"
     r"January|February|April|June|July|August|September|October|November|December|"
-    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Mo|Tu|We|Th|Fr|Sa|Su|"
+    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Mo\s+Tu|Tu\s+We|Sa\s+Su|"
     r"Start Date|End Date|Select\.\.\.|No results found|Select All|Deselect All|"
     r"Page not found|404 - Page"
     r")\b"
@@ -68,9 +68,11 @@ def _wait_ready(driver) -> str | None:
 
 
 def _texts(driver) -> str:
-    """What a person reads or hears: the page's text, and the tooltips and labels of its buttons."""
+    """What a person reads or hears: the page's text, and the tooltips and labels of what is displayed (a
+    hidden control, never shown nor read, is left out)."""
     titles = driver.execute_script(
         "return Array.from(document.querySelectorAll('[data-title], [title], [aria-label], [placeholder]'))"
+        ".filter(e => e.getClientRects().length > 0)"
         ".map(e => [e.getAttribute('data-title'), e.getAttribute('title'), e.getAttribute('aria-label'),"
         " e.getAttribute('placeholder')].filter(Boolean).join(' ')).join(' | ')"
     )
