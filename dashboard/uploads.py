@@ -1,8 +1,9 @@
 """Upload pages' machinery: a private store for the dropped files and a runner for the long work on them.
 
 **Store.** A dropped file lives in a folder of ``OBS_HOME/uploads`` named by a random token (folder 0700,
-file 0600), beside a note of who dropped it, only between the drop and the commit: the page deletes it once
-committed or refused, and :meth:`UploadStore.sweep` deletes what was abandoned longer than the TTL. The
+file 0600), beside a note of who dropped it, only between the drop and the commit: it is deleted once
+committed, refused for personal data, or cancelled by the user (a commit refused for its errors keeps it, to be
+tried again), and :meth:`UploadStore.sweep` deletes what was abandoned longer than the TTL. The
 browser only ever holds the token, and a token opens a file for the account that dropped it only.
 
 **Jobs.** Verification and commit run in a thread while the page polls their progress: :func:`start_job`,
@@ -255,8 +256,10 @@ def start_job(
 
     ``task`` reports ``progress(stage, share)`` and returns the report (a dict). Its errors become the job's
     result, never an exception of the caller: an upload that cannot be opened or is already being worked on
-    gives a finished job that says so. The upload is deleted when done unless ``keep_upload`` (a check, which
-    a commit follows), and always after a refusal for personal data or an unexpected error.
+    gives a finished job that says so. Without ``keep_upload`` (a commit) the upload is deleted once the task
+    succeeded; a task that failed keeps it, so that the user can change a choice (tick « accepter les lignes
+    valides ») and run it again at once, until they cancel or the sweep deletes it. It is always deleted after a
+    refusal for personal data or an unexpected error.
     """
     job_id = secrets.token_urlsafe(16)
     job = Job(owner=owner, kind=kind, stage=first_stage)
@@ -340,10 +343,11 @@ def _run(
         _update(job_id, stage=stage, share=max(0.0, min(1.0, share)))
 
     result: dict[str, Any]
-    drop = not keep
+    drop = False
     try:
         with db.tagged(job_id):
             result = {"ok": True, "report": task(upload.path, progress)}
+        drop = not keep  # committed: the file has served its purpose
     except ValidationFailed as exc:
         report = exc.report.to_dict() if exc.report is not None else None
         result = {"ok": False, "message": exc.message, "report": report}

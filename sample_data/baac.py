@@ -7,6 +7,7 @@ something to find. Nothing here describes real accidents.
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -14,10 +15,17 @@ from sample_data.baac_writer import Accident, User, Vehicle, write_year
 
 COMMUNE = "04112"
 CENTRE = (43.8335, 5.7870)  # lat, lon of the town centre
-# Planted accident-prone sites: (lat, lon, accidents per year).
-SITES = ((43.8262, 5.7811, 2), (43.8345, 5.7970, 1))
+# Planted accident-prone sites: (lat, lon, accidents per year, the roads that meet there). A site's accidents
+# carry its own roads: a roundabout lists the two roads it joins, not every street of the town.
+SITES = (
+    (43.8262, 5.7811, 2, ("Avenue de la Libération", "Route de Volx")),
+    (43.8345, 5.7970, 1, ("Boulevard Martin Bret", "Rue Grande")),
+)
 YEARS = tuple(range(2019, 2024))
-PER_YEAR = 38
+# Accidents a year vary as counts do: Poisson around a slowly falling trend, lower in 2020 (lockdowns).
+TREND = 41.0  # expected accidents in the first year
+TREND_PER_YEAR = -0.02
+YEAR_FACTOR = {2020: 0.8}
 _STREETS = (
     "Avenue de la Libération",
     "Boulevard Martin Bret",
@@ -46,8 +54,10 @@ def synthetic_accident(
     lat: float | None,
     lon: float | None,
     refs: list[int],
+    streets: tuple[str, ...] = _STREETS,
 ) -> Accident:
-    """One accident with 1–3 vehicles and at least one victim; ``refs`` is the running id counter."""
+    """One accident with 1–3 vehicles and at least one victim, on one of ``streets``; ``refs`` is the running
+    id counter."""
     hour = rng.choices(
         range(24), weights=[1, 1, 1, 1, 1, 2, 3, 6, 8, 6, 5, 6, 7, 6, 6, 7, 8, 9, 9, 6, 4, 3, 2, 1]
     )[0]
@@ -66,7 +76,7 @@ def synthetic_accident(
         intersection=rng.choice((1, 1, 2, 3, 6)),
         weather=rng.choice((1, 1, 1, 2, 8)),
         collision=rng.choice((1, 2, 3, 6, 7)),
-        address=rng.choice(_STREETS),
+        address=rng.choice(streets),
         road_category=rng.choice((3, 4, 4)),
     )
     for k in range(rng.choice((1, 2, 2, 2, 3))):
@@ -95,10 +105,24 @@ def synthetic_accident(
     return acc
 
 
+def poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw (Knuth's method: fine for the few dozen accidents of a commune)."""
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+def expected_accidents(year: int) -> float:
+    return TREND * (1 + TREND_PER_YEAR) ** (year - YEARS[0]) * YEAR_FACTOR.get(year, 1.0)
+
+
 def demo_year(rng: random.Random, year: int, refs: list[int]) -> list[Accident]:
     accidents = []
     serial = 0
-    for lat, lon, count in SITES:
+    total = poisson(rng, expected_accidents(year))
+    for lat, lon, count, streets in SITES:
         for _ in range(count):
             serial += 1
             accidents.append(
@@ -110,9 +134,10 @@ def demo_year(rng: random.Random, year: int, refs: list[int]) -> list[Accident]:
                     lat + rng.uniform(-0.00012, 0.00012),
                     lon + rng.uniform(-0.00015, 0.00015),
                     refs,
+                    streets,
                 )
             )
-    while serial < PER_YEAR:
+    while serial < total:
         serial += 1
         located = rng.random() > 0.05  # a few accidents come without coordinates, as in the real files
         accidents.append(

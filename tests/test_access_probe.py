@@ -143,7 +143,11 @@ def test_navigation_shows_only_the_pages_of_the_role(app):
         assert "Accueil" in layout
 
 
-def test_restricted_page_content_refused_and_view_audited(app, engine):
+@pytest.mark.parametrize(
+    "path, marker, permission",
+    [("/journal", "journal-table", "audit.voir"), ("/comptes", "comptes-liste", "utilisateurs.gerer")],
+)
+def test_restricted_page_content_refused_and_view_audited(app, engine, path, marker, permission):
     import sqlalchemy as sa
 
     router = next(k for k in app.callback_map if k.startswith("..") and "_pages_content" in k)
@@ -152,7 +156,7 @@ def test_restricted_page_content_refused_and_view_audited(app, engine):
             continue
         payload = _payload(router, app.callback_map[router])
         payload["inputs"] = [
-            {**i, "value": "/journal" if i["property"] == "pathname" else ""}
+            {**i, "value": path if i["property"] == "pathname" else ""}
             for i in app.callback_map[router]["inputs"]
         ]
         answer = client.post(
@@ -162,13 +166,12 @@ def test_restricted_page_content_refused_and_view_audited(app, engine):
         )
         text = answer.get_data(as_text=True)
         assert answer.status_code == 200
-        assert ("journal-table" in text) == allowed(role, "audit.voir"), role
+        assert (marker in text) == allowed(role, permission), (role, path)
     with engine.connect() as conn:
         views = (
             conn.execute(
-                sa.text(
-                    "SELECT user_login FROM obs.audit_log WHERE action = 'consultation' AND target = '/journal'"
-                )
+                sa.text("SELECT user_login FROM obs.audit_log WHERE action = 'consultation' AND target = :t"),
+                {"t": path},
             )
             .scalars()
             .all()

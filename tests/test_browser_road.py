@@ -121,7 +121,7 @@ def test_analyst_sees_series_map_and_sites(dash_duo, road_app, engine):
     sites = dangerous_sites(engine, COMMUNE, SITE_YEARS)["features"]
     _, site_rows = _table(dash_duo, "#securite-table-sites")
     assert [r[1] for r in site_rows] == [fmt.number(s["properties"]["accidents"]) for s in sites]
-    for lat, lon, _per_year in SITES:  # each planted site is found, near where it was planted
+    for lat, lon, _per_year, _roads in SITES:  # each planted site is found, near where it was planted
         assert any(
             _metres(lat, lon, s["geometry"]["coordinates"][1], s["geometry"]["coordinates"][0]) < 60
             for s in sites[: len(SITES)]

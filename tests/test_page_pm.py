@@ -164,14 +164,14 @@ def test_upload_preview_verify_commit_then_the_same_file_adds_nothing(app, engin
     assert _count(engine, "SELECT count(*) FROM obs.pm_intervention") == 0
     assert _uploads(loaded), "the file stays between verification and commit"
 
-    # All-or-nothing by default: refused, nothing stored, the file is gone.
+    # All-or-nothing by default: refused, nothing stored, the file kept for a second try.
     refused = _run(officer, app, upload, mapping, "depot-enregistrer")
     assert "depot-echec" in refused and "Rien n'a été enregistré" in refused
+    assert "Le fichier reste déposé" in refused
     assert _count(engine, "SELECT count(*) FROM obs.pm_intervention") == 0
-    assert _uploads(loaded) == []
+    assert _uploads(loaded), "a refused commit keeps the file: ticking the box and saving again must work"
 
-    upload, _ = _upload(officer, app, MESSY)
-    mapping = _mapping(officer, app, upload)
+    # The officer ticks « accepter les lignes valides » and saves again, without dropping the file anew.
     done = _run(officer, app, upload, mapping, "depot-enregistrer", accept=True)
     assert "Import enregistré" in done and "/police-municipale" in done
     stored = _count(engine, "SELECT count(*) FROM obs.pm_intervention")
@@ -196,6 +196,66 @@ def test_upload_preview_verify_commit_then_the_same_file_adds_nothing(app, engin
     assert "0 intervention(s) ajoutée(s)" in again and "déjà été importé" in again
     assert _count(engine, "SELECT count(*) FROM obs.pm_intervention") == stored
     assert _uploads(loaded) == []
+
+
+def test_a_dropped_file_is_deleted_when_the_officer_cancels(app, engine, loaded):
+    officer = _client(app, "pm-agent")
+    upload, _ = _upload(officer, app, MESSY)
+    assert _uploads(loaded)
+    resp = _response(
+        _call(
+            officer,
+            app,
+            "depot-jeton.data",
+            {"depot-jeton.data": upload, "depot-annuler.n_clicks": 1},
+            ["depot-annuler.n_clicks"],
+        )
+    )
+    assert resp["depot-jeton"]["data"] is None
+    assert "effacé du serveur" in json.dumps(resp["depot-apercu"]["children"], ensure_ascii=False)
+    assert _uploads(loaded) == []
+    assert _count(engine, "SELECT count(*) FROM obs.import_batch WHERE source = 'pm'") == 0
+
+
+def test_a_second_drop_replaces_the_first_file(app, loaded):
+    officer = _client(app, "pm-agent")
+    before = set(_uploads(loaded))
+    first, _ = _upload(officer, app, MESSY)
+    resp = _response(
+        _call(
+            officer,
+            app,
+            "depot-jeton.data",
+            {
+                "depot-fichier.contents": _contents(MESSY),
+                "depot-fichier.filename": MESSY.name,
+                "depot-jeton.data": first,
+            },
+            ["depot-fichier.contents"],
+        )
+    )
+    second = resp["depot-jeton"]["data"]
+    assert second["jeton"] != first["jeton"]
+    added = [p.parent.name for p in set(_uploads(loaded)) - before if p.name == MESSY.name]
+    assert added == [second["jeton"]]
+    _call(
+        officer,
+        app,
+        "depot-jeton.data",
+        {"depot-jeton.data": second, "depot-annuler.n_clicks": 1},
+        ["depot-annuler.n_clicks"],
+    )
+    assert set(_uploads(loaded)) == before
+
+
+def test_an_unsupported_file_is_named_in_french(app, loaded, tmp_path):
+    pdf = tmp_path / "rapport.pdf"
+    pdf.write_bytes(b"%PDF-1.4 fictif")
+    before = _uploads(loaded)
+    upload, message = _upload(_client(app, "pm-agent"), app, pdf)
+    assert upload is None
+    assert "« rapport.pdf » n'est ni un CSV ni un classeur Excel" in message
+    assert _uploads(loaded) == before
 
 
 def test_a_nominative_column_is_refused_and_nothing_is_kept(app, engine, loaded, tmp_path):
@@ -434,13 +494,18 @@ def test_nomenclature_attaches_an_unknown_label(app, engine, tmp_path):
 
 
 @pytest.mark.browser
-def test_officer_uploads_a_messy_export_and_sees_it_in_the_activity(dash_duo, app, engine):
+def test_officer_uploads_a_messy_export_and_sees_it_in_the_activity(dash_duo, app, engine, tmp_path):
     dash_duo.start_server(app, navigate=False)
     driver = dash_duo.driver
     base = browser_login(dash_duo, "pm-agent")
     dash_duo.wait_for_element("#shell-nav", timeout=20)
     driver.get(base + "/police-municipale/depot")
     dash_duo.wait_for_element("#depot-fichier", timeout=20)
+    # A PDF dropped by mistake is named, in French, not ignored.
+    pdf = tmp_path / "rapport.pdf"
+    pdf.write_bytes(b"%PDF-1.4 fictif")
+    driver.find_element(By.CSS_SELECTOR, "#depot-fichier input[type=file]").send_keys(str(pdf))
+    dash_duo.wait_for_contains_text("#depot-erreur", "n'est ni un CSV ni un classeur Excel", timeout=30)
     driver.find_element(By.CSS_SELECTOR, "#depot-fichier input[type=file]").send_keys(str(MESSY))
     dash_duo.wait_for_element("#depot-apercu-table", timeout=30)
     dash_duo.wait_for_contains_text("#depot-confiance-date", "à confirmer", timeout=20)
@@ -449,6 +514,10 @@ def test_officer_uploads_a_messy_export_and_sees_it_in_the_activity(dash_duo, ap
     dash_duo.wait_for_element("#depot-verifie", timeout=60)
     assert "erreur" in dash_duo.find_element("#depot-verifie").text
     assert dash_duo.find_element("#depot-rapport-detail-erreurs").text
+    # Saved without ticking the box: refused, and the file stays for the second try in the same visit.
+    dash_duo.find_element("#depot-enregistrer").click()
+    dash_duo.wait_for_element("#depot-echec", timeout=60)
+    dash_duo.wait_for_contains_text("#depot-fichier-garde", "Le fichier reste déposé", timeout=10)
     dash_duo.find_element("#depot-accepter input").click()
     dash_duo.find_element("#depot-enregistrer").click()
     dash_duo.wait_for_element("#depot-enregistre", timeout=60)

@@ -173,10 +173,19 @@ def _failing(exc):
         (RuntimeError("bug"), {"ok": False, "message": uploads.UNEXPECTED}, False),
     ],
 )
-def test_a_failed_check_says_why_and_drops_the_file_when_it_must(home, error, result, kept):
+@pytest.mark.parametrize("kind", ["verification", "enregistrement"])
+def test_a_failed_check_or_commit_says_why_and_drops_the_file_when_it_must(home, error, result, kept, kind):
+    # A refused commit keeps the file as a check does: ticking « accepter les lignes valides » then saving
+    # again must work without dropping the file anew.
     upload = STORE.save(_data_url("a;b"), "export.csv", "agent")
     job_id = uploads.start_job(
-        "agent", "verification", _failing(error), store=STORE, token=upload.token, first_stage="lecture"
+        "agent",
+        kind,
+        _failing(error),
+        store=STORE,
+        token=upload.token,
+        first_stage="lecture",
+        keep_upload=kind == "verification",
     )
     assert _wait(job_id, "agent").result == result
     assert upload.path.exists() is kept

@@ -16,6 +16,7 @@ from dash import Input, Output, State, dcc, html
 from dashboard.components import downloads, markup
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
+from dashboard.components.graphs import GRAPH_CONFIG
 from dashboard.components.maps import (
     basemap,
     legend_box,
@@ -314,7 +315,7 @@ def _bar(
         paper_bgcolor=CHART_BACKGROUND,
     )
     fig.update_xaxes(gridcolor=CHART_GRID, rangemode="tozero")
-    return dcc.Graph(figure=fig, id=chart_id, config={"displaylogo": False, "locale": "fr"})
+    return dcc.Graph(figure=fig, id=chart_id, config=GRAPH_CONFIG)
 
 
 def _summary_block(r: pm_activity.Report) -> html.Dl:
@@ -494,9 +495,7 @@ def _months_block(r: pm_activity.Report) -> html.Section:
     return html.Section(
         [
             html.H2("Par mois"),
-            dcc.Graph(
-                figure=fig, id="activite-graphique-mois", config={"displaylogo": False, "locale": "fr"}
-            ),
+            dcc.Graph(figure=fig, id="activite-graphique-mois", config=GRAPH_CONFIG),
             html.Details(
                 [html.Summary("Tableau des interventions par mois"), table], className="obs-table-alternative"
             ),

@@ -8,6 +8,7 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard.components import downloads, formatting, markup
 from dashboard.components.controls import dropdown
+from dashboard.components.graphs import GRAPH_CONFIG
 from dashboard.components.palette import CHART_BACKGROUND, CHART_GRID, OKABE_ITO
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
@@ -309,7 +310,7 @@ def _chart(records: list[dict], label: str, chart_id: str) -> dcc.Graph:
         paper_bgcolor=CHART_BACKGROUND,
     )
     fig.update_yaxes(gridcolor=CHART_GRID, rangemode="tozero")
-    return dcc.Graph(figure=fig, id=chart_id, config={"displaylogo": False, "locale": "fr"})
+    return dcc.Graph(figure=fig, id=chart_id, config=GRAPH_CONFIG)
 
 
 def _funnel_block(ind: indicators.Indicator, code: str, years: list[int], edition, france) -> html.Div:

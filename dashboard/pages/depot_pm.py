@@ -83,7 +83,8 @@ def render(**_params) -> html.Div:
                         id="depot-fichier",
                         multiple=False,
                         max_size=MAX_BYTES,
-                        accept=",".join(SUFFIXES),
+                        # No ``accept`` filter: the browser would drop a PDF without a word; the server names
+                        # the formats it takes instead (STORE.wrong_type).
                         children=html.Div(
                             [
                                 "Glissez-déposez ici l'export (CSV ou Excel .xlsx), ou ",
@@ -191,6 +192,11 @@ def render(**_params) -> html.Div:
                                     html.Button(
                                         "Enregistrer", id="depot-enregistrer", className="obs-bouton"
                                     ),
+                                    html.Button(
+                                        "Abandonner ce fichier",
+                                        id="depot-annuler",
+                                        className="obs-bouton-secondaire",
+                                    ),
                                 ],
                                 className="obs-pm-boutons",
                             ),
@@ -252,16 +258,31 @@ def _preview_table(preview) -> html.Div:
     PERMISSION,
     [Output("depot-jeton", "data"), Output("depot-apercu", "children"), Output("depot-fichier", "contents")],
     Input("depot-fichier", "contents"),
+    Input("depot-annuler", "n_clicks"),
     State("depot-fichier", "filename"),
     State("depot-jeton", "data"),
 )
-def receive(contents, filename, previous):
+def receive(contents, _cancel, filename, previous):
     from flask_login import current_user
 
+    if ctx.triggered_id == "depot-annuler":
+        if not previous:
+            return no_update, no_update, no_update
+        STORE.delete(previous.get("jeton"))
+        return (
+            None,
+            html.Div(
+                "Fichier abandonné : il a été effacé du serveur, rien n'a été enregistré.",
+                className="obs-alerte obs-alerte-info",
+                id="depot-abandonne",
+            ),
+            None,
+        )
     if not contents:
         return no_update, no_update, no_update
     if previous:
-        STORE.delete(previous)  # one upload at a time per page: the earlier file goes (unless a job holds it)
+        # One upload at a time per page: the earlier file goes (unless a job holds it).
+        STORE.delete(previous.get("jeton"))
     upload = None
     try:
         upload = STORE.save(contents, filename, current_user.login)
@@ -464,6 +485,15 @@ def _result_view(kind: str, result: dict) -> list:
                 id="depot-refus" if result.get("refus") else "depot-echec",
             )
         ]
+        if kind == "enregistrement" and not result.get("refus"):
+            blocks.append(
+                html.P(
+                    "Le fichier reste déposé : corrigez le choix (par exemple cochez « accepter les lignes "
+                    "valides ») puis enregistrez de nouveau, ou abandonnez-le.",
+                    className="obs-muted",
+                    id="depot-fichier-garde",
+                )
+            )
         if report:
             blocks.append(report_view(report, "depot-rapport-detail", dry_run=kind == "verification"))
         return blocks

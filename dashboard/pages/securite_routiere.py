@@ -16,6 +16,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.components import downloads, markup
 from dashboard.components import formatting as fmt
+from dashboard.components.graphs import GRAPH_CONFIG
 from dashboard.components.maps import (
     LEVEL_LABELS,
     basemap,
@@ -78,7 +79,6 @@ SITE_FILTERS = [
     Input("securite-minimum", "value"),
     Input("securite-periode", "value"),
 ]
-GRAPH_CONFIG = {"displaylogo": False, "locale": "fr"}
 
 
 def _aggregate_only() -> bool:

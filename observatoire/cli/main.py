@@ -10,10 +10,12 @@ from typing import Any
 import click
 from sqlalchemy import exc as sa_exc
 
+from observatoire.cli import french
 from observatoire.cli.common import import_group
 from observatoire.errors import ObservatoireError
 
 log = logging.getLogger("observatoire")
+french.install()  # before any command is built: Click's own texts (help, usage errors) in French
 
 
 class _Group(click.Group):
@@ -71,6 +73,7 @@ def _register_commands() -> None:
 
 
 _register_commands()
+french.translate_placeholders(cli)
 
 
 def main() -> None:
