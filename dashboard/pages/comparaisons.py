@@ -392,7 +392,7 @@ def _funnel_block(ind: indicators.Indicator, code: str, years: list[int], editio
             dcc.Graph(
                 figure=fig,
                 id=f"comparaisons-entonnoir-{ind.id}",
-                config={"displaylogo": False, "locale": "fr"},
+                config=GRAPH_CONFIG,
             ),
             html.P(
                 f"Entonnoir : la commune est {fun.position()} (taux du groupe "

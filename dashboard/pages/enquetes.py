@@ -8,6 +8,7 @@ from dash import Input, Output, dcc, html
 
 from dashboard.components import markup
 from dashboard.components.controls import dropdown
+from dashboard.components.graphs import GRAPH_CONFIG
 from dashboard.components.palette import CHART_BACKGROUND, CHART_GRID, OKABE_ITO
 from dashboard.components.tables import frame_table
 from dashboard.context import engine
@@ -159,7 +160,7 @@ def show(wave, question, profile):
         [
             html.H2(label),
             html.P(f"{french.number(respondents)} répondants à cette question.", id="enquetes-effectif"),
-            dcc.Graph(figure=_figure(frame, label), config={"displaylogo": False}, id="enquetes-graphique"),
+            dcc.Graph(figure=_figure(frame, label), config=GRAPH_CONFIG, id="enquetes-graphique"),
             frame_table(table.set_index("Groupe"), f"{label} – résultats", "enquetes-table", "Groupe"),
         ]
     )
@@ -211,7 +212,7 @@ def compare(wave, other, question):
     return html.Div(
         [
             html.H2(f"Évolution entre les vagues {other} et {wave}"),
-            dcc.Graph(figure=fig, config={"displaylogo": False}),
+            dcc.Graph(figure=fig, config=GRAPH_CONFIG),
             frame_table(
                 table.set_index("Réponse"), "Comparaison des vagues", "enquetes-table-vagues", "Réponse"
             ),

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from dashboard.components import markup
 from dashboard.components.controls import dropdown
+from dashboard.components.graphs import GRAPH_CONFIG
 from dashboard.components.palette import CHART_BACKGROUND, CHART_GRID, OKABE_ITO
 from dashboard.components.tables import frame_table
 from dashboard.context import audit_export, engine, settings
@@ -205,7 +206,7 @@ def _axis_chart(rows: list[dict], year: int) -> html.Div:
     ).set_index("Axe")
     return html.Div(
         [
-            dcc.Graph(figure=fig, config={"displaylogo": False}, id="plan-actions-graphique-axes"),
+            dcc.Graph(figure=fig, config=GRAPH_CONFIG, id="plan-actions-graphique-axes"),
             html.Details(
                 [
                     html.Summary("Tableau des données du graphique"),
@@ -459,7 +460,7 @@ def _evaluations() -> html.Section:
                     html.P(
                         result.sentence(), className="obs-phrase", id=f"plan-actions-evaluation-{item['id']}"
                     ),
-                    dcc.Graph(figure=fig, config={"displaylogo": False}),
+                    dcc.Graph(figure=fig, config=GRAPH_CONFIG),
                     frame_table(
                         counts,
                         f"Événements {result.months} mois avant et après",

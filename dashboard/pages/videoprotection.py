@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
+from dashboard.components.graphs import GRAPH_CONFIG
 from dashboard.components.maps import basemap, legend_box, legend_item, source_line, swatch, view_of
 from dashboard.components.palette import OKABE_ITO
 from dashboard.components.tables import frame_table
@@ -225,7 +226,7 @@ def show_indicators(years, _version):
         ],
         className="obs-route-deux-colonnes",
     )
-    return [cards, dcc.Graph(figure=figure, id="video-graphique-mois", config={"displaylogo": False}), tables]
+    return [cards, dcc.Graph(figure=figure, id="video-graphique-mois", config=GRAPH_CONFIG), tables]
 
 
 def _council_indicators(years: list[int]) -> list[Any]:
