@@ -114,6 +114,9 @@ def test_operator_records_a_requisition_and_sees_it_counted(dash_duo, video_app,
     _type(dash_duo, "#video-log-motif", "vérification après réquisition")
     dash_duo.find_element("#video-log-valider").click()
     dash_duo.wait_for_contains_text("#video-journal", "vérification après réquisition", timeout=20)
+    # the operator sees the cameras and their areas, not the hot spots of the events map, and no refusal
+    dash_duo.wait_for_contains_text("#video-part-couverte", "caméra(s) en service", timeout=20)
+    assert dash_duo.find_element("#shell-alerte").text == ""
     assert dash_duo.get_logs() == []
 
 

@@ -105,7 +105,7 @@ def render(**_params) -> html.Div:
                             None,
                             "tendances-carte",
                         ),
-                        html.Div(id="tendances-legende"),
+                        html.Div(id="tendances-legende", className="obs-carte-cote"),
                     ],
                     className="obs-carte-bloc",
                 )

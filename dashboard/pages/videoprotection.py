@@ -366,6 +366,15 @@ def show_coverage(years, _version):
 def _coverage_panel(result: dict[str, Any]) -> list[Any]:
     if result.get("message"):
         return [html.Div(result["message"], className="obs-alerte obs-alerte-info")]
+    if result.get("restricted"):
+        return [
+            html.P(
+                f"{len(result['cameras'])} caméra(s) en service et leurs zones vues. Les points chauds viennent de la "
+                "carte des événements, que votre rôle ne consulte pas : l'analyste du CLSPDR compare la couverture "
+                "aux points chauds.",
+                id="video-part-couverte",
+            )
+        ]
     share = "—" if result["share"] is None else fmt.percent(100 * result["share"])
     out: list[Any] = [
         html.P(

@@ -103,9 +103,16 @@ def analyse(
 ) -> dict[str, Any]:
     """Share of significant hot cells covered, the uncovered ones ranked (strongest first, with the distance
     to the nearest camera), and the cameras in service that day."""
+    from observatoire.permissions import allowed
+
     f = f or EventFilter()
     cams = inventory.cameras(engine, on=on or date.today())
-    cells, meta = hot_cells(engine, f, role, cell)
+    if role is not None and not allowed(role, "carte.voir"):
+        # The supervision centre keeps the cameras, not the map of events: no hot spot for it, only the areas.
+        empty = pd.DataFrame({"i": [], "j": [], "count": [], "z": [], "class": []})
+        cells, meta = empty, {"method": {}, "message": None, "restricted": True}
+    else:
+        cells, meta = hot_cells(engine, f, role, cell)
     hot = cells[cells["class"].isin(HOT)].reset_index(drop=True)
     hot = classify(hot, cams, cell)
     cx, cy = hexgrid.cell_centres(hot["i"].to_numpy(), hot["j"].to_numpy(), cell)
