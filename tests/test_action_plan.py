@@ -3,6 +3,7 @@ and logged reopening, the plenary table, and refusals of bad files."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import openpyxl
@@ -10,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from ingest.plan_actions import import_plan, import_values
+from observatoire import audit
 from observatoire.errors import ObservatoireError, PermissionDenied, ValidationFailed
 from observatoire.strategy import entries, plan, plenary
 from tests.conftest import run_cli
@@ -196,4 +198,11 @@ def test_the_coordinator_loads_enters_validates_and_prints_the_plenary_table(
     assert run_cli("plan", "tableau", "2025", "--format", "html", "--sortie", str(html_out)).exit_code == 0
     page = html_out.read_text(encoding="utf-8")
     assert "Axe 3 – Insécurité routière et tranquillité publique" in page and "@page" in page
+    pdf_out = tmp_path / "suivi.pdf"
+    result = run_cli("plan", "tableau", "2025", "--format", "pdf", "--sortie", str(pdf_out))
+    assert result.exit_code == 0 and pdf_out.read_bytes().startswith(b"%PDF")
+    # the plenary table is traced like every export: the SHA-256 of each file in the audit log
+    shas = {e["sha256"] for e in audit.list_entries(engine, action="export")["detail"]}
+    assert hashlib.sha256(pdf_out.read_bytes()).hexdigest() in shas
+    assert hashlib.sha256(out.read_bytes()).hexdigest() in shas
     assert len(plenary.plenary_table(engine, 2025, commune="04112")) == len(plan.indicators(engine))

@@ -141,6 +141,7 @@ def render(**_params) -> html.Div:
         html.Div(
             [
                 html.Button("Tableau plénier (XLSX)", id="plan-actions-xlsx", className="obs-bouton"),
+                html.Button("Tableau plénier (PDF)", id="plan-actions-pdf", className="obs-bouton"),
                 html.Button(
                     "Tableau plénier à imprimer (HTML)", id="plan-actions-html", className="obs-bouton"
                 ),
@@ -364,15 +365,21 @@ def validate(_validate, _reopen, year, indicator, reason):
     Output("plan-actions-telechargement", "data"),
     Input("plan-actions-xlsx", "n_clicks"),
     Input("plan-actions-html", "n_clicks"),
+    Input("plan-actions-pdf", "n_clicks"),
     State("plan-actions-annee", "value"),
     prevent_initial_call=True,
 )
-def download(_xlsx, _html, year):
+def download(_xlsx, _html, _pdf, year):
     from dash import ctx
 
     year = int(year)
-    as_html = ctx.triggered_id == "plan-actions-html"
-    audit_export("/plan-actions", {"annee": year, "format": "html" if as_html else "xlsx"})
+    fmt = {"plan-actions-html": "html", "plan-actions-pdf": "pdf"}.get(str(ctx.triggered_id), "xlsx")
+    as_html = fmt == "html"
+    audit_export("/plan-actions", {"annee": year, "format": fmt})
+    if fmt == "pdf":
+        return dcc.send_bytes(
+            plenary.plenary_pdf(engine(), year, commune=settings().commune), f"suivi-plan-actions-{year}.pdf"
+        )
     if as_html:
         page = plenary.plenary_html(engine(), year, commune=settings().commune)
         return {"content": page, "filename": f"suivi-plan-actions-{year}.html", "type": "text/html"}

@@ -100,3 +100,10 @@ def plenary_html(engine: Engine, year: int, *, commune: str, code: str | None = 
         f"<h1>{html.escape(title(year))}</h1><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
         "</table></body></html>"
     )
+
+
+def plenary_pdf(engine: Engine, year: int, *, commune: str, code: str | None = None) -> bytes:
+    """The printable page as a PDF (A4 landscape), by the HTML-to-PDF engine of the diagnostic report."""
+    from observatoire.exports.report.document import to_pdf
+
+    return to_pdf(plenary_html(engine, year, commune=commune, code=code))

@@ -110,7 +110,8 @@ def analyse(
     if role is not None and not allowed(role, "carte.voir"):
         # The supervision centre keeps the cameras, not the map of events: no hot spot for it, only the areas.
         empty = pd.DataFrame({"i": [], "j": [], "count": [], "z": [], "class": []})
-        cells, meta = empty, {"method": {}, "message": None, "restricted": True}
+        meta: dict[str, Any] = {"method": {}, "message": None, "restricted": True}
+        cells = empty
     else:
         cells, meta = hot_cells(engine, f, role, cell)
     hot = cells[cells["class"].isin(HOT)].reset_index(drop=True)

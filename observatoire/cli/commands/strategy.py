@@ -225,26 +225,37 @@ def log_cmd(ctx: Context, strategie: str | None) -> None:
 @plan.command("tableau")
 @click.argument("annee", type=int)
 @click.option("--sortie", type=click.Path(dir_okay=False, path_type=Path), help="Fichier à écrire.")
-@format_option("xlsx", "html", "csv", default="xlsx")
+@format_option("xlsx", "pdf", "html", "csv", default="xlsx")
 @_strategy
 @pass_ctx
 def plenary_cmd(ctx: Context, annee: int, sortie: Path | None, fmt: str, strategie: str | None) -> None:
-    """Le tableau de suivi de l'année pour l'assemblée plénière (XLSX, HTML à imprimer ou CSV)."""
+    """Le tableau de suivi de l'année pour l'assemblée plénière (XLSX, PDF ou HTML à imprimer, CSV)."""
     from observatoire import tables
+    from observatoire.exports import files
     from observatoire.strategy import plenary
 
     engine, commune = ctx.engine(), ctx.settings.commune
     if fmt == "xlsx":
         data = plenary.plenary_xlsx(engine, annee, commune=commune, code=strategie)
+    elif fmt == "pdf":
+        data = plenary.plenary_pdf(engine, annee, commune=commune, code=strategie)
     elif fmt == "html":
         data = plenary.plenary_html(engine, annee, commune=commune, code=strategie).encode("utf-8")
     else:
         data = tables.to_csv_bytes(plenary.plenary_table(engine, annee, commune=commune, code=strategie))
-    out = sortie or Path(f"suivi-plan-actions-{annee}.{fmt}")
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out)
-    click.echo(f"Tableau de suivi {annee} écrit : {out}")
+    written = files.write_bytes(sortie or Path(f"suivi-plan-actions-{annee}.{fmt}"), data)
+    # Like every export: a document found later is traced to who made it, when, from what.
+    files.record(
+        engine,
+        written,
+        what="plan-actions:tableau-plenier",
+        fmt=fmt,
+        audience="plenier",
+        login=None,
+        role=None,
+        filters={"annee": annee, "strategie": strategie},
+    )
+    click.echo(f"Tableau de suivi {annee} écrit : {written.path} (SHA-256 {written.sha256})")
 
 
 @plan.command("evaluation")
