@@ -58,6 +58,13 @@ PAGES = {
     "/police-nationale/nomenclature": "pn.nomenclature",
     "/imports": "imports.voir",
     "/journal": "audit.voir",
+    "/synthese": "synthese.voir",
+    "/tendances": "stats.voir",
+    "/videoprotection": "video.synthese",
+    "/plan-actions": "actions.voir",
+    "/enquetes": "enquetes.voir",
+    "/exports": "exports.produire",
+    "/comptes": "utilisateurs.gerer",
 }
 BUDGET_PAGE, BUDGET_ACTION, BUDGET_3K, BUDGET_50K = 1.5, 1.0, 2.0, 5.0
 SYNTHETIC = "bench-pages-"  # natural_key prefix of the synthetic interventions
