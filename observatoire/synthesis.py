@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from observatoire import disclosure
 from observatoire.permissions import allowed
+from observatoire.police_nationale.significance import poisson_test
 from observatoire.sources import SOURCES
-from observatoire.strategy.poisson import two_counts_p
 
 
 @dataclass
@@ -40,7 +40,8 @@ class Trend:
 
     @property
     def p_value(self) -> float:
-        return two_counts_p(self.previous, self.latest)
+        # equal exposures: two periods of the same length on the same territory
+        return poisson_test(self.previous, 1.0, self.latest, 1.0)
 
 
 def _departement(commune: str) -> str:
