@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -103,27 +100,11 @@ def main() -> None:
 
     import sqlalchemy as sa
     from bench_hotspots import load_events
+    from throwaway import database, vacuum
 
-    from observatoire import migrate
-    from observatoire.db import get_engine
-    from observatoire.localdb import LocalCluster
-    from observatoire.settings import Settings
     from sample_data.demo import load
 
-    work = Path(tempfile.mkdtemp(prefix="obs-bench-exports-"))
-    work.chmod(0o755)  # the server account must reach the cluster when run as root
-    os.environ.update(
-        OBS_ENVIRONMENT="test",
-        OBS_HOME=str(work / "home"),
-        OBS_TILES_URL="none",
-        OBS_SECRET_KEY="banc-d-essai-" + "x" * 32,
-    )
-    cluster = LocalCluster(work / "home")
-    try:
-        cluster.start()
-        settings = Settings(environment="test", home=work / "home", tiles_url="none")
-        migrate.upgrade(settings)
-        engine = get_engine(settings)
+    with database("exports") as (_settings, engine, admin):
         load(engine)
         bench_report(engine, args.runs)
         with engine.begin() as conn:  # the map runs over the synthetic events alone
@@ -137,12 +118,8 @@ def main() -> None:
             ):
                 conn.execute(sa.text(f"DELETE FROM obs.{table}"))
         load_events(engine, args.events)
-        with get_engine(settings, admin=True).connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
+        vacuum(admin)
         bench_map(engine, args.runs)
-    finally:
-        cluster.destroy()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

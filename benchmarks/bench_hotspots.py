@@ -34,10 +34,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import shutil
 import statistics
-import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -424,41 +421,20 @@ def main() -> None:
     parser.add_argument("--subsample", type=int, default=2000)
     args = parser.parse_args()
 
-    import sqlalchemy as sa
+    from throwaway import database, vacuum
 
-    from observatoire import migrate
-    from observatoire.db import get_engine
-    from observatoire.localdb import LocalCluster
-    from observatoire.settings import Settings
     from sample_data import reference
 
-    work = Path(tempfile.mkdtemp(prefix="obs-bench-hotspots-"))
-    work.chmod(0o755)  # the server account must reach the cluster when run as root
-    os.environ.update(
-        OBS_ENVIRONMENT="test",
-        OBS_HOME=str(work / "home"),
-        OBS_TILES_URL="none",
-        OBS_SECRET_KEY="banc-d-essai-" + "x" * 32,
-    )
-    cluster = LocalCluster(work / "home")
-    try:
-        cluster.start()
-        settings = Settings(environment="test", home=work / "home", tiles_url="none")
-        migrate.upgrade(settings)
-        engine = get_engine(settings)
+    with database("hotspots") as (settings, engine, admin):
         reference.load(engine, Path(__file__).resolve().parents[1] / "sample_data" / "files", "bench")
         t_load, _ = _timed(load_events, engine, args.events)
-        with get_engine(settings, admin=True).connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
+        vacuum(admin)
         print(f"{args.events} événements chargés par COPY en {t_load:.1f} s")
         bench_hexagons(engine, args.runs)
         bench_memory(engine, args.runs)
         bench_gi(engine)
         bench_kde(engine, args.subsample)
         bench_http(settings, args.runs)
-    finally:
-        cluster.destroy()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,11 +15,8 @@ Run: ``.venv/bin/python benchmarks/bench_videoprotection.py [--events 100000] [-
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -233,40 +230,19 @@ def main() -> None:
     parser.add_argument("--requisitions", type=int, default=50_000)
     args = parser.parse_args()
 
-    import sqlalchemy as sa
     from bench_hotspots import load_events
+    from throwaway import database, vacuum
 
-    from observatoire import migrate
-    from observatoire.db import get_engine
-    from observatoire.localdb import LocalCluster
-    from observatoire.settings import Settings
     from sample_data import reference
 
-    work = Path(tempfile.mkdtemp(prefix="obs-bench-video-"))
-    work.chmod(0o755)
-    os.environ.update(
-        OBS_ENVIRONMENT="test",
-        OBS_HOME=str(work / "home"),
-        OBS_TILES_URL="none",
-        OBS_SECRET_KEY="banc-d-essai-" + "x" * 32,
-    )
-    cluster = LocalCluster(work / "home")
-    try:
-        cluster.start()
-        settings = Settings(environment="test", home=work / "home", tiles_url="none")
-        migrate.upgrade(settings)
-        engine = get_engine(settings)
+    with database("video") as (_settings, engine, admin):
         reference.load(engine, Path(__file__).resolve().parents[1] / "sample_data" / "files", "bench")
         load_events(engine, args.events)
         load_cameras(engine, args.cameras)
         load_requisitions(engine, args.requisitions)
-        with get_engine(settings, admin=True).connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
+        vacuum(admin)
         bench_coverage(engine)
         bench_register(engine)
-    finally:
-        cluster.destroy()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
