@@ -5,6 +5,7 @@ with; the synthesis shows every loaded source and is where the conseil lands."""
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -47,7 +48,8 @@ def _open(dash_duo, login: str, path: str) -> None:
 
 
 def _wait_text(dash_duo, selector: str, text: str) -> None:
-    WebDriverWait(dash_duo.driver, 30).until(
+    # the table is redrawn while it is read: an element gone between finding and reading is looked for again
+    WebDriverWait(dash_duo.driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: any(text in e.text for e in d.find_elements(By.CSS_SELECTOR, selector))
     )
 

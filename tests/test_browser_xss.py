@@ -113,7 +113,41 @@ def _marker_tooltip(driver, css: str, expected: str) -> dict:
     )
     find = (
         "return [...document.querySelectorAll('.leaflet-tooltip')].filter(t => t.textContent.includes("
-        "arguments[0])).map(t => ({text: t.textContent, elements: t.querySelectorAll('*').length}))"
+        "arguments[0])).map(t => ({text: t.textContent, elements: t.querySelectorAll('*').length,"
+        " markup: t.querySelectorAll('b, img').length}))"
+    )
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script(find, expected))
+    return driver.execute_script(find, expected)[0]
+
+
+def _point_tooltip(driver, map_id: str, expected: str) -> dict:
+    """Hover the point whose label says ``expected`` on the map's canvas (points are one canvas layer, not
+    elements of their own) and read the tooltip built then."""
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script(
+            "const map = document.getElementById(arguments[0]).obsMap; let found = false;"
+            "if (map) { map.eachLayer(l => { if (l.feature && String(l.feature.properties.label || '')"
+            ".includes(arguments[1])) { found = true; } }); } return found;",
+            map_id,
+            expected,
+        )
+    )
+    driver.execute_script(
+        "const map = document.getElementById(arguments[0]).obsMap; let target = null;"
+        "map.eachLayer(l => { if (!target && l.feature && String(l.feature.properties.label || '')"
+        ".includes(arguments[1])) { target = l; } });"
+        "map.setView(target.getLatLng(), 17, {animate: false});"
+        "const at = map.latLngToContainerPoint(target.getLatLng());"
+        "const box = map.getContainer().getBoundingClientRect();"
+        "map.getContainer().querySelector('canvas').dispatchEvent(new MouseEvent('mousemove',"
+        "  {bubbles: true, clientX: box.left + at.x, clientY: box.top + at.y}));",
+        map_id,
+        expected,
+    )
+    find = (
+        "return [...document.querySelectorAll('.leaflet-tooltip')].filter(t => t.textContent.includes("
+        "arguments[0])).map(t => ({text: t.textContent, elements: t.querySelectorAll('*').length,"
+        " markup: t.querySelectorAll('b, img').length}))"
     )
     WebDriverWait(driver, 20).until(lambda d: d.execute_script(find, expected))
     return driver.execute_script(find, expected)[0]
@@ -176,8 +210,9 @@ def _check_carte(dash_duo, base: str, role: str) -> None:
     if role not in AGGREGATE_ONLY:  # the council never receives points
         _choose(dash_duo, "#carte-mode", "Événements (points ou regroupements)")
         dash_duo.wait_for_text_to_equal("#carte-legende > strong", "Événements", timeout=40)
-        tip = _marker_tooltip(driver, "#carte-leaflet .leaflet-overlay-pane path", TYPE)
-        assert tip["text"].startswith(f"{TYPE} — ") and tip["elements"] == 0, tip
+        tip = _point_tooltip(driver, "carte-leaflet", TYPE)
+        # one <span> whose text was set (assets/obs_cartes.js), nothing the name's markup would have made
+        assert tip["text"].startswith(f"{TYPE} — ") and tip["elements"] == 1 and tip["markup"] == 0, tip
         _nothing_ran(driver)
 
 
@@ -215,7 +250,7 @@ def _check_securite(dash_duo, base: str, role: str) -> None:
     )
     if role not in AGGREGATE_ONLY:  # the council sees no accident one by one
         tip = _marker_tooltip(driver, "#securite-carte path.obs-route-point", STREET)
-        assert tip["text"].endswith(f" — {STREET}") and tip["elements"] == 0, tip
+        assert tip["text"].endswith(f" — {STREET}") and tip["elements"] == 1 and tip["markup"] == 0, tip
     _nothing_ran(driver)
     dash_duo.select_dcc_dropdown("#securite-territoire", f"IRIS — {IRIS_NAME}")
     WebDriverWait(driver, 40).until(

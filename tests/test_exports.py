@@ -171,8 +171,8 @@ def test_plenary_export_has_no_small_count_no_point_and_masks_the_neighbours(dem
 def test_bad_input_gives_a_french_message_and_leaves_no_file(demo, cli_env, tmp_path):
     f = EventFilter(start=YEAR[0], end=YEAR[1])
     out = tmp_path / "carte.png"
-    with pytest.raises(InputFileError, match="Couche inconnue : « cameras »"):
-        maps.export(demo, ExportRequest(f, ("cameras",)), "png", out)
+    with pytest.raises(InputFileError, match="Couche inconnue : « radars »"):
+        maps.export(demo, ExportRequest(f, ("radars",)), "png", out)
     with pytest.raises(NotFound, match="Sélection vide"):
         maps.export(demo, ExportRequest(EventFilter(categories=("inexistante",)), ("hexagons",)), "png", out)
     with pytest.raises(NotFound, match="Période sans données.*données chargées du"):

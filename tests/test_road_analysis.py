@@ -193,7 +193,13 @@ def test_demo_files_load_and_show_their_sites(engine):
     baac.load(engine, files, "demo")
     table = yearly_indicators(engine, "COM:04112")
     assert list(table["annee"]) == list(baac.YEARS)
-    assert (table["accidents"] == baac.PER_YEAR).all() and not table["gravite_inconnue"].any()
+    # every accident of each year's file is counted once (the files' names vary as the real ones do)
+    in_files = [
+        sum(len(f.read_text(encoding="utf-8").splitlines()) - 1 for f in files.glob(f"baac/ca*-{year}.csv"))
+        for year in baac.YEARS
+    ]
+    assert list(table["accidents"]) == in_files and not table["gravite_inconnue"].any()
+    assert len(set(in_files)) > 1  # the demo's yearly counts vary, as real ones do
     sites = dangerous_sites(engine, "COM:04112", radius_m=50, min_accidents=3)
     assert len(sites["features"]) >= 2
 

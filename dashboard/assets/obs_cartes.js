@@ -65,8 +65,8 @@
     },
 
     /* A disc styled by the layer's hideout (``style``: Leaflet path options, className included), drawn in
-       SVG so each stays addressable; ``text`` is its tooltip, ``label`` a permanent centred label, ``popup``
-       a text opened on click — all set as text. For layers of hundreds of features, not thousands. */
+       SVG so each stays addressable; ``text`` is its tooltip, ``label`` a permanent centred label, ``clic``
+       a text opened on click in a popup — all set as text. For layers of hundreds of features, not thousands. */
     disc: function (feature, latlng, context) {
       var p = feature.properties || {};
       var style = (context.hideout && context.hideout.style) || {};
@@ -85,10 +85,10 @@
           })
         );
       }
-      if (p.popup) {
+      if (p.clic) {
         marker.bindPopup(
           textTooltip(function () {
-            return p.popup;
+            return p.clic;
           })
         );
       }

@@ -649,7 +649,7 @@ def _site_layer(sites: dict[str, Any]) -> list[Any]:
             {
                 "type": "Feature",
                 "geometry": feature["geometry"],
-                "properties": {"label": f"{props['rang']}", "popup": text},
+                "properties": {"label": f"{props['rang']}", "clic": text},
             }
         )
     if not features:
