@@ -29,6 +29,11 @@ several times what a quiet machine gives; compare with the login peer of the sam
   Activité police municipale 20.8 s → 6.0 s, Sécurité routière 16.9 s → 6.0 s, Carte 4.3 s → 1.8 s,
   Accueil 1.3 s → 1.2 s. The renderer's no-op dispatches (assets/obs_rendu.js) were most of it.
 - natural breaks at 500 m: 2.9 s → 0.6 s (analyst); Fisher–Jenks itself 0.45 s → 7 ms on 500 hexagons.
+
+Quiet machine, every page of the merged product, ``--no-points`` (login peer 0.20 s): every map interaction
+0.10–0.28 s; over the 1.5 s budget for every role that opens them: Tendances 4.1–4.5 s, Comparaisons 2.6–2.7 s,
+Activité police municipale 1.55–1.89 s, Sécurité routière 1.59–1.76 s, Vidéoprotection 1.52–1.68 s, Plan
+d'actions 1.51–1.54 s; every other page 0.4–1.1 s.
 """
 
 from __future__ import annotations
