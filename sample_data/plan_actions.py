@@ -1,4 +1,5 @@
-"""The real action plan of Manosque 2024–2027 (copied from the shared data when present), invented yearly
+"""The real action plan of Manosque 2024–2027 (read in place from the shared data; without it the demo has no
+plan), invented yearly
 values for 2024 (validated) and 2025 (drafts), the links of fiches 7, 13 and 16 to observed series, and one
 placed action to evaluate. Every value is drawn at random: none is a real report."""
 
@@ -7,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import random
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -28,15 +28,14 @@ _PROGRESS = ("non démarrée", "en cours", "en cours", "réalisée", "réalisée
 def generate(out_dir: Path, seed: int) -> None:
     from observatoire.strategy.plan import kind_of
 
-    plan = out_dir / PLAN
-    plan.parent.mkdir(parents=True, exist_ok=True)
-    if SHARED.exists():
-        shutil.copyfile(SHARED, plan)
+    if not SHARED.exists():
+        return  # the committed values file stays as it is
+    (out_dir / VALUES).parent.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed + 19)
     fh = io.StringIO()
     writer = csv.writer(fh, delimiter=";", lineterminator="\n")
     writer.writerow(["fiche", "indicateur", "annee", "valeur", "source", "avancement"])
-    with open(plan, encoding="utf-8") as src:
+    with open(SHARED, encoding="utf-8") as src:
         for row in csv.DictReader(src, delimiter=";"):
             for position, label in enumerate(row["indicateurs"].split(" | "), start=1):
                 kind = kind_of(label)
@@ -73,11 +72,11 @@ def load(engine, out_dir: Path, user: str) -> None:
         qpv = conn.execute(
             sa.text("SELECT code FROM obs.territory WHERE level = 'qpv' ORDER BY code LIMIT 1")
         ).scalar()
-    if loaded:
+    if loaded or not SHARED.exists():
         return
     import_plan(
         engine,
-        out_dir / PLAN,
+        SHARED,
         label="Stratégie locale de sécurité et de prévention de la délinquance "
         "et de la radicalisation de Manosque 2024–2027",
         user=user,

@@ -142,7 +142,6 @@ def test_demo_generation_is_deterministic_and_matches_the_committed_files(tmp_pa
     plan_actions.generate(tmp_path, SEED)
     surveys.generate(tmp_path, SEED)
     for name in (
-        plan_actions.PLAN,
         plan_actions.VALUES,
         surveys.CODEBOOK,
         *(f for f, *_ in surveys.WAVES.values()),
