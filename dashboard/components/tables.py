@@ -5,6 +5,17 @@ from __future__ import annotations
 import pandas as pd
 from dash import html
 
+# The look of every DataTable (register, audit log, exports list): the page's font, text left, rows that wrap.
+DATATABLE_STYLE = {
+    "style_cell": {
+        "fontFamily": "inherit",
+        "textAlign": "left",
+        "padding": "4px 8px",
+        "whiteSpace": "normal",
+    },
+    "style_header": {"fontWeight": "bold", "fontFamily": "inherit"},
+}
+
 
 def frame_table(frame: pd.DataFrame, caption: str, table_id: str, index_header: str = "") -> html.Table:
     header = ([html.Th(index_header, scope="col")] if index_header is not None else []) + [

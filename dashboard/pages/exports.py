@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
+from dashboard.components.tables import DATATABLE_STYLE
 from dashboard.context import client_ip, engine
 from dashboard.security import current_role, guarded_callback, register_page
 from observatoire import disclosure
@@ -249,13 +250,7 @@ def render(**params) -> html.Div:
                         ("sha256", "SHA-256"),
                     )
                 ],
-                style_cell={
-                    "fontFamily": "inherit",
-                    "textAlign": "left",
-                    "padding": "4px 8px",
-                    "whiteSpace": "normal",
-                },
-                style_header={"fontWeight": "bold", "fontFamily": "inherit"},
+                **DATATABLE_STYLE,
             ),
         ]
     )

@@ -8,6 +8,7 @@ from dash import Input, Output, dash_table, dcc, html
 
 from dashboard.components import formatting as fmt
 from dashboard.components.controls import dropdown
+from dashboard.components.tables import DATATABLE_STYLE
 from dashboard.context import engine
 from dashboard.security import guarded_callback, register_page
 from observatoire.audit import ACTION_LABELS, list_entries
@@ -81,13 +82,7 @@ def render(**_params) -> html.Div:
                         ("detail", "Détail"),
                     )
                 ],
-                style_cell={
-                    "fontFamily": "inherit",
-                    "textAlign": "left",
-                    "padding": "4px 8px",
-                    "whiteSpace": "normal",
-                },
-                style_header={"fontWeight": "bold", "fontFamily": "inherit"},
+                **DATATABLE_STYLE,
             ),
         ]
     )

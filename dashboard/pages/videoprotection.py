@@ -20,7 +20,7 @@ from dashboard.components.controls import dropdown
 from dashboard.components.graphs import GRAPH_CONFIG
 from dashboard.components.maps import basemap, legend_box, legend_item, source_line, swatch, view_of
 from dashboard.components.palette import OKABE_ITO
-from dashboard.components.tables import frame_table
+from dashboard.components.tables import DATATABLE_STYLE, frame_table
 from dashboard.context import engine, settings
 from dashboard.security import can, current_role, guarded_callback, register_page
 from observatoire import disclosure
@@ -505,13 +505,7 @@ def _register_block() -> html.Section:
                 id="video-registre",
                 columns=[{"name": n, "id": i} for i, n in _REGISTER_COLUMNS],
                 page_size=20,
-                style_cell={
-                    "fontFamily": "inherit",
-                    "textAlign": "left",
-                    "padding": "4px 8px",
-                    "whiteSpace": "normal",
-                },
-                style_header={"fontWeight": "bold", "fontFamily": "inherit"},
+                **DATATABLE_STYLE,
                 style_data_conditional=[
                     {"if": {"filter_query": '{hors_delai} = "hors délai"'}, "backgroundColor": "#ffe9e9"}
                 ],
