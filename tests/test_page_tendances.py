@@ -44,7 +44,7 @@ def test_each_allowed_role_opens_the_page(dash_duo, app, role):
         return [
             p
             for p in d.find_elements("css selector", "#tendances-carte path.leaflet-interactive")
-            if p.rect["width"] > 0
+            if p.is_displayed()
             and frame["x"] < p.rect["x"] + p.rect["width"] / 2 < frame["x"] + frame["width"]
             and frame["y"] < p.rect["y"] + p.rect["height"] / 2 < frame["y"] + frame["height"]
         ]

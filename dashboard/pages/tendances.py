@@ -176,7 +176,8 @@ def update(category, slice_):
         ]
         layers.append({"type": "FeatureCollection", "features": feats} if c != cls.NONE else _empty())
     bounds = _bounds(data["features"])
-    viewport = {"bounds": bounds, "transition": "flyToBounds"} if bounds else {}
+    # no flight: a map caught mid-animation is blurred in a screenshot and its cells cannot be clicked
+    viewport = {"bounds": bounds, "transition": "fitBounds", "options": {"animate": False}} if bounds else {}
     legend = _legend(data)
     cells = _cells_table(data)
     return [*layers, viewport, legend, cells, _alerts(role, f), _clock(f, role), _knox(f, role), ""]
