@@ -4,7 +4,8 @@ Two counts ``c1`` over ``n1`` and ``c2`` over ``n2`` (inhabitants or dwellings):
 common rate, ``c1`` given ``c1 + c2`` follows a binomial law of ``c1 + c2`` trials with probability
 ``n1 / (n1 + n2)`` (the exact conditional test of Przyborowski and Wilenski). The two-sided p-value adds the
 probabilities of every outcome no more likely than the one observed (the convention of R's
-``poisson.test`` and SciPy's ``binomtest``). Computed here from log-gamma, without SciPy.
+``poisson.test`` and SciPy's ``binomtest``). Computed here from log-gamma over a window around the mode, in
+one array: a comparison page runs over a hundred of these tests, some with thousands of terms.
 
 Funnel plot: the communes of a size group, rate against population, around the group rate ``θ`` (sum of
 counts over sum of denominators); control limits ``θ ± z·√(θ / n)`` (normal approximation of the Poisson
@@ -18,8 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from scipy.special import gammaln
 from sqlalchemy.engine import Engine
 
 from observatoire import french
@@ -32,18 +35,12 @@ Z998 = 3.090232306167813
 _RELATIVE = 1 + 1e-7
 
 
-def _log_binom_pmf(k: int, n: int, p: float) -> float:
+def _log_binom_pmf(k: np.ndarray, n: int, p: float) -> np.ndarray:
     if p <= 0:
-        return 0.0 if k == 0 else -math.inf
+        return np.where(k == 0, 0.0, -np.inf)
     if p >= 1:
-        return 0.0 if k == n else -math.inf
-    return (
-        math.lgamma(n + 1)
-        - math.lgamma(k + 1)
-        - math.lgamma(n - k + 1)
-        + k * math.log(p)
-        + (n - k) * math.log1p(-p)
-    )
+        return np.where(k == n, 0.0, -np.inf)
+    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1) + k * math.log(p) + (n - k) * math.log1p(-p)
 
 
 def poisson_test(c1: int, n1: float, c2: int, n2: float) -> float:
@@ -61,13 +58,13 @@ def poisson_test(c1: int, n1: float, c2: int, n2: float) -> float:
     # An observation further out widens the window on both sides (the other tail counts too).
     spread = max(spread, 2 * abs(c1 - mode) + 10)
     lo, hi = max(0, int(mode - spread)), min(total, int(mode + spread))
-    logs = [_log_binom_pmf(k, total, p) for k in range(lo, hi + 1)]
-    top = max(logs)
+    logs = _log_binom_pmf(np.arange(lo, hi + 1, dtype=float), total, p)
+    top = logs.max()
     observed = logs[c1 - lo]
     # Sum in the scale of the largest term, so that large counts do not underflow.
-    kept = sum(math.exp(v - top) for v in logs if v <= observed + math.log(_RELATIVE))
-    whole = sum(math.exp(v - top) for v in logs)
-    return min(1.0, kept / whole)
+    terms = np.exp(logs - top)
+    kept = terms[logs <= observed + math.log(_RELATIVE)].sum()
+    return min(1.0, float(kept / terms.sum()))
 
 
 def change_words(p_value: float | None, before: float | None, after: float | None) -> str:
