@@ -119,8 +119,8 @@ def is_demo(engine: Engine) -> bool:
         )
 
 
-def commune_overview(engine: Engine, commune: str) -> dict[str, Any]:
-    """What the home page shows: name, latest population, zones and the map's bounds."""
+def commune_bounds(engine: Engine, commune: str) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of the commune's contour, None when it is not loaded."""
     with engine.connect() as conn:
         extent = conn.execute(
             sa.text(
@@ -129,6 +129,14 @@ def commune_overview(engine: Engine, commune: str) -> dict[str, Any]:
             ),
             {"c": commune},
         ).first()
+    if extent and extent[0] is not None:
+        return [[extent[1], extent[0]], [extent[3], extent[2]]]
+    return None
+
+
+def commune_overview(engine: Engine, commune: str) -> dict[str, Any]:
+    """What the home page shows: name, latest population, zones and the map's bounds."""
+    with engine.connect() as conn:
         counts: dict[str, int] = dict(
             conn.execute(
                 sa.text(
@@ -138,9 +146,7 @@ def commune_overview(engine: Engine, commune: str) -> dict[str, Any]:
                 {"c": commune},
             ).all()
         )
-    bounds = None
-    if extent and extent[0] is not None:
-        bounds = [[extent[1], extent[0]], [extent[3], extent[2]]]
+    bounds = commune_bounds(engine, commune)
     return {
         "code": commune,
         "name": territory_name(engine, commune),

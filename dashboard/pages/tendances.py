@@ -36,6 +36,7 @@ from observatoire.events.queries import categories
 from observatoire.permissions import AGGREGATE_ONLY
 from observatoire.spacetime import classes as cls
 from observatoire.spacetime import queries as spacetime
+from observatoire.territories import commune_bounds
 
 PERMISSION = "stats.voir"
 CELL = 150.0
@@ -102,7 +103,8 @@ def render(**_params) -> html.Div:
                                 )
                                 for c, (_, colour) in cls.CLASSES.items()
                             ],
-                            None,
+                            # the commune first, so the map does not open on France before its cells come
+                            commune_bounds(engine(), settings().commune_code),
                             "tendances-carte",
                         ),
                         html.Div(id="tendances-legende", className="obs-carte-cote"),

@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from observatoire import disclosure, projection
+from observatoire import disclosure, french, projection
 from observatoire.errors import InputFileError, PermissionDenied
 from observatoire.events import choropleth, hexgrid, secrecy
 from observatoire.events import store as event_store
@@ -212,7 +212,7 @@ def map_layers(
                     "geojson": points(engine, plain, role, limit=max_features),
                 }
             )
-            reasons.append(f"{counts[False]} événements affichés un par un")
+            reasons.append(f"{french.number(counts[False])} événements affichés un par un")
         else:
             layer = clusters(engine, plain, role, max_features=max_features)
             layers.append(
@@ -225,7 +225,7 @@ def map_layers(
                 }
             )
             reasons.append(
-                f"{counts[False]} événements : trop nombreux pour être affichés un par un, regroupés "
+                f"{french.number(counts[False])} événements : trop nombreux pour être affichés un par un, regroupés "
                 f"sur une grille de {layer['grid_m']} m"
             )
     if f.sensitive is not False and counts[True]:
