@@ -81,6 +81,19 @@ if (window.__obsObserver) { window.__obsObserver.disconnect(); }
 window.__obsObserver = new MutationObserver(function () { window.__obsLast = performance.now(); });
 window.__obsObserver.observe(document.body, {subtree: true, childList: true, attributes: true,
                                              characterData: true});
+// Work that changes no element counts too: building thousands of markers, drawing them on a canvas.
+if (!window.__obsTasks) {
+  window.__obsTasks = new PerformanceObserver(function (list) {
+    for (const e of list.getEntries()) {
+      window.__obsLast = Math.max(window.__obsLast || 0, e.startTime + e.duration);
+    }
+  });
+  for (const type of ['longtask', 'long-animation-frame']) {
+    if (PerformanceObserver.supportedEntryTypes.includes(type)) {
+      window.__obsTasks.observe({type: type, buffered: true});
+    }
+  }
+}
 return performance.now();
 """
 # Busy while a component loads, a spinner turns or a graph has not drawn its SVG yet.
