@@ -116,4 +116,44 @@ def test_exports_page_per_role(dash_duo, app, role):
         dash_duo.driver.get(base + "/carte")
         link = dash_duo.wait_for_element("#carte-exporter", timeout=20)
         WebDriverWait(dash_duo.driver, 20).until(lambda d: "debut=" in link.get_attribute("href"))
+        # a day ticked on the map goes with the link, and the Exports page says what it takes from the map
+        dash_duo.driver.find_element(By.CSS_SELECTOR, "#carte-jours input[value='1']").click()
+        WebDriverWait(dash_duo.driver, 20).until(lambda d: "jours=1" in link.get_attribute("href"))
+        dash_duo.driver.get(link.get_attribute("href"))
+        note = dash_duo.wait_for_element("#exports-vue-note", timeout=20)
+        assert "lundi" in note.text
     assert dash_duo.get_logs() == []
+
+
+def _csv_total(response) -> int:
+    import base64
+    import csv
+    import io
+
+    data = response.get_json()["response"]["exports-telechargement"]["data"]
+    text = base64.b64decode(data["content"]).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    return sum(int(r["effectif"]) for r in rows)
+
+
+def test_the_map_hours_and_days_reach_the_export(app, engine):
+    """« Exporter cette vue » carries the map's hours and days: the evening weekend export counts only them."""
+    from datetime import date
+
+    from observatoire.events import queries
+    from observatoire.events.filter import EventFilter
+
+    client = app.server.test_client()
+    assert login(client, _user("analyste")).status_code == 302
+    client.get("/exports")
+    common = {"exports-diffusion": "restreint", "exports-sources": ["pm"]}
+    whole = _csv_total(_produce(client, app, **common))
+    view = {"heures": [19, 2], "jours": [6, 7]}
+    evenings = _csv_total(_produce(client, app, **common, **{"exports-vue": view}))
+    year = {"start": date(2023, 1, 1), "end": date(2023, 12, 31)}
+    f = EventFilter(sources=("pm",), hours=(19, 2), weekdays=(6, 7), **year)
+    assert whole == queries.summary(engine, EventFilter(sources=("pm",), **year))["geolocated"]
+    assert 0 < evenings < whole
+    assert evenings == queries.summary(engine, f)["geolocated"]
+    entry = audit.list_entries(engine, action="export").iloc[0]
+    assert "19 h" in json.dumps(entry.detail, ensure_ascii=False)

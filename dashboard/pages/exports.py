@@ -62,7 +62,49 @@ def _view(params: dict) -> dict:
             pass
     for key in ("categories", "familles"):
         view[key] = [v for v in (params.get(key) or "").split(",") if v]
+    first, _, last = (params.get("heures") or "").partition("-")
+    if first.isdigit() and last.isdigit() and int(first) < 24 and int(last) < 24 and first != last:
+        view["heures"] = [int(first), int(last)]
+    days = (params.get("jours") or "").split(",")
+    view["jours"] = sorted({int(d) for d in days if d.isdigit() and 1 <= int(d) <= 7})
     return view
+
+
+def _view_filter(view: dict, **kwargs) -> event_filter.EventFilter:
+    """The Carte page's categories, families, hours and days, over ``kwargs`` (sources and period)."""
+    return event_filter.EventFilter(
+        categories=tuple(view.get("categories") or ()),
+        families=tuple(view.get("familles") or ()),
+        hours=(view["heures"][0], view["heures"][1]) if view.get("heures") else None,
+        weekdays=tuple(view.get("jours") or ()),
+        **kwargs,
+    )
+
+
+def _view_note(view: dict) -> html.P | None:
+    """What the export takes from the map beside the choices of this page, so nothing is applied unseen."""
+    parts = []
+    if view.get("categories") or view.get("familles"):
+        parts.append(
+            f"{len(view.get('categories') or ()) + len(view.get('familles') or ())} catégorie(s) ou famille(s)"
+        )
+    described = _view_filter(view).describe()
+    if view.get("heures"):
+        parts.append(described["heures"])
+    if view.get("jours"):
+        parts.append(", ".join(described["jours"]))
+    if not parts:
+        return None
+    plenary = (
+        " Un export plénier ramène les heures aux tranches fixes et ne retient pas les jours (secret statistique)."
+        if view.get("heures") or view.get("jours")
+        else ""
+    )
+    return html.P(
+        "Repris de la carte : " + " ; ".join(parts) + "." + plenary,
+        className="obs-muted",
+        id="exports-vue-note",
+    )
 
 
 def render(**params) -> html.Div:
@@ -223,6 +265,7 @@ def render(**params) -> html.Div:
                 style={"display": "none"},
             ),
             dcc.Store(id="exports-vue", data=view),
+            _view_note(view),
             html.Div(
                 [
                     html.Button("Produire l'export", id="exports-produire", className="obs-bouton"),
@@ -325,13 +368,7 @@ def produce(_clicks, kind, audience, fmt_, chosen, sources, year, part, orientat
             else:
                 period = disclosure.period_of_choice(None if year == "vue" else year, part)
             request = ExportRequest(
-                event_filter.EventFilter(
-                    sources=tuple(sources or ()),
-                    categories=tuple(view.get("categories") or ()),
-                    families=tuple(view.get("familles") or ()),
-                    start=period.start,
-                    end=period.end,
-                ),
+                _view_filter(view, sources=tuple(sources or ()), start=period.start, end=period.end),
                 layers=tuple(chosen or ()),
                 audience=audience,
                 role=role,
@@ -382,8 +419,13 @@ def history(_message):
     ]
 
 
-def view_link(sources, start, end, year, part, categories, families, mode) -> str:
+def view_link(sources, start, end, year, part, categories, families, mode, first, last, weekdays) -> str:
     """The Exports page with the Carte page's current filters (the « Exporter cette vue » link)."""
+    hours = (
+        f"{int(first)}-{int(last)}"
+        if first is not None and last is not None and int(first) % 24 != int(last) % 24
+        else ""
+    )
     query = {
         "source": ",".join(sources or ()),
         "debut": (start or "")[:10],
@@ -393,6 +435,8 @@ def view_link(sources, start, end, year, part, categories, families, mode) -> st
         "categories": ",".join(categories or ()),
         "familles": ",".join(families or ()),
         "mode": mode or "",
+        "heures": hours,
+        "jours": ",".join(str(d) for d in sorted(weekdays or ())),
     }
     return "/exports?" + urlencode({k: v for k, v in query.items() if v})
 
@@ -408,9 +452,12 @@ def view_link(sources, start, end, year, part, categories, families, mode) -> st
     Input("carte-categories", "value"),
     Input("carte-familles", "value"),
     Input("carte-mode", "value"),
+    Input("carte-heure-debut", "value"),
+    Input("carte-heure-fin", "value"),
+    Input("carte-jours", "value"),
 )
-def carte_link(sources, start, end, year, part, categories, families, mode):
-    return view_link(sources, start, end, year, part, categories, families, mode)
+def carte_link(sources, start, end, year, part, categories, families, mode, first, last, weekdays):
+    return view_link(sources, start, end, year, part, categories, families, mode, first, last, weekdays)
 
 
 register_page(__name__, path="/exports", name="Exports", permission=PERMISSION, render=render, order=80)
