@@ -115,12 +115,31 @@ def _pages() -> list[tuple[str, str]]:
     ]
 
 
+# The visible legends, and those lying over a map: a legend over the map hides part of the study area.
+_LEGENDS_OVER_MAPS = """
+const maps = Array.from(document.querySelectorAll('.leaflet-container')).map(m => m.getBoundingClientRect());
+let count = 0;
+const over = [];
+for (const legend of document.querySelectorAll('.obs-legende')) {
+  const r = legend.getBoundingClientRect();
+  if (!r.width || !r.height) { continue; }
+  count += 1;
+  for (const m of maps) {
+    if (r.left < m.right - 1 && r.right > m.left + 1 && r.top < m.bottom - 1 && r.bottom > m.top + 1) {
+      over.push(legend.textContent.slice(0, 50));
+    }
+  }
+}
+return [count, over];
+"""
+
+
 def test_every_page_for_every_role_is_french_without_cloud_button_or_console_error(dash_duo, demo_app):
     dash_duo.start_server(demo_app, navigate=False)
     driver = dash_duo.driver
     base = dash_duo.server.url.rstrip("/")
     problems: list[str] = []
-    seen = {"graphs": 0, "calendars": 0, "not_found": 0}
+    seen = {"graphs": 0, "calendars": 0, "not_found": 0, "legends": 0}
     for role in ROLES:
         driver.delete_all_cookies()
         browser_login(dash_duo, f"fr-{role.replace('_', '-')}")
@@ -162,12 +181,17 @@ def test_every_page_for_every_role_is_french_without_cloud_button_or_console_err
                     problems.append(f"{where}: la semaine du calendrier ne commence pas le lundi")
                 if ENGLISH.search(calendar):
                     problems.append(f"{where}: calendrier en anglais : {calendar[:80]!r}")
+            legends, covering = driver.execute_script(_LEGENDS_OVER_MAPS)
+            seen["legends"] += legends
+            if covering:
+                problems.append(f"{where}: légende posée sur la carte : {covering}")
             logs = dash_duo.get_logs()
             if logs:
                 problems.append(f"{where}: console {logs}")
     assert problems == [], "\n".join(problems)
     # The walk met what it checks: charts, calendars and the 404 page, for every role.
     assert seen["graphs"] > 10 and seen["calendars"] >= 3 and seen["not_found"] == len(ROLES), seen
+    assert seen["legends"] > 10, seen
 
 
 def test_the_calendar_opens_above_the_map(dash_duo, demo_app):
