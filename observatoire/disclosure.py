@@ -15,9 +15,11 @@ Three rules, applied on the server whatever the browser sends:
    must not be recoverable from the shown ones. :func:`protect` takes the counts and the sums that link them,
    works out what a reader can deduce (the bounds of every masked cell, narrowed through the sums,
    :func:`bounds`, then checked by linear programming over all of them at once, :func:`pinned`) and masks
-   further cells until no masked value is pinned down: in a sum that gives one
-   away, its smallest shown part (a zero first: it costs nothing and reads « < 5 »; a count of 5 or more
-   reads « non diffusé »), the total when no part is left. :func:`protect_periods` applies it to a table over
+   further cells until no masked value is pinned down: the smallest shown part of a sum that holds it (a zero
+   first: it costs nothing and reads « < 5 »; a count of 5 or more reads « non diffusé »), looked for in
+   every such sum before any total is taken — a total (a family, a year) only where no sum holding the cell
+   has a part left. A total of a single part (a family of one type) is that part under another name: both
+   are decided as one figure. :func:`protect_periods` applies it to a table over
    the calendar: every figure for a month, a quarter, a year and the whole period is decided together, so
    that a year minus its months gives nothing either.
 
@@ -420,8 +422,8 @@ def protect(
 ) -> np.ndarray:
     """The state of every cell (:data:`SHOWN`, :data:`PRIMARY`: « < 5 », :data:`SECONDARY`: « non diffusé »):
     counts from 1 to ``threshold - 1`` masked, then, while a masked value can be worked out (:func:`exposed`),
-    in each sum where one can, the smallest shown part masked too (a zero first, read « < 5 »; the total when
-    no part is left).
+    the smallest shown part of a sum holding it masked too (a zero first, read « < 5 »), every sum tried
+    before a total is (:func:`_complement`).
 
     ``given`` (-1: to decide) fixes the state of cells decided elsewhere (a total shared by several tables is
     decided once, alone, then given to each): they are never masked here. What no cell can protect any more
@@ -457,30 +459,34 @@ def _complement(
     leaking: np.ndarray,
     threshold: int,
 ) -> bool:
-    """Mask one more cell in each sum holding a recovered cell not yet dealt with; True if any was masked."""
+    """Mask one more cell in each sum holding a recovered cell not yet dealt with; True if any was masked.
+
+    Parts first, in every sum: the smallest shown part of a sum holding the cell (a type beside it in its
+    family, a neighbouring month). A total (a family, a year…) only in a second sweep, for the recovered cells
+    that no part of any of their sums can protect: a total hides more, and it is what a reader looks at."""
     handled = np.zeros(len(values), dtype=bool)
     added = False
-    for block in sums:
-        members = np.column_stack([block.totals, block.parts])
-        valid = members >= 0
-        index = np.where(valid, members, 0)
-        open_leak = valid & leaking[index] & ~handled[index]
-        rows = np.flatnonzero(open_leak.any(axis=1))
-        if not len(rows):
-            continue
-        m, ok = index[rows], valid[rows]
-        candidate = ok & (states[m] == SHOWN) & free[m]
-        # A part before the total (a total masked hides more): the total's cost is raised past any part.
-        cost = np.where(candidate, values[m], np.inf)
-        cost[:, 0] += values.max() + 1
-        choice = np.argmin(cost, axis=1)
-        possible = np.isfinite(cost[np.arange(len(rows)), choice])
-        picked = m[np.arange(len(rows)), choice][possible]
-        if len(picked):
-            states[picked] = np.where(values[picked] < threshold, PRIMARY, SECONDARY)
-            added = True
-        # Only where a cell was masked: a sum with nothing left to mask leaves its cells to the next sums.
-        handled[index[rows][open_leak[rows] & possible[:, None]]] = True
+    for with_totals in (False, True):
+        for block in sums:
+            members = np.column_stack([block.totals, block.parts])
+            valid = members >= 0
+            index = np.where(valid, members, 0)
+            open_leak = valid & leaking[index] & ~handled[index]
+            rows = np.flatnonzero(open_leak.any(axis=1))
+            if not len(rows):
+                continue
+            m, ok = index[rows], valid[rows]
+            cost = np.where(ok & (states[m] == SHOWN) & free[m], values[m], np.inf)
+            # Second sweep: the total too, after any part of its sum.
+            cost[:, 0] = cost[:, 0] + values.max() + 1 if with_totals else np.inf
+            choice = np.argmin(cost, axis=1)
+            possible = np.isfinite(cost[np.arange(len(rows)), choice])
+            picked = m[np.arange(len(rows)), choice][possible]
+            if len(picked):
+                states[picked] = np.where(values[picked] < threshold, PRIMARY, SECONDARY)
+                added = True
+            # Only where a cell was masked: a sum with nothing left to mask leaves its cells to the next sums.
+            handled[index[rows][open_leak[rows] & possible[:, None]]] = True
     return added
 
 
@@ -558,6 +564,22 @@ def protect_periods(
     ``monthly``, columns the calendar's period keys.
     """
     calendar = calendar or Calendar.spanning(monthly.columns)
+    same = _same_rows(groups, given or {})
+    if same:
+        # A total of one part is that part under another name (a family of a single type): decided as one
+        # row, else masking the part would force masking the total.
+        kept = monthly.loc[[r for r in monthly.index if same.get(r, r) == r]]
+        merged = [
+            (same.get(t, t), [same.get(p, p) for p in parts])
+            for t, parts in groups
+            if len({same.get(t, t), *(same.get(p, p) for p in parts)}) > 1
+        ]
+        values_of, states_of = protect_periods(kept, threshold, groups=merged, given=given, calendar=calendar)
+        reps = [same.get(r, r) for r in monthly.index]
+        return (
+            values_of.loc[reps].set_axis(monthly.index, axis=0),
+            states_of.loc[reps].set_axis(monthly.index, axis=0),
+        )
     rows = list(monthly.index)
     where = {r: k for k, r in enumerate(rows)}
     n = len(calendar)
@@ -584,3 +606,25 @@ def protect_periods(
         pd.DataFrame(values, index=monthly.index, columns=calendar.keys),
         pd.DataFrame(states, index=monthly.index, columns=calendar.keys),
     )
+
+
+def _same_rows(groups: Sequence[tuple[Any, Sequence[Any]]], given: dict[Any, np.ndarray]) -> dict[Any, Any]:
+    """Row → the row it equals, through the sums of a single part (a row decided elsewhere stands for the
+    others; two such rows are left apart)."""
+    lead: dict[Any, Any] = {}
+
+    def find(row: Any) -> Any:
+        while row in lead:
+            row = lead[row]
+        return row
+
+    for total, parts in groups:
+        if len(parts) != 1:
+            continue
+        a, b = find(total), find(parts[0])
+        if a == b or (a in given and b in given):
+            continue
+        if b in given:
+            a, b = b, a
+        lead[b] = a
+    return {row: find(row) for row in lead}
