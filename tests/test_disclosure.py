@@ -119,14 +119,7 @@ def test_a_year_minus_its_months_gives_nothing():
     monthly = pd.DataFrame(rng.poisson(0.8, size=(6, 24)), columns=calendar.months, index=list("abcdef"))
     monthly.loc["total"] = monthly.sum()
     values, states = disclosure.protect_periods(monthly, 5, groups=[("total", list("abcdef"))])
-    knowledge = Knowledge(threshold=5)
-    for row in monthly.index:
-        for key in calendar.keys:
-            knowledge.add((row, key), disclosure.shown_as(values.at[row, key], states.at[row, key], 5))
-        for parent, children in calendar.children:
-            knowledge.relate((row, calendar.keys[parent]), [(row, calendar.keys[c]) for c in children])
-    for key in calendar.keys:
-        knowledge.relate(("total", key), [(r, key) for r in "abcdef"])
+    knowledge = _calendar_knowledge(calendar, values, states, [("total", list("abcdef"))])
     assert knowledge.masked and knowledge.by_linear_programming() == {}
     assert values.at["a", "2023"] == monthly.loc["a", calendar.months[12:]].sum()
 
