@@ -327,12 +327,17 @@ def exposed(
 
 
 def pinned(
-    values: np.ndarray, states: np.ndarray, sums: Sequence[Sums], threshold: int, limit: int = LP_LIMIT
+    values: np.ndarray,
+    states: np.ndarray,
+    sums: Sequence[Sums],
+    threshold: int,
+    limit: int = LP_LIMIT,
+    batch: int = LP_LIMIT,
 ) -> np.ndarray:
     """Masked cells whose value every sum taken together fixes, by linear programming: the smallest and the
     largest value each can take meet. Finer than :func:`bounds` (which narrows one sum at a time), slower: the
     masked cells are split into groups that share no sum, and a group of more than ``limit`` cells is left to
-    :func:`bounds`."""
+    :func:`bounds`. Small groups are solved together, up to ``batch`` cells a program (1: each alone)."""
     from scipy import sparse
     from scipy.optimize import linprog
     from scipy.sparse.csgraph import connected_components
@@ -375,10 +380,7 @@ def pinned(
     n_groups, labels = connected_components(graph, directed=False)
     group = labels[n_rows:]
     rng = np.random.default_rng(0)
-    for g in range(n_groups):
-        members = np.flatnonzero(group == g)
-        if len(members) > limit:
-            continue
+    for members in _batches(group, n_groups, limit, batch):
         sub = a[:, members]
         used = np.asarray(abs(sub).sum(axis=1)).ravel() > 0
         if not used.any():
@@ -412,6 +414,21 @@ def pinned(
             ):
                 found[masked[members[cell]]] = True
     return found
+
+
+def _batches(group: np.ndarray, n_groups: int, limit: int, batch: int) -> list[np.ndarray]:
+    """The cells of the groups of at most ``limit`` cells, small groups together up to ``batch`` cells: groups
+    share no sum, so one linear program over several fixes exactly what one per group would, in fewer calls."""
+    sizes = np.bincount(group, minlength=n_groups)
+    batches: list[list[int]] = []
+    filled = batch + 1
+    for g in np.flatnonzero((sizes > 0) & (sizes <= limit)):
+        if filled + sizes[g] > batch:
+            batches.append([])
+            filled = 0
+        batches[-1].append(int(g))
+        filled += int(sizes[g])
+    return [np.flatnonzero(np.isin(group, b)) for b in batches]
 
 
 def protect(
