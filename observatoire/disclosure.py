@@ -15,11 +15,14 @@ Three rules, applied on the server whatever the browser sends:
    must not be recoverable from the shown ones. :func:`protect` takes the counts and the sums that link them,
    works out what a reader can deduce (the bounds of every masked cell, narrowed through the sums,
    :func:`bounds`, then checked by linear programming over all of them at once, :func:`pinned`) and masks
-   further cells until no masked value is pinned down: in a sum that gives one
-   away, its smallest shown part (a zero first: it costs nothing and reads « < 5 »; a count of 5 or more
-   reads « non diffusé »), the total when no part is left. :func:`protect_periods` applies it to a table over
-   the calendar: every figure for a month, a quarter, a year and the whole period is decided together, so
-   that a year minus its months gives nothing either.
+   further cells until no masked value is pinned down. A sum that gives a cell away on its own needs one more
+   masked cell of its own: its smallest shown part (a zero first: it costs nothing and reads « < 5 »; a count
+   of 5 or more reads « non diffusé »), its total only when no part is left. A cell worked out only from
+   several sums gets the smallest shown part of any of them, a total (a family, a year) only when none has a
+   part left. A total of a single part (a family of one type) is that part under another name: both are
+   decided as one figure. :func:`protect_periods` applies it to a table over the calendar: every figure for
+   a month, a quarter, a year and the whole period is decided together, so that a year minus its months
+   gives nothing either.
 
 A total over masked cells may also be given as « au moins N » (N being the sum of what is shown,
 :func:`total`): it tells nothing more than the cells themselves.
@@ -324,12 +327,17 @@ def exposed(
 
 
 def pinned(
-    values: np.ndarray, states: np.ndarray, sums: Sequence[Sums], threshold: int, limit: int = LP_LIMIT
+    values: np.ndarray,
+    states: np.ndarray,
+    sums: Sequence[Sums],
+    threshold: int,
+    limit: int = LP_LIMIT,
+    batch: int = LP_LIMIT,
 ) -> np.ndarray:
     """Masked cells whose value every sum taken together fixes, by linear programming: the smallest and the
     largest value each can take meet. Finer than :func:`bounds` (which narrows one sum at a time), slower: the
     masked cells are split into groups that share no sum, and a group of more than ``limit`` cells is left to
-    :func:`bounds`."""
+    :func:`bounds`. Small groups are solved together, up to ``batch`` cells a program (1: each alone)."""
     from scipy import sparse
     from scipy.optimize import linprog
     from scipy.sparse.csgraph import connected_components
@@ -372,10 +380,7 @@ def pinned(
     n_groups, labels = connected_components(graph, directed=False)
     group = labels[n_rows:]
     rng = np.random.default_rng(0)
-    for g in range(n_groups):
-        members = np.flatnonzero(group == g)
-        if len(members) > limit:
-            continue
+    for members in _batches(group, n_groups, limit, batch):
         sub = a[:, members]
         used = np.asarray(abs(sub).sum(axis=1)).ravel() > 0
         if not used.any():
@@ -411,6 +416,21 @@ def pinned(
     return found
 
 
+def _batches(group: np.ndarray, n_groups: int, limit: int, batch: int) -> list[np.ndarray]:
+    """The cells of the groups of at most ``limit`` cells, small groups together up to ``batch`` cells: groups
+    share no sum, so one linear program over several fixes exactly what one per group would, in fewer calls."""
+    sizes = np.bincount(group, minlength=n_groups)
+    batches: list[list[int]] = []
+    filled = batch + 1
+    for g in np.flatnonzero((sizes > 0) & (sizes <= limit)):
+        if filled + sizes[g] > batch:
+            batches.append([])
+            filled = 0
+        batches[-1].append(int(g))
+        filled += int(sizes[g])
+    return [np.flatnonzero(np.isin(group, b)) for b in batches]
+
+
 def protect(
     values: Sequence[float] | np.ndarray,
     sums: Sequence[Sums],
@@ -420,8 +440,7 @@ def protect(
 ) -> np.ndarray:
     """The state of every cell (:data:`SHOWN`, :data:`PRIMARY`: « < 5 », :data:`SECONDARY`: « non diffusé »):
     counts from 1 to ``threshold - 1`` masked, then, while a masked value can be worked out (:func:`exposed`),
-    in each sum where one can, the smallest shown part masked too (a zero first, read « < 5 »; the total when
-    no part is left).
+    more cells masked beside it, parts before totals (:func:`_complement`).
 
     ``given`` (-1: to decide) fixes the state of cells decided elsewhere (a total shared by several tables is
     decided once, alone, then given to each): they are never masked here. What no cell can protect any more
@@ -457,31 +476,81 @@ def _complement(
     leaking: np.ndarray,
     threshold: int,
 ) -> bool:
-    """Mask one more cell in each sum holding a recovered cell not yet dealt with; True if any was masked."""
-    handled = np.zeros(len(values), dtype=bool)
+    """Mask more cells where a recovered cell needs it; True if any was masked.
+
+    A sum that gives a cell away on its own (the total minus the shown parts, or masked cells all at the end
+    of their range) needs one more masked cell of its own, whatever else is done: its smallest shown part,
+    the total only when no part is left. Cells worked out only from several sums at once get one more cell
+    in one of them: the smallest shown part of any of them first, a total (a family, a year…) only when no
+    part of any sum holding the cell is left — a total hides more, and it is what a reader looks at first."""
+    lo, hi = _initial_bounds(values, states, threshold)
+    top = values.max() + 1
     added = False
     for block in sums:
-        members = np.column_stack([block.totals, block.parts])
-        valid = members >= 0
-        index = np.where(valid, members, 0)
-        open_leak = valid & leaking[index] & ~handled[index]
-        rows = np.flatnonzero(open_leak.any(axis=1))
-        if not len(rows):
-            continue
-        m, ok = index[rows], valid[rows]
-        candidate = ok & (states[m] == SHOWN) & free[m]
-        # A part before the total (a total masked hides more): the total's cost is raised past any part.
-        cost = np.where(candidate, values[m], np.inf)
-        cost[:, 0] += values.max() + 1
-        choice = np.argmin(cost, axis=1)
-        possible = np.isfinite(cost[np.arange(len(rows)), choice])
-        picked = m[np.arange(len(rows)), choice][possible]
-        if len(picked):
-            states[picked] = np.where(values[picked] < threshold, PRIMARY, SECONDARY)
-            added = True
-        # Only where a cell was masked: a sum with nothing left to mask leaves its cells to the next sums.
-        handled[index[rows][open_leak[rows] & possible[:, None]]] = True
+        m, valid = _members(block)
+        rows = np.flatnonzero(_gives_away(m, valid, lo, hi, leaking))
+        if len(rows):
+            added |= bool(_mask_cheapest(values, states, free, m[rows], valid[rows], top, threshold).any())
+    if added:
+        return True
+    handled = np.zeros(len(values), dtype=bool)
+    for total_cost in (np.inf, top):
+        for block in sums:
+            m, valid = _members(block)
+            open_leak = valid & leaking[m] & ~handled[m]
+            rows = np.flatnonzero(open_leak.any(axis=1))
+            if not len(rows):
+                continue
+            possible = _mask_cheapest(values, states, free, m[rows], valid[rows], total_cost, threshold)
+            added |= bool(possible.any())
+            # Only where a cell was masked: a sum with nothing left to mask leaves its cells to the next sums.
+            handled[m[rows][open_leak[rows] & possible[:, None]]] = True
     return added
+
+
+def _members(block: Sums) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of each sum, its total first (``-1`` padding read as cell 0), and which are real."""
+    members = np.column_stack([block.totals, block.parts])
+    valid = members >= 0
+    return np.where(valid, members, 0), valid
+
+
+def _gives_away(
+    m: np.ndarray, valid: np.ndarray, lo: np.ndarray, hi: np.ndarray, leaking: np.ndarray
+) -> np.ndarray:
+    """The sums that, on their own and with what each label says, pin one of their recovered cells."""
+    sign = np.ones(m.shape)
+    sign[:, 1:] = -1.0
+    # total - parts = 0: each member's range from the others' (its own bounds taken out of the row's).
+    low = np.where(valid, np.where(sign > 0, lo[m], -hi[m]), 0.0)
+    high = np.where(valid, np.where(sign > 0, hi[m], -lo[m]), 0.0)
+    rest_low, rest_high = low.sum(axis=1)[:, None] - low, high.sum(axis=1)[:, None] - high
+    # sign * x = -(rest) → x between -rest_high and -rest_low (times sign).
+    own_low = np.where(sign > 0, -rest_high, rest_low)
+    own_high = np.where(sign > 0, -rest_low, rest_high)
+    width = np.minimum(hi[m], own_high) - np.maximum(lo[m], own_low)
+    return (valid & leaking[m] & (width < 0.5)).any(axis=1)
+
+
+def _mask_cheapest(
+    values: np.ndarray,
+    states: np.ndarray,
+    free: np.ndarray,
+    m: np.ndarray,
+    valid: np.ndarray,
+    total_cost: float,
+    threshold: int,
+) -> np.ndarray:
+    """Mask the smallest shown part of each sum (rows of ``m``, total first), the total costing
+    ``total_cost`` more (``inf``: never); which sums got one."""
+    cost = np.where(valid & (states[m] == SHOWN) & free[m], values[m], np.inf)
+    cost[:, 0] += total_cost
+    at = np.arange(len(m))
+    choice = np.argmin(cost, axis=1)
+    possible = np.isfinite(cost[at, choice])
+    picked = m[at, choice][possible]
+    states[picked] = np.where(values[picked] < threshold, PRIMARY, SECONDARY)
+    return possible
 
 
 # --- The calendar: months, quarters, years, the whole period --------------------------------------------------
@@ -558,6 +627,22 @@ def protect_periods(
     ``monthly``, columns the calendar's period keys.
     """
     calendar = calendar or Calendar.spanning(monthly.columns)
+    same = _same_rows(groups, given or {})
+    if same:
+        # A total of one part is that part under another name (a family of a single type): decided as one
+        # row, else masking the part would force masking the total.
+        kept = monthly.loc[[r for r in monthly.index if same.get(r, r) == r]]
+        merged = [
+            (same.get(t, t), [same.get(p, p) for p in parts])
+            for t, parts in groups
+            if len({same.get(t, t), *(same.get(p, p) for p in parts)}) > 1
+        ]
+        values_of, states_of = protect_periods(kept, threshold, groups=merged, given=given, calendar=calendar)
+        reps = [same.get(r, r) for r in monthly.index]
+        return (
+            values_of.loc[reps].set_axis(monthly.index, axis=0),
+            states_of.loc[reps].set_axis(monthly.index, axis=0),
+        )
     rows = list(monthly.index)
     where = {r: k for k, r in enumerate(rows)}
     n = len(calendar)
@@ -584,3 +669,25 @@ def protect_periods(
         pd.DataFrame(values, index=monthly.index, columns=calendar.keys),
         pd.DataFrame(states, index=monthly.index, columns=calendar.keys),
     )
+
+
+def _same_rows(groups: Sequence[tuple[Any, Sequence[Any]]], given: dict[Any, np.ndarray]) -> dict[Any, Any]:
+    """Row → the row it equals, through the sums of a single part (a row decided elsewhere stands for the
+    others; two such rows are left apart)."""
+    lead: dict[Any, Any] = {}
+
+    def find(row: Any) -> Any:
+        while row in lead:
+            row = lead[row]
+        return row
+
+    for total, parts in groups:
+        if len(parts) != 1:
+            continue
+        a, b = find(total), find(parts[0])
+        if a == b or (a in given and b in given):
+            continue
+        if b in given:
+            a, b = b, a
+        lead[b] = a
+    return {row: find(row) for row in lead}

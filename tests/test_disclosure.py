@@ -119,13 +119,72 @@ def test_a_year_minus_its_months_gives_nothing():
     monthly = pd.DataFrame(rng.poisson(0.8, size=(6, 24)), columns=calendar.months, index=list("abcdef"))
     monthly.loc["total"] = monthly.sum()
     values, states = disclosure.protect_periods(monthly, 5, groups=[("total", list("abcdef"))])
+    knowledge = _calendar_knowledge(calendar, values, states, [("total", list("abcdef"))])
+    assert knowledge.masked and knowledge.by_linear_programming() == {}
+    assert values.at["a", "2023"] == monthly.loc["a", calendar.months[12:]].sum()
+
+
+def test_a_family_with_one_small_type_keeps_its_total():
+    # Family F = a + b + c + d over two years; a counts 2 interventions in March 2022 and 3 in May 2023, the
+    # others dozens every month. Masking the family hides what a reader looks at first; masking the smallest
+    # other type beside a (d) protects a just as well.
+    calendar = Calendar(2022, 2023)
+    rng = np.random.default_rng(0)
+    monthly = pd.DataFrame(0, index=list("abcd"), columns=calendar.months)
+    monthly.loc["b"] = rng.integers(30, 40, 24)
+    monthly.loc["c"] = rng.integers(20, 30, 24)
+    monthly.loc["d"] = rng.integers(8, 12, 24)
+    monthly.loc["a", calendar.months[2]] = 2
+    monthly.loc["a", calendar.months[16]] = 3
+    monthly.loc["F"] = monthly.sum()
+    values, states = disclosure.protect_periods(monthly, 5, groups=[("F", list("abcd"))], calendar=calendar)
+    assert (states.loc["F"] == SHOWN).all()
+    assert states["2022-03"].tolist() == [PRIMARY, SHOWN, SHOWN, SECONDARY, SHOWN]
+    for key in ("2022-03", "2022-T1", "2022", "2023-05", "2023-T2", "2023"):
+        assert states.at["a", key] == PRIMARY and states.at["d", key] == SECONDARY, key
+    assert (states["tout"] == SHOWN).all()  # 5 for a: nothing to hide over the whole period
+    knowledge = _calendar_knowledge(calendar, values, states, [("F", list("abcd"))])
+    assert knowledge.by_subtraction() == {}
+    assert knowledge.by_linear_programming() == {}
+
+
+def test_a_family_of_a_single_type_is_decided_as_one_figure():
+    # A family of one type is that type under another name: masking the type (1 to 4 a month) must not force
+    # masking the family, nor the family its neighbours, in every quarter and year.
+    calendar = Calendar(2022, 2023)
+    rng = np.random.default_rng(2)
+    monthly = pd.DataFrame(0, index=["a", "A", "b1", "b2", "B", "c", "C", "G"], columns=calendar.months)
+    monthly.loc["a"] = rng.integers(1, 5, 24)
+    monthly.loc["b1"] = rng.integers(20, 40, 24)
+    monthly.loc["b2"] = rng.integers(5, 15, 24)
+    monthly.loc["c"] = rng.integers(6, 12, 24)
+    monthly.loc["A"], monthly.loc["C"] = monthly.loc["a"], monthly.loc["c"]
+    monthly.loc["B"] = monthly.loc["b1"] + monthly.loc["b2"]
+    monthly.loc["G"] = monthly.loc["A"] + monthly.loc["B"] + monthly.loc["C"]
+    groups = [("G", ["A", "B", "C"]), ("A", ["a"]), ("B", ["b1", "b2"]), ("C", ["c"])]
+    _, grand = disclosure.protect_periods(monthly.loc[["G"]], 5, calendar=calendar)
+    values, states = disclosure.protect_periods(
+        monthly, 5, groups=groups, given={"G": grand.loc["G"].to_numpy()}, calendar=calendar
+    )
+    assert (states.loc["a"] == states.loc["A"]).all() and (states.loc["c"] == states.loc["C"]).all()
+    assert (states.loc["a", calendar.keys[:24]] == PRIMARY).all()
+    periods = [p.key for p in calendar.periods if p.kind != "mois"]
+    assert (states[periods] == SHOWN).all().all()  # every quarter, year and the whole period
+    knowledge = _calendar_knowledge(calendar, values, states, groups)
+    assert knowledge.by_subtraction() == {}
+    assert knowledge.by_linear_programming() == {}
+
+
+def _calendar_knowledge(calendar: Calendar, values: pd.DataFrame, states: pd.DataFrame, groups) -> Knowledge:
+    """What a reader gets from a table protected over the calendar: every period of every row, the
+    calendar's sums and the table's."""
     knowledge = Knowledge(threshold=5)
-    for row in monthly.index:
+    for row in values.index:
         for key in calendar.keys:
             knowledge.add((row, key), disclosure.shown_as(values.at[row, key], states.at[row, key], 5))
         for parent, children in calendar.children:
             knowledge.relate((row, calendar.keys[parent]), [(row, calendar.keys[c]) for c in children])
-    for key in calendar.keys:
-        knowledge.relate(("total", key), [(r, key) for r in "abcdef"])
-    assert knowledge.masked and knowledge.by_linear_programming() == {}
-    assert values.at["a", "2023"] == monthly.loc["a", calendar.months[12:]].sum()
+    for total, parts in groups:
+        for key in calendar.keys:
+            knowledge.relate((total, key), [(p, key) for p in parts])
+    return knowledge

@@ -53,9 +53,58 @@ def _where(
 
 
 def _frame(engine: Engine, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    """The exact counts (a threshold goes through :func:`report`)."""
     with engine.connect() as conn:
         return pd.read_sql(sa.text(sql), conn, params=params)
+
+
+# What the interventions are counted by: column → SQL expression.
+ORIGIN = {"origin": "COALESCE(i.origin, 'non_renseignee')"}
+SECTOR = {"code": "COALESCE(i.sector, '')", "name": "COALESCE(i.sector, 'Secteur non renseigné')"}
+WEEKDAY_HOUR = {
+    "weekday": "extract(isodow FROM i.occurred_at)::int",
+    "hour": "extract(hour FROM i.occurred_at)::int",
+}
+FAMILY_TYPE = {"family_code": "COALESCE(i.family_code, '')", "type_code": "COALESCE(i.type_code, '')"}
+
+
+def _tally(
+    engine: Engine,
+    keys: dict[str, str],
+    where: str,
+    params: dict[str, Any],
+    *,
+    monthly: bool = False,
+    order: str = "",
+) -> pd.DataFrame:
+    """The number of interventions (``count``) per value of ``keys``, and per ``month`` (index, see
+    :data:`MONTH`) when ``monthly``: the exact counts, or what the protected view is built from."""
+    columns = [f"{sql} AS {name}" for name, sql in keys.items()] + ([f"{MONTH} AS month"] if monthly else [])
+    group = ", ".join(str(k + 1) for k in range(len(columns)))
+    return _frame(
+        engine,
+        f"""SELECT {", ".join(columns)}, count(*)::int AS count
+            FROM obs.pm_intervention i WHERE {where} GROUP BY {group} {order}""",
+        params,
+    )
+
+
+def _zones(conn: Any, level: str, commune: str) -> list[Any]:
+    """The IRIS or QPV of the commune: code, name, outline in Lambert-93 (WKB)."""
+    return conn.execute(
+        sa.text(f"""
+        SELECT z.code, z.name, ST_AsBinary(ST_Transform(z.geom, 2154)) AS wkb_l93 FROM obs.territory z
+        WHERE {COMMUNE_ZONES} ORDER BY z.code"""),
+        {"level": level, "com": str(TerritoryCode("COM", commune))},
+    ).all()
+
+
+def _as_events(
+    families: list[str] | None, types: list[str] | None, start: date | None = None, end: date | None = None
+) -> EventFilter:
+    """The filter as one of the map's: the interventions counted in the zones as the map counts them."""
+    return EventFilter(
+        sources=("pm",), categories=tuple(types or ()), families=tuple(families or ()), start=start, end=end
+    )
 
 
 def by_type(
@@ -130,18 +179,9 @@ def weekday_hour(
             report(engine, start, end, families=families, types=types, threshold=threshold).heat
         )
     where, params = _where(start, end, families, types)
-    frame = _frame(
-        engine,
-        f"""
-        SELECT d.weekday, h.hour, COALESCE(c.count, 0)::int AS count
-        FROM generate_series(1, 7) d(weekday) CROSS JOIN generate_series(0, 23) h(hour)
-        LEFT JOIN (SELECT extract(isodow FROM i.occurred_at)::int AS weekday, extract(hour FROM i.occurred_at)::int
-                          AS hour, count(*) AS count
-                   FROM obs.pm_intervention i WHERE i.time_known AND {where} GROUP BY 1, 2) c
-             ON c.weekday = d.weekday AND c.hour = h.hour
-        ORDER BY 1, 2""",
-        params,
-    )
+    counts = _tally(engine, WEEKDAY_HOUR, f"i.time_known AND {where}", params).set_index(["weekday", "hour"])
+    week = pd.MultiIndex.from_product([range(1, 8), range(24)], names=["weekday", "hour"])
+    frame = counts["count"].reindex(week, fill_value=0).astype("int64").reset_index()
     frame.insert(1, "weekday_label", frame["weekday"].map(lambda d: WEEKDAYS[d - 1]))
     return frame
 
@@ -166,30 +206,11 @@ def by_zone(
         return _protected_zones(engine, level, start, end, commune, families, types, threshold)
     where, params = _where(start, end, families, types)
     if level == "secteur":
-        return _frame(
-            engine,
-            f"""
-            SELECT COALESCE(i.sector, '') AS code, COALESCE(i.sector, 'Secteur non renseigné') AS name,
-                   count(*)::int AS count
-            FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2 ORDER BY count DESC""",
-            params,
-        )
+        return _tally(engine, SECTOR, where, params, order="ORDER BY count DESC")
     with engine.connect() as conn:
-        zones = conn.execute(
-            sa.text(f"""
-            SELECT z.code, z.name, ST_AsBinary(ST_Transform(z.geom, 2154)) AS wkb_l93 FROM obs.territory z
-            WHERE {COMMUNE_ZONES} ORDER BY z.code"""),
-            {"level": level, "com": str(TerritoryCode("COM", commune))},
-        ).all()
+        zones = _zones(conn, level, commune)
         # The interventions as events of the map: the same filter, the same counting (in memory on the dashboard).
-        f = EventFilter(
-            sources=("pm",),
-            categories=tuple(types or ()),
-            families=tuple(families or ()),
-            start=start,
-            end=end,
-        )
-        counts, total, _ = tally_zones(conn, f, zones)
+        counts, total, _ = tally_zones(conn, _as_events(families, types, start, end), zones)
     rows = sorted(((z.code, z.name, counts[z.code]) for z in zones), key=lambda r: -r[2])
     rows.append(("", "Hors zone ou non géolocalisé", max(total - sum(counts.values()), 0)))
     return pd.DataFrame(rows, columns=["code", "name", "count"])
@@ -239,13 +260,7 @@ def origins(
             report(engine, start, end, families=families, types=types, threshold=threshold).origins
         )
     where, params = _where(start, end, families, types)
-    return _frame(
-        engine,
-        f"""
-        SELECT COALESCE(i.origin, 'non_renseignee') AS origin, count(*)::int AS count
-        FROM obs.pm_intervention i WHERE {where} GROUP BY 1 ORDER BY count DESC""",
-        params,
-    )
+    return _tally(engine, ORIGIN, where, params, order="ORDER BY count DESC")
 
 
 # --- The page for the aggregate-only roles: every figure protected with its totals and over the calendar -----
@@ -373,11 +388,6 @@ def _protected(
     )
 
 
-def _query(engine: Engine, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    with engine.connect() as conn:
-        return pd.read_sql(sa.text(sql), conn, params=params)
-
-
 def _labels(engine: Engine) -> tuple[dict[str, tuple[str, int]], dict[str, tuple[str, bool]]]:
     """Family code → (label, position); type code → (label, sensitive)."""
     with engine.connect() as conn:
@@ -456,13 +466,7 @@ def _report(
     family_labels, type_labels = _labels(engine)
 
     # Families and types, the unclassified, the months of the period.
-    long = _query(
-        engine,
-        f"""SELECT COALESCE(i.family_code, '') AS family_code, COALESCE(i.type_code, '') AS type_code, {MONTH} AS month,
-                   count(*)::int AS count
-            FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2, 3""",
-        params,
-    )
+    long = _tally(engine, FAMILY_TYPE, where, params, monthly=True)
     pairs = sorted(set(zip(long["family_code"], long["type_code"], strict=True)))
     codes = sorted({f for f, _ in pairs})
     groups = [(GRAND, [f"f|{f}" for f in codes])]
@@ -493,13 +497,7 @@ def _report(
         ]
     )
     if not out.types.empty:
-        # Shown counts from the largest; masked ones after, by name: their order would tell their size.
-        out.types = (
-            out.types.assign(_rank=np.where(out.types["state"] == SHOWN, -out.types["count"], 0))
-            .sort_values(["_position", "_rank", "type"], kind="stable")
-            .drop(columns=["_position", "_rank"])
-            .reset_index(drop=True)
-        )
+        out.types = _ranked(out.types, "type", first="_position", zeros=True).drop(columns="_position")
     out.families = _family_frame(values, states, codes, family_labels, [key])
     month_keys = base.months_within()
     out.months = _family_frame(values, states, codes, family_labels, month_keys)
@@ -519,13 +517,7 @@ def _report(
     out.summary["total"] = (int(values.at[GRAND, key]), int(states.at[GRAND, key]))
 
     # Days and hours, with the interventions without a time.
-    long = _query(
-        engine,
-        f"""SELECT extract(isodow FROM i.occurred_at)::int AS weekday, extract(hour FROM i.occurred_at)::int AS hour,
-                   {MONTH} AS month, count(*)::int AS count
-            FROM obs.pm_intervention i WHERE i.time_known AND {where} GROUP BY 1, 2, 3""",
-        params,
-    )
+    long = _tally(engine, WEEKDAY_HOUR, f"i.time_known AND {where}", params, monthly=True)
     cells = [f"h|{d}|{h}" for d in range(1, 8) for h in range(24)]
     values, states = _protected(
         base,
@@ -550,12 +542,7 @@ def _report(
     out.summary["heure_inconnue"] = (int(values.at["HU", key]), int(states.at["HU", key]))
 
     # Origins.
-    long = _query(
-        engine,
-        f"""SELECT COALESCE(i.origin, 'non_renseignee') AS origin, {MONTH} AS month, count(*)::int AS count
-            FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2""",
-        params,
-    )
+    long = _tally(engine, ORIGIN, where, params, monthly=True)
     names = sorted(set(long["origin"]))
     values, states = _protected(base, long, lambda r: f"o|{r.origin}", [(GRAND, [f"o|{o}" for o in names])])
     out.origins = _ranked(
@@ -610,14 +597,16 @@ def _family_frame(
     return pd.DataFrame(rows, columns=["month", "family_code", "family", "count", "state"])
 
 
-def _ranked(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Rows with interventions: shown counts from the largest, masked ones after by name (their order would
-    tell their size)."""
-    frame = frame[(frame["count"] > 0) | (frame["state"] != SHOWN)]
+def _ranked(frame: pd.DataFrame, name: str, *, first: str | None = None, zeros: bool = False) -> pd.DataFrame:
+    """Shown counts from the largest, masked ones after by ``name`` (their order would tell their size),
+    within each value of ``first`` if given; rows without interventions left out unless ``zeros``."""
+    if not zeros:
+        frame = frame[(frame["count"] > 0) | (frame["state"] != SHOWN)]
     rank = np.where(frame["state"] == SHOWN, -frame["count"], 0)
+    order = [first, "_rank", name] if first else ["_rank", name]
     return (
         frame.assign(_rank=rank)
-        .sort_values(["_rank", name], kind="stable")
+        .sort_values(order, kind="stable")
         .drop(columns="_rank")
         .reset_index(drop=True)
     )
@@ -688,25 +677,13 @@ def _protected_zones(
     base = _base(engine, start, end, families, types, threshold)
     where, params = _where(None, None, families, types)
     if level == "secteur":
-        long = _query(
-            engine,
-            f"""SELECT COALESCE(i.sector, '') AS code, COALESCE(i.sector, 'Secteur non renseigné') AS name,
-                       {MONTH} AS month, count(*)::int AS count
-                FROM obs.pm_intervention i WHERE {where} GROUP BY 1, 2, 3""",
-            params,
-        )
+        long = _tally(engine, SECTOR, where, params, monthly=True)
         names = dict(zip(long["code"], long["name"], strict=True))
         rest = None
     else:
         with engine.connect() as conn:
-            zones = conn.execute(
-                sa.text(f"""
-                SELECT z.code, z.name, ST_AsBinary(ST_Transform(z.geom, 2154)) AS wkb_l93 FROM obs.territory z
-                WHERE {COMMUNE_ZONES} ORDER BY z.code"""),
-                {"level": level, "com": str(TerritoryCode("COM", commune))},
-            ).all()
-            f = EventFilter(sources=("pm",), categories=tuple(types or ()), families=tuple(families or ()))
-            long = tally_zones_by_month(conn, f, zones)
+            zones = _zones(conn, level, commune)
+            long = tally_zones_by_month(conn, _as_events(families, types), zones)
         names = {z.code: z.name for z in zones}
         inside = long.groupby("month")["count"].sum() if not long.empty else pd.Series(dtype=int)
         rest = base.monthly["total"].sub(inside, fill_value=0).clip(lower=0)
@@ -737,10 +714,6 @@ def _protected_zones(
     if level == "secteur":
         frame = _ranked(frame, "name")
     else:
-        zones_part = frame[frame["code"] != ""]
-        rank = np.where(zones_part["state"] == SHOWN, -zones_part["count"], 0)
-        zones_part = (
-            zones_part.assign(_rank=rank).sort_values(["_rank", "code"], kind="stable").drop(columns="_rank")
-        )
+        zones_part = _ranked(frame[frame["code"] != ""], "code", zeros=True)
         frame = pd.concat([zones_part, frame[frame["code"] == ""]], ignore_index=True)
     return _as_masked(frame)
