@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from observatoire.errors import InputFileError, ValidationFailed
-from observatoire.videoprotection import coverage, indicators, inventory, legal, register
+from observatoire.videoprotection import corrections, coverage, indicators, inventory, legal, register
 from tests.conftest import run_cli
 
 CAMERAS = (
@@ -191,7 +191,7 @@ def test_correction_keeps_the_previous_value(cams):
         )
         == 2
     )
-    history = register.corrections(cams, "requisition", rid).set_index("field")
+    history = corrections.history(cams, "requisition", rid).set_index("field")
     assert history.loc["usable", "old_value"] == "inconnu" and history.loc["usable", "new_value"] == "non"
     assert pd.isna(history.loc["images_found", "old_value"])
     with pytest.raises(InputFileError, match="motif"):
@@ -199,7 +199,7 @@ def test_correction_keeps_the_previous_value(cams):
     with pytest.raises(InputFileError, match="fin de la période"):
         register.correct(cams, rid, {"images_to": datetime(2024, 3, 1)}, reason="x", user="operateur")
     inventory.correct(cams, "C1", {"range_m": 70.0}, reason="réglage", user="operateur")
-    cam = register.corrections(cams, "camera")
+    cam = corrections.history(cams, "camera")
     assert list(cam["field"]) == ["range_m"] and cam["old_value"].iloc[0] == "50.0"
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from observatoire.errors import InputFileError
 from observatoire.text import normalise_header
-from observatoire.videoprotection import labels
+from observatoire.videoprotection import corrections, labels
 
 # Range by kind when the inventory gives none (metres): what a camera identifies a person or a plate at.
 DEFAULT_RANGE = {"fixe": 40.0, "dome": 80.0, "lapi": 30.0}
@@ -160,15 +160,7 @@ CORRECTABLE = ("name", "kind", "commissioned_on", "removed_on", "direction_deg",
 
 def correct(engine: Engine, code: str, changes: dict[str, Any], *, reason: str, user: str) -> int:
     """Correct fields of a camera; each change goes to the corrections history with its previous value."""
-    if not reason or not reason.strip():
-        raise InputFileError(
-            "Correction refusée, champ « motif de la correction » : le motif est obligatoire."
-        )
-    unknown = set(changes) - set(CORRECTABLE)
-    if unknown:
-        raise InputFileError(
-            f"Correction refusée : champ(s) non corrigeable(s) : {', '.join(sorted(unknown))}."
-        )
+    corrections.check_request(changes, CORRECTABLE, reason)
     with engine.begin() as conn:
         row = (
             conn.execute(
@@ -186,27 +178,8 @@ def correct(engine: Engine, code: str, changes: dict[str, Any], *, reason: str, 
         current = {k: row[k] for k in CORRECTABLE}
         entry = CameraEntry(code=row["code"], lon=row["lon"], lat=row["lat"], **{**current, **changes})
         check(entry)
-        changed = {k: getattr(entry, k) for k in CORRECTABLE if str(getattr(entry, k)) != str(current[k])}
-        for name, value in changed.items():
-            conn.execute(
-                sa.text(f"UPDATE obs.video_camera SET {name} = :v WHERE id = :i"),
-                {"v": value, "i": row["id"]},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO obs.video_correction (entity, entity_id, field, old_value, new_value, reason, user_login) "
-                    "VALUES ('camera', :i, :f, :old, :new, :why, :user)"
-                ),
-                {
-                    "i": row["id"],
-                    "f": name,
-                    "old": None if current[name] is None else str(current[name]),
-                    "new": None if value is None else str(value),
-                    "why": reason.strip(),
-                    "user": user,
-                },
-            )
-    return len(changed)
+        new = {k: getattr(entry, k) for k in CORRECTABLE}
+        return corrections.apply(conn, "camera", row["id"], current, new, reason=reason, user=user)
 
 
 def cameras(engine: Engine, on: date | None = None) -> pd.DataFrame:
