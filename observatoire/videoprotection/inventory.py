@@ -246,3 +246,48 @@ def positions_visible(role: str | None, public: bool) -> bool:
     if allowed(role, "video.voir"):
         return True
     return public and role in AGGREGATE_ONLY and allowed(role, "video.synthese")
+
+
+def undo_problem(conn: Connection, batch_id: int) -> str | None:
+    """Why the cameras of import ``batch_id`` cannot be removed (requisitions of the register name them), as a
+    French message saying what to do; None when nothing refers to them."""
+    # Locked until the undo ends: a requisition typed meanwhile waits, instead of slipping in between.
+    conn.execute(sa.text("SELECT id FROM obs.video_camera WHERE batch_id = :b FOR UPDATE"), {"b": batch_id})
+    rows = conn.execute(
+        sa.text("""
+        SELECT r.id, r.batch_id, c.code
+        FROM obs.video_camera c
+        JOIN obs.video_requisition_camera rc ON rc.camera_id = c.id
+        JOIN obs.video_requisition r ON r.id = rc.requisition_id
+        WHERE c.batch_id = :b"""),
+        {"b": batch_id},
+    ).all()
+    if not rows:
+        return None
+    requisitions = {r.id: r.batch_id for r in rows}
+    codes = sorted({r.code for r in rows})
+    by_batch: dict[int, int] = {}
+    typed = 0
+    for batch in requisitions.values():
+        if batch is None:
+            typed += 1
+        else:
+            by_batch[batch] = by_batch.get(batch, 0) + 1
+    named = ", ".join(codes[:10]) + (f" et {len(codes) - 10} autre(s)" if len(codes) > 10 else "")
+    message = (
+        f"L'import n° {batch_id} ne peut pas être annulé : {len(requisitions)} réquisition(s) du registre "
+        f"désignent {len(codes)} de ses caméras ({named}). Rien n'a été annulé."
+    )
+    if by_batch:
+        listed = ", ".join(f"n° {b} ({n} réquisition(s))" for b, n in sorted(by_batch.items()))
+        message += (
+            f" Annulez d'abord le ou les imports de réquisitions qui les désignent — {listed} —, "
+            "puis celui des caméras."
+        )
+    if typed:
+        message += (
+            f" {typed} réquisition(s) saisie(s) dans le formulaire les désignent et restent au registre : "
+            "ces caméras ne peuvent pas en être retirées (une caméra qui n'est plus en service se signale par "
+            "sa date de dépose, pas par l'annulation de son import)."
+        )
+    return message
