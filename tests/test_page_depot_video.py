@@ -162,6 +162,14 @@ def test_admin_opens_the_upload_and_analyst_and_council_never_see_it(dash_duo, v
     dash_duo.wait_for_contains_text(
         "#video-depot-erreur", "« registre.pdf » n'est ni un CSV ni un classeur", timeout=20
     )
+    # a nominative column: the file is refused at the drop, and nothing of it is kept
+    nominative = tmp_path / "registre-nominatif.csv"
+    nominative.write_text(REQUISITIONS.replace("reference;", "prenom;", 1), encoding="utf-8")
+    dash_duo.find_element("#video-depot-type input[value=requisitions]").click()
+    _drop(dash_duo, nominative)
+    dash_duo.wait_for_contains_text("#video-depot-refus", "« prenom »", timeout=20)
+    assert not list((Path(settings.home) / "uploads").glob("*/registre-nominatif.csv"))
+    dash_duo.find_element("#video-depot-type input[value=cameras]").click()
     # a file dropped then abandoned: gone from the server, nothing saved
     _drop(dash_duo, cameras)
     dash_duo.wait_for_contains_text("#video-depot-recu", "inventaire.csv", timeout=20)
