@@ -105,7 +105,7 @@ def test_operator_uploads_the_inventory_and_the_register_and_sees_them_counted(
     dash_duo.wait_for_contains_text("#video-depot-recu", "Registre des réquisitions", timeout=20)
     _click(dash_duo, "#video-depot-verifier")
     dash_duo.wait_for_contains_text("#video-depot-verifie", "1 erreur(s)", timeout=30)
-    errors = dash_duo.find_element("#video-depot-detail-erreurs").text
+    errors = dash_duo.find_element("#video-depot-rapport-detail-erreurs").text
     assert "3 autorite" in errors and "l'autorité requérante est obligatoire" in errors, errors
     _click(dash_duo, "#video-depot-enregistrer")
     dash_duo.wait_for_contains_text("#video-depot-echec", "Import refusé : 1 erreur(s)", timeout=30)

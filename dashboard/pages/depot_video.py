@@ -16,6 +16,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import uploads
 from dashboard.components import formatting as fmt
+from dashboard.components import upload_steps
 from dashboard.components.import_report import report_view
 from dashboard.context import engine, settings
 from dashboard.security import can, guarded_callback, register_page
@@ -25,6 +26,7 @@ from observatoire.errors import ObservatoireError, PersonalDataRefused
 from observatoire.videoprotection import indicators
 
 PERMISSION = "video.gerer"
+PREFIX = "video-depot"  # of the ids of the steps shared with the other upload page
 SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 STORE = uploads.UploadStore(
     suffixes=SUFFIXES,
@@ -110,34 +112,7 @@ def render(**_params) -> html.Div:
             html.Section(
                 [
                     html.H2("2. Vérifier puis enregistrer"),
-                    html.Div(
-                        [
-                            html.Button("Vérifier", id="video-depot-verifier", className="obs-bouton"),
-                            dcc.Checklist(
-                                id="video-depot-accepter",
-                                value=[],
-                                className="obs-pm-case",
-                                options=[
-                                    {
-                                        "label": " accepter les lignes valides (les lignes en erreur sont écartées "
-                                        "et consignées)",
-                                        "value": "oui",
-                                    }
-                                ],
-                            ),
-                            html.Button("Enregistrer", id="video-depot-enregistrer", className="obs-bouton"),
-                            html.Button(
-                                "Abandonner ce fichier",
-                                id="video-depot-annuler",
-                                className="obs-bouton-secondaire",
-                            ),
-                        ],
-                        className="obs-pm-boutons",
-                    ),
-                    html.Div(id="video-depot-progression", role="status", **{"aria-live": "polite"}),
-                    dcc.Interval(id="video-depot-minuteur", interval=700, disabled=True),
-                    dcc.Store(id="video-depot-travail"),
-                    html.Div(id="video-depot-rapport"),
+                    *upload_steps.controls(PREFIX),
                 ],
                 className="obs-bloc",
                 id="video-depot-etapes",
@@ -323,45 +298,12 @@ def _saved_view(kind: str, report: dict) -> html.Div:
 
 
 def _result_view(job: str, kind: str, result: dict) -> list:
-    report = result.get("report")
+    report = result.get("report") or {}
     if not result.get("ok"):
-        blocks: list = [
-            _alert(
-                result.get("message", ""), "video-depot-refus" if result.get("refus") else "video-depot-echec"
-            )
-        ]
-        if job == "enregistrement" and not result.get("refus"):
-            blocks.append(
-                html.P(
-                    "Le fichier reste déposé : cochez « accepter les lignes valides » puis enregistrez de "
-                    "nouveau, ou corrigez le fichier et déposez-le de nouveau, ou abandonnez-le.",
-                    className="obs-muted",
-                    id="video-depot-fichier-garde",
-                )
-            )
-        if report:
-            blocks.append(
-                report_view(report, "video-depot-detail", dry_run=job == "verification", places=False)
-            )
-        return blocks
+        return upload_steps.failed(PREFIX, job, result, places=False)
     if job == "verification":
-        errors = int(report.get("errors_total") or 0)
-        head = html.Div(
-            [
-                html.Strong("Vérification terminée : rien n'a encore été enregistré. "),
-                (
-                    f"{fmt.number(errors)} erreur(s) : sans la case « accepter les lignes valides », "
-                    "l'enregistrement refusera tout le fichier ; avec elle, les lignes en erreur seront écartées "
-                    "et consignées."
-                    if errors
-                    else "Aucune erreur : le fichier peut être enregistré."
-                ),
-            ],
-            className="obs-alerte obs-alerte-info",
-            id="video-depot-verifie",
-        )
-        return [head, report_view(report, "video-depot-detail", dry_run=True, places=False)]
-    return [_saved_view(kind, report), report_view(report, "video-depot-detail", places=False)]
+        return upload_steps.verified(PREFIX, report, places=False)
+    return [_saved_view(kind, report), report_view(report, f"{PREFIX}-rapport-detail", places=False)]
 
 
 @guarded_callback(
@@ -391,13 +333,8 @@ def follow(work, _ticks, _upload, saved):
         )
         return "", True, note, no_update
     if not found.done:
-        what = "Vérification" if found.kind == "verification" else "Enregistrement"
-        return (
-            html.Div(f"{what} en cours : lecture et contrôle des lignes…", id="video-depot-en-cours"),
-            False,
-            no_update,
-            no_update,
-        )
+        stage = upload_steps.progress(PREFIX, found.kind, "lecture et contrôle des lignes", found.share)
+        return stage, False, no_update, no_update
     result = found.result or {}
     kind = work.get("fichier") if work.get("fichier") in KINDS else "cameras"
     counted = (saved or 0) + 1 if result.get("ok") and found.kind == "enregistrement" else no_update
