@@ -62,3 +62,10 @@ def yes_no(raw: str | None) -> bool | None:
     if key in ("", "inconnu", "?", "nc", "ne sait pas"):
         return None
     raise ValueError(f"valeur « {raw} » non reconnue (oui, non ou vide)")
+
+
+def recognised_columns(path: Path, fields: Sequence[Field]) -> list[tuple[str, str]]:
+    """(field label, column of the file) of each field the header holds, the header checked by the
+    personal-data guard; a missing required column is named (InputFileError)."""
+    header, index, _rows = open_rows(path, fields)
+    return [(f.label, header[index[f.name]]) for f in fields if f.name in index]

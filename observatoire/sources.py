@@ -51,6 +51,9 @@ class Source:
     colour: str | None = None  # of its points on the map (Okabe–Ito, colour-blind safe)
     importer: str | None = None  # "module:function" of its import
     demo: str | None = None  # module of sample_data generating and loading its demo files
+    # "module:function" (conn, batch_id) → why an undo of one of its imports is refused (French), or None: rows
+    # of other tables that refer to the import's rows and that an undo would leave pointing at nothing.
+    undo_check: str | None = None
 
     @property
     def batches(self) -> tuple[str, ...]:
@@ -162,6 +165,7 @@ SOURCES: tuple[Source, ...] = (
         view_permission="video.voir",
         importer="ingest.cameras:import_cameras",
         demo="sample_data.videoprotection",
+        undo_check="observatoire.videoprotection.inventory:undo_problem",
     ),
     Source(
         "requisitions",

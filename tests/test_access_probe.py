@@ -145,7 +145,11 @@ def test_navigation_shows_only_the_pages_of_the_role(app):
 
 @pytest.mark.parametrize(
     "path, marker, permission",
-    [("/journal", "journal-table", "audit.voir"), ("/comptes", "comptes-liste", "utilisateurs.gerer")],
+    [
+        ("/journal", "journal-table", "audit.voir"),
+        ("/comptes", "comptes-liste", "utilisateurs.gerer"),
+        ("/videoprotection/depot", "video-depot-fichier", "video.gerer"),
+    ],
 )
 def test_restricted_page_content_refused_and_view_audited(app, engine, path, marker, permission):
     import sqlalchemy as sa
@@ -176,7 +180,7 @@ def test_restricted_page_content_refused_and_view_audited(app, engine, path, mar
             .scalars()
             .all()
         )
-    assert views == ["sonde-admin"]
+    assert sorted(views) == sorted(f"sonde-{r.replace('_', '-')}" for r in ROLES if allowed(r, permission))
 
 
 def test_pages_load_nothing_from_another_origin(app):

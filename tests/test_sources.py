@@ -68,6 +68,9 @@ def test_importers_and_demo_modules_resolve(settings):
         if source.importer:
             module, _, name = source.importer.partition(":")
             assert callable(getattr(importlib.import_module(module), name)), source.importer
+        if source.undo_check:
+            module, _, name = source.undo_check.partition(":")
+            assert callable(getattr(importlib.import_module(module), name)), source.undo_check
         if source.demo:
             demo = importlib.import_module(source.demo)
             assert callable(demo.generate) and callable(demo.load), source.demo

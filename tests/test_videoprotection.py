@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from observatoire.errors import InputFileError, ValidationFailed
-from observatoire.videoprotection import coverage, indicators, inventory, legal, register
+from observatoire.videoprotection import corrections, coverage, indicators, inventory, legal, register
 from tests.conftest import run_cli
 
 CAMERAS = (
@@ -118,6 +118,56 @@ def test_requisitions_imported_once_and_counted(cams, tmp_path):
     assert s["total"] == 2 and s["found_share"] == 1.0 and s["usable_share"] == 1.0
 
 
+def _batch(engine, source: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text("SELECT max(id) FROM obs.import_batch WHERE source = :s AND status = 'importe'"),
+            {"s": source},
+        ).scalar_one()
+
+
+def _status(engine, batch_id: int) -> str:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text("SELECT status FROM obs.import_batch WHERE id = :b"), {"b": batch_id}
+        ).scalar_one()
+
+
+def test_undoing_cameras_named_by_imported_requisitions_says_which_import_to_undo_first(cams, tmp_path):
+    from observatoire.errors import ObservatoireError
+    from observatoire.imports import admin
+
+    cameras_batch = _batch(cams, "cameras")
+    requisitions = _requisitions(cams, tmp_path, [GOOD, GOOD.replace("C1, C2", "C3")])
+    with pytest.raises(ObservatoireError) as refused:
+        admin.undo_import(cams, cameras_batch, user="admin")
+    message = refused.value.message
+    assert f"L'import n° {cameras_batch} ne peut pas être annulé" in message
+    assert "2 réquisition(s) du registre désignent 3 de ses caméras (C1, C2, C3)" in message
+    assert f"n° {requisitions.batch_id} (2 réquisition(s))" in message and "formulaire" not in message
+    # nothing half-undone
+    assert _count(cams, "obs.video_camera") == 3 and _count(cams, "obs.video_requisition_camera") == 3
+    assert _status(cams, cameras_batch) == "importe"
+    # as the message says: the requisitions first, then the cameras
+    assert admin.undo_import(cams, requisitions.batch_id, user="admin") == 2
+    assert admin.undo_import(cams, cameras_batch, user="admin") == 3
+    assert _count(cams, "obs.video_camera") == 0 and _status(cams, cameras_batch) == "annule"
+
+
+def test_undoing_cameras_named_by_a_typed_requisition_is_refused_and_says_why(cams):
+    from observatoire.errors import ObservatoireError
+    from observatoire.imports import admin
+
+    cameras_batch = _batch(cams, "cameras")
+    register.record(cams, _entry(cameras=["C2"]), user="operateur")
+    with pytest.raises(ObservatoireError) as refused:
+        admin.undo_import(cams, cameras_batch, user="admin")
+    message = refused.value.message
+    assert "1 réquisition(s) du registre désignent 1 de ses caméras (C2)" in message
+    assert "saisie(s) dans le formulaire" in message and "date de dépose" in message
+    assert _count(cams, "obs.video_camera") == 3 and _status(cams, cameras_batch) == "importe"
+
+
 def test_reference_rules():
     assert legal.reference_problem("PV 2024/001234") is None
     assert legal.reference_problem("RJ-2024-0815") is None
@@ -191,7 +241,7 @@ def test_correction_keeps_the_previous_value(cams):
         )
         == 2
     )
-    history = register.corrections(cams, "requisition", rid).set_index("field")
+    history = corrections.history(cams, "requisition", rid).set_index("field")
     assert history.loc["usable", "old_value"] == "inconnu" and history.loc["usable", "new_value"] == "non"
     assert pd.isna(history.loc["images_found", "old_value"])
     with pytest.raises(InputFileError, match="motif"):
@@ -199,7 +249,7 @@ def test_correction_keeps_the_previous_value(cams):
     with pytest.raises(InputFileError, match="fin de la période"):
         register.correct(cams, rid, {"images_to": datetime(2024, 3, 1)}, reason="x", user="operateur")
     inventory.correct(cams, "C1", {"range_m": 70.0}, reason="réglage", user="operateur")
-    cam = register.corrections(cams, "camera")
+    cam = corrections.history(cams, "camera")
     assert list(cam["field"]) == ["range_m"] and cam["old_value"].iloc[0] == "50.0"
 
 

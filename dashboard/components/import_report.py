@@ -63,8 +63,11 @@ def _lines(lines: list[int], total: int) -> str:
     return text + (" …" if total > len(lines[:200]) else "")
 
 
-def report_view(report: dict[str, Any], prefix: str, *, dry_run: bool = False) -> html.Div:
-    """The whole report; ids start with ``prefix`` (``depot-rapport``, ``imports-rapport``)."""
+def report_view(
+    report: dict[str, Any], prefix: str, *, dry_run: bool = False, places: bool = True
+) -> html.Div:
+    """The whole report; ids start with ``prefix`` (``depot-rapport``, ``imports-rapport``). Without
+    ``places`` (files whose rows are refused unplaced), no count of rows unplaced or outside the commune."""
     extra = report.get("extra") or {}
     errors_total = int(report.get("errors_total") or len(report.get("errors") or []))
     inserted_label = "Lignes qui seraient ajoutées" if dry_run else "Lignes ajoutées"
@@ -76,6 +79,8 @@ def report_view(report: dict[str, Any], prefix: str, *, dry_run: bool = False) -
         ("Non géolocalisées", fmt.number(extra.get("non_geolocalises") or 0)),
         ("Hors de la commune", fmt.number(extra.get("hors_commune") or 0)),
     ]
+    if not places:
+        counts = counts[:4]
     blocks: list[Any] = [
         html.Dl(
             [item for label, value in counts for item in (html.Dt(label), html.Dd(value))],

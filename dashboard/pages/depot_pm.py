@@ -14,6 +14,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import uploads
 from dashboard.components import formatting as fmt
+from dashboard.components import upload_steps
 from dashboard.components.controls import dropdown
 from dashboard.components.import_report import report_view
 from dashboard.context import engine, settings
@@ -175,35 +176,7 @@ def render(**_params) -> html.Div:
                     html.Section(
                         [
                             html.H2("3. Vérifier puis enregistrer"),
-                            html.Div(
-                                [
-                                    html.Button("Vérifier", id="depot-verifier", className="obs-bouton"),
-                                    dcc.Checklist(
-                                        id="depot-accepter",
-                                        value=[],
-                                        className="obs-pm-case",
-                                        options=[
-                                            {
-                                                "label": " accepter les lignes valides (les lignes en erreur sont écartées et consignées)",
-                                                "value": "oui",
-                                            }
-                                        ],
-                                    ),
-                                    html.Button(
-                                        "Enregistrer", id="depot-enregistrer", className="obs-bouton"
-                                    ),
-                                    html.Button(
-                                        "Abandonner ce fichier",
-                                        id="depot-annuler",
-                                        className="obs-bouton-secondaire",
-                                    ),
-                                ],
-                                className="obs-pm-boutons",
-                            ),
-                            html.Div(id="depot-progression", role="status", **{"aria-live": "polite"}),
-                            dcc.Interval(id="depot-minuteur", interval=700, disabled=True),
-                            dcc.Store(id="depot-travail"),
-                            html.Div(id="depot-rapport"),
+                            *upload_steps.controls("depot"),
                         ],
                         className="obs-bloc",
                     ),
@@ -478,43 +451,9 @@ def start(_verify, _commit, upload, crs, accept, *values):
 def _result_view(kind: str, result: dict) -> list:
     report = result.get("report")
     if not result.get("ok"):
-        blocks: list = [
-            html.Div(
-                result.get("message", ""),
-                className="obs-alerte obs-alerte-erreur",
-                id="depot-refus" if result.get("refus") else "depot-echec",
-            )
-        ]
-        if kind == "enregistrement" and not result.get("refus"):
-            blocks.append(
-                html.P(
-                    "Le fichier reste déposé : corrigez le choix (par exemple cochez « accepter les lignes "
-                    "valides ») puis enregistrez de nouveau, ou abandonnez-le.",
-                    className="obs-muted",
-                    id="depot-fichier-garde",
-                )
-            )
-        if report:
-            blocks.append(report_view(report, "depot-rapport-detail", dry_run=kind == "verification"))
-        return blocks
+        return upload_steps.failed("depot", kind, result)
     if kind == "verification":
-        errors = int(report.get("errors_total") or 0)
-        head = [
-            html.Div(
-                [
-                    html.Strong("Vérification terminée : rien n'a encore été enregistré. "),
-                    (
-                        f"{fmt.number(errors)} erreur(s) : sans la case « accepter les lignes valides », l'enregistrement "
-                        "refusera tout le fichier ; avec elle, les lignes en erreur seront écartées et consignées."
-                        if errors
-                        else "Aucune erreur : le fichier peut être enregistré."
-                    ),
-                ],
-                className="obs-alerte obs-alerte-info",
-                id="depot-verifie",
-            )
-        ]
-        return head + [report_view(report, "depot-rapport-detail", dry_run=True)]
+        return upload_steps.verified("depot", report)
     head = [
         html.Div(
             [
@@ -560,25 +499,9 @@ def follow(work, _ticks, _upload):
             True,
             html.Div("Ce traitement n'est plus suivi : relancez-le.", className="obs-alerte obs-alerte-info"),
         )
-    what = "Vérification" if job.kind == "verification" else "Enregistrement"
     if not job.done:
-        return (
-            html.Div(
-                [
-                    html.Label(
-                        [
-                            f"{what} en cours : {STAGES.get(job.stage, job.stage)} ({fmt.number(100 * job.share)} %)",
-                            html.Progress(
-                                value=str(round(job.share, 3)), max="1", className="obs-pm-progression"
-                            ),
-                        ]
-                    ),
-                ],
-                id="depot-en-cours",
-            ),
-            False,
-            no_update,
-        )
+        stage = STAGES.get(job.stage, job.stage)
+        return upload_steps.progress("depot", job.kind, stage, job.share), False, no_update
     return "", True, _result_view(job.kind, job.result or {})
 
 

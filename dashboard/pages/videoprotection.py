@@ -711,8 +711,16 @@ def _forms_block() -> html.Section:
         ],
         id="video-log-formulaire",
     )
+    upload = html.P(
+        [
+            "Un inventaire ou un registre entier (CSV ou Excel) se dépose d'un coup : ",
+            dcc.Link("Déposer un fichier", href="/videoprotection/depot", id="video-lien-depot"),
+            " (vérification ligne par ligne avant l'enregistrement).",
+        ],
+        className="obs-muted",
+    )
     return html.Section(
-        [html.H2("Saisie"), requisition, correction, camera, log],
+        [html.H2("Saisie"), upload, requisition, correction, camera, log],
         className="obs-bloc",
     )
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from observatoire import audit
 from observatoire.db import allow_long_work
@@ -19,6 +20,8 @@ from observatoire.sources import SOURCES
 UNDO_TABLES: dict[str, tuple[str, ...]] = {
     b: s.undo_tables for s in SOURCES if s.undo_tables for b in s.batches
 }
+# batch name → "module:function" telling why an undo is refused (rows elsewhere refer to the import's rows)
+UNDO_CHECKS: dict[str, str] = {b: s.undo_check for s in SOURCES if s.undo_check for b in s.batches}
 
 STATUS_LABELS = {
     "en_cours": "en cours",
@@ -93,6 +96,9 @@ def undo_import(engine: Engine, batch_id: int, *, user: str | None = None, role:
                 f"L'annulation des imports de la source « {batch.source} » n'est pas prise en charge "
                 f"(possibles : {', '.join(sorted(UNDO_TABLES))})."
             )
+        problem = _undo_problem(conn, batch.source, batch_id)
+        if problem:
+            raise ObservatoireError(problem)
         deleted = 0
         for table in tables:
             deleted += conn.execute(
@@ -109,3 +115,11 @@ def undo_import(engine: Engine, batch_id: int, *, user: str | None = None, role:
             detail={"fichier": batch.file_name, "lignes_supprimees": deleted},
         )
     return deleted
+
+
+def _undo_problem(conn: Connection, source: str, batch_id: int) -> str | None:
+    check = UNDO_CHECKS.get(source)
+    if check is None:
+        return None
+    module, _, function = check.partition(":")
+    return getattr(importlib.import_module(module), function)(conn, batch_id)

@@ -195,3 +195,20 @@ def council_table(engine: Engine, years: list[int], by: str, threshold: int) -> 
             "count_label": [str(int(v)) if isinstance(v, float | int) else str(v) for v in shown],
         }
     )
+
+
+def holdings(engine: Engine) -> dict[str, int]:
+    """What the inventory and the register hold: cameras (all, and in service today) and requisitions."""
+    with engine.connect() as conn:
+        row = (
+            conn.execute(
+                sa.text("""
+            SELECT (SELECT count(*) FROM obs.video_camera)::int AS cameras,
+                   (SELECT count(*) FROM obs.video_camera WHERE removed_on IS NULL OR removed_on > current_date)::int
+                       AS in_service,
+                   (SELECT count(*) FROM obs.video_requisition)::int AS requisitions""")
+            )
+            .mappings()
+            .one()
+        )
+    return dict(row)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from observatoire.errors import InputFileError
 from observatoire.text import normalise_header
-from observatoire.videoprotection import labels
+from observatoire.videoprotection import corrections, labels
 
 # Range by kind when the inventory gives none (metres): what a camera identifies a person or a plate at.
 DEFAULT_RANGE = {"fixe": 40.0, "dome": 80.0, "lapi": 30.0}
@@ -160,15 +160,7 @@ CORRECTABLE = ("name", "kind", "commissioned_on", "removed_on", "direction_deg",
 
 def correct(engine: Engine, code: str, changes: dict[str, Any], *, reason: str, user: str) -> int:
     """Correct fields of a camera; each change goes to the corrections history with its previous value."""
-    if not reason or not reason.strip():
-        raise InputFileError(
-            "Correction refusée, champ « motif de la correction » : le motif est obligatoire."
-        )
-    unknown = set(changes) - set(CORRECTABLE)
-    if unknown:
-        raise InputFileError(
-            f"Correction refusée : champ(s) non corrigeable(s) : {', '.join(sorted(unknown))}."
-        )
+    corrections.check_request(changes, CORRECTABLE, reason)
     with engine.begin() as conn:
         row = (
             conn.execute(
@@ -186,27 +178,8 @@ def correct(engine: Engine, code: str, changes: dict[str, Any], *, reason: str, 
         current = {k: row[k] for k in CORRECTABLE}
         entry = CameraEntry(code=row["code"], lon=row["lon"], lat=row["lat"], **{**current, **changes})
         check(entry)
-        changed = {k: getattr(entry, k) for k in CORRECTABLE if str(getattr(entry, k)) != str(current[k])}
-        for name, value in changed.items():
-            conn.execute(
-                sa.text(f"UPDATE obs.video_camera SET {name} = :v WHERE id = :i"),
-                {"v": value, "i": row["id"]},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO obs.video_correction (entity, entity_id, field, old_value, new_value, reason, user_login) "
-                    "VALUES ('camera', :i, :f, :old, :new, :why, :user)"
-                ),
-                {
-                    "i": row["id"],
-                    "f": name,
-                    "old": None if current[name] is None else str(current[name]),
-                    "new": None if value is None else str(value),
-                    "why": reason.strip(),
-                    "user": user,
-                },
-            )
-    return len(changed)
+        new = {k: getattr(entry, k) for k in CORRECTABLE}
+        return corrections.apply(conn, "camera", row["id"], current, new, reason=reason, user=user)
 
 
 def cameras(engine: Engine, on: date | None = None) -> pd.DataFrame:
@@ -273,3 +246,48 @@ def positions_visible(role: str | None, public: bool) -> bool:
     if allowed(role, "video.voir"):
         return True
     return public and role in AGGREGATE_ONLY and allowed(role, "video.synthese")
+
+
+def undo_problem(conn: Connection, batch_id: int) -> str | None:
+    """Why the cameras of import ``batch_id`` cannot be removed (requisitions of the register name them), as a
+    French message saying what to do; None when nothing refers to them."""
+    # Locked until the undo ends: a requisition typed meanwhile waits, instead of slipping in between.
+    conn.execute(sa.text("SELECT id FROM obs.video_camera WHERE batch_id = :b FOR UPDATE"), {"b": batch_id})
+    rows = conn.execute(
+        sa.text("""
+        SELECT r.id, r.batch_id, c.code
+        FROM obs.video_camera c
+        JOIN obs.video_requisition_camera rc ON rc.camera_id = c.id
+        JOIN obs.video_requisition r ON r.id = rc.requisition_id
+        WHERE c.batch_id = :b"""),
+        {"b": batch_id},
+    ).all()
+    if not rows:
+        return None
+    requisitions = {r.id: r.batch_id for r in rows}
+    codes = sorted({r.code for r in rows})
+    by_batch: dict[int, int] = {}
+    typed = 0
+    for batch in requisitions.values():
+        if batch is None:
+            typed += 1
+        else:
+            by_batch[batch] = by_batch.get(batch, 0) + 1
+    named = ", ".join(codes[:10]) + (f" et {len(codes) - 10} autre(s)" if len(codes) > 10 else "")
+    message = (
+        f"L'import n° {batch_id} ne peut pas être annulé : {len(requisitions)} réquisition(s) du registre "
+        f"désignent {len(codes)} de ses caméras ({named}). Rien n'a été annulé."
+    )
+    if by_batch:
+        listed = ", ".join(f"n° {b} ({n} réquisition(s))" for b, n in sorted(by_batch.items()))
+        message += (
+            f" Annulez d'abord le ou les imports de réquisitions qui les désignent — {listed} —, "
+            "puis celui des caméras."
+        )
+    if typed:
+        message += (
+            f" {typed} réquisition(s) saisie(s) dans le formulaire les désignent et restent au registre : "
+            "ces caméras ne peuvent pas en être retirées (une caméra qui n'est plus en service se signale par "
+            "sa date de dépose, pas par l'annulation de son import)."
+        )
+    return message

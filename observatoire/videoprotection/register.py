@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from observatoire.errors import InputFileError
 from observatoire.text import normalise_header
-from observatoire.videoprotection import labels, legal
+from observatoire.videoprotection import corrections, labels, legal
 from observatoire.videoprotection.models import AUTHORITIES, CATEGORIES, LOG_ACTIONS, USABLE
 
 FIELD_LABELS = {
@@ -224,26 +224,10 @@ CORRECTABLE = (
 )
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    return str(value)
-
-
 def correct(engine: Engine, requisition_id: int, changes: dict[str, Any], *, reason: str, user: str) -> int:
     """Apply corrections to one requisition, the whole entry checked again; each changed field is written to
     the corrections history with its previous value. Returns the number of fields changed."""
-    if not reason or not reason.strip():
-        raise InputFileError(
-            "Correction refusée, champ « motif de la correction » : le motif est obligatoire."
-        )
-    unknown = set(changes) - set(CORRECTABLE)
-    if unknown:
-        raise InputFileError(
-            f"Correction refusée : champ(s) non corrigeable(s) : {', '.join(sorted(unknown))}."
-        )
+    corrections.check_request(changes, CORRECTABLE, reason)
     with engine.begin() as conn:
         row = (
             conn.execute(
@@ -269,48 +253,7 @@ def correct(engine: Engine, requisition_id: int, changes: dict[str, Any], *, rea
         entry = RequisitionEntry(cameras=list(codes), **{**current, **changes})
         check(entry, camera_ids(conn))
         new = {k: getattr(entry, k) for k in CORRECTABLE}
-        changed = {k: v for k, v in new.items() if _text(v) != _text(current[k])}
-        for name, value in changed.items():
-            conn.execute(
-                sa.text(f"UPDATE obs.video_requisition SET {name} = :v WHERE id = :i"),
-                {"v": value, "i": requisition_id},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO obs.video_correction (entity, entity_id, field, old_value, new_value, reason, user_login) "
-                    "VALUES ('requisition', :i, :f, :old, :new, :why, :user)"
-                ),
-                {
-                    "i": requisition_id,
-                    "f": name,
-                    "old": _text(current[name]),
-                    "new": _text(value),
-                    "why": reason.strip(),
-                    "user": user,
-                },
-            )
-    return len(changed)
-
-
-def corrections(engine: Engine, entity: str | None = None, entity_id: int | None = None) -> pd.DataFrame:
-    cond = []
-    params: dict[str, Any] = {}
-    if entity:
-        cond.append("entity = :e")
-        params["e"] = entity
-    if entity_id is not None:
-        cond.append("entity_id = :i")
-        params["i"] = entity_id
-    where = ("WHERE " + " AND ".join(cond)) if cond else ""
-    with engine.connect() as conn:
-        return pd.read_sql_query(
-            sa.text(
-                f"SELECT at, entity, entity_id, field, old_value, new_value, reason, user_login "
-                f"FROM obs.video_correction {where} ORDER BY id DESC LIMIT 500"
-            ),
-            conn,
-            params=params,
-        )
+        return corrections.apply(conn, "requisition", requisition_id, current, new, reason=reason, user=user)
 
 
 # --- The access log -----------------------------------------------------------------------------------------
