@@ -477,18 +477,13 @@ def _day(value: str | None) -> date | None:
 def _filter(sources, start, end, categories, families, first, last, weekdays) -> event_filter.EventFilter:
     if not sources:
         raise ObservatoireError("Choisissez au moins une source.")
-    hours = (
-        (int(first), int(last))
-        if first is not None and last is not None and int(first) % 24 != int(last) % 24
-        else None
-    )
     return event_filter.EventFilter(
         sources=tuple(sources),
         categories=tuple(categories or ()),
         families=tuple(families or ()),
         start=_day(start),
         end=_day(end),
-        hours=hours,
+        hours=event_filter.hours_between(first, last),
         weekdays=tuple(int(d) for d in weekdays or ()),
     )
 

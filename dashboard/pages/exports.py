@@ -421,11 +421,7 @@ def history(_message):
 
 def view_link(sources, start, end, year, part, categories, families, mode, first, last, weekdays) -> str:
     """The Exports page with the Carte page's current filters (the « Exporter cette vue » link)."""
-    hours = (
-        f"{int(first)}-{int(last)}"
-        if first is not None and last is not None and int(first) % 24 != int(last) % 24
-        else ""
-    )
+    hours = event_filter.hours_between(first, last)
     query = {
         "source": ",".join(sources or ()),
         "debut": (start or "")[:10],
@@ -435,7 +431,7 @@ def view_link(sources, start, end, year, part, categories, families, mode, first
         "categories": ",".join(categories or ()),
         "familles": ",".join(families or ()),
         "mode": mode or "",
-        "heures": hours,
+        "heures": f"{hours[0]}-{hours[1]}" if hours else "",
         "jours": ",".join(str(d) for d in sorted(weekdays or ())),
     }
     return "/exports?" + urlencode({k: v for k, v in query.items() if v})

@@ -21,6 +21,14 @@ from observatoire.sources import event_sources
 SOURCES: dict[str, str] = {s.event_code: s.label for s in event_sources() if s.event_code}
 
 
+def hours_between(first: Any, last: Any) -> tuple[int, int] | None:
+    """The ``hours`` of a filter from the « De / À » fields: None (all hours) when either is unset or both
+    name the same hour."""
+    if first is None or last is None or int(first) % 24 == int(last) % 24:
+        return None
+    return int(first), int(last)
+
+
 @dataclass(frozen=True)
 class EventFilter:
     """What the map and its table show. Empty tuples mean « all ».
